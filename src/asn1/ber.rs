@@ -1,0 +1,214 @@
+//! BER → DER for the outer layers of CMS.
+//!
+//! Real signers (NCALayer, Java's BouncyCastle, OpenSSL with `-stream`) emit SignedData with
+//! indefinite lengths and the eContent OCTET STRING split into constructed chunks. DER parsers
+//! refuse that, so we rewrite only what BER allows and DER forbids:
+//!
+//! - indefinite lengths become definite ones;
+//! - a constructed OCTET STRING becomes one primitive OCTET STRING holding its chunks;
+//!
+//! Any element whose subtree has neither is copied byte for byte. That keeps the original bytes of
+//! certificates and signed attributes (which must be DER already, RFC 5652 §5.3), so signatures
+//! over them still verify.
+
+use super::{push_length, read_header, tag, Asn1Error};
+use std::borrow::Cow;
+
+/// Budget for one normalisation: nesting depth and element count.
+struct Budget {
+    max_depth: usize,
+    elements_left: usize,
+    max_elements: usize,
+}
+
+/// A parsed BER element: where its bytes are, and whether it must be rewritten.
+struct Node {
+    tag: u8,
+    /// The whole element, header and end-of-contents octets included.
+    raw_len: usize,
+    /// Children when constructed and rewritten; empty otherwise.
+    children: Vec<Node>,
+    /// Contents (primitive) when copied verbatim.
+    start: usize,
+    header_len: usize,
+    content_len: usize,
+    rewrite: bool,
+}
+
+/// Returns `input` unchanged when it is one definite-length element without constructed OCTET
+/// STRINGs; otherwise a DER-shaped copy. Fails on malformed input, nesting deeper than `max_depth`
+/// or more than `max_elements` elements.
+pub fn normalize_ber(
+    input: &[u8],
+    max_depth: usize,
+    max_elements: usize,
+) -> Result<Cow<'_, [u8]>, Asn1Error> {
+    let mut budget = Budget {
+        max_depth,
+        elements_left: max_elements,
+        max_elements,
+    };
+    let node = parse(input, 0, 0, &mut budget)?;
+    if node.raw_len != input.len() {
+        return Err(Asn1Error::TrailingData);
+    }
+    if !node.rewrite {
+        return Ok(Cow::Borrowed(input));
+    }
+    let mut out = Vec::with_capacity(input.len());
+    emit(input, &node, &mut out);
+    Ok(Cow::Owned(out))
+}
+
+fn parse(input: &[u8], offset: usize, depth: usize, budget: &mut Budget) -> Result<Node, Asn1Error> {
+    if depth > budget.max_depth {
+        return Err(Asn1Error::TooDeep(budget.max_depth));
+    }
+    budget.elements_left = budget
+        .elements_left
+        .checked_sub(1)
+        .ok_or(Asn1Error::TooManyElements(budget.max_elements))?;
+    let here = input.get(offset..).ok_or(Asn1Error::Truncated)?;
+    let (t, header_len, len) = read_header(here)?;
+    let constructed = t & 0x20 != 0;
+    let start = offset + header_len;
+    match len {
+        Some(len) => {
+            let end = start.checked_add(len).ok_or(Asn1Error::Truncated)?;
+            if end > input.len() {
+                return Err(Asn1Error::Truncated);
+            }
+            let mut node = Node {
+                tag: t,
+                raw_len: header_len + len,
+                children: Vec::new(),
+                start,
+                header_len,
+                content_len: len,
+                rewrite: t == tag::OCTET_STRING | 0x20,
+            };
+            if constructed {
+                let mut pos = start;
+                let mut children = Vec::new();
+                while pos < end {
+                    let child = parse(&input[..end], pos, depth + 1, budget)?;
+                    pos += child.raw_len;
+                    node.rewrite |= child.rewrite;
+                    children.push(child);
+                }
+                if node.rewrite {
+                    node.children = children;
+                }
+            }
+            Ok(node)
+        }
+        None => {
+            if !constructed {
+                return Err(Asn1Error::Invalid("indefinite length on a primitive element"));
+            }
+            let mut pos = start;
+            let mut children = Vec::new();
+            loop {
+                match input.get(pos..pos + 2) {
+                    Some([0, 0]) => {
+                        pos += 2;
+                        break;
+                    }
+                    Some(_) => {
+                        let child = parse(input, pos, depth + 1, budget)?;
+                        pos += child.raw_len;
+                        children.push(child);
+                    }
+                    None => return Err(Asn1Error::Truncated),
+                }
+            }
+            Ok(Node {
+                tag: t,
+                raw_len: pos - offset,
+                children,
+                start,
+                header_len,
+                content_len: 0,
+                rewrite: true,
+            })
+        }
+    }
+}
+
+fn emit(input: &[u8], node: &Node, out: &mut Vec<u8>) {
+    if !node.rewrite {
+        let begin = node.start - node.header_len;
+        out.extend_from_slice(&input[begin..node.start + node.content_len]);
+        return;
+    }
+    if node.tag == tag::OCTET_STRING | 0x20 {
+        // Flatten the chunks (themselves possibly constructed) into one primitive OCTET STRING.
+        let mut content = Vec::new();
+        collect_octets(input, node, &mut content);
+        out.push(tag::OCTET_STRING);
+        push_length(out, content.len());
+        out.extend_from_slice(&content);
+        return;
+    }
+    let mut content = Vec::new();
+    for child in &node.children {
+        emit(input, child, &mut content);
+    }
+    out.push(node.tag);
+    push_length(out, content.len());
+    out.extend_from_slice(&content);
+}
+
+fn collect_octets(input: &[u8], node: &Node, out: &mut Vec<u8>) {
+    if node.tag & 0x20 == 0 {
+        out.extend_from_slice(&input[node.start..node.start + node.content_len]);
+    } else if node.children.is_empty() && node.content_len > 0 {
+        // A definite constructed chunk whose children were not kept: re-walk it. Cannot happen
+        // for OCTET STRING (always rewritten), kept for safety.
+        out.extend_from_slice(&input[node.start..node.start + node.content_len]);
+    } else {
+        for c in &node.children {
+            collect_octets(input, c, out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn der_input_is_borrowed() {
+        let der = [0x30, 0x03, 0x02, 0x01, 0x05];
+        assert!(matches!(normalize_ber(&der, 8, 100).unwrap(), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn indefinite_and_chunked_octets_become_der() {
+        // SEQUENCE (indef) { [0] (indef) { OCTET STRING constructed (indef) { 04 01 'a', 04 02 'bc' } } }
+        let ber = [
+            0x30, 0x80, 0xA0, 0x80, 0x24, 0x80, 0x04, 0x01, b'a', 0x04, 0x02, b'b', b'c', 0, 0, 0,
+            0, 0, 0,
+        ];
+        let der = normalize_ber(&ber, 8, 100).unwrap();
+        assert_eq!(
+            der.as_ref(),
+            &[0x30, 0x07, 0xA0, 0x05, 0x04, 0x03, b'a', b'b', b'c']
+        );
+    }
+
+    #[test]
+    fn depth_and_count_limits_hold() {
+        let mut deep = Vec::new();
+        for _ in 0..100 {
+            deep.extend_from_slice(&[0x30, 0x80]);
+        }
+        deep.extend(std::iter::repeat(0).take(200));
+        assert_eq!(normalize_ber(&deep, 32, 10_000), Err(Asn1Error::TooDeep(32)));
+        assert!(matches!(
+            normalize_ber(&deep, 1000, 10),
+            Err(Asn1Error::TooManyElements(10))
+        ));
+        assert_eq!(normalize_ber(&[0x30, 0x80, 0x05], 8, 10), Err(Asn1Error::Truncated));
+    }
+}

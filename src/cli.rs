@@ -1,0 +1,125 @@
+//! The command-line surface (CONTRACT.md "CLI") and the human-readable verdict.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use tekser::verdict::{Indication, Verdict};
+
+/// tekser: verify signed documents (CMS today) and certificate chains.
+#[derive(Debug, Parser)]
+#[command(name = "tekser", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Verify a signed object.
+    #[command(subcommand)]
+    Verify(VerifyCommand),
+}
+
+/// `tekser verify …`
+#[derive(Debug, Subcommand)]
+pub enum VerifyCommand {
+    /// CMS / PKCS#7 SignedData (DER, BER, PEM or base64), attached or detached.
+    Cms {
+        /// The signature file.
+        #[arg(long, value_name = "FILE")]
+        signature: PathBuf,
+        /// The signed content, for a detached signature.
+        #[arg(long, value_name = "FILE")]
+        content: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// A certificate (PEM or DER; further certificates in the file are path candidates).
+    Chain {
+        /// The end-entity certificate.
+        #[arg(long, value_name = "LEAF")]
+        cert: PathBuf,
+        /// Longest path accepted (trust anchor excluded).
+        #[arg(long, value_name = "N")]
+        max_depth: Option<usize>,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+/// Options every verify command takes.
+#[derive(Debug, Args, Clone)]
+pub struct Common {
+    /// Trust anchors: PEM or DER file, or a directory of them (repeatable).
+    #[arg(long, value_name = "FILE_OR_DIR")]
+    pub trust: Vec<PathBuf>,
+    /// Extra untrusted certificates for path building (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub intermediate: Vec<PathBuf>,
+    /// CRLs to use offline (repeatable; not implemented yet: refused with exit 64).
+    #[arg(long, value_name = "FILE")]
+    pub crl: Vec<PathBuf>,
+    /// Hosts/CIDRs revocation fetches may reach even if private (no fetching is done yet).
+    #[arg(long, value_name = "NET")]
+    pub fetch_allow: Vec<String>,
+    /// Validation time, RFC 3339 (default: now).
+    #[arg(long, value_name = "RFC3339")]
+    pub at: Option<String>,
+    /// off | prefer | require (default prefer).
+    #[arg(long, value_name = "MODE")]
+    pub revocation: Option<String>,
+    /// Accept SHA-1 signatures (legacy archives). MD5 and RSA < 2048 stay refused.
+    #[arg(long)]
+    pub danger_allow_sha1: bool,
+    /// Print the verdict JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Renders a verdict for people.
+pub fn render_text(v: &Verdict) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let sub = |s: Option<tekser::verdict::SubIndication>| s.map(|s| format!(" / {s:?}")).unwrap_or_default();
+    let _ = writeln!(out, "{:?}{} ({:?})", v.indication(), sub(v.sub_indication()), v.format);
+    for e in &v.errors {
+        let _ = writeln!(out, "  error: {}: {}", e.code, e.message);
+    }
+    for (i, s) in v.signatures.iter().enumerate() {
+        let mark = if s.indication() == Indication::TOTAL_PASSED { "ok" } else { "!!" };
+        let _ = writeln!(
+            out,
+            "[{mark}] signature {}: {:?}{}  {}",
+            i + 1,
+            s.indication(),
+            sub(s.sub_indication()),
+            s.algorithm.as_deref().unwrap_or("?")
+        );
+        if let Some(signer) = &s.signer {
+            let _ = writeln!(out, "     signer:  {} (serial {})", signer.subject, signer.serial);
+            let _ = writeln!(out, "     issuer:  {}", signer.issuer);
+            if let Some(iin) = &signer.iin {
+                let _ = writeln!(out, "     IIN:     {iin}");
+            }
+            if let Some(bin) = &signer.bin {
+                let _ = writeln!(out, "     BIN:     {bin}");
+            }
+        }
+        if let Some(t) = &s.signing_time {
+            let _ = writeln!(out, "     signed:  {t}");
+        }
+        for (j, c) in s.chain.iter().enumerate() {
+            let anchor = if c.trust_anchor { "  (trust anchor)" } else { "" };
+            let _ = writeln!(out, "     chain {j}: {}  [{} .. {}]{anchor}", c.subject, c.not_before, c.not_after);
+        }
+        let _ = writeln!(out, "     revocation: {} ({})", s.revocation.status, s.revocation.source);
+        for w in &s.warnings {
+            let _ = writeln!(out, "     warning: {w}");
+        }
+        for e in &s.errors {
+            let _ = writeln!(out, "     error:   {}: {}", e.code, e.message);
+        }
+    }
+    out
+}

@@ -1,0 +1,78 @@
+//! Message digests by OID.
+
+use super::CryptoError;
+use crate::asn1::Oid;
+
+/// Digest algorithms named in CMS `digestAlgorithm` and signature OIDs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DigestAlgorithm {
+    /// MD5 (always refused).
+    Md5,
+    /// SHA-1 (refused unless the legacy policy allows it).
+    Sha1,
+    /// SHA-256
+    Sha256,
+    /// SHA-384
+    Sha384,
+    /// SHA-512
+    Sha512,
+}
+
+/// Digest OIDs (RFC 5754, RFC 3279).
+pub mod oid {
+    use super::Oid;
+    /// id-md5
+    pub const MD5: Oid = Oid::new_unwrap("1.2.840.113549.2.5");
+    /// id-sha1
+    pub const SHA1: Oid = Oid::new_unwrap("1.3.14.3.2.26");
+    /// id-sha256
+    pub const SHA256: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.1");
+    /// id-sha384
+    pub const SHA384: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.2");
+    /// id-sha512
+    pub const SHA512: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.3");
+}
+
+impl DigestAlgorithm {
+    /// Looks up a digest OID; unknown ones are `Unsupported` (GOST digests arrive with GOST support).
+    pub fn from_oid(o: &Oid) -> Result<Self, CryptoError> {
+        Ok(match *o {
+            oid::MD5 => Self::Md5,
+            oid::SHA1 => Self::Sha1,
+            oid::SHA256 => Self::Sha256,
+            oid::SHA384 => Self::Sha384,
+            oid::SHA512 => Self::Sha512,
+            other => return Err(CryptoError::Unsupported(format!("digest algorithm {other}"))),
+        })
+    }
+
+    /// Short name for verdicts.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Md5 => "md5",
+            Self::Sha1 => "sha1",
+            Self::Sha256 => "sha256",
+            Self::Sha384 => "sha384",
+            Self::Sha512 => "sha512",
+        }
+    }
+
+    /// The ring algorithm, where ring has one (not MD5).
+    pub(crate) fn ring(self) -> Option<&'static ring::digest::Algorithm> {
+        match self {
+            Self::Md5 => None,
+            Self::Sha1 => Some(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY),
+            Self::Sha256 => Some(&ring::digest::SHA256),
+            Self::Sha384 => Some(&ring::digest::SHA384),
+            Self::Sha512 => Some(&ring::digest::SHA512),
+        }
+    }
+}
+
+/// Digests `data`. MD5 is never computed: it is refused before anyone asks.
+pub fn digest(alg: DigestAlgorithm, data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let r = alg
+        .ring()
+        .ok_or_else(|| CryptoError::Constraints("MD5 is broken".into()))?;
+    Ok(ring::digest::digest(r, data).as_ref().to_vec())
+}

@@ -1,0 +1,3 @@
+//! Untrusted bytes → signed objects. Each format module owns its parser and its budgets.
+
+pub mod cms;

@@ -1,0 +1,30 @@
+//! tekser verifies signed documents: CMS signatures and X.509 certificate chains today; revocation,
+//! XMLDSig, Kazakh e-certificate barcodes and signed PDFs build on the same core.
+//!
+//! Data flows down the module list and the verdict flows back up:
+//!
+//! | module      | owns |
+//! |-------------|------|
+//! | [`formats`] | untrusted bytes → signed objects (CMS today) |
+//! | [`crypto`]  | signature algorithms behind one trait, OID table, algorithm policy |
+//! | [`pki`]     | certificates, trust anchors, path building with a work budget, path cache |
+//! | [`verify`]  | the pipeline: format → crypto → chain → revocation → policy → verdict |
+//! | [`verdict`] | the ETSI EN 319 102-1 result model and its JSON |
+//! | [`asn1`]    | the byte-level cursor, BER→DER, and the only use of the der 0.7 family |
+//!
+//! The core never does network I/O and never imports an async runtime; the CLI (and later the
+//! HTTP server) call [`verify::Verifier`] the same way.
+//!
+//! Cargo features: none yet; every capability is in the default build.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+
+pub mod asn1;
+pub mod config;
+pub mod crypto;
+pub mod formats;
+pub mod limits;
+pub mod pki;
+pub mod verdict;
+pub mod verify;

@@ -1,0 +1,49 @@
+//! Budgets for untrusted input, in one place with their defaults and where they came from.
+
+use serde::Deserialize;
+
+/// Every size, count and work budget the core enforces. Defaults are generous for real documents
+/// and small enough that a hostile input cannot make one request expensive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest signature/document input in bytes (64 MiB: a signed PDF of a scanned file fits).
+    pub max_input_bytes: usize,
+    /// Largest detached content in bytes (256 MiB).
+    pub max_content_bytes: usize,
+    /// Most certificates read from one signature's bag (real CMS carry 1–5; 64 leaves room for
+    /// cross-signed chains).
+    pub max_certificates: usize,
+    /// Most SignerInfos verified in one CMS (court documents with many co-signers stay far below).
+    pub max_signers: usize,
+    /// Most signed or unsigned attributes per signer.
+    pub max_attributes: usize,
+    /// Deepest ASN.1 nesting accepted while normalising BER (CMS needs ~12; X.509 ~10).
+    pub max_asn1_depth: usize,
+    /// Most ASN.1 elements visited while normalising BER input.
+    pub max_asn1_elements: usize,
+    /// Longest certificate path, trust anchor excluded (the NCA uses 2, webpki allows 6).
+    pub max_path_depth: usize,
+    /// Signature checks one path search may spend (webpki uses 100).
+    pub max_signature_checks: usize,
+    /// Candidate issuers one path search may consider (webpki caps calls at 200 000; we search
+    /// much smaller bags, and a hostile bag of same-name certificates must stay cheap).
+    pub max_path_steps: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_input_bytes: 64 << 20,
+            max_content_bytes: 256 << 20,
+            max_certificates: 64,
+            max_signers: 32,
+            max_attributes: 64,
+            max_asn1_depth: 32,
+            max_asn1_elements: 200_000,
+            max_path_depth: 8,
+            max_signature_checks: 64,
+            max_path_steps: 256,
+        }
+    }
+}

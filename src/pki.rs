@@ -1,0 +1,6 @@
+//! Certificates, trust anchors, path building and validation time.
+
+pub mod cert;
+pub mod path;
+pub mod time;
+pub mod trust;

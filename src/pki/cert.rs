@@ -1,0 +1,187 @@
+//! X.509 certificates (RFC 5280 §4.1) kept with the exact bytes their signature covers.
+
+use crate::asn1::{self, tag, AlgorithmId, Asn1Error, CertExtensions, NameInfo, Oid, Tlv};
+use crate::crypto::PublicKey;
+
+/// Most extensions a certificate may carry before we stop reading (real ones have < 15).
+const MAX_EXTENSIONS: usize = 64;
+
+/// A parsed certificate. Raw fields are sub-slices of the original DER, copied once.
+#[derive(Debug, Clone)]
+pub struct Certificate {
+    /// The whole certificate as received.
+    pub der: Vec<u8>,
+    /// SHA-256 of `der`: identity for caches and loop detection.
+    pub fingerprint: [u8; 32],
+    /// `tbsCertificate`, exactly as signed.
+    pub tbs: Vec<u8>,
+    /// `signatureAlgorithm`.
+    pub signature_algorithm: AlgorithmId,
+    /// `signatureValue` bytes.
+    pub signature: Vec<u8>,
+    /// X.509 version (0 = v1, 2 = v3).
+    pub version: u32,
+    /// `serialNumber` contents (two's complement, as encoded).
+    pub serial: Vec<u8>,
+    /// `issuer` Name DER.
+    pub issuer_raw: Vec<u8>,
+    /// `subject` Name DER.
+    pub subject_raw: Vec<u8>,
+    /// Decoded subject.
+    pub subject: NameInfo,
+    /// Decoded issuer (RFC 4514 text).
+    pub issuer: String,
+    /// `notBefore`, unix seconds.
+    pub not_before: i64,
+    /// `notAfter`, unix seconds.
+    pub not_after: i64,
+    /// `subjectPublicKeyInfo` DER.
+    pub spki: Vec<u8>,
+    /// The public key, or why it could not be read.
+    pub public_key: Result<PublicKey, Asn1Error>,
+    /// Extensions used by path validation.
+    pub ext: CertExtensions,
+}
+
+/// keyUsage bits (RFC 5280 §4.2.1.3, bit 0 first).
+pub mod key_usage {
+    /// digitalSignature
+    pub const DIGITAL_SIGNATURE: u16 = 1 << 0;
+    /// nonRepudiation (contentCommitment)
+    pub const NON_REPUDIATION: u16 = 1 << 1;
+    /// keyEncipherment
+    pub const KEY_ENCIPHERMENT: u16 = 1 << 2;
+    /// keyAgreement
+    pub const KEY_AGREEMENT: u16 = 1 << 4;
+    /// keyCertSign
+    pub const KEY_CERT_SIGN: u16 = 1 << 5;
+    /// cRLSign
+    pub const CRL_SIGN: u16 = 1 << 6;
+}
+
+impl Certificate {
+    /// Parses one DER certificate. Trailing bytes are an error.
+    pub fn from_der(der: &[u8]) -> Result<Self, Asn1Error> {
+        let mut outer = Tlv::parse_exact(der)?.expect(tag::SEQUENCE)?.reader();
+        let tbs = outer.read_tag(tag::SEQUENCE)?;
+        let sig_alg_tlv = outer.read_tag(tag::SEQUENCE)?;
+        let signature = outer.read()?.bit_string_bytes()?;
+        outer.finish()?;
+
+        let mut r = tbs.reader();
+        let version = match r.read_optional(tag::context_constructed(0))? {
+            Some(v) => Tlv::parse_exact(v.value)?.small_uint()?,
+            None => 0,
+        };
+        if version > 2 {
+            return Err(Asn1Error::Invalid("unknown certificate version"));
+        }
+        let serial = r.read_tag(tag::INTEGER)?.value;
+        if serial.is_empty() {
+            return Err(Asn1Error::Invalid("empty serial number"));
+        }
+        let inner_alg = r.read_tag(tag::SEQUENCE)?;
+        // RFC 5280 §4.1.1.2: signatureAlgorithm MUST equal tbsCertificate.signature.
+        if inner_alg.raw != sig_alg_tlv.raw {
+            return Err(Asn1Error::Invalid(
+                "signatureAlgorithm differs from tbsCertificate.signature",
+            ));
+        }
+        let issuer = r.read_tag(tag::SEQUENCE)?;
+        let mut validity = r.read_tag(tag::SEQUENCE)?.reader();
+        let not_before = validity.read()?.time()?;
+        let not_after = validity.read()?.time()?;
+        validity.finish()?;
+        let subject = r.read_tag(tag::SEQUENCE)?;
+        let spki = r.read_tag(tag::SEQUENCE)?;
+        r.read_optional(tag::context_primitive(1))?;
+        r.read_optional(tag::context_primitive(2))?;
+        let ext = match r.read_optional(tag::context_constructed(3))? {
+            Some(e) => {
+                if version != 2 {
+                    return Err(Asn1Error::Invalid("extensions in a non-v3 certificate"));
+                }
+                asn1::parse_extensions(Tlv::parse_exact(e.value)?, MAX_EXTENSIONS)?
+            }
+            None => CertExtensions::default(),
+        };
+        r.finish()?;
+
+        Ok(Self {
+            der: der.to_vec(),
+            fingerprint: sha256(der),
+            tbs: tbs.raw.to_vec(),
+            signature_algorithm: AlgorithmId::parse(sig_alg_tlv)?,
+            signature: signature.to_vec(),
+            version,
+            serial: serial.to_vec(),
+            issuer_raw: issuer.raw.to_vec(),
+            subject_raw: subject.raw.to_vec(),
+            subject: asn1::decode_name(subject.raw)?,
+            issuer: asn1::decode_name(issuer.raw)?.rfc4514,
+            not_before,
+            not_after,
+            spki: spki.raw.to_vec(),
+            public_key: PublicKey::from_spki(spki.raw),
+            ext,
+        })
+    }
+
+    /// Serial number as hex (the encoding's bytes, leading sign zero removed).
+    pub fn serial_hex(&self) -> String {
+        let s = match self.serial.as_slice() {
+            [0, rest @ ..] if !rest.is_empty() => rest,
+            s => s,
+        };
+        asn1::hex(s)
+    }
+
+    /// True when subject and issuer are the same name (RFC 5280 "self-issued").
+    pub fn is_self_issued(&self) -> bool {
+        self.subject_raw == self.issuer_raw
+    }
+
+    /// Is `t` inside [notBefore, notAfter]?
+    pub fn valid_at(&self, t: i64) -> bool {
+        self.not_before <= t && t <= self.not_after
+    }
+
+    /// The first subject attribute of type `oid`, as text.
+    pub fn subject_attr(&self, oid: &Oid) -> Option<&str> {
+        self.subject
+            .attrs
+            .iter()
+            .find(|(o, _)| o == oid)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// All subject attributes of type `oid`.
+    pub fn subject_attrs<'a>(&'a self, oid: &'a Oid) -> impl Iterator<Item = &'a str> + 'a {
+        self.subject
+            .attrs
+            .iter()
+            .filter(move |(o, _)| o == oid)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Finds `issuerAndSerialNumber` parts of a certificate without decoding the rest: used to locate a
+/// CMS signer in the certificate bag cheaply. Returns (issuer Name DER, serial contents, SKI if
+/// cheaply found is not attempted).
+pub fn issuer_and_serial(der: &[u8]) -> Result<(&[u8], &[u8]), Asn1Error> {
+    let mut outer = Tlv::parse_exact(der)?.expect(tag::SEQUENCE)?.reader();
+    let mut r = outer.read_tag(tag::SEQUENCE)?.reader();
+    r.read_optional(tag::context_constructed(0))?;
+    let serial = r.read_tag(tag::INTEGER)?.value;
+    r.read_tag(tag::SEQUENCE)?;
+    let issuer = r.read_tag(tag::SEQUENCE)?.raw;
+    Ok((issuer, serial))
+}
+
+/// SHA-256 of `data`.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let d = ring::digest::digest(&ring::digest::SHA256, data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}

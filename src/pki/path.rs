@@ -1,0 +1,530 @@
+//! Certification path building and validation (RFC 5280 §6, without policy processing), under a
+//! work budget, with a cache of validated paths.
+//!
+//! The search is depth-first from the end-entity certificate towards the trust anchors. Every
+//! candidate issuer (same name; several when keys were rolled over or cross-signed) is tried until
+//! one path works. When none does, the most specific failure is reported ([`PathError::rank`]).
+
+use super::cert::{key_usage, Certificate};
+use super::trust::TrustStore;
+use crate::crypto::{self, AlgorithmPolicy, CryptoError};
+use crate::limits::Limits;
+use moka::sync::Cache;
+use std::sync::Arc;
+use thiserror::Error;
+
+/// What the end-entity certificate is being validated for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LeafUsage {
+    /// Signing documents: if keyUsage is present it must include digitalSignature or
+    /// nonRepudiation (ETSI EN 319 412-2 §4.3.2).
+    DocumentSigning,
+    /// Any use (inspecting a certificate).
+    Any,
+}
+
+/// Options of one path validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PathOptions {
+    /// Validation time, unix seconds.
+    pub time: i64,
+    /// Algorithms accepted for certificate signatures.
+    pub policy: AlgorithmPolicy,
+    /// Leaf usage requirement.
+    pub usage: LeafUsage,
+    /// Longest path (anchor excluded).
+    pub max_depth: usize,
+    /// Signature checks allowed.
+    pub max_signature_checks: usize,
+    /// Candidate issuers considered.
+    pub max_steps: usize,
+}
+
+impl PathOptions {
+    /// Options from the limits, at `time`.
+    pub fn new(time: i64, policy: AlgorithmPolicy, usage: LeafUsage, limits: &Limits) -> Self {
+        Self {
+            time,
+            policy,
+            usage,
+            max_depth: limits.max_path_depth,
+            max_signature_checks: limits.max_signature_checks,
+            max_steps: limits.max_path_steps,
+        }
+    }
+}
+
+/// A validated path: leaf first, trust anchor last. Only [`build_path`] makes one.
+#[derive(Debug, Clone)]
+pub struct ValidPath {
+    certs: Vec<Arc<Certificate>>,
+    /// Latest notBefore on the path: the path is valid from here...
+    pub valid_from: i64,
+    /// ...to the earliest notAfter.
+    pub valid_until: i64,
+}
+
+impl ValidPath {
+    /// Leaf first; the last one is the trust anchor.
+    pub fn certs(&self) -> &[Arc<Certificate>] {
+        &self.certs
+    }
+}
+
+/// Why no valid path was found. Each variant cites the RFC 5280 rule it enforces.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PathError {
+    /// No candidate issuer chains to a trust anchor (§6.1, path construction).
+    #[error("no certificate chain to a trust anchor found for {subject}")]
+    NoIssuer {
+        /// Subject of the certificate whose issuer was not found.
+        subject: String,
+    },
+    /// The search used its budget of steps or signature checks.
+    #[error("path building budget exhausted ({0})")]
+    Budget(&'static str),
+    /// The path would be longer than allowed.
+    #[error("certificate path longer than {0}")]
+    TooDeep(usize),
+    /// A certificate is not valid at the validation time (§6.1.3 (a)(2)).
+    #[error("certificate {subject} expired at {not_after} (validation time {at})")]
+    Expired {
+        /// Whose.
+        subject: String,
+        /// notAfter, RFC 3339.
+        not_after: String,
+        /// Validation time, RFC 3339.
+        at: String,
+        /// True for the end-entity certificate.
+        leaf: bool,
+    },
+    /// A certificate is not yet valid at the validation time (§6.1.3 (a)(2)).
+    #[error("certificate {subject} is not valid before {not_before} (validation time {at})")]
+    NotYetValid {
+        /// Whose.
+        subject: String,
+        /// notBefore, RFC 3339.
+        not_before: String,
+        /// Validation time, RFC 3339.
+        at: String,
+        /// True for the end-entity certificate.
+        leaf: bool,
+    },
+    /// An issuer is not a CA: basicConstraints cA missing or false (§6.1.4 (k)).
+    #[error("{subject} is not a CA certificate (basicConstraints)")]
+    NotCa {
+        /// Whose.
+        subject: String,
+    },
+    /// An issuer's keyUsage lacks keyCertSign (§6.1.4 (n)).
+    #[error("{subject} may not sign certificates (keyUsage without keyCertSign)")]
+    CaKeyUsage {
+        /// Whose.
+        subject: String,
+    },
+    /// pathLenConstraint exceeded (§6.1.4 (m)).
+    #[error("pathLenConstraint of {subject} exceeded")]
+    PathLen {
+        /// Whose.
+        subject: String,
+    },
+    /// A critical extension we do not process (§6.1.4 (o), §4.2).
+    #[error("unknown critical extension {oid} in {subject}")]
+    UnknownCriticalExtension {
+        /// Whose.
+        subject: String,
+        /// The extension.
+        oid: String,
+    },
+    /// The end-entity keyUsage does not allow signing documents.
+    #[error("keyUsage of {subject} allows neither digitalSignature nor nonRepudiation")]
+    LeafKeyUsage {
+        /// Whose.
+        subject: String,
+    },
+    /// A certificate's signature does not verify with its issuer's key (§6.1.3 (a)(1)).
+    #[error("signature of {subject} does not verify with the key of {issuer}")]
+    BadSignature {
+        /// Whose.
+        subject: String,
+        /// Issuer tried.
+        issuer: String,
+    },
+    /// A certificate signature algorithm is refused by policy.
+    #[error("certificate {subject}: {reason}")]
+    WeakAlgorithm {
+        /// Whose.
+        subject: String,
+        /// Why.
+        reason: String,
+    },
+    /// A certificate signature algorithm is not supported.
+    #[error("certificate {subject}: {reason}")]
+    UnsupportedAlgorithm {
+        /// Whose.
+        subject: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl PathError {
+    /// How specific a failure is; when every candidate fails, the highest rank is reported
+    /// (after webpki's `Error::rank`: "no issuer" says least, a violated constraint says most).
+    pub fn rank(&self) -> u8 {
+        match self {
+            PathError::NoIssuer { .. } => 0,
+            PathError::Budget(_) => 1,
+            PathError::TooDeep(_) => 2,
+            PathError::BadSignature { .. } => 3,
+            PathError::UnsupportedAlgorithm { .. } => 4,
+            PathError::WeakAlgorithm { .. } => 5,
+            PathError::NotCa { .. } | PathError::CaKeyUsage { .. } | PathError::PathLen { .. } => 6,
+            PathError::UnknownCriticalExtension { .. } => 7,
+            PathError::Expired { .. } | PathError::NotYetValid { .. } => 8,
+            PathError::LeafKeyUsage { .. } => 9,
+        }
+    }
+}
+
+fn validity(c: &Certificate, t: i64, leaf: bool) -> Result<(), PathError> {
+    use super::time::format_rfc3339 as f;
+    if t < c.not_before {
+        return Err(PathError::NotYetValid {
+            subject: c.subject.rfc4514.clone(),
+            not_before: f(c.not_before),
+            at: f(t),
+            leaf,
+        });
+    }
+    if t > c.not_after {
+        return Err(PathError::Expired {
+            subject: c.subject.rfc4514.clone(),
+            not_after: f(c.not_after),
+            at: f(t),
+            leaf,
+        });
+    }
+    Ok(())
+}
+
+fn critical_extensions(c: &Certificate) -> Result<(), PathError> {
+    match c.ext.unknown_critical.first() {
+        Some(oid) => Err(PathError::UnknownCriticalExtension {
+            subject: c.subject.rfc4514.clone(),
+            oid: oid.to_string(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Checks that `issuer` may act as a CA for a path in which `below` non-self-issued
+/// intermediates sit under it.
+fn ca_constraints(issuer: &Certificate, below: usize) -> Result<(), PathError> {
+    let subject = || issuer.subject.rfc4514.clone();
+    match issuer.ext.basic_constraints {
+        Some((true, path_len)) => {
+            if let Some(pl) = path_len {
+                if below > usize::from(pl) {
+                    return Err(PathError::PathLen { subject: subject() });
+                }
+            }
+        }
+        _ => return Err(PathError::NotCa { subject: subject() }),
+    }
+    if let Some(ku) = issuer.ext.key_usage {
+        if ku & key_usage::KEY_CERT_SIGN == 0 {
+            return Err(PathError::CaKeyUsage { subject: subject() });
+        }
+    }
+    Ok(())
+}
+
+/// Verifies `child`'s signature with `issuer`'s key over the original tbsCertificate.
+pub fn verify_issued_by(
+    child: &Certificate,
+    issuer: &Certificate,
+    policy: &AlgorithmPolicy,
+) -> Result<(), PathError> {
+    let subject = || child.subject.rfc4514.clone();
+    let map = |e: CryptoError| match e {
+        CryptoError::BadSignature => PathError::BadSignature {
+            subject: subject(),
+            issuer: issuer.subject.rfc4514.clone(),
+        },
+        CryptoError::Constraints(reason) => PathError::WeakAlgorithm {
+            subject: subject(),
+            reason,
+        },
+        CryptoError::Unsupported(reason) | CryptoError::BadKey(reason) => {
+            PathError::UnsupportedAlgorithm {
+                subject: subject(),
+                reason,
+            }
+        }
+    };
+    let key = issuer.public_key.as_ref().map_err(|e| PathError::UnsupportedAlgorithm {
+        subject: issuer.subject.rfc4514.clone(),
+        reason: format!("unreadable public key: {e}"),
+    })?;
+    let r = crypto::resolve(&child.signature_algorithm, None, key, policy).map_err(map)?;
+    r.verifier
+        .verify(key, &child.tbs, &child.signature)
+        .map_err(map)
+}
+
+struct Search<'a> {
+    opts: &'a PathOptions,
+    anchors: &'a TrustStore,
+    pool: &'a [Arc<Certificate>],
+    sig_checks: usize,
+    steps: usize,
+    best: Option<PathError>,
+}
+
+/// Stop the whole search (budget) or just this branch.
+enum Stop {
+    Branch,
+    All,
+}
+
+impl Search<'_> {
+    fn record(&mut self, e: PathError) {
+        if self.best.as_ref().is_none_or(|b| e.rank() > b.rank()) {
+            self.best = Some(e);
+        }
+    }
+
+    fn check_sig(&mut self, child: &Certificate, issuer: &Certificate) -> Result<(), Stop> {
+        if self.sig_checks >= self.opts.max_signature_checks {
+            self.record(PathError::Budget("signature checks"));
+            return Err(Stop::All);
+        }
+        self.sig_checks += 1;
+        verify_issued_by(child, issuer, &self.opts.policy).map_err(|e| {
+            self.record(e);
+            Stop::Branch
+        })
+    }
+
+    /// Extends `path` (leaf first) until it reaches an anchor; returns the anchor.
+    fn walk(&mut self, path: &mut Vec<Arc<Certificate>>) -> Result<Arc<Certificate>, Stop> {
+        let child = match path.last() {
+            Some(c) => Arc::clone(c),
+            None => return Err(Stop::All),
+        };
+        // Non-self-issued intermediates already on the path, below the next issuer (§6.1.4 (l)).
+        let below = path.iter().skip(1).filter(|c| !c.is_self_issued()).count();
+
+        let mut anchors: Vec<&Arc<Certificate>> = self.anchors.by_subject(&child.issuer_raw).collect();
+        prefer_matching_key_id(&mut anchors, &child);
+        for anchor in anchors {
+            self.step()?;
+            // Trust anchors are trusted for their key and name; their own basicConstraints,
+            // keyUsage and pathLen still bind (as webpki and OpenSSL apply them), their validity
+            // period does not (RFC 5280 §6.1.1 (d)).
+            if let Err(e) = ca_constraints(anchor, below) {
+                self.record(e);
+                continue;
+            }
+            match self.check_sig(&child, anchor) {
+                Ok(()) => return Ok(Arc::clone(anchor)),
+                Err(Stop::All) => return Err(Stop::All),
+                Err(Stop::Branch) => continue,
+            }
+        }
+
+        if path.len() >= self.opts.max_depth {
+            self.record(PathError::TooDeep(self.opts.max_depth));
+            return Err(Stop::Branch);
+        }
+        let mut candidates: Vec<&Arc<Certificate>> = self
+            .pool
+            .iter()
+            .filter(|c| c.subject_raw == child.issuer_raw)
+            .collect();
+        prefer_matching_key_id(&mut candidates, &child);
+        for cand in candidates {
+            self.step()?;
+            // A certificate (or the same key under the same name) twice on one path is a loop.
+            if path
+                .iter()
+                .any(|p| p.fingerprint == cand.fingerprint || (p.subject_raw == cand.subject_raw && p.spki == cand.spki))
+            {
+                continue;
+            }
+            let checks = validity(cand, self.opts.time, false)
+                .and_then(|()| ca_constraints(cand, below))
+                .and_then(|()| critical_extensions(cand));
+            if let Err(e) = checks {
+                self.record(e);
+                continue;
+            }
+            match self.check_sig(&child, cand) {
+                Ok(()) => {}
+                Err(Stop::All) => return Err(Stop::All),
+                Err(Stop::Branch) => continue,
+            }
+            path.push(Arc::clone(cand));
+            match self.walk(path) {
+                Ok(anchor) => return Ok(anchor),
+                Err(Stop::All) => return Err(Stop::All),
+                Err(Stop::Branch) => {
+                    path.pop();
+                }
+            }
+        }
+        self.record(PathError::NoIssuer {
+            subject: child.subject.rfc4514.clone(),
+        });
+        Err(Stop::Branch)
+    }
+
+    fn step(&mut self) -> Result<(), Stop> {
+        if self.steps >= self.opts.max_steps {
+            self.record(PathError::Budget("path building steps"));
+            return Err(Stop::All);
+        }
+        self.steps += 1;
+        Ok(())
+    }
+}
+
+/// Orders candidates so those whose subjectKeyIdentifier matches the child's
+/// authorityKeyIdentifier come first (an optimisation, not a filter: RFC 5280 does not require
+/// the identifiers to match).
+fn prefer_matching_key_id(cands: &mut [&Arc<Certificate>], child: &Certificate) {
+    if let Some(aki) = &child.ext.authority_key_id {
+        cands.sort_by_key(|c| c.ext.subject_key_id.as_ref() != Some(aki));
+    }
+}
+
+/// Builds and validates a path from `leaf` to one of `anchors`, using `pool` (certificates from
+/// the signature and configured intermediates) as candidate issuers.
+pub fn build_path(
+    leaf: &Arc<Certificate>,
+    anchors: &TrustStore,
+    pool: &[Arc<Certificate>],
+    opts: &PathOptions,
+) -> Result<ValidPath, PathError> {
+    validity(leaf, opts.time, true)?;
+    critical_extensions(leaf)?;
+    if opts.usage == LeafUsage::DocumentSigning {
+        if let Some(ku) = leaf.ext.key_usage {
+            if ku & (key_usage::DIGITAL_SIGNATURE | key_usage::NON_REPUDIATION) == 0 {
+                return Err(PathError::LeafKeyUsage {
+                    subject: leaf.subject.rfc4514.clone(),
+                });
+            }
+        }
+    }
+    if let Some(anchor) = anchors.find(&leaf.fingerprint) {
+        return Ok(ValidPath {
+            certs: vec![Arc::clone(anchor)],
+            valid_from: leaf.not_before,
+            valid_until: leaf.not_after,
+        });
+    }
+    let mut search = Search {
+        opts,
+        anchors,
+        pool,
+        sig_checks: 0,
+        steps: 0,
+        best: None,
+    };
+    let mut path = vec![Arc::clone(leaf)];
+    match search.walk(&mut path) {
+        Ok(anchor) => {
+            // The window in which every non-anchor certificate on the path is valid.
+            let valid_from = path.iter().map(|c| c.not_before).max().unwrap_or(leaf.not_before);
+            let valid_until = path.iter().map(|c| c.not_after).min().unwrap_or(leaf.not_after);
+            path.push(anchor);
+            Ok(ValidPath {
+                certs: path,
+                valid_from,
+                valid_until,
+            })
+        }
+        Err(_) => Err(search.best.unwrap_or(PathError::NoIssuer {
+            subject: leaf.subject.rfc4514.clone(),
+        })),
+    }
+}
+
+/// Cache key: the leaf, the anchor set, and every option except the time (the cached validity
+/// window is checked against the time on lookup instead).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct PathKey {
+    leaf: [u8; 32],
+    trust_version: u64,
+    policy: AlgorithmPolicy,
+    usage: LeafUsage,
+    max_depth: usize,
+}
+
+/// Validated paths by signer certificate: a second document from the same signer skips the
+/// chain's signature checks. Bounded in entries; entries also expire after `ttl`.
+#[derive(Clone)]
+pub struct PathCache {
+    inner: Cache<PathKey, Arc<ValidPath>>,
+}
+
+impl std::fmt::Debug for PathCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PathCache")
+            .field("entries", &self.inner.entry_count())
+            .finish()
+    }
+}
+
+impl PathCache {
+    /// A cache of at most `capacity` paths, each kept at most `ttl`.
+    pub fn new(capacity: u64, ttl: std::time::Duration) -> Self {
+        Self {
+            inner: Cache::builder().max_capacity(capacity).time_to_live(ttl).build(),
+        }
+    }
+
+    fn key(leaf: &Certificate, anchors: &TrustStore, opts: &PathOptions) -> PathKey {
+        PathKey {
+            leaf: leaf.fingerprint,
+            trust_version: anchors.version(),
+            policy: opts.policy,
+            usage: opts.usage,
+            max_depth: opts.max_depth,
+        }
+    }
+
+    /// A path validated earlier for this leaf under the same anchors and options, when the
+    /// validation time falls inside its validity window.
+    pub fn get(&self, leaf: &Certificate, anchors: &TrustStore, opts: &PathOptions) -> Option<Arc<ValidPath>> {
+        self.inner
+            .get(&Self::key(leaf, anchors, opts))
+            .filter(|p| p.valid_from <= opts.time && opts.time <= p.valid_until)
+    }
+
+    /// [`build_path`], remembering a success.
+    pub fn build(
+        &self,
+        leaf: &Arc<Certificate>,
+        anchors: &TrustStore,
+        pool: &[Arc<Certificate>],
+        opts: &PathOptions,
+    ) -> Result<Arc<ValidPath>, PathError> {
+        let p = Arc::new(build_path(leaf, anchors, pool, opts)?);
+        self.inner.insert(Self::key(leaf, anchors, opts), Arc::clone(&p));
+        Ok(p)
+    }
+
+    /// Entries held now.
+    pub fn len(&self) -> u64 {
+        self.inner.entry_count()
+    }
+
+    /// True when nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

@@ -1,0 +1,167 @@
+//! Trust anchors and certificate bundles (PEM or DER files, directories).
+
+use super::cert::Certificate;
+use crate::asn1::pem;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use thiserror::Error;
+
+/// Why certificates could not be loaded.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The file or directory does not exist or cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file holds no usable certificate.
+    #[error("{path}: {reason}")]
+    Invalid {
+        /// The path.
+        path: PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
+}
+
+impl LoadError {
+    /// True when the path itself is missing (CLI exit 66).
+    pub fn is_missing(&self) -> bool {
+        matches!(self, LoadError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+    }
+}
+
+/// Parses every certificate in a PEM or DER buffer (errors name the block).
+pub fn parse_bundle(data: &[u8]) -> Result<Vec<Certificate>, String> {
+    if pem::is_pem(data) {
+        let blocks = pem::decode_blocks(data, |l| l == "CERTIFICATE" || l == "TRUSTED CERTIFICATE");
+        if blocks.is_empty() {
+            return Err("no CERTIFICATE block in PEM".into());
+        }
+        blocks
+            .into_iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let der = b?;
+                Certificate::from_der(&der).map_err(|e| format!("certificate #{}: {e}", i + 1))
+            })
+            .collect()
+    } else {
+        Certificate::from_der(data)
+            .map(|c| vec![c])
+            .map_err(|e| format!("not a DER certificate: {e}"))
+    }
+}
+
+/// Reads certificates from files; a directory contributes every file in it that parses
+/// (others are skipped and reported in the returned warnings).
+pub fn load_paths(paths: &[PathBuf]) -> Result<(Vec<Certificate>, Vec<String>), LoadError> {
+    let mut certs = Vec::new();
+    let mut warnings = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|source| LoadError::Io {
+            path: p.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|source| LoadError::Io {
+                    path: p.clone(),
+                    source,
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|e| e.is_file())
+                .collect();
+            entries.sort();
+            for e in entries {
+                match load_file(&e) {
+                    Ok(mut c) => certs.append(&mut c),
+                    Err(err) => warnings.push(format!("skipped {err}")),
+                }
+            }
+        } else {
+            certs.append(&mut load_file(p)?);
+        }
+    }
+    Ok((certs, warnings))
+}
+
+fn load_file(p: &Path) -> Result<Vec<Certificate>, LoadError> {
+    let data = std::fs::read(p).map_err(|source| LoadError::Io {
+        path: p.to_path_buf(),
+        source,
+    })?;
+    parse_bundle(&data).map_err(|reason| LoadError::Invalid {
+        path: p.to_path_buf(),
+        reason,
+    })
+}
+
+/// The configured trust anchors, indexed by subject name.
+#[derive(Debug, Default)]
+pub struct TrustStore {
+    anchors: Vec<Arc<Certificate>>,
+    by_subject: HashMap<Vec<u8>, Vec<usize>>,
+    version: u64,
+}
+
+impl TrustStore {
+    /// Builds a store; duplicates (same fingerprint) are kept once.
+    pub fn new(certs: Vec<Certificate>) -> Self {
+        let mut anchors: Vec<Arc<Certificate>> = Vec::new();
+        for c in certs {
+            if !anchors.iter().any(|a| a.fingerprint == c.fingerprint) {
+                anchors.push(Arc::new(c));
+            }
+        }
+        let mut by_subject: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
+        let mut all_fps = Vec::with_capacity(anchors.len() * 32);
+        for (i, a) in anchors.iter().enumerate() {
+            by_subject.entry(a.subject_raw.clone()).or_default().push(i);
+            all_fps.extend_from_slice(&a.fingerprint);
+        }
+        // The version identifies this set of anchors in cache keys: a reload with other anchors
+        // can never hit a path cached under the old set.
+        let h = super::cert::sha256(&all_fps);
+        let version = u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
+        Self {
+            anchors,
+            by_subject,
+            version,
+        }
+    }
+
+    /// Anchors whose subject is `name` (raw DER).
+    pub fn by_subject<'a>(&'a self, name: &[u8]) -> impl Iterator<Item = &'a Arc<Certificate>> + 'a {
+        self.by_subject
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter_map(|i| self.anchors.get(*i))
+    }
+
+    /// The anchor with this fingerprint, if the certificate is itself trusted.
+    pub fn find(&self, fingerprint: &[u8; 32]) -> Option<&Arc<Certificate>> {
+        self.anchors.iter().find(|a| &a.fingerprint == fingerprint)
+    }
+
+    /// Identifies the set of anchors (for cache keys).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Number of anchors.
+    pub fn len(&self) -> usize {
+        self.anchors.len()
+    }
+
+    /// True when no anchor is configured.
+    pub fn is_empty(&self) -> bool {
+        self.anchors.is_empty()
+    }
+}

@@ -1,0 +1,324 @@
+//! The result model, in the ETSI EN 319 102-1 vocabulary, and its JSON form (CONTRACT.md).
+//!
+//! A [`SignatureReport`] can only be made "passed" inside the crate (`pub(crate)` constructor),
+//! by the verifier after every check ran.
+
+use serde::Serialize;
+
+/// Main status indication (ETSI EN 319 102-1 §5.1.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[allow(non_camel_case_types)]
+pub enum Indication {
+    /// Every check passed.
+    TOTAL_PASSED,
+    /// A check proved the signature invalid.
+    TOTAL_FAILED,
+    /// Not enough information (or support) to decide.
+    INDETERMINATE,
+}
+
+/// Sub-indications used by tekser (ETSI EN 319 102-1 Table 5 / Table 6 names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[allow(non_camel_case_types)]
+#[non_exhaustive]
+pub enum SubIndication {
+    /// The input is not a well-formed signature of the expected format.
+    FORMAT_FAILURE,
+    /// messageDigest (or another covered hash) does not match the data.
+    HASH_FAILURE,
+    /// The signature value does not verify with the signer's key.
+    SIG_CRYPTO_FAILURE,
+    /// The signing certificate was revoked.
+    REVOKED,
+    /// The signing certificate (or one on its path) expired before the validation time.
+    EXPIRED,
+    /// The validation time is before the signing certificate's notBefore.
+    NOT_YET_VALID,
+    /// The signer's certificate is not in the signature or the configured certificates.
+    NO_SIGNING_CERTIFICATE_FOUND,
+    /// No path to a trust anchor.
+    NO_CERTIFICATE_CHAIN_FOUND,
+    /// A path exists but violates a constraint (basicConstraints, keyUsage, pathLen, critical
+    /// extension, a certificate signature).
+    CHAIN_CONSTRAINTS_FAILURE,
+    /// An algorithm is refused by policy or not supported.
+    CRYPTO_CONSTRAINTS_FAILURE,
+    /// The signature violates a signature-level constraint (e.g. signer key usage).
+    SIG_CONSTRAINTS_FAILURE,
+    /// Revocation status was required but is not available now.
+    TRY_LATER,
+    /// Revocation information was issued outside the allowed window.
+    REVOCATION_OUT_OF_BOUNDS_NO_POE,
+    /// The signed content was not supplied (detached signature without content).
+    SIGNED_DATA_NOT_FOUND,
+}
+
+impl SubIndication {
+    /// The main indication this sub-indication belongs to (ETSI EN 319 102-1 §5.1.3).
+    pub fn indication(self) -> Indication {
+        use SubIndication::*;
+        match self {
+            FORMAT_FAILURE | HASH_FAILURE | SIG_CRYPTO_FAILURE | REVOKED | EXPIRED
+            | NOT_YET_VALID => Indication::TOTAL_FAILED,
+            NO_SIGNING_CERTIFICATE_FOUND
+            | NO_CERTIFICATE_CHAIN_FOUND
+            | CHAIN_CONSTRAINTS_FAILURE
+            | CRYPTO_CONSTRAINTS_FAILURE
+            | SIG_CONSTRAINTS_FAILURE
+            | TRY_LATER
+            | REVOCATION_OUT_OF_BOUNDS_NO_POE
+            | SIGNED_DATA_NOT_FOUND => Indication::INDETERMINATE,
+        }
+    }
+}
+
+/// Which format was verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// CMS / PKCS#7 SignedData.
+    Cms,
+    /// A certificate chain on its own.
+    Chain,
+}
+
+/// A machine-readable error with a human-readable message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorEntry {
+    /// Stable code, e.g. `signature-invalid`.
+    pub code: String,
+    /// Explanation for people.
+    pub message: String,
+}
+
+impl ErrorEntry {
+    /// A new entry.
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Who signed, from the signing certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct SignerReport {
+    /// Subject, RFC 4514.
+    pub subject: String,
+    /// Serial number, hex.
+    pub serial: String,
+    /// Issuer, RFC 4514.
+    pub issuer: String,
+    /// Kazakh individual identification number (subject serialNumber `IIN…`).
+    pub iin: Option<String>,
+    /// Kazakh business identification number (subject OU `BIN…`).
+    pub bin: Option<String>,
+    /// Roles from the NCA's extended key usage / policy OIDs.
+    pub roles: Vec<String>,
+}
+
+/// One certificate on the validated path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainEntry {
+    /// Subject, RFC 4514.
+    pub subject: String,
+    /// Serial, hex.
+    pub serial: String,
+    /// notBefore, RFC 3339.
+    pub not_before: String,
+    /// notAfter, RFC 3339.
+    pub not_after: String,
+    /// True for the configured trust anchor.
+    pub trust_anchor: bool,
+}
+
+/// Revocation status of the signing certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RevocationReport {
+    /// good | revoked | unknown | unchecked
+    pub status: String,
+    /// ocsp | crl | embedded | cache | none
+    pub source: String,
+    /// When the status was produced.
+    pub produced_at: Option<String>,
+    /// When it must be refreshed.
+    pub next_update: Option<String>,
+    /// Revocation time, when revoked.
+    pub revoked_at: Option<String>,
+}
+
+impl RevocationReport {
+    /// Not checked (revocation off, or no source answered).
+    pub fn unchecked() -> Self {
+        Self {
+            status: "unchecked".into(),
+            source: "none".into(),
+            produced_at: None,
+            next_update: None,
+            revoked_at: None,
+        }
+    }
+}
+
+/// RFC 3161 signature timestamp, when present and checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TimestampReport {
+    /// genTime, RFC 3339.
+    pub gen_time: String,
+    /// TSA subject.
+    pub tsa: String,
+    /// Whether the token verified.
+    pub valid: bool,
+}
+
+/// The verdict on one signature (or one certificate, for `verify chain`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignatureReport {
+    indication: Indication,
+    sub_indication: Option<SubIndication>,
+    /// The signer, when its certificate was found.
+    pub signer: Option<SignerReport>,
+    /// Signature algorithm name, e.g. `rsa-pkcs1-sha256`, or the OID when unknown.
+    pub algorithm: Option<String>,
+    /// The signed signingTime attribute, RFC 3339.
+    pub signing_time: Option<String>,
+    /// Signature timestamp.
+    pub timestamp: Option<TimestampReport>,
+    /// The validated path, leaf first (empty when none was found).
+    pub chain: Vec<ChainEntry>,
+    /// Revocation status.
+    pub revocation: RevocationReport,
+    /// Things worth knowing that did not decide the verdict.
+    pub warnings: Vec<String>,
+    /// Why the signature did not pass (extension to CONTRACT.md: per-signature errors).
+    pub errors: Vec<ErrorEntry>,
+}
+
+impl SignatureReport {
+    /// A report that has not passed yet: INDETERMINATE until the verifier decides.
+    pub(crate) fn pending() -> Self {
+        Self {
+            indication: Indication::INDETERMINATE,
+            sub_indication: None,
+            signer: None,
+            algorithm: None,
+            signing_time: None,
+            timestamp: None,
+            chain: Vec::new(),
+            revocation: RevocationReport::unchecked(),
+            warnings: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// Marks the report as failed (or indeterminate) with a sub-indication and a reason.
+    pub(crate) fn fail(mut self, sub: SubIndication, code: &str, message: impl Into<String>) -> Self {
+        self.indication = sub.indication();
+        self.sub_indication = Some(sub);
+        self.errors.push(ErrorEntry::new(code, message));
+        self
+    }
+
+    /// Marks the report as passed. Only the verification pipeline calls this.
+    pub(crate) fn pass(mut self) -> Self {
+        self.indication = Indication::TOTAL_PASSED;
+        self.sub_indication = None;
+        self
+    }
+
+    /// The indication.
+    pub fn indication(&self) -> Indication {
+        self.indication
+    }
+
+    /// The sub-indication.
+    pub fn sub_indication(&self) -> Option<SubIndication> {
+        self.sub_indication
+    }
+}
+
+/// The whole verdict (CONTRACT.md "Verdict JSON").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    indication: Indication,
+    sub_indication: Option<SubIndication>,
+    /// The format verified.
+    pub format: Format,
+    /// Per-signature results.
+    pub signatures: Vec<SignatureReport>,
+    /// Decoded document fields (barcode formats); null otherwise.
+    pub document: Option<serde_json::Value>,
+    /// Document-level errors.
+    pub errors: Vec<ErrorEntry>,
+}
+
+impl Verdict {
+    /// Combines per-signature results: TOTAL_PASSED only if every signature passed, TOTAL_FAILED
+    /// if any failed, INDETERMINATE otherwise. The sub-indication is that of the first signature
+    /// with the deciding indication.
+    pub(crate) fn from_signatures(format: Format, signatures: Vec<SignatureReport>) -> Self {
+        let decide = |ind: Indication| signatures.iter().find(|s| s.indication == ind);
+        let (indication, sub_indication) = if signatures.is_empty() {
+            (Indication::TOTAL_FAILED, Some(SubIndication::FORMAT_FAILURE))
+        } else if let Some(s) = decide(Indication::TOTAL_FAILED) {
+            (Indication::TOTAL_FAILED, s.sub_indication)
+        } else if let Some(s) = decide(Indication::INDETERMINATE) {
+            (Indication::INDETERMINATE, s.sub_indication)
+        } else {
+            (Indication::TOTAL_PASSED, None)
+        };
+        let errors = if signatures.is_empty() {
+            vec![ErrorEntry::new("no-signature", "the input carries no signature")]
+        } else {
+            Vec::new()
+        };
+        Self {
+            indication,
+            sub_indication,
+            format,
+            signatures,
+            document: None,
+            errors,
+        }
+    }
+
+    /// Input that could not be parsed at all: TOTAL_FAILED / FORMAT_FAILURE.
+    pub fn format_failure(format: Format, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            indication: Indication::TOTAL_FAILED,
+            sub_indication: Some(SubIndication::FORMAT_FAILURE),
+            format,
+            signatures: Vec::new(),
+            document: None,
+            errors: vec![ErrorEntry::new(code, message)],
+        }
+    }
+
+    /// The overall indication.
+    pub fn indication(&self) -> Indication {
+        self.indication
+    }
+
+    /// The overall sub-indication.
+    pub fn sub_indication(&self) -> Option<SubIndication> {
+        self.sub_indication
+    }
+
+    /// CLI exit status (CONTRACT.md): 0 passed, 1 failed, 2 indeterminate.
+    pub fn exit_code(&self) -> u8 {
+        match self.indication {
+            Indication::TOTAL_PASSED => 0,
+            Indication::TOTAL_FAILED => 1,
+            Indication::INDETERMINATE => 2,
+        }
+    }
+
+    /// The verdict as JSON text.
+    pub fn to_json(&self) -> String {
+        // Serialising plain structs of strings cannot fail; keep a valid document if it ever did.
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| {
+            format!("{{\"indication\":\"INDETERMINATE\",\"errors\":[{{\"code\":\"internal\",\"message\":\"{e}\"}}]}}")
+        })
+    }
+}

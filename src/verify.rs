@@ -1,0 +1,145 @@
+//! The pipeline: format → crypto → chain → revocation → policy → [`Verdict`].
+//!
+//! [`Verifier`] holds what does not change between requests (trust anchors, extra certificates,
+//! policy, limits, caches) and is shared by the CLI, the server and the benches. It never does
+//! I/O and never imports an async runtime.
+
+mod chain;
+mod cms;
+mod signer;
+
+use crate::crypto::AlgorithmPolicy;
+use crate::limits::Limits;
+use crate::pki::cert::Certificate;
+use crate::pki::path::PathCache;
+use crate::pki::trust::TrustStore;
+use moka::sync::Cache;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use signer::signer_report;
+
+/// What to do about revocation (CONTRACT.md `--revocation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RevocationMode {
+    /// Do not check.
+    Off,
+    /// Use status when it can be had; otherwise pass with a warning (default).
+    #[default]
+    Prefer,
+    /// No fresh status → INDETERMINATE / TRY_LATER.
+    Require,
+}
+
+impl std::str::FromStr for RevocationMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "off" => Ok(Self::Off),
+            "prefer" => Ok(Self::Prefer),
+            "require" => Ok(Self::Require),
+            other => Err(format!("revocation mode must be off, prefer or require, not {other:?}")),
+        }
+    }
+}
+
+/// Per-request options.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestOptions {
+    /// Validation time (unix seconds); `None` = now.
+    pub at: Option<i64>,
+    /// Revocation mode.
+    pub revocation: RevocationMode,
+}
+
+/// Static configuration of a [`Verifier`].
+#[derive(Debug, Clone)]
+pub struct VerifierConfig {
+    /// Budgets.
+    pub limits: Limits,
+    /// Algorithm policy.
+    pub policy: AlgorithmPolicy,
+    /// Most validated paths kept.
+    pub path_cache_capacity: u64,
+    /// Longest a validated path is kept.
+    pub path_cache_ttl: Duration,
+    /// Most parsed certificates kept.
+    pub cert_cache_capacity: u64,
+}
+
+impl Default for VerifierConfig {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            policy: AlgorithmPolicy::default(),
+            path_cache_capacity: 10_000,
+            path_cache_ttl: Duration::from_secs(3600),
+            cert_cache_capacity: 10_000,
+        }
+    }
+}
+
+/// Verifies signatures against a set of trust anchors. Cheap to share (`Arc`), safe to call from
+/// many threads at once.
+#[derive(Debug)]
+pub struct Verifier {
+    trust: Arc<TrustStore>,
+    intermediates: Vec<Arc<Certificate>>,
+    config: VerifierConfig,
+    paths: PathCache,
+    certs: CertCache,
+}
+
+/// Parsed certificates by SHA-256 of their DER, so repeat signers are not re-parsed.
+#[derive(Clone)]
+struct CertCache(Cache<[u8; 32], Arc<Certificate>>);
+
+impl std::fmt::Debug for CertCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CertCache({})", self.0.entry_count())
+    }
+}
+
+impl Verifier {
+    /// A verifier over `trust`, with `intermediates` as extra path candidates.
+    pub fn new(trust: TrustStore, intermediates: Vec<Certificate>, config: VerifierConfig) -> Self {
+        Self {
+            trust: Arc::new(trust),
+            intermediates: intermediates.into_iter().map(Arc::new).collect(),
+            paths: PathCache::new(config.path_cache_capacity, config.path_cache_ttl),
+            certs: CertCache(Cache::builder().max_capacity(config.cert_cache_capacity).build()),
+            config,
+        }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.config.limits
+    }
+
+    /// The trust anchors.
+    pub fn trust(&self) -> &TrustStore {
+        &self.trust
+    }
+
+    /// Number of validated paths cached.
+    pub fn cached_paths(&self) -> u64 {
+        self.paths.len()
+    }
+
+    /// Parses a certificate, from the cache when seen before.
+    fn certificate(&self, der: &[u8]) -> Result<Arc<Certificate>, crate::asn1::Asn1Error> {
+        let fp = crate::pki::cert::sha256(der);
+        if let Some(c) = self.certs.0.get(&fp) {
+            return Ok(c);
+        }
+        let c = Arc::new(Certificate::from_der(der)?);
+        self.certs.0.insert(fp, Arc::clone(&c));
+        Ok(c)
+    }
+}
+
+fn validation_time(opts: &RequestOptions) -> i64 {
+    opts.at.unwrap_or_else(crate::pki::time::now)
+}

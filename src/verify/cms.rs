@@ -1,0 +1,372 @@
+//! CMS SignedData verification, one report per SignerInfo.
+
+use super::signer::{chain_report, path_error_code, signer_report};
+use super::{validation_time, RequestOptions, RevocationMode, Verifier};
+use crate::asn1::{tag, AlgorithmId, Oid, Tlv};
+use crate::crypto::{self, CryptoError, DigestAlgorithm};
+use crate::formats::cms::{self as fcms, oid, SignedData, SignerId, SignerInfo};
+use crate::pki::cert::{self, Certificate};
+use crate::pki::path::{LeafUsage, PathOptions};
+use crate::pki::time::format_rfc3339;
+use crate::verdict::{Format, SignatureReport, SubIndication, Verdict};
+use std::sync::Arc;
+
+/// The certificates one signature can draw on: its own bag, parsed on demand, then the
+/// configured intermediates.
+struct Bag<'v, 'a> {
+    verifier: &'v Verifier,
+    raw: &'a [&'a [u8]],
+    parsed: Option<Vec<Arc<Certificate>>>,
+    warnings: Vec<String>,
+}
+
+impl Bag<'_, '_> {
+    /// Every usable certificate (bag first, then configured intermediates).
+    fn pool(&mut self) -> &[Arc<Certificate>] {
+        let verifier = self.verifier;
+        let raw = self.raw;
+        let warnings = &mut self.warnings;
+        self.parsed.get_or_insert_with(|| {
+            let mut v: Vec<Arc<Certificate>> = Vec::with_capacity(raw.len());
+            for (i, der) in raw.iter().enumerate() {
+                match verifier.certificate(der) {
+                    Ok(c) => v.push(c),
+                    Err(e) => warnings.push(format!("certificate #{} in the signature ignored: {e}", i + 1)),
+                }
+            }
+            v.extend(verifier.intermediates.iter().cloned());
+            v
+        })
+    }
+
+    /// The signer's certificate: matched by issuer and serial on the raw bytes (no full parse),
+    /// or by subjectKeyIdentifier.
+    fn find_signer(&mut self, sid: &SignerId<'_>) -> Option<Arc<Certificate>> {
+        match sid {
+            SignerId::IssuerSerial { issuer, serial } => {
+                let hit = self.raw.iter().find(|der| {
+                    cert::issuer_and_serial(der).is_ok_and(|(i, s)| i == *issuer && s == *serial)
+                });
+                if let Some(der) = hit {
+                    return self.verifier.certificate(der).ok();
+                }
+                self.verifier
+                    .intermediates
+                    .iter()
+                    .find(|c| c.issuer_raw.as_slice() == *issuer && c.serial.as_slice() == *serial)
+                    .cloned()
+            }
+            SignerId::SubjectKeyId(ski) => self
+                .pool()
+                .iter()
+                .find(|c| c.ext.subject_key_id.as_deref() == Some(*ski))
+                .cloned(),
+        }
+    }
+}
+
+impl Verifier {
+    /// Verifies a CMS SignedData (DER, BER, PEM or base64), attached or with detached `content`.
+    pub fn verify_cms(&self, signature: &[u8], content: Option<&[u8]>, opts: &RequestOptions) -> Verdict {
+        let limits = &self.config.limits;
+        if let Some(c) = content {
+            if c.len() > limits.max_content_bytes {
+                return Verdict::format_failure(
+                    Format::Cms,
+                    "content-too-large",
+                    format!("content of {} bytes exceeds the limit of {}", c.len(), limits.max_content_bytes),
+                );
+            }
+        }
+        let der = match fcms::decode_input(signature, limits) {
+            Ok(d) => d,
+            Err(e) => return Verdict::format_failure(Format::Cms, "format", e.to_string()),
+        };
+        let sd = match fcms::parse_signed_data(&der, limits) {
+            Ok(sd) => sd,
+            Err(e) => return Verdict::format_failure(Format::Cms, "format", e.to_string()),
+        };
+        let (content, content_warning) = match (sd.econtent, content) {
+            (Some(att), Some(det)) if att != det => {
+                return Verdict::format_failure(
+                    Format::Cms,
+                    "content-mismatch",
+                    "the signature carries attached content that differs from the content given",
+                )
+            }
+            (Some(att), _) => (Some(att), None),
+            (None, Some(det)) => (Some(det), None),
+            (None, None) => (None, Some("detached signature: the signed content was not supplied")),
+        };
+        let time = validation_time(opts);
+        let mut bag = Bag {
+            verifier: self,
+            raw: &sd.certificates,
+            parsed: None,
+            warnings: Vec::new(),
+        };
+        let mut reports: Vec<SignatureReport> = sd
+            .signers
+            .iter()
+            .map(|si| self.verify_signer(&sd, si, content, &mut bag, time, opts))
+            .collect();
+        for r in &mut reports {
+            r.warnings.extend(bag.warnings.iter().cloned());
+            if let Some(w) = content_warning {
+                r.warnings.push(w.to_owned());
+            }
+        }
+        Verdict::from_signatures(Format::Cms, reports)
+    }
+
+    fn verify_signer(
+        &self,
+        sd: &SignedData<'_>,
+        si: &SignerInfo<'_>,
+        content: Option<&[u8]>,
+        bag: &mut Bag<'_, '_>,
+        time: i64,
+        opts: &RequestOptions,
+    ) -> SignatureReport {
+        use SubIndication as S;
+        let mut report = SignatureReport::pending();
+        report.algorithm = Some(algorithm_label(&si.signature_algorithm, &si.digest_algorithm));
+
+        // 1. Signing certificate (RFC 5652 §5.3 sid).
+        let Some(signer) = bag.find_signer(&si.sid) else {
+            return report.fail(
+                S::NO_SIGNING_CERTIFICATE_FOUND,
+                "signer-certificate-not-found",
+                "the signer's certificate is neither in the signature nor among the configured certificates",
+            );
+        };
+        report.signer = Some(signer_report(&signer));
+
+        // 2. Signed attributes (§5.3, §11): contentType, messageDigest, signingTime, ESS.
+        let mut digest_alg = None;
+        let message: Vec<u8>;
+        let signed_message: &[u8] = match si.signed_attrs_message() {
+            Some(m) => {
+                match check_signed_attrs(sd, si, &signer, &mut report) {
+                    Ok(()) => {}
+                    Err((sub, code, msg)) => return report.fail(sub, code, msg),
+                }
+                message = m;
+                &message
+            }
+            None => match content {
+                Some(c) => c,
+                None => {
+                    return report.fail(
+                        S::SIGNED_DATA_NOT_FOUND,
+                        "content-missing",
+                        "no signed attributes and no content: nothing to verify the signature over",
+                    )
+                }
+            },
+        };
+
+        // 3. Algorithms under policy.
+        let resolved = DigestAlgorithm::from_oid(&si.digest_algorithm.oid).and_then(|d| {
+            digest_alg = Some(d);
+            let key = signer
+                .public_key
+                .as_ref()
+                .map_err(|e| CryptoError::BadKey(e.to_string()))?;
+            crypto::resolve(&si.signature_algorithm, Some(d), key, &self.config.policy)
+                .map(|r| (r, key))
+        });
+        let (resolved, key) = match resolved {
+            Ok(r) => r,
+            Err(e) => return crypto_failure(report, e),
+        };
+        report.algorithm = Some(resolved.verifier.name().to_owned());
+
+        // 4. messageDigest over the content.
+        if si.signed_attrs_raw.is_some() {
+            match (content, digest_alg) {
+                (Some(c), Some(d)) => {
+                    let (_, attr) = si.signed_attr(&oid::MESSAGE_DIGEST);
+                    let expected = attr
+                        .and_then(|a| a.values.first())
+                        .filter(|v| v.tag == tag::OCTET_STRING)
+                        .map(|v| v.value);
+                    match crypto::digest(d, c) {
+                        Ok(actual) if Some(actual.as_slice()) == expected => {}
+                        Ok(_) => {
+                            return report.fail(
+                                S::HASH_FAILURE,
+                                "hash-mismatch",
+                                "messageDigest does not match the digest of the content",
+                            )
+                        }
+                        Err(e) => return crypto_failure(report, e),
+                    }
+                }
+                _ => {
+                    // Verify what we can (the signature over the attributes) before saying the
+                    // content is missing.
+                    if let Err(e) = resolved.verifier.verify(key, signed_message, si.signature) {
+                        return crypto_failure(report, e);
+                    }
+                    return report.fail(
+                        S::SIGNED_DATA_NOT_FOUND,
+                        "content-missing",
+                        "detached signature: supply the signed content to check messageDigest",
+                    );
+                }
+            }
+        }
+
+        // 5. The signature value.
+        if let Err(e) = resolved.verifier.verify(key, signed_message, si.signature) {
+            return crypto_failure(report, e);
+        }
+
+        // 6. Certification path at the validation time.
+        let path_opts = PathOptions::new(time, self.config.policy, LeafUsage::DocumentSigning, &self.config.limits);
+        let cached = self.paths.get(&signer, &self.trust, &path_opts);
+        let path = match cached.map_or_else(|| self.paths.build(&signer, &self.trust, bag.pool(), &path_opts), Ok) {
+            Ok(p) => p,
+            Err(e) => {
+                let (sub, code) = path_error_code(&e);
+                return report.fail(sub, code, e.to_string());
+            }
+        };
+        report.chain = chain_report(&path);
+
+        // 7. Revocation: no status source is wired in yet, so the status is "unchecked".
+        match opts.revocation {
+            RevocationMode::Off => {}
+            RevocationMode::Prefer => report
+                .warnings
+                .push("revocation status not checked: no OCSP or CRL source available".into()),
+            RevocationMode::Require => {
+                return report.fail(
+                    S::TRY_LATER,
+                    "revocation-unavailable",
+                    "revocation status is required but no OCSP or CRL source is available",
+                )
+            }
+        }
+        report.pass()
+    }
+}
+
+type Failure = (SubIndication, &'static str, String);
+
+/// contentType must be present once and equal eContentType (RFC 5652 §11.1); messageDigest must be
+/// present once (§11.2); signingTime is reported (§11.3); ESS signing-certificate(-v2), when
+/// present, must name the signer's certificate (RFC 2634 §5.4, RFC 5035).
+fn check_signed_attrs(
+    sd: &SignedData<'_>,
+    si: &SignerInfo<'_>,
+    signer: &Certificate,
+    report: &mut SignatureReport,
+) -> Result<(), Failure> {
+    use SubIndication as S;
+    let single = |o: &Oid, name: &str| -> Result<Tlv<'_>, Failure> {
+        match si.signed_attr(o) {
+            (1, Some(a)) if a.values.len() == 1 => a.values.first().copied().ok_or_else(|| {
+                (S::FORMAT_FAILURE, "signed-attributes", format!("{name} has no value"))
+            }),
+            (0, _) => Err((S::FORMAT_FAILURE, "signed-attributes", format!("signed attribute {name} is missing"))),
+            _ => Err((
+                S::FORMAT_FAILURE,
+                "signed-attributes",
+                format!("signed attribute {name} must occur once with one value"),
+            )),
+        }
+    };
+    let ct = single(&oid::CONTENT_TYPE, "contentType")?;
+    let ct = ct
+        .oid()
+        .map_err(|e| (S::FORMAT_FAILURE, "signed-attributes", format!("contentType: {e}")))?;
+    if ct != sd.econtent_type {
+        return Err((
+            S::FORMAT_FAILURE,
+            "signed-attributes",
+            format!("contentType attribute {ct} differs from eContentType {}", sd.econtent_type),
+        ));
+    }
+    single(&oid::MESSAGE_DIGEST, "messageDigest")?;
+    if let (n, Some(a)) = si.signed_attr(&oid::SIGNING_TIME) {
+        match a.values.first().map(|v| v.time()) {
+            Some(Ok(t)) if n == 1 => {
+                report.signing_time = Some(format_rfc3339(t));
+                if !signer.valid_at(t) {
+                    report.warnings.push(format!(
+                        "signingTime {} is outside the signer certificate's validity ({} .. {})",
+                        format_rfc3339(t),
+                        format_rfc3339(signer.not_before),
+                        format_rfc3339(signer.not_after)
+                    ));
+                }
+            }
+            _ => {
+                return Err((S::FORMAT_FAILURE, "signed-attributes", "malformed signingTime attribute".into()))
+            }
+        }
+    }
+    for (attr_oid, default_hash) in [
+        (oid::SIGNING_CERTIFICATE, DigestAlgorithm::Sha1),
+        (oid::SIGNING_CERTIFICATE_V2, DigestAlgorithm::Sha256),
+    ] {
+        if let (_, Some(a)) = si.signed_attr(&attr_oid) {
+            match ess_first_cert_hash(a.values.first().copied(), default_hash) {
+                Ok((alg, hash)) => {
+                    let ours = alg.ring().map(|r| ring::digest::digest(r, &signer.der));
+                    if ours.as_ref().map(|d| d.as_ref()) != Some(hash) {
+                        return Err((
+                            S::NO_SIGNING_CERTIFICATE_FOUND,
+                            "signing-certificate-mismatch",
+                            "the ESS signing-certificate attribute names another certificate".into(),
+                        ));
+                    }
+                }
+                Err(msg) => return Err((S::FORMAT_FAILURE, "signed-attributes", msg)),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `SigningCertificate(V2) ::= SEQUENCE { certs SEQUENCE OF ESSCertID(v2), policies … }`;
+/// returns the hash algorithm and hash of the first ESSCertID (the signer's, RFC 5035 §3).
+fn ess_first_cert_hash(
+    value: Option<Tlv<'_>>,
+    default_hash: DigestAlgorithm,
+) -> Result<(DigestAlgorithm, &[u8]), String> {
+    let bad = |e: &dyn std::fmt::Display| format!("malformed signing-certificate attribute: {e}");
+    let value = value.ok_or_else(|| bad(&"no value"))?;
+    let mut certs = value
+        .expect(tag::SEQUENCE)
+        .and_then(|v| v.reader().read_tag(tag::SEQUENCE))
+        .map_err(|e| bad(&e))?
+        .reader();
+    let mut id = certs.read_tag(tag::SEQUENCE).map_err(|e| bad(&e))?.reader();
+    let mut alg = default_hash;
+    if id.peek_tag() == Some(tag::SEQUENCE) {
+        let a = AlgorithmId::parse(id.read().map_err(|e| bad(&e))?).map_err(|e| bad(&e))?;
+        alg = DigestAlgorithm::from_oid(&a.oid).map_err(|e| bad(&e))?;
+    }
+    let hash = id.read_tag(tag::OCTET_STRING).map_err(|e| bad(&e))?.value;
+    Ok((alg, hash))
+}
+
+fn crypto_failure(report: SignatureReport, e: CryptoError) -> SignatureReport {
+    use SubIndication as S;
+    match &e {
+        CryptoError::BadSignature => report.fail(S::SIG_CRYPTO_FAILURE, "signature-invalid", e.to_string()),
+        CryptoError::Constraints(_) => report.fail(S::CRYPTO_CONSTRAINTS_FAILURE, "weak-algorithm", e.to_string()),
+        CryptoError::Unsupported(_) => {
+            report.fail(S::CRYPTO_CONSTRAINTS_FAILURE, "unsupported-algorithm", e.to_string())
+        }
+        CryptoError::BadKey(_) => report.fail(S::SIG_CRYPTO_FAILURE, "bad-key", e.to_string()),
+    }
+}
+
+/// What to call the algorithm before it is resolved (unknown OIDs stay visible in the verdict).
+fn algorithm_label(sig: &AlgorithmId, digest: &AlgorithmId) -> String {
+    format!("{} with digest {}", sig.oid, digest.oid)
+}
