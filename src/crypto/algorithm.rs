@@ -220,9 +220,9 @@ fn pss_digest(sig: &AlgorithmId) -> Result<DigestAlgorithm, CryptoError> {
 }
 
 /// A readable name for algorithms we know of but do not implement yet.
-fn describe_unknown(o: &Oid) -> String {
+pub(crate) fn describe_unknown(o: &Oid) -> String {
     let s = o.to_string();
-    let gost = s.starts_with("1.2.398.3.10.1.1")
+    let gost = s.starts_with("1.2.398.3.10.1.")
         || s.starts_with("1.3.6.1.4.1.6801.1.2")
         || s.starts_with("1.2.643.");
     if gost {
