@@ -6,8 +6,8 @@
 use super::{tag, Asn1Error, Oid, Tlv};
 use der::{asn1, Decode, Tag, Tagged};
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, CertificatePolicies, ExtendedKeyUsage, KeyUsage,
-    SubjectKeyIdentifier,
+    AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints, CertificatePolicies,
+    ExtendedKeyUsage, KeyUsage, SubjectKeyIdentifier,
 };
 
 fn decode_err(what: &'static str) -> impl FnOnce(der::Error) -> Asn1Error {
@@ -88,6 +88,8 @@ pub mod ext_oid {
     pub const AUTHORITY_INFO_ACCESS: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.1.1");
     /// id-ce-privateKeyUsagePeriod (informational)
     pub const PRIVATE_KEY_USAGE_PERIOD: Oid = Oid::new_unwrap("2.5.29.16");
+    /// id-ce-nameConstraints
+    pub const NAME_CONSTRAINTS: Oid = Oid::new_unwrap("2.5.29.30");
 }
 
 /// The extensions path validation needs, decoded; anything else is listed by OID.
@@ -105,8 +107,23 @@ pub struct CertExtensions {
     pub authority_key_id: Option<Vec<u8>>,
     /// certificatePolicies policy identifiers.
     pub policies: Vec<Oid>,
+    /// An authorityKeyIdentifier extension is present (with or without keyIdentifier).
+    pub authority_key_id_present: bool,
+    /// authorityKeyIdentifier carries authorityCertIssuer or authorityCertSerialNumber.
+    pub authority_key_id_has_issuer: bool,
+    /// A nameConstraints extension is present (not processed: paths through it fail closed).
+    pub name_constraints: bool,
+    /// Every extension marked critical.
+    pub critical: Vec<Oid>,
     /// Critical extensions this validator does not process (path validation must fail on them).
     pub unknown_critical: Vec<Oid>,
+}
+
+impl CertExtensions {
+    /// Whether extension `oid` was marked critical.
+    pub fn is_critical(&self, oid: &Oid) -> bool {
+        self.critical.contains(oid)
+    }
 }
 
 /// Parses `Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension` (the contents of `[3]`).
@@ -135,6 +152,9 @@ pub fn parse_extensions(seq: Tlv<'_>, max: usize) -> Result<CertExtensions, Asn1
             return Err(Asn1Error::Invalid("duplicate extension"));
         }
         seen.push(oid);
+        if critical {
+            out.critical.push(oid);
+        }
         match oid {
             ext_oid::BASIC_CONSTRAINTS => {
                 let bc = BasicConstraints::from_der(value).map_err(decode_err("basicConstraints"))?;
@@ -156,8 +176,16 @@ pub fn parse_extensions(seq: Tlv<'_>, max: usize) -> Result<CertExtensions, Asn1
             ext_oid::AUTHORITY_KEY_ID => {
                 let aki = AuthorityKeyIdentifier::from_der(value)
                     .map_err(decode_err("authorityKeyIdentifier"))?;
+                out.authority_key_id_present = true;
+                out.authority_key_id_has_issuer =
+                    aki.authority_cert_issuer.is_some() || aki.authority_cert_serial_number.is_some();
                 out.authority_key_id = aki.key_identifier.map(|k| k.as_bytes().to_vec());
             }
+            ext_oid::AUTHORITY_INFO_ACCESS => {
+                // Decoded only to refuse malformed values (RFC 5280 §4.2.2.1).
+                AuthorityInfoAccessSyntax::from_der(value).map_err(decode_err("authorityInfoAccess"))?;
+            }
+            ext_oid::NAME_CONSTRAINTS => out.name_constraints = true,
             ext_oid::CERTIFICATE_POLICIES => {
                 // Policy identifiers are reported (KZ roles); policy *processing* (RFC 5280 §6.1.3
                 // (d)-(f)) is not done, so a critical policies extension is accepted as "recognised"
@@ -170,7 +198,6 @@ pub fn parse_extensions(seq: Tlv<'_>, max: usize) -> Result<CertExtensions, Asn1
             | ext_oid::ISSUER_ALT_NAME
             | ext_oid::CRL_DISTRIBUTION_POINTS
             | ext_oid::FRESHEST_CRL
-            | ext_oid::AUTHORITY_INFO_ACCESS
             | ext_oid::PRIVATE_KEY_USAGE_PERIOD => {}
             other if critical => out.unknown_critical.push(other),
             _ => {}

@@ -78,6 +78,11 @@ pub fn resolve_named(
         check_digest(d, policy)?;
     }
     if let PublicKey::Rsa { bits, .. } = key {
+        // A modulus that is not a whole number of bytes comes from a broken key generator
+        // (CA/B Forum BR 6.1.5; webpki refuses it too).
+        if bits % 8 != 0 {
+            return Err(CryptoError::Constraints(format!("RSA modulus of {bits} bits is not a multiple of 8")));
+        }
         if *bits < policy.min_rsa_bits {
             return Err(CryptoError::Constraints(format!(
                 "RSA key of {bits} bits is under the {} bit minimum",

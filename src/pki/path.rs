@@ -137,6 +137,20 @@ pub enum PathError {
         /// The extension.
         oid: String,
     },
+    /// A certificate breaks the RFC 5280 certificate profile (§4.1, §4.2); see [`profile`].
+    #[error("{subject}: {rule}")]
+    Profile {
+        /// Whose.
+        subject: String,
+        /// The rule broken.
+        rule: &'static str,
+    },
+    /// nameConstraints are not processed, so a path through them is refused (fail closed).
+    #[error("{subject} carries nameConstraints, which this validator does not process")]
+    NameConstraints {
+        /// Whose.
+        subject: String,
+    },
     /// The end-entity keyUsage does not allow signing documents.
     #[error("keyUsage of {subject} allows neither digitalSignature nor nonRepudiation")]
     LeafKeyUsage {
@@ -181,7 +195,9 @@ impl PathError {
             PathError::UnsupportedAlgorithm { .. } => 4,
             PathError::WeakAlgorithm { .. } => 5,
             PathError::NotCa { .. } | PathError::CaKeyUsage { .. } | PathError::PathLen { .. } => 6,
-            PathError::UnknownCriticalExtension { .. } => 7,
+            PathError::UnknownCriticalExtension { .. }
+            | PathError::Profile { .. }
+            | PathError::NameConstraints { .. } => 7,
             PathError::Expired { .. } | PathError::NotYetValid { .. } => 8,
             PathError::LeafKeyUsage { .. } => 9,
         }
@@ -217,6 +233,84 @@ fn critical_extensions(c: &Certificate) -> Result<(), PathError> {
         }),
         None => Ok(()),
     }
+}
+
+/// Where a certificate sits on the path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Leaf,
+    Intermediate,
+    Anchor,
+}
+
+/// The RFC 5280 certificate profile, as strict validators (pyca/cryptography, x509-limbo) apply
+/// it. Each rule cites its section. The NCA's certificates follow all of them.
+fn profile(c: &Certificate, role: Role) -> Result<(), PathError> {
+    use crate::asn1::ext_oid;
+    let fail = |rule: &'static str| {
+        Err(PathError::Profile {
+            subject: c.subject.rfc4514.clone(),
+            rule,
+        })
+    };
+    let e = &c.ext;
+    let is_ca = matches!(e.basic_constraints, Some((true, _)));
+    if e.name_constraints {
+        return Err(PathError::NameConstraints {
+            subject: c.subject.rfc4514.clone(),
+        });
+    }
+    // Trust anchors are configured, not validated: old v1 roots stay usable.
+    if role != Role::Anchor && c.version != 2 {
+        return fail("not an X.509 v3 certificate");
+    }
+    if e.is_critical(&ext_oid::AUTHORITY_KEY_ID) {
+        return fail("authorityKeyIdentifier must be non-critical (RFC 5280 §4.2.1.1)");
+    }
+    if e.is_critical(&ext_oid::SUBJECT_KEY_ID) {
+        return fail("subjectKeyIdentifier must be non-critical (RFC 5280 §4.2.1.2)");
+    }
+    if e.is_critical(&ext_oid::AUTHORITY_INFO_ACCESS) {
+        return fail("authorityInfoAccess must be non-critical (RFC 5280 §4.2.2.1)");
+    }
+    if e.key_usage.is_some_and(|ku| ku & key_usage::KEY_CERT_SIGN != 0) && !is_ca {
+        return fail("keyCertSign without basicConstraints cA (RFC 5280 §4.2.1.3)");
+    }
+    if role == Role::Anchor && c.is_self_issued() {
+        // A root's AKI, when present, must point at itself (CA/B BR 7.1.2.1.3).
+        if e.authority_key_id_present {
+            if e.authority_key_id_has_issuer {
+                return fail("root certificate's authorityKeyIdentifier names an issuer/serial");
+            }
+            if e.authority_key_id.is_none() {
+                return fail("root certificate's authorityKeyIdentifier has no keyIdentifier");
+            }
+            if e.subject_key_id.is_some() && e.authority_key_id != e.subject_key_id {
+                return fail("root certificate's authorityKeyIdentifier differs from its subjectKeyIdentifier");
+            }
+        }
+    } else if role != Role::Anchor && !c.is_self_issued() && e.authority_key_id.is_none() {
+        // Required in every certificate but a self-signed one; a configured anchor is trusted as
+        // it is (RFC 5280 §4.2.1.1).
+        return fail("authorityKeyIdentifier keyIdentifier missing (RFC 5280 §4.2.1.1)");
+    }
+    match role {
+        // RFC 5280 allows a CA certificate in leaf position (CA/B Forum's TLS rules do not).
+        Role::Leaf => {}
+        Role::Intermediate | Role::Anchor => {
+            if e.subject_key_id.is_none() {
+                return fail("CA certificate without subjectKeyIdentifier (RFC 5280 §4.2.1.2)");
+            }
+            if e.basic_constraints.is_some() && !e.is_critical(&ext_oid::BASIC_CONSTRAINTS) {
+                return fail("CA basicConstraints must be critical (RFC 5280 §4.2.1.9)");
+            }
+            // An empty SEQUENCE: a CA must have a non-empty subject (RFC 5280 §4.1.2.6).
+            if c.subject_raw == [0x30, 0x00] {
+                return fail("CA certificate with an empty subject (RFC 5280 §4.1.2.6)");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Checks that `issuer` may act as a CA for a path in which `below` non-self-issued
@@ -322,9 +416,13 @@ impl Search<'_> {
         for anchor in anchors {
             self.step()?;
             // Trust anchors are trusted for their key and name; their own basicConstraints,
-            // keyUsage and pathLen still bind (as webpki and OpenSSL apply them), their validity
-            // period does not (RFC 5280 §6.1.1 (d)).
-            if let Err(e) = ca_constraints(anchor, below) {
+            // keyUsage, pathLen, validity and critical extensions still bind, as in OpenSSL and
+            // pyca/cryptography (RFC 5280 §6.1.1 (d) leaves this to the relying party).
+            let checks = ca_constraints(anchor, below)
+                .and_then(|()| validity(anchor, self.opts.time, false))
+                .and_then(|()| critical_extensions(anchor))
+                .and_then(|()| profile(anchor, Role::Anchor));
+            if let Err(e) = checks {
                 self.record(e);
                 continue;
             }
@@ -335,7 +433,9 @@ impl Search<'_> {
             }
         }
 
-        if path.len() >= self.opts.max_depth {
+        // Depth counts the leaf and the logical intermediates: self-issued certificates (key
+        // rollover) do not add a level, as for pathLenConstraint (§6.1.4 (l)).
+        if 1 + below >= self.opts.max_depth {
             self.record(PathError::TooDeep(self.opts.max_depth));
             return Err(Stop::Branch);
         }
@@ -356,7 +456,8 @@ impl Search<'_> {
             }
             let checks = validity(cand, self.opts.time, false)
                 .and_then(|()| ca_constraints(cand, below))
-                .and_then(|()| critical_extensions(cand));
+                .and_then(|()| critical_extensions(cand))
+                .and_then(|()| profile(cand, Role::Intermediate));
             if let Err(e) = checks {
                 self.record(e);
                 continue;
@@ -426,6 +527,7 @@ pub fn build_path(
             valid_until: leaf.not_after,
         });
     }
+    profile(leaf, Role::Leaf)?;
     let mut search = Search {
         opts,
         anchors,

@@ -95,6 +95,8 @@ pub(crate) fn path_error_code(e: &PathError) -> (SubIndication, &'static str) {
         | PathError::CaKeyUsage { .. }
         | PathError::PathLen { .. }
         | PathError::UnknownCriticalExtension { .. }
+        | PathError::Profile { .. }
+        | PathError::NameConstraints { .. }
         | PathError::BadSignature { .. } => (SubIndication::CHAIN_CONSTRAINTS_FAILURE, "chain-constraints"),
     }
 }
