@@ -1,1 +1,120 @@
-fn main() {}
+//! Criterion benches: detached CMS verification (RSA-2048, ECDSA P-256; 1 KB and 1 MB content)
+//! with warm caches, chain building cold vs cached, the raw ring primitive beside them, and an
+//! adversarial path-building input. `scripts/bench.sh` runs these together with the OpenSSL
+//! baselines and writes the ratios for BENCHMARKS.md.
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tekser::config::RawConfig;
+use tekser::crypto::{resolve_named, AlgorithmPolicy, DigestAlgorithm, PublicKey, SignatureAlgorithm};
+use tekser::limits::Limits;
+use tekser::pki::cert::Certificate;
+use tekser::pki::path::{build_path, LeafUsage, PathCache, PathOptions};
+use tekser::pki::time::parse_rfc3339;
+use tekser::pki::trust::TrustStore;
+use tekser::verify::{RequestOptions, RevocationMode, Verifier};
+
+fn fixture(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(rel)
+}
+
+fn read(rel: &str) -> Vec<u8> {
+    std::fs::read(fixture(rel)).expect("fixture (run fixtures/generate.sh)")
+}
+
+fn cert(rel: &str) -> Certificate {
+    tekser::pki::trust::parse_bundle(&read(rel)).expect("cert").remove(0)
+}
+
+fn opts() -> RequestOptions {
+    RequestOptions {
+        at: Some(parse_rfc3339("2025-06-01T00:00:00Z").expect("time")),
+        revocation: RevocationMode::Off,
+    }
+}
+
+fn verifier() -> Verifier {
+    RawConfig {
+        trust: vec![fixture("pki/rsa-root.crt"), fixture("pki/ec-root.crt")],
+        ..RawConfig::default()
+    }
+    .validate()
+    .expect("config")
+    .verifier
+}
+
+fn cms(c: &mut Criterion) {
+    let v = verifier();
+    let content_1k = read("cms/content-1k.bin");
+    // generate.sh signs 1 MiB of 'a' for the 1 MB samples.
+    let content_1m = vec![b'a'; 1 << 20];
+    let mut g = c.benchmark_group("cms_detached_verify_warm");
+    for (name, sig, content) in [
+        ("rsa2048_1k", read("cms/rsa-detached-1k.p7s"), &content_1k),
+        ("p256_1k", read("cms/ec-detached-1k.p7s"), &content_1k),
+        ("rsa2048_1m", read("cms/rsa-detached-1m.p7s"), &content_1m),
+        ("p256_1m", read("cms/ec-detached-1m.p7s"), &content_1m),
+    ] {
+        let first = v.verify_cms(&sig, Some(content), &opts());
+        assert_eq!(first.exit_code(), 0, "{name}: {}", first.to_json());
+        g.throughput(Throughput::Bytes(content.len() as u64));
+        g.bench_function(name, |b| b.iter(|| black_box(v.verify_cms(black_box(&sig), Some(content), &opts()))));
+    }
+    g.finish();
+}
+
+fn primitives(c: &mut Criterion) {
+    // The bare ring RSA-2048 verification (the intermediate's certificate signature): the floor
+    // the CMS numbers above sit on.
+    let int = cert("pki/rsa-int.crt");
+    let root = cert("pki/rsa-root.crt");
+    let root_key = PublicKey::from_spki(&root.spki).expect("key");
+    let rr = resolve_named(SignatureAlgorithm::RsaPkcs1(DigestAlgorithm::Sha256), &root_key, &AlgorithmPolicy::default()).expect("alg");
+    assert!(rr.verifier.verify(&root_key, &int.tbs, &int.signature).is_ok());
+    c.bench_function("ring_rsa2048_pkcs1_sha256_verify", |b| {
+        b.iter(|| black_box(rr.verifier.verify(&root_key, black_box(&int.tbs), &int.signature)))
+    });
+}
+
+fn chains(c: &mut Criterion) {
+    let leaf = Arc::new(cert("pki/rsa-leaf.crt"));
+    let pool = vec![Arc::new(cert("pki/rsa-int.crt"))];
+    let anchors = TrustStore::new(vec![cert("pki/rsa-root.crt")]);
+    let o = PathOptions::new(
+        parse_rfc3339("2025-06-01T00:00:00Z").expect("time"),
+        AlgorithmPolicy::default(),
+        LeafUsage::DocumentSigning,
+        &Limits::default(),
+    );
+    let cache = PathCache::new(1000, std::time::Duration::from_secs(3600));
+    cache.build(&leaf, &anchors, &pool, &o).expect("path");
+    let mut g = c.benchmark_group("chain_3_certs");
+    g.bench_function("cold", |b| b.iter(|| black_box(build_path(&leaf, &anchors, &pool, &o).expect("path"))));
+    g.bench_function("cached", |b| b.iter(|| black_box(cache.get(&leaf, &anchors, &o).expect("hit"))));
+    g.finish();
+}
+
+fn adversarial(c: &mut Criterion) {
+    // x509-limbo's pathological chains (many same-subject candidates): the budget bounds the work.
+    let Ok(text) = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/x509-limbo/limbo.json")) else {
+        eprintln!("SKIPPED adversarial bench: ../shared/testdata absent");
+        return;
+    };
+    let limbo: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let mut g = c.benchmark_group("adversarial_path_building");
+    for id in ["pathological::pathological-chain-same-subject-distinct-key", "pathological::intermediate-cycle-distinct-cas"] {
+        let Some(case) = limbo["testcases"].as_array().and_then(|t| t.iter().find(|c| c["id"] == id)) else { continue };
+        let pem = |v: &serde_json::Value| v.as_str().unwrap_or_default().as_bytes().to_vec();
+        let anchors: Vec<Certificate> = case["trusted_certs"].as_array().into_iter().flatten().flat_map(|t| tekser::pki::trust::parse_bundle(&pem(t)).unwrap_or_default()).collect();
+        let inters: Vec<Certificate> = case["untrusted_intermediates"].as_array().into_iter().flatten().flat_map(|t| tekser::pki::trust::parse_bundle(&pem(t)).unwrap_or_default()).collect();
+        let v = Verifier::new(TrustStore::new(anchors), inters, Default::default());
+        let leaf = pem(&case["peer_certificate"]);
+        let name = id.rsplit("::").next().unwrap_or(id);
+        g.bench_function(name, |b| b.iter(|| black_box(v.verify_chain(&leaf, None, &opts()))));
+    }
+    g.finish();
+}
+
+criterion_group!(benches, cms, primitives, chains, adversarial);
+criterion_main!(benches);

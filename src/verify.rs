@@ -91,9 +91,11 @@ pub struct Verifier {
     certs: CertCache,
 }
 
-/// Parsed certificates by SHA-256 of their DER, so repeat signers are not re-parsed.
+/// Parsed certificates keyed by issuer and serial number; a hit counts only when the DER is
+/// byte-identical, so a forged certificate reusing a real issuer/serial never stands in for the
+/// real one (it just misses). Cheaper than hashing every certificate of every request.
 #[derive(Clone)]
-struct CertCache(Cache<[u8; 32], Arc<Certificate>>);
+struct CertCache(Cache<Vec<u8>, Arc<Certificate>>);
 
 impl std::fmt::Debug for CertCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -130,12 +132,17 @@ impl Verifier {
 
     /// Parses a certificate, from the cache when seen before.
     fn certificate(&self, der: &[u8]) -> Result<Arc<Certificate>, crate::asn1::Asn1Error> {
-        let fp = crate::pki::cert::sha256(der);
-        if let Some(c) = self.certs.0.get(&fp) {
-            return Ok(c);
+        let (issuer, serial) = crate::pki::cert::issuer_and_serial(der)?;
+        let mut key = Vec::with_capacity(issuer.len() + serial.len());
+        key.extend_from_slice(issuer);
+        key.extend_from_slice(serial);
+        if let Some(c) = self.certs.0.get(&key) {
+            if c.der == der {
+                return Ok(c);
+            }
         }
         let c = Arc::new(Certificate::from_der(der)?);
-        self.certs.0.insert(fp, Arc::clone(&c));
+        self.certs.0.insert(key, Arc::clone(&c));
         Ok(c)
     }
 }

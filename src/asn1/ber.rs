@@ -48,6 +48,12 @@ pub fn normalize_ber(
         elements_left: max_elements,
         max_elements,
     };
+    // Most input is DER already: check that without allocating, and build the tree only when
+    // something must be rewritten.
+    if !needs_rewrite(input, 0, &mut budget)? {
+        return Ok(Cow::Borrowed(input));
+    }
+    budget.elements_left = max_elements;
     let node = parse(input, 0, 0, &mut budget)?;
     if node.raw_len != input.len() {
         return Err(Asn1Error::TrailingData);
@@ -58,6 +64,40 @@ pub fn normalize_ber(
     let mut out = Vec::with_capacity(input.len());
     emit(input, &node, &mut out);
     Ok(Cow::Owned(out))
+}
+
+/// True when `input` (exactly one element, checked) has an indefinite length or a constructed
+/// OCTET STRING anywhere. Same budget and errors as [`parse`], no allocation.
+fn needs_rewrite(input: &[u8], depth: usize, budget: &mut Budget) -> Result<bool, Asn1Error> {
+    let mut pos = 0;
+    let mut first = true;
+    while pos < input.len() || first {
+        if depth > budget.max_depth {
+            return Err(Asn1Error::TooDeep(budget.max_depth));
+        }
+        budget.elements_left = budget
+            .elements_left
+            .checked_sub(1)
+            .ok_or(Asn1Error::TooManyElements(budget.max_elements))?;
+        let here = input.get(pos..).ok_or(Asn1Error::Truncated)?;
+        let (t, header_len, len) = read_header(here)?;
+        let Some(len) = len else { return Ok(true) };
+        if t == tag::OCTET_STRING | 0x20 {
+            return Ok(true);
+        }
+        let end = header_len.checked_add(len).ok_or(Asn1Error::Truncated)?;
+        let value = here.get(header_len..end).ok_or(Asn1Error::Truncated)?;
+        if t & 0x20 != 0 && !value.is_empty() && needs_rewrite(value, depth + 1, budget)? {
+            return Ok(true);
+        }
+        pos += end;
+        if depth == 0 {
+            // The top level is a single element; trailing bytes are an error.
+            return if pos == input.len() { Ok(false) } else { Err(Asn1Error::TrailingData) };
+        }
+        first = false;
+    }
+    Ok(false)
 }
 
 fn parse(input: &[u8], offset: usize, depth: usize, budget: &mut Budget) -> Result<Node, Asn1Error> {

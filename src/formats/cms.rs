@@ -153,7 +153,10 @@ pub fn decode_input<'a>(input: &'a [u8], limits: &Limits) -> Result<Cow<'a, [u8]
             limit: limits.max_input_bytes,
         });
     }
-    let binary: Cow<'a, [u8]> = if pem::is_pem(input) {
+    // DER/BER starts with the SEQUENCE tag; only text needs the PEM/base64 sniffing.
+    let binary: Cow<'a, [u8]> = if input.first() == Some(&tag::SEQUENCE) {
+        Cow::Borrowed(input)
+    } else if pem::is_pem(input) {
         let mut blocks = pem::decode_blocks(input, |l| {
             matches!(l, "PKCS7" | "CMS" | "PKCS #7 SIGNED DATA" | "SIGNED DATA")
         });
@@ -161,8 +164,6 @@ pub fn decode_input<'a>(input: &'a [u8], limits: &Limits) -> Result<Cow<'a, [u8]
             return Err(CmsError::NotCms("PEM without a PKCS7 or CMS block".into()));
         }
         Cow::Owned(blocks.swap_remove(0).map_err(CmsError::NotCms)?)
-    } else if input.first() == Some(&tag::SEQUENCE) {
-        Cow::Borrowed(input)
     } else {
         let text = std::str::from_utf8(input)
             .map_err(|_| CmsError::NotCms("neither DER, PEM nor base64".into()))?;

@@ -35,6 +35,8 @@ pub struct Certificate {
     pub not_before: i64,
     /// `notAfter`, unix seconds.
     pub not_after: i64,
+    /// `notBefore` and `notAfter` as RFC 3339 text (formatted once, reported often).
+    pub validity_text: (String, String),
     /// `subjectPublicKeyInfo` DER.
     pub spki: Vec<u8>,
     /// The public key, or why it could not be read.
@@ -121,6 +123,10 @@ impl Certificate {
             issuer: asn1::decode_name(issuer.raw)?.rfc4514,
             not_before,
             not_after,
+            validity_text: (
+                super::time::format_rfc3339(not_before),
+                super::time::format_rfc3339(not_after),
+            ),
             spki: spki.raw.to_vec(),
             public_key: PublicKey::from_spki(spki.raw),
             ext,

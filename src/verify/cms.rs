@@ -130,7 +130,6 @@ impl Verifier {
     ) -> SignatureReport {
         use SubIndication as S;
         let mut report = SignatureReport::pending();
-        report.algorithm = Some(algorithm_label(&si.signature_algorithm, &si.digest_algorithm));
 
         // 1. Signing certificate (RFC 5652 §5.3 sid).
         let Some(signer) = bag.find_signer(&si.sid) else {
@@ -178,7 +177,11 @@ impl Verifier {
         });
         let (resolved, key) = match resolved {
             Ok(r) => r,
-            Err(e) => return crypto_failure(report, e),
+            Err(e) => {
+                // Unknown algorithms stay visible in the verdict by OID.
+                report.algorithm = Some(algorithm_label(&si.signature_algorithm, &si.digest_algorithm));
+                return crypto_failure(report, e);
+            }
         };
         report.algorithm = Some(resolved.verifier.name().to_owned());
 

@@ -3,7 +3,6 @@
 use crate::asn1::Oid;
 use crate::pki::cert::Certificate;
 use crate::pki::path::{PathError, ValidPath};
-use crate::pki::time::format_rfc3339;
 use crate::verdict::{ChainEntry, SignerReport, SubIndication};
 
 /// X.520 serialNumber (the NCA puts `IIN` + 12 digits here).
@@ -12,16 +11,19 @@ const SERIAL_NUMBER: Oid = Oid::new_unwrap("2.5.4.5");
 const ORG_UNIT: Oid = Oid::new_unwrap("2.5.4.11");
 
 /// NCA role OIDs (extended key usage or policy) and their names in the verdict.
-const ROLES: &[(&str, &str)] = &[
-    ("1.2.398.3.3.4.1.1", "individual"),
-    ("1.2.398.3.3.4.1.2", "legal-entity"),
-    ("1.2.398.3.3.4.1.2.1", "ceo"),
-    ("1.2.398.3.3.4.1.2.2", "signing-right"),
-    ("1.2.398.3.3.4.1.2.3", "finance"),
-    ("1.2.398.3.3.4.1.2.4", "hr"),
-    ("1.2.398.3.3.4.1.2.5", "employee"),
-    ("1.2.398.5.19.1.2.2.1", "information-system"),
+const ROLES: &[(Oid, &str)] = &[
+    (Oid::new_unwrap("1.2.398.3.3.4.1.1"), "individual"),
+    (Oid::new_unwrap("1.2.398.3.3.4.1.2"), "legal-entity"),
+    (Oid::new_unwrap("1.2.398.3.3.4.1.2.1"), "ceo"),
+    (Oid::new_unwrap("1.2.398.3.3.4.1.2.2"), "signing-right"),
+    (Oid::new_unwrap("1.2.398.3.3.4.1.2.3"), "finance"),
+    (Oid::new_unwrap("1.2.398.3.3.4.1.2.4"), "hr"),
+    (Oid::new_unwrap("1.2.398.3.3.4.1.2.5"), "employee"),
+    (Oid::new_unwrap("1.2.398.5.19.1.2.2.1"), "information-system"),
 ];
+
+/// The NCA's arc for role OIDs; unknown roles under it are reported by OID.
+const NCA_ROLE_ARC: &[u8] = &[0x2a, 0x83, 0x0e, 0x03, 0x03, 0x04];
 
 fn kz_number(value: &str, prefix: &str) -> Option<String> {
     let digits = value.strip_prefix(prefix)?;
@@ -42,14 +44,15 @@ pub fn signer_report(c: &Certificate) -> SignerReport {
         .flatten()
         .chain(c.ext.policies.iter());
     for o in oids {
-        let s = o.to_string();
-        if let Some((_, name)) = ROLES.iter().find(|(oid, _)| *oid == s) {
+        if let Some((_, name)) = ROLES.iter().find(|(oid, _)| oid == o) {
             if !roles.iter().any(|r| r == name) {
                 roles.push((*name).to_owned());
             }
-        } else if s.starts_with("1.2.398.3.3.4.") && !roles.contains(&s) {
-            // An NCA role we do not know by name is reported by OID.
-            roles.push(s);
+        } else if o.as_bytes().starts_with(NCA_ROLE_ARC) {
+            let s = o.to_string();
+            if !roles.contains(&s) {
+                roles.push(s);
+            }
         }
     }
     SignerReport {
@@ -71,8 +74,8 @@ pub(crate) fn chain_report(path: &ValidPath) -> Vec<ChainEntry> {
         .map(|(i, c)| ChainEntry {
             subject: c.subject.rfc4514.clone(),
             serial: c.serial_hex(),
-            not_before: format_rfc3339(c.not_before),
-            not_after: format_rfc3339(c.not_after),
+            not_before: c.validity_text.0.clone(),
+            not_after: c.validity_text.1.clone(),
             trust_anchor: i + 1 == n,
         })
         .collect()

@@ -1,0 +1,26 @@
+//! Profiling aid: verifies the 1 KB RSA detached fixture in a loop (warm caches).
+//! `cargo run --release --example warm_loop -- 20000`
+fn main() {
+    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20_000);
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let v = tekser::config::RawConfig {
+        trust: vec![root.join("pki/rsa-root.crt")],
+        ..Default::default()
+    }
+    .validate()
+    .map(|c| c.verifier);
+    let Ok(v) = v else { return };
+    let sig = std::fs::read(root.join("cms/rsa-detached-1k.p7s")).unwrap_or_default();
+    let content = std::fs::read(root.join("cms/content-1k.bin")).unwrap_or_default();
+    let opts = tekser::verify::RequestOptions {
+        at: tekser::pki::time::parse_rfc3339("2025-06-01T00:00:00Z").ok(),
+        revocation: tekser::verify::RevocationMode::Off,
+    };
+    let t = std::time::Instant::now();
+    let mut passed = 0;
+    for _ in 0..n {
+        passed += usize::from(v.verify_cms(&sig, Some(&content), &opts).exit_code() == 0);
+    }
+    let per = t.elapsed().as_secs_f64() * 1e6 / n as f64;
+    println!("{passed}/{n} passed, {per:.1} µs per verification");
+}
