@@ -1,3 +1,4 @@
+#![allow(missing_docs)] // criterion_main! generates an undocumented main
 //! Criterion benches: detached CMS verification (RSA-2048, ECDSA P-256; 1 KB and 1 MB content)
 //! with warm caches, chain building cold vs cached, the raw ring primitive beside them, and an
 //! adversarial path-building input. `scripts/bench.sh` runs these together with the OpenSSL
@@ -7,7 +8,9 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughpu
 use std::path::PathBuf;
 use std::sync::Arc;
 use tekser::config::RawConfig;
-use tekser::crypto::{resolve_named, AlgorithmPolicy, DigestAlgorithm, PublicKey, SignatureAlgorithm};
+use tekser::crypto::{
+    resolve_named, AlgorithmPolicy, DigestAlgorithm, PublicKey, SignatureAlgorithm,
+};
 use tekser::limits::Limits;
 use tekser::pki::cert::Certificate;
 use tekser::pki::path::{build_path, LeafUsage, PathCache, PathOptions};
@@ -16,7 +19,9 @@ use tekser::pki::trust::TrustStore;
 use tekser::verify::{RequestOptions, RevocationMode, Verifier};
 
 fn fixture(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(rel)
 }
 
 fn read(rel: &str) -> Vec<u8> {
@@ -24,7 +29,9 @@ fn read(rel: &str) -> Vec<u8> {
 }
 
 fn cert(rel: &str) -> Certificate {
-    tekser::pki::trust::parse_bundle(&read(rel)).expect("cert").remove(0)
+    tekser::pki::trust::parse_bundle(&read(rel))
+        .expect("cert")
+        .remove(0)
 }
 
 fn opts() -> RequestOptions {
@@ -59,7 +66,9 @@ fn cms(c: &mut Criterion) {
         let first = v.verify_cms(&sig, Some(content), &opts());
         assert_eq!(first.exit_code(), 0, "{name}: {}", first.to_json());
         g.throughput(Throughput::Bytes(content.len() as u64));
-        g.bench_function(name, |b| b.iter(|| black_box(v.verify_cms(black_box(&sig), Some(content), &opts()))));
+        g.bench_function(name, |b| {
+            b.iter(|| black_box(v.verify_cms(black_box(&sig), Some(content), &opts())))
+        });
     }
     g.finish();
 }
@@ -70,10 +79,23 @@ fn primitives(c: &mut Criterion) {
     let int = cert("pki/rsa-int.crt");
     let root = cert("pki/rsa-root.crt");
     let root_key = PublicKey::from_spki(&root.spki).expect("key");
-    let rr = resolve_named(SignatureAlgorithm::RsaPkcs1(DigestAlgorithm::Sha256), &root_key, &AlgorithmPolicy::default()).expect("alg");
-    assert!(rr.verifier.verify(&root_key, &int.tbs, &int.signature).is_ok());
+    let rr = resolve_named(
+        SignatureAlgorithm::RsaPkcs1(DigestAlgorithm::Sha256),
+        &root_key,
+        &AlgorithmPolicy::default(),
+    )
+    .expect("alg");
+    assert!(rr
+        .verifier
+        .verify(&root_key, &int.tbs, &int.signature)
+        .is_ok());
     c.bench_function("ring_rsa2048_pkcs1_sha256_verify", |b| {
-        b.iter(|| black_box(rr.verifier.verify(&root_key, black_box(&int.tbs), &int.signature)))
+        b.iter(|| {
+            black_box(
+                rr.verifier
+                    .verify(&root_key, black_box(&int.tbs), &int.signature),
+            )
+        })
     });
 }
 
@@ -90,28 +112,54 @@ fn chains(c: &mut Criterion) {
     let cache = PathCache::new(1000, std::time::Duration::from_secs(3600));
     cache.build(&leaf, &anchors, &pool, &o).expect("path");
     let mut g = c.benchmark_group("chain_3_certs");
-    g.bench_function("cold", |b| b.iter(|| black_box(build_path(&leaf, &anchors, &pool, &o).expect("path"))));
-    g.bench_function("cached", |b| b.iter(|| black_box(cache.get(&leaf, &anchors, &o).expect("hit"))));
+    g.bench_function("cold", |b| {
+        b.iter(|| black_box(build_path(&leaf, &anchors, &pool, &o).expect("path")))
+    });
+    g.bench_function("cached", |b| {
+        b.iter(|| black_box(cache.get(&leaf, &anchors, &o).expect("hit")))
+    });
     g.finish();
 }
 
 fn adversarial(c: &mut Criterion) {
     // x509-limbo's pathological chains (many same-subject candidates): the budget bounds the work.
-    let Ok(text) = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/x509-limbo/limbo.json")) else {
+    let Ok(text) = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/x509-limbo/limbo.json"),
+    ) else {
         eprintln!("SKIPPED adversarial bench: ../shared/testdata absent");
         return;
     };
     let limbo: serde_json::Value = serde_json::from_str(&text).expect("json");
     let mut g = c.benchmark_group("adversarial_path_building");
-    for id in ["pathological::pathological-chain-same-subject-distinct-key", "pathological::intermediate-cycle-distinct-cas"] {
-        let Some(case) = limbo["testcases"].as_array().and_then(|t| t.iter().find(|c| c["id"] == id)) else { continue };
+    for id in [
+        "pathological::pathological-chain-same-subject-distinct-key",
+        "pathological::intermediate-cycle-distinct-cas",
+    ] {
+        let Some(case) = limbo["testcases"]
+            .as_array()
+            .and_then(|t| t.iter().find(|c| c["id"] == id))
+        else {
+            continue;
+        };
         let pem = |v: &serde_json::Value| v.as_str().unwrap_or_default().as_bytes().to_vec();
-        let anchors: Vec<Certificate> = case["trusted_certs"].as_array().into_iter().flatten().flat_map(|t| tekser::pki::trust::parse_bundle(&pem(t)).unwrap_or_default()).collect();
-        let inters: Vec<Certificate> = case["untrusted_intermediates"].as_array().into_iter().flatten().flat_map(|t| tekser::pki::trust::parse_bundle(&pem(t)).unwrap_or_default()).collect();
+        let anchors: Vec<Certificate> = case["trusted_certs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|t| tekser::pki::trust::parse_bundle(&pem(t)).unwrap_or_default())
+            .collect();
+        let inters: Vec<Certificate> = case["untrusted_intermediates"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|t| tekser::pki::trust::parse_bundle(&pem(t)).unwrap_or_default())
+            .collect();
         let v = Verifier::new(TrustStore::new(anchors), inters, Default::default());
         let leaf = pem(&case["peer_certificate"]);
         let name = id.rsplit("::").next().unwrap_or(id);
-        g.bench_function(name, |b| b.iter(|| black_box(v.verify_chain(&leaf, None, &opts()))));
+        g.bench_function(name, |b| {
+            b.iter(|| black_box(v.verify_chain(&leaf, None, &opts())))
+        });
     }
     g.finish();
 }

@@ -1,7 +1,10 @@
 //! Profiling aid: verifies the 1 KB RSA detached fixture in a loop (warm caches).
 //! `cargo run --release --example warm_loop -- 20000`
 fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20_000);
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(20_000);
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let v = tekser::config::RawConfig {
         trust: vec![root.join("pki/rsa-root.crt")],

@@ -187,7 +187,8 @@ impl<'a> Tlv<'a> {
             what: "Time",
             detail: e.to_string(),
         })?;
-        i64::try_from(dt.unix_duration().as_secs()).map_err(|_| Asn1Error::Invalid("time out of range"))
+        i64::try_from(dt.unix_duration().as_secs())
+            .map_err(|_| Asn1Error::Invalid("time out of range"))
     }
 }
 
@@ -269,7 +270,9 @@ pub(crate) fn read_header(input: &[u8]) -> Result<(u8, usize, Option<usize>), As
         return Err(Asn1Error::Invalid("length over 4 GiB"));
     }
     let bytes = input.get(2..2 + n).ok_or(Asn1Error::Truncated)?;
-    let len = bytes.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+    let len = bytes
+        .iter()
+        .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
     Ok((tag, 2 + n, Some(len)))
 }
 
@@ -313,25 +316,28 @@ pub fn encode_tlv(tag: u8, value: &[u8]) -> Vec<u8> {
 }
 
 pub(crate) fn push_length(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        // Fits in the short form (checked just above).
-        out.push(len.to_be_bytes()[std::mem::size_of::<usize>() - 1]);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        let sig = &bytes[skip..];
-        out.push(0x80 | sig.len().to_be_bytes()[std::mem::size_of::<usize>() - 1]);
-        out.extend_from_slice(sig);
+    match u8::try_from(len) {
+        Ok(short) if short < 0x80 => out.push(short),
+        _ => {
+            let bytes = len.to_be_bytes();
+            let skip = bytes.iter().take_while(|b| **b == 0).count();
+            let sig = bytes.get(skip..).unwrap_or_default();
+            // At most size_of::<usize>() = 8 length octets.
+            out.push(0x80 | u8::try_from(sig.len()).unwrap_or(8));
+            out.extend_from_slice(sig);
+        }
     }
 }
 
 /// Formats bytes as lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 #[cfg(test)]
@@ -340,8 +346,14 @@ mod tests {
 
     #[test]
     fn reader_refuses_overread_and_trailing() {
-        assert_eq!(Reader::new(&[0x30, 0x05, 0x01]).read(), Err(Asn1Error::Truncated));
-        assert_eq!(Tlv::parse_exact(&[0x05, 0x00, 0x00]), Err(Asn1Error::TrailingData));
+        assert_eq!(
+            Reader::new(&[0x30, 0x05, 0x01]).read(),
+            Err(Asn1Error::Truncated)
+        );
+        assert_eq!(
+            Tlv::parse_exact(&[0x05, 0x00, 0x00]),
+            Err(Asn1Error::TrailingData)
+        );
         assert_eq!(
             Reader::new(&[0x30, 0x85, 1, 1, 1, 1, 1]).read(),
             Err(Asn1Error::Invalid("length over 4 GiB"))

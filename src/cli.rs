@@ -81,13 +81,25 @@ pub struct Common {
 pub fn render_text(v: &Verdict) -> String {
     use std::fmt::Write;
     let mut out = String::new();
-    let sub = |s: Option<tekser::verdict::SubIndication>| s.map(|s| format!(" / {s:?}")).unwrap_or_default();
-    let _ = writeln!(out, "{:?}{} ({:?})", v.indication(), sub(v.sub_indication()), v.format);
+    let sub = |s: Option<tekser::verdict::SubIndication>| {
+        s.map(|s| format!(" / {s:?}")).unwrap_or_default()
+    };
+    let _ = writeln!(
+        out,
+        "{:?}{} ({:?})",
+        v.indication(),
+        sub(v.sub_indication()),
+        v.format
+    );
     for e in &v.errors {
         let _ = writeln!(out, "  error: {}: {}", e.code, e.message);
     }
     for (i, s) in v.signatures.iter().enumerate() {
-        let mark = if s.indication() == Indication::TOTAL_PASSED { "ok" } else { "!!" };
+        let mark = if s.indication() == Indication::TOTAL_PASSED {
+            "ok"
+        } else {
+            "!!"
+        };
         let _ = writeln!(
             out,
             "[{mark}] signature {}: {:?}{}  {}",
@@ -97,7 +109,11 @@ pub fn render_text(v: &Verdict) -> String {
             s.algorithm.as_deref().unwrap_or("?")
         );
         if let Some(signer) = &s.signer {
-            let _ = writeln!(out, "     signer:  {} (serial {})", signer.subject, signer.serial);
+            let _ = writeln!(
+                out,
+                "     signer:  {} (serial {})",
+                signer.subject, signer.serial
+            );
             let _ = writeln!(out, "     issuer:  {}", signer.issuer);
             if let Some(iin) = &signer.iin {
                 let _ = writeln!(out, "     IIN:     {iin}");
@@ -110,10 +126,22 @@ pub fn render_text(v: &Verdict) -> String {
             let _ = writeln!(out, "     signed:  {t}");
         }
         for (j, c) in s.chain.iter().enumerate() {
-            let anchor = if c.trust_anchor { "  (trust anchor)" } else { "" };
-            let _ = writeln!(out, "     chain {j}: {}  [{} .. {}]{anchor}", c.subject, c.not_before, c.not_after);
+            let anchor = if c.trust_anchor {
+                "  (trust anchor)"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "     chain {j}: {}  [{} .. {}]{anchor}",
+                c.subject, c.not_before, c.not_after
+            );
         }
-        let _ = writeln!(out, "     revocation: {} ({})", s.revocation.status, s.revocation.source);
+        let _ = writeln!(
+            out,
+            "     revocation: {} ({})",
+            s.revocation.status, s.revocation.source
+        );
         for w in &s.warnings {
             let _ = writeln!(out, "     warning: {w}");
         }

@@ -73,7 +73,10 @@ impl RawConfig {
         let (intermediates, w2) = load(&self.intermediates)?;
         warnings.extend(w2);
         if anchors.is_empty() {
-            warnings.push("no trust anchors configured (--trust): no certificate chain can be validated".into());
+            warnings.push(
+                "no trust anchors configured (--trust): no certificate chain can be validated"
+                    .into(),
+            );
         }
         let at = self
             .at

@@ -50,7 +50,10 @@ fn main() -> ExitCode {
 fn read_input(p: &Path, limit: usize) -> Result<Vec<u8>, Fail> {
     let meta = std::fs::metadata(p).map_err(|e| Fail::NoInput(format!("{}: {e}", p.display())))?;
     if meta.len() > u64::try_from(limit).unwrap_or(u64::MAX) {
-        return Err(Fail::Usage(format!("{}: larger than the input limit of {limit} bytes", p.display())));
+        return Err(Fail::Usage(format!(
+            "{}: larger than the input limit of {limit} bytes",
+            p.display()
+        )));
     }
     std::fs::read(p).map_err(|e| Fail::NoInput(format!("{}: {e}", p.display())))
 }
@@ -97,7 +100,9 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             let content = content
                 .map(|c| read_input(&c, limits.max_content_bytes))
                 .transpose()?;
-            let v = config.verifier.verify_cms(&sig, content.as_deref(), &config.request);
+            let v = config
+                .verifier
+                .verify_cms(&sig, content.as_deref(), &config.request);
             Ok(emit(&v, common.json))
         }
         Command::Verify(VerifyCommand::Chain {
@@ -107,9 +112,10 @@ fn run(cli: Cli) -> Result<u8, Fail> {
         }) => {
             let config = load(&common)?;
             let input = read_input(&cert, config.verifier.limits().max_input_bytes)?;
-            let v = config.verifier.verify_chain(&input, max_depth, &config.request);
+            let v = config
+                .verifier
+                .verify_chain(&input, max_depth, &config.request);
             Ok(emit(&v, common.json))
         }
     }
 }
-

@@ -213,7 +213,12 @@ impl SignatureReport {
     }
 
     /// Marks the report as failed (or indeterminate) with a sub-indication and a reason.
-    pub(crate) fn fail(mut self, sub: SubIndication, code: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn fail(
+        mut self,
+        sub: SubIndication,
+        code: &str,
+        message: impl Into<String>,
+    ) -> Self {
         self.indication = sub.indication();
         self.sub_indication = Some(sub);
         self.errors.push(ErrorEntry::new(code, message));
@@ -260,7 +265,10 @@ impl Verdict {
     pub(crate) fn from_signatures(format: Format, signatures: Vec<SignatureReport>) -> Self {
         let decide = |ind: Indication| signatures.iter().find(|s| s.indication == ind);
         let (indication, sub_indication) = if signatures.is_empty() {
-            (Indication::TOTAL_FAILED, Some(SubIndication::FORMAT_FAILURE))
+            (
+                Indication::TOTAL_FAILED,
+                Some(SubIndication::FORMAT_FAILURE),
+            )
         } else if let Some(s) = decide(Indication::TOTAL_FAILED) {
             (Indication::TOTAL_FAILED, s.sub_indication)
         } else if let Some(s) = decide(Indication::INDETERMINATE) {
@@ -269,7 +277,10 @@ impl Verdict {
             (Indication::TOTAL_PASSED, None)
         };
         let errors = if signatures.is_empty() {
-            vec![ErrorEntry::new("no-signature", "the input carries no signature")]
+            vec![ErrorEntry::new(
+                "no-signature",
+                "the input carries no signature",
+            )]
         } else {
             Vec::new()
         };

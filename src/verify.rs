@@ -39,7 +39,9 @@ impl std::str::FromStr for RevocationMode {
             "off" => Ok(Self::Off),
             "prefer" => Ok(Self::Prefer),
             "require" => Ok(Self::Require),
-            other => Err(format!("revocation mode must be off, prefer or require, not {other:?}")),
+            other => Err(format!(
+                "revocation mode must be off, prefer or require, not {other:?}"
+            )),
         }
     }
 }
@@ -110,7 +112,11 @@ impl Verifier {
             trust: Arc::new(trust),
             intermediates: intermediates.into_iter().map(Arc::new).collect(),
             paths: PathCache::new(config.path_cache_capacity, config.path_cache_ttl),
-            certs: CertCache(Cache::builder().max_capacity(config.cert_cache_capacity).build()),
+            certs: CertCache(
+                Cache::builder()
+                    .max_capacity(config.cert_cache_capacity)
+                    .build(),
+            ),
             config,
         }
     }

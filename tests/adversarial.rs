@@ -6,9 +6,9 @@ mod support;
 use support::*;
 use tekser::limits::Limits;
 use tekser::pki::time::parse_rfc3339;
+use tekser::pki::trust::TrustStore;
 use tekser::verdict::{Indication, SubIndication};
 use tekser::verify::{RequestOptions, RevocationMode, Verifier, VerifierConfig};
-use tekser::pki::trust::TrustStore;
 
 fn opts() -> RequestOptions {
     RequestOptions {
@@ -19,18 +19,38 @@ fn opts() -> RequestOptions {
 
 #[test]
 fn mutated_fixtures_never_panic_and_never_pass_when_changed() {
-    let v = verifier(&[fixture("pki/rsa-root.crt"), fixture("pki/ec-root.crt")], &[], false);
+    let v = verifier(
+        &[fixture("pki/rsa-root.crt"), fixture("pki/ec-root.crt")],
+        &[],
+        false,
+    );
     let content = std::fs::read(fixture("cms/content.txt")).expect("content");
     let mut runs = 0usize;
-    for name in ["rsa-attached.p7s", "rsa-ber-stream.p7s", "rsa-noattr.p7s", "ec-attached.p7s", "rsa-two-signers.p7s", "rsa-detached.p7s", "rsa-pss.p7s"] {
+    for name in [
+        "rsa-attached.p7s",
+        "rsa-ber-stream.p7s",
+        "rsa-noattr.p7s",
+        "ec-attached.p7s",
+        "rsa-two-signers.p7s",
+        "rsa-detached.p7s",
+        "rsa-pss.p7s",
+    ] {
         let sig = std::fs::read(fixture(&format!("cms/{name}"))).expect("fixture");
         let detached = name.contains("detached");
         let c = detached.then_some(content.as_slice());
-        assert_eq!(v.verify_cms(&sig, c, &opts()).indication(), Indication::TOTAL_PASSED, "{name}");
+        assert_eq!(
+            v.verify_cms(&sig, c, &opts()).indication(),
+            Indication::TOTAL_PASSED,
+            "{name}"
+        );
         // Every truncation point on a stride, and a bit flip at every byte on a stride.
         for cut in (0..sig.len()).step_by(7) {
             let verdict = v.verify_cms(&sig[..cut], c, &opts());
-            assert_ne!(verdict.indication(), Indication::TOTAL_PASSED, "{name} cut at {cut}");
+            assert_ne!(
+                verdict.indication(),
+                Indication::TOTAL_PASSED,
+                "{name} cut at {cut}"
+            );
             runs += 1;
         }
         for pos in (0..sig.len()).step_by(3) {
@@ -43,7 +63,10 @@ fn mutated_fixtures_never_panic_and_never_pass_when_changed() {
                 // turn a different signed content into a pass.
                 if verdict.indication() == Indication::TOTAL_PASSED {
                     let (_, ok_content) = signed_content(&m);
-                    assert!(ok_content, "{name} byte {pos} ^ {bit:#x} passed with changed signed bytes");
+                    assert!(
+                        ok_content,
+                        "{name} byte {pos} ^ {bit:#x} passed with changed signed bytes"
+                    );
                 }
                 runs += 1;
             }
@@ -68,10 +91,17 @@ fn nesting_and_count_limits_give_format_failure() {
     for _ in 0..10_000 {
         deep.extend_from_slice(&[0x30, 0x80]);
     }
-    deep.extend(std::iter::repeat(0u8).take(20_000));
+    deep.extend(std::iter::repeat_n(0u8, 20_000));
     let verdict = v.verify_cms(&deep, None, &opts());
-    assert_eq!(verdict.sub_indication(), Some(SubIndication::FORMAT_FAILURE));
-    assert!(verdict.errors[0].message.contains("deeper"), "{:?}", verdict.errors);
+    assert_eq!(
+        verdict.sub_indication(),
+        Some(SubIndication::FORMAT_FAILURE)
+    );
+    assert!(
+        verdict.errors[0].message.contains("deeper"),
+        "{:?}",
+        verdict.errors
+    );
 
     // Deep definite-length nesting is rejected by the parser without recursion trouble.
     let mut def: Vec<u8> = vec![0x05, 0x00];
@@ -89,7 +119,10 @@ fn nesting_and_count_limits_give_format_failure() {
             break;
         }
     }
-    assert_eq!(v.verify_cms(&def, None, &opts()).indication(), Indication::TOTAL_FAILED);
+    assert_eq!(
+        v.verify_cms(&def, None, &opts()).indication(),
+        Indication::TOTAL_FAILED
+    );
 
     // Input over the size limit is refused before parsing.
     let small = Verifier::new(
@@ -105,7 +138,10 @@ fn nesting_and_count_limits_give_format_failure() {
     );
     let sig = std::fs::read(fixture("cms/rsa-attached.p7s")).expect("fixture");
     let verdict = small.verify_cms(&sig, None, &opts());
-    assert_eq!(verdict.sub_indication(), Some(SubIndication::FORMAT_FAILURE));
+    assert_eq!(
+        verdict.sub_indication(),
+        Some(SubIndication::FORMAT_FAILURE)
+    );
     assert!(verdict.errors[0].message.contains("exceeds"));
 
     // More certificates in the bag than allowed.
@@ -121,5 +157,10 @@ fn nesting_and_count_limits_give_format_failure() {
         },
     );
     let verdict = few.verify_cms(&sig, None, &opts());
-    assert_eq!(verdict.sub_indication(), Some(SubIndication::FORMAT_FAILURE), "{}", verdict.to_json());
+    assert_eq!(
+        verdict.sub_indication(),
+        Some(SubIndication::FORMAT_FAILURE),
+        "{}",
+        verdict.to_json()
+    );
 }

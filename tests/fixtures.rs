@@ -17,7 +17,11 @@ fn expected() -> Value {
 fn paths(v: Option<&Value>, default: &Value) -> Vec<PathBuf> {
     v.unwrap_or(default)
         .as_array()
-        .map(|a| a.iter().map(|p| fixture(p.as_str().expect("path"))).collect())
+        .map(|a| {
+            a.iter()
+                .map(|p| fixture(p.as_str().expect("path")))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -35,11 +39,15 @@ fn cms_fixtures_match_expected_verdicts() {
         let file = str_field(case, "file").expect("file");
         let trust = paths(case.get("trust"), &exp["trust"]);
         let inter = paths(case.get("intermediates"), &Value::Array(vec![]));
-        let allow_sha1 = case.get("danger_allow_sha1").and_then(Value::as_bool).unwrap_or(false);
+        let allow_sha1 = case
+            .get("danger_allow_sha1")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         let at = str_field(case, "at").unwrap_or(at_default);
         let v = verifier(&trust, &inter, allow_sha1);
         let sig = std::fs::read(fixture(file)).expect("fixture");
-        let content = str_field(case, "content").map(|c| std::fs::read(fixture(c)).expect("content"));
+        let content =
+            str_field(case, "content").map(|c| std::fs::read(fixture(c)).expect("content"));
         let opts = RequestOptions {
             at: Some(parse_rfc3339(at).expect("time")),
             revocation: RevocationMode::Prefer,
@@ -65,14 +73,28 @@ fn cms_fixtures_match_expected_verdicts() {
             for s in json["signatures"].as_array().expect("signatures") {
                 let chain = s["chain"].as_array().expect("chain");
                 assert!(chain.len() >= 2, "{ctx}");
-                assert_eq!(chain.last().map(|c| &c["trust_anchor"]), Some(&Value::Bool(true)), "{ctx}");
-                assert!(s["signer"]["subject"].as_str().is_some_and(|x| x.contains("CN=")), "{ctx}");
+                assert_eq!(
+                    chain.last().map(|c| &c["trust_anchor"]),
+                    Some(&Value::Bool(true)),
+                    "{ctx}"
+                );
+                assert!(
+                    s["signer"]["subject"]
+                        .as_str()
+                        .is_some_and(|x| x.contains("CN=")),
+                    "{ctx}"
+                );
             }
         }
 
         // The same case through the binary: exit status and JSON on stdout only.
         let mut args: Vec<String> = vec!["verify".into(), "cms".into(), "--json".into()];
-        args.extend(["--signature".into(), s(&fixture(file)).into(), "--at".into(), at.into()]);
+        args.extend([
+            "--signature".into(),
+            s(&fixture(file)).into(),
+            "--at".into(),
+            at.into(),
+        ]);
         if let Some(c) = str_field(case, "content") {
             args.extend(["--content".into(), s(&fixture(c)).into()]);
         }
@@ -87,7 +109,8 @@ fn cms_fixtures_match_expected_verdicts() {
         }
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
         let (code, stdout, stderr) = tekser(&argv);
-        let cli: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{ctx}: stdout not JSON ({e}): {stdout} {stderr}"));
+        let cli: Value = serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("{ctx}: stdout not JSON ({e}): {stdout} {stderr}"));
         assert_eq!(cli["indication"], json["indication"], "{ctx}");
         let want_code = match json["indication"].as_str() {
             Some("TOTAL_PASSED") => 0,
@@ -106,7 +129,13 @@ fn chain_fixtures_match_expected_verdicts() {
         let cert = str_field(case, "cert").expect("cert");
         let inter = paths(case.get("intermediates"), &Value::Array(vec![]));
         let trust = paths(None, &exp["trust"]);
-        let mut args: Vec<String> = vec!["verify".into(), "chain".into(), "--json".into(), "--at".into(), at.into()];
+        let mut args: Vec<String> = vec![
+            "verify".into(),
+            "chain".into(),
+            "--json".into(),
+            "--at".into(),
+            at.into(),
+        ];
         args.extend(["--cert".into(), s(&fixture(cert)).into()]);
         for t in &trust {
             args.extend(["--trust".into(), s(t).into()]);
@@ -119,7 +148,8 @@ fn chain_fixtures_match_expected_verdicts() {
         }
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
         let (code, stdout, stderr) = tekser(&argv);
-        let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{case}: {e}: {stdout} {stderr}"));
+        let json: Value = serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("{case}: {e}: {stdout} {stderr}"));
         let ctx = format!("{case}: got {json}");
         assert_eq!(json["format"], "chain", "{ctx}");
         assert_eq!(json["indication"], case["indication"], "{ctx}");
@@ -129,9 +159,22 @@ fn chain_fixtures_match_expected_verdicts() {
             "{ctx}"
         );
         if let Some(n) = case.get("chain_len").and_then(Value::as_u64) {
-            assert_eq!(json["signatures"][0]["chain"].as_array().map(Vec::len), Some(n as usize), "{ctx}");
+            assert_eq!(
+                json["signatures"][0]["chain"].as_array().map(Vec::len),
+                Some(n as usize),
+                "{ctx}"
+            );
         }
-        assert_eq!(code, if json["indication"] == "TOTAL_PASSED" { 0 } else if json["indication"] == "TOTAL_FAILED" { 1 } else { 2 });
+        assert_eq!(
+            code,
+            if json["indication"] == "TOTAL_PASSED" {
+                0
+            } else if json["indication"] == "TOTAL_FAILED" {
+                1
+            } else {
+                2
+            }
+        );
     }
 }
 
@@ -146,22 +189,34 @@ fn tampered_content_is_hash_failure_and_tampered_signature_is_crypto_failure() {
     let mut content = std::fs::read(fixture("cms/content.txt")).expect("content");
     content[0] ^= 1;
     let verdict = v.verify_cms(&sig, Some(&content), &opts);
-    assert_eq!(format!("{:?}", verdict.sub_indication()), "Some(HASH_FAILURE)");
+    assert_eq!(
+        format!("{:?}", verdict.sub_indication()),
+        "Some(HASH_FAILURE)"
+    );
 
     // Flip a bit in the last byte (inside the RSA signature value of the last SignerInfo).
     let mut sig = std::fs::read(fixture("cms/rsa-attached.p7s")).expect("fixture");
     let n = sig.len();
     sig[n - 1] ^= 0x01;
     let verdict = v.verify_cms(&sig, None, &opts);
-    assert_eq!(format!("{:?}", verdict.sub_indication()), "Some(SIG_CRYPTO_FAILURE)");
+    assert_eq!(
+        format!("{:?}", verdict.sub_indication()),
+        "Some(SIG_CRYPTO_FAILURE)"
+    );
 
     // Same with no signed attributes: the signature covers the content itself.
     let sig = std::fs::read(fixture("cms/rsa-noattr.p7s")).expect("fixture");
-    let pos = sig.windows(9).position(|w| w == b"tekser te").expect("attached content");
+    let pos = sig
+        .windows(9)
+        .position(|w| w == b"tekser te")
+        .expect("attached content");
     let mut sig2 = sig.clone();
     sig2[pos] ^= 0x20;
     let verdict = v.verify_cms(&sig2, None, &opts);
-    assert_eq!(format!("{:?}", verdict.sub_indication()), "Some(SIG_CRYPTO_FAILURE)");
+    assert_eq!(
+        format!("{:?}", verdict.sub_indication()),
+        "Some(SIG_CRYPTO_FAILURE)"
+    );
 }
 
 #[test]

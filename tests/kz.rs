@@ -10,7 +10,10 @@ use tekser::verify::{RequestOptions, RevocationMode};
 fn verify(sig: &str, content: Option<&str>, at: &str) -> Option<Verdict> {
     let kz = shared("kz")?;
     let v = verifier(
-        &[kz.join("ca/nca_rsa_test.crt"), kz.join("ca/nca_gost2015_test.cer")],
+        &[
+            kz.join("ca/nca_rsa_test.crt"),
+            kz.join("ca/nca_gost2015_test.cer"),
+        ],
         &[],
         false,
     );
@@ -30,7 +33,9 @@ const GOST_TIME: &str = "2022-10-01T00:00:00Z";
 
 #[test]
 fn kalkan_rsa_sample_passes_with_iin_and_a_signing_time_warning() {
-    let Some(v) = verify("attached-1signer-rsa.cms", None, RSA_TIME) else { return };
+    let Some(v) = verify("attached-1signer-rsa.cms", None, RSA_TIME) else {
+        return;
+    };
     assert_eq!(v.indication(), Indication::TOTAL_PASSED, "{}", v.to_json());
     let s = &v.signatures[0];
     let signer = s.signer.as_ref().expect("signer");
@@ -41,15 +46,25 @@ fn kalkan_rsa_sample_passes_with_iin_and_a_signing_time_warning() {
     assert!(s.chain[1].trust_anchor);
     assert_eq!(s.signing_time.as_deref(), Some("2022-09-28T14:40:30Z"));
     // The test key had expired when Kalkan signed with it: say so.
-    assert!(s.warnings.iter().any(|w| w.contains("signingTime") && w.contains("outside")), "{:?}", s.warnings);
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w.contains("signingTime") && w.contains("outside")),
+        "{:?}",
+        s.warnings
+    );
 
-    let Some(v) = verify("attached-1signer-lol_kek.cms", None, RSA_TIME) else { return };
+    let Some(v) = verify("attached-1signer-lol_kek.cms", None, RSA_TIME) else {
+        return;
+    };
     assert_eq!(v.indication(), Indication::TOTAL_PASSED, "{}", v.to_json());
 }
 
 #[test]
 fn kalkan_rsa_sample_fails_outside_validity() {
-    let Some(v) = verify("attached-1signer-rsa.cms", None, GOST_TIME) else { return };
+    let Some(v) = verify("attached-1signer-rsa.cms", None, GOST_TIME) else {
+        return;
+    };
     assert_eq!(v.indication(), Indication::TOTAL_FAILED);
     assert_eq!(v.sub_indication(), Some(SubIndication::EXPIRED));
 }
@@ -67,12 +82,31 @@ fn check_two_signers(v: &Verdict, at_rsa_time: bool) {
         .find(|s| s.signer.as_ref().is_some_and(|x| x.issuer.contains("RSA")))
         .expect("RSA signer reported");
     // GOST is not supported yet: INDETERMINATE with a reason that says so, never TOTAL_FAILED.
-    assert_eq!(gost.indication(), Indication::INDETERMINATE, "{}", v.to_json());
-    assert_eq!(gost.sub_indication(), Some(SubIndication::CRYPTO_CONSTRAINTS_FAILURE));
-    assert!(gost.errors.iter().any(|e| e.code == "unsupported-algorithm" && e.message.contains("GOST")));
-    assert_eq!(gost.signer.as_ref().and_then(|s| s.iin.as_deref()), Some("123456789012"));
+    assert_eq!(
+        gost.indication(),
+        Indication::INDETERMINATE,
+        "{}",
+        v.to_json()
+    );
+    assert_eq!(
+        gost.sub_indication(),
+        Some(SubIndication::CRYPTO_CONSTRAINTS_FAILURE)
+    );
+    assert!(gost
+        .errors
+        .iter()
+        .any(|e| e.code == "unsupported-algorithm" && e.message.contains("GOST")));
+    assert_eq!(
+        gost.signer.as_ref().and_then(|s| s.iin.as_deref()),
+        Some("123456789012")
+    );
     if at_rsa_time {
-        assert_eq!(rsa.indication(), Indication::TOTAL_PASSED, "{}", v.to_json());
+        assert_eq!(
+            rsa.indication(),
+            Indication::TOTAL_PASSED,
+            "{}",
+            v.to_json()
+        );
         assert_eq!(v.indication(), Indication::INDETERMINATE);
     } else {
         assert_eq!(rsa.indication(), Indication::TOTAL_FAILED);
@@ -85,25 +119,43 @@ fn check_two_signers(v: &Verdict, at_rsa_time: bool) {
 fn kalkan_two_signer_samples_report_each_signer() {
     for (sig, content) in [
         ("attached-2signers-gost2015-rsa.cms", None),
-        ("detached-2signers-gost2015-rsa.cms", Some("content-test123.txt")),
+        (
+            "detached-2signers-gost2015-rsa.cms",
+            Some("content-test123.txt"),
+        ),
     ] {
-        let Some(v) = verify(sig, content, RSA_TIME) else { return };
+        let Some(v) = verify(sig, content, RSA_TIME) else {
+            return;
+        };
         check_two_signers(&v, true);
-        let Some(v) = verify(sig, content, GOST_TIME) else { return };
+        let Some(v) = verify(sig, content, GOST_TIME) else {
+            return;
+        };
         check_two_signers(&v, false);
     }
 }
 
 #[test]
 fn kalkan_detached_without_content_is_signed_data_not_found() {
-    let Some(v) = verify("detached-2signers-gost2015-rsa.cms", None, RSA_TIME) else { return };
+    let Some(v) = verify("detached-2signers-gost2015-rsa.cms", None, RSA_TIME) else {
+        return;
+    };
     let rsa = v
         .signatures
         .iter()
         .find(|s| s.signer.as_ref().is_some_and(|x| x.issuer.contains("RSA")))
         .expect("RSA signer");
-    assert_eq!(rsa.sub_indication(), Some(SubIndication::SIGNED_DATA_NOT_FOUND));
-    let Some(v) = verify("detached-2signers-gost2015-rsa.cms", Some("content-test123.txt"), RSA_TIME) else { return };
+    assert_eq!(
+        rsa.sub_indication(),
+        Some(SubIndication::SIGNED_DATA_NOT_FOUND)
+    );
+    let Some(v) = verify(
+        "detached-2signers-gost2015-rsa.cms",
+        Some("content-test123.txt"),
+        RSA_TIME,
+    ) else {
+        return;
+    };
     assert_eq!(v.signatures.len(), 2);
 }
 

@@ -36,7 +36,12 @@ const UNSUPPORTED_FEATURES: &[&str] = &[
 
 fn not_applicable(case: &Value) -> Option<String> {
     let id = case["id"].as_str().unwrap_or_default();
-    let features: Vec<&str> = case["features"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let features: Vec<&str> = case["features"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
     if let Some(f) = features.iter().find(|f| UNSUPPORTED_FEATURES.contains(f)) {
         return Some(format!("feature {f}"));
     }
@@ -44,7 +49,12 @@ fn not_applicable(case: &Value) -> Option<String> {
     if ns.ends_with("::san") || ns.ends_with("::cn") || ns.ends_with("::nc") {
         return Some("hostname / name constraints".into());
     }
-    let eku: Vec<&str> = case["extended_key_usage"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let eku: Vec<&str> = case["extended_key_usage"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
     if ns.ends_with("::eku") || eku.iter().any(|e| *e == "serverAuth" || *e == "clientAuth") {
         return Some("TLS extended key usage".into());
     }
@@ -59,14 +69,21 @@ fn run_case(case: &Value) -> Result<bool, String> {
         anchors.extend(parse_bundle(&pem(t)).map_err(|e| format!("trust anchor: {e}"))?);
     }
     let mut inters = Vec::new();
-    for t in case["untrusted_intermediates"].as_array().into_iter().flatten() {
+    for t in case["untrusted_intermediates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         // An unparsable intermediate is just not a candidate, as in a CMS certificate bag.
         if let Ok(c) = parse_bundle(&pem(t)) {
             inters.extend(c);
         }
     }
     let verifier = Verifier::new(TrustStore::new(anchors), inters, VerifierConfig::default());
-    let at = case["validation_time"].as_str().map(parse_rfc3339).transpose()?;
+    let at = case["validation_time"]
+        .as_str()
+        .map(parse_rfc3339)
+        .transpose()?;
     let opts = RequestOptions {
         at,
         revocation: RevocationMode::Off,
@@ -79,13 +96,18 @@ fn run_case(case: &Value) -> Result<bool, String> {
 
 #[test]
 fn x509_limbo() {
-    let Some(path) = support::shared("x509-limbo/limbo.json") else { return };
-    let limbo: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json");
+    let Some(path) = support::shared("x509-limbo/limbo.json") else {
+        return;
+    };
+    let limbo: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json");
     let exceptions: BTreeMap<String, String> = serde_json::from_str(
-        &std::fs::read_to_string(support::root().join("tests/data/limbo-exceptions.json")).expect("exceptions"),
+        &std::fs::read_to_string(support::root().join("tests/data/limbo-exceptions.json"))
+            .expect("exceptions"),
     )
     .expect("exceptions json");
-    let (mut applicable, mut matched, mut skipped) = (0usize, 0usize, BTreeMap::<String, usize>::new());
+    let (mut applicable, mut matched, mut skipped) =
+        (0usize, 0usize, BTreeMap::<String, usize>::new());
     let mut unexpected = Vec::new();
     let mut stale = Vec::new();
     for case in limbo["testcases"].as_array().expect("testcases") {
@@ -103,12 +125,28 @@ fn x509_limbo() {
                 stale.push(id);
             }
         } else if !exceptions.contains_key(&id) {
-            unexpected.push(format!("{id}: expected {}, got {}", case["expected_result"], if got { "SUCCESS" } else { "FAILURE" }));
+            unexpected.push(format!(
+                "{id}: expected {}, got {}",
+                case["expected_result"],
+                if got { "SUCCESS" } else { "FAILURE" }
+            ));
         }
     }
-    eprintln!("x509-limbo: {matched}/{applicable} applicable cases match; skipped by rule: {skipped:?}");
-    assert!(unexpected.is_empty(), "divergences not in limbo-exceptions.json:\n{}", unexpected.join("\n"));
-    assert!(stale.is_empty(), "exceptions that now match (remove them): {stale:?}");
-    assert!(matched * 100 >= applicable * 95, "only {matched}/{applicable} match");
+    eprintln!(
+        "x509-limbo: {matched}/{applicable} applicable cases match; skipped by rule: {skipped:?}"
+    );
+    assert!(
+        unexpected.is_empty(),
+        "divergences not in limbo-exceptions.json:\n{}",
+        unexpected.join("\n")
+    );
+    assert!(
+        stale.is_empty(),
+        "exceptions that now match (remove them): {stale:?}"
+    );
+    assert!(
+        matched * 100 >= applicable * 95,
+        "only {matched}/{applicable} match"
+    );
     assert!(applicable >= 80, "too few applicable cases: {applicable}");
 }

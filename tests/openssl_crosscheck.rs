@@ -14,13 +14,28 @@ use tekser::verdict::Indication;
 use tekser::verify::{RequestOptions, RevocationMode};
 
 fn openssl_available() -> bool {
-    Command::new("openssl").arg("version").output().is_ok_and(|o| o.status.success())
+    Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
-fn openssl_verify(sig: &std::path::Path, content: Option<&std::path::Path>, ca: &std::path::Path, at: i64, extra: &[&str]) -> bool {
+fn openssl_verify(
+    sig: &std::path::Path,
+    content: Option<&std::path::Path>,
+    ca: &std::path::Path,
+    at: i64,
+    extra: &[&str],
+) -> bool {
     let pem = sig.extension().is_some_and(|e| e == "pem");
     let mut cmd = Command::new("openssl");
-    cmd.args(["cms", "-verify", "-binary", "-inform", if pem { "PEM" } else { "DER" }]);
+    cmd.args([
+        "cms",
+        "-verify",
+        "-binary",
+        "-inform",
+        if pem { "PEM" } else { "DER" },
+    ]);
     cmd.arg("-in").arg(sig).arg("-CAfile").arg(ca);
     cmd.args(["-attime", &at.to_string(), "-out", "/dev/null"]);
     if let Some(c) = content {
@@ -32,15 +47,28 @@ fn openssl_verify(sig: &std::path::Path, content: Option<&std::path::Path>, ca: 
 
 #[test]
 fn verdicts_agree_with_openssl_cms_verify() {
-    assert!(openssl_available(), "the openssl CLI is required (.ci/run installs it)");
-    let exp: Value = serde_json::from_str(&std::fs::read_to_string(fixture("expected.json")).expect("read")).expect("json");
+    assert!(
+        openssl_available(),
+        "the openssl CLI is required (.ci/run installs it)"
+    );
+    let exp: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("expected.json")).expect("read"))
+            .expect("json");
     let at_s = exp["at"].as_str().expect("at");
     let at = parse_rfc3339(at_s).expect("time");
-    let trust: Vec<_> = exp["trust"].as_array().expect("trust").iter().map(|p| fixture(p.as_str().expect("p"))).collect();
+    let trust: Vec<_> = exp["trust"]
+        .as_array()
+        .expect("trust")
+        .iter()
+        .map(|p| fixture(p.as_str().expect("p")))
+        .collect();
     let dir = std::env::temp_dir().join(format!("tekser-xcheck-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("tmp");
     let ca = dir.join("roots.pem");
-    let roots: Vec<u8> = trust.iter().flat_map(|t| std::fs::read(t).expect("root")).collect();
+    let roots: Vec<u8> = trust
+        .iter()
+        .flat_map(|t| std::fs::read(t).expect("root"))
+        .collect();
     std::fs::write(&ca, roots).expect("write roots");
     let v = verifier(&trust, &[], false);
     let opts = RequestOptions {
@@ -49,18 +77,34 @@ fn verdicts_agree_with_openssl_cms_verify() {
     };
     let mut compared = 0;
     for case in exp["cases"].as_array().expect("cases") {
-        let Some(want_openssl) = case.get("openssl").and_then(Value::as_str) else { continue };
-        if case.get("trust").is_some() || case.get("at").is_some() || case.get("intermediates").is_some() {
+        let Some(want_openssl) = case.get("openssl").and_then(Value::as_str) else {
+            continue;
+        };
+        if case.get("trust").is_some()
+            || case.get("at").is_some()
+            || case.get("intermediates").is_some()
+        {
             continue;
         }
         let file = fixture(case["file"].as_str().expect("file"));
         let content = case.get("content").and_then(Value::as_str).map(fixture);
         let ours = v
-            .verify_cms(&std::fs::read(&file).expect("sig"), content.as_ref().map(|c| std::fs::read(c).expect("c")).as_deref(), &opts)
+            .verify_cms(
+                &std::fs::read(&file).expect("sig"),
+                content
+                    .as_ref()
+                    .map(|c| std::fs::read(c).expect("c"))
+                    .as_deref(),
+                &opts,
+            )
             .indication()
             == Indication::TOTAL_PASSED;
         let theirs = openssl_verify(&file, content.as_deref(), &ca, at, &[]);
-        assert_eq!(theirs, want_openssl == "pass", "{case}: openssl said {theirs}");
+        assert_eq!(
+            theirs,
+            want_openssl == "pass",
+            "{case}: openssl said {theirs}"
+        );
         match case.get("differs").and_then(Value::as_str) {
             Some(reason) => assert_ne!(ours, theirs, "{case}: expected to differ ({reason})"),
             None => assert_eq!(ours, theirs, "{case}: tekser and openssl disagree"),

@@ -93,14 +93,23 @@ fn needs_rewrite(input: &[u8], depth: usize, budget: &mut Budget) -> Result<bool
         pos += end;
         if depth == 0 {
             // The top level is a single element; trailing bytes are an error.
-            return if pos == input.len() { Ok(false) } else { Err(Asn1Error::TrailingData) };
+            return if pos == input.len() {
+                Ok(false)
+            } else {
+                Err(Asn1Error::TrailingData)
+            };
         }
         first = false;
     }
     Ok(false)
 }
 
-fn parse(input: &[u8], offset: usize, depth: usize, budget: &mut Budget) -> Result<Node, Asn1Error> {
+fn parse(
+    input: &[u8],
+    offset: usize,
+    depth: usize,
+    budget: &mut Budget,
+) -> Result<Node, Asn1Error> {
     if depth > budget.max_depth {
         return Err(Asn1Error::TooDeep(budget.max_depth));
     }
@@ -131,7 +140,8 @@ fn parse(input: &[u8], offset: usize, depth: usize, budget: &mut Budget) -> Resu
                 let mut pos = start;
                 let mut children = Vec::new();
                 while pos < end {
-                    let child = parse(&input[..end], pos, depth + 1, budget)?;
+                    let bounded = input.get(..end).ok_or(Asn1Error::Truncated)?;
+                    let child = parse(bounded, pos, depth + 1, budget)?;
                     pos += child.raw_len;
                     node.rewrite |= child.rewrite;
                     children.push(child);
@@ -144,7 +154,9 @@ fn parse(input: &[u8], offset: usize, depth: usize, budget: &mut Budget) -> Resu
         }
         None => {
             if !constructed {
-                return Err(Asn1Error::Invalid("indefinite length on a primitive element"));
+                return Err(Asn1Error::Invalid(
+                    "indefinite length on a primitive element",
+                ));
             }
             let mut pos = start;
             let mut children = Vec::new();
@@ -176,9 +188,14 @@ fn parse(input: &[u8], offset: usize, depth: usize, budget: &mut Budget) -> Resu
 }
 
 fn emit(input: &[u8], node: &Node, out: &mut Vec<u8>) {
+    // Every range below was bounds-checked by `parse`; `get` keeps that from being load-bearing.
     if !node.rewrite {
         let begin = node.start - node.header_len;
-        out.extend_from_slice(&input[begin..node.start + node.content_len]);
+        out.extend_from_slice(
+            input
+                .get(begin..node.start + node.content_len)
+                .unwrap_or_default(),
+        );
         return;
     }
     if node.tag == tag::OCTET_STRING | 0x20 {
@@ -201,11 +218,11 @@ fn emit(input: &[u8], node: &Node, out: &mut Vec<u8>) {
 
 fn collect_octets(input: &[u8], node: &Node, out: &mut Vec<u8>) {
     if node.tag & 0x20 == 0 {
-        out.extend_from_slice(&input[node.start..node.start + node.content_len]);
-    } else if node.children.is_empty() && node.content_len > 0 {
-        // A definite constructed chunk whose children were not kept: re-walk it. Cannot happen
-        // for OCTET STRING (always rewritten), kept for safety.
-        out.extend_from_slice(&input[node.start..node.start + node.content_len]);
+        out.extend_from_slice(
+            input
+                .get(node.start..node.start + node.content_len)
+                .unwrap_or_default(),
+        );
     } else {
         for c in &node.children {
             collect_octets(input, c, out);
@@ -220,7 +237,10 @@ mod tests {
     #[test]
     fn der_input_is_borrowed() {
         let der = [0x30, 0x03, 0x02, 0x01, 0x05];
-        assert!(matches!(normalize_ber(&der, 8, 100).unwrap(), Cow::Borrowed(_)));
+        assert!(matches!(
+            normalize_ber(&der, 8, 100).unwrap(),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]
@@ -243,12 +263,18 @@ mod tests {
         for _ in 0..100 {
             deep.extend_from_slice(&[0x30, 0x80]);
         }
-        deep.extend(std::iter::repeat(0).take(200));
-        assert_eq!(normalize_ber(&deep, 32, 10_000), Err(Asn1Error::TooDeep(32)));
+        deep.extend(std::iter::repeat_n(0, 200));
+        assert_eq!(
+            normalize_ber(&deep, 32, 10_000),
+            Err(Asn1Error::TooDeep(32))
+        );
         assert!(matches!(
             normalize_ber(&deep, 1000, 10),
             Err(Asn1Error::TooManyElements(10))
         ));
-        assert_eq!(normalize_ber(&[0x30, 0x80, 0x05], 8, 10), Err(Asn1Error::Truncated));
+        assert_eq!(
+            normalize_ber(&[0x30, 0x80, 0x05], 8, 10),
+            Err(Asn1Error::Truncated)
+        );
     }
 }

@@ -4,7 +4,7 @@ use base64::Engine;
 
 /// True when `data` looks like PEM text (a `-----BEGIN ` line near the start).
 pub fn is_pem(data: &[u8]) -> bool {
-    let head = &data[..data.len().min(1024)];
+    let head = data.get(..1024).unwrap_or(data);
     head.windows(11).any(|w| w == b"-----BEGIN ")
 }
 
@@ -16,7 +16,9 @@ pub fn decode_blocks(text: &[u8], want: impl Fn(&str) -> bool) -> Vec<Result<Vec
     let mut rest: &str = &text;
     while let Some(start) = rest.find("-----BEGIN ") {
         let after = &rest[start + 11..];
-        let Some(label_end) = after.find("-----") else { break };
+        let Some(label_end) = after.find("-----") else {
+            break;
+        };
         let label = after[..label_end].to_owned();
         let body_start = &after[label_end + 5..];
         let end_marker = format!("-----END {label}-----");
@@ -25,7 +27,10 @@ pub fn decode_blocks(text: &[u8], want: impl Fn(&str) -> bool) -> Vec<Result<Vec
             break;
         };
         if want(&label) {
-            out.push(decode_base64(&body_start[..body_end]).map_err(|e| format!("PEM block {label}: {e}")));
+            out.push(
+                decode_base64(&body_start[..body_end])
+                    .map_err(|e| format!("PEM block {label}: {e}")),
+            );
         }
         rest = &body_start[body_end + end_marker.len()..];
     }

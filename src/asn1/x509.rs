@@ -45,12 +45,18 @@ pub fn decode_name(raw: &[u8]) -> Result<NameInfo, Asn1Error> {
 
 fn any_string(value: &der::Any) -> Option<String> {
     let s = match value.tag() {
-        Tag::Utf8String => asn1::Utf8StringRef::try_from(value).ok()?.as_str().to_owned(),
+        Tag::Utf8String => asn1::Utf8StringRef::try_from(value)
+            .ok()?
+            .as_str()
+            .to_owned(),
         Tag::PrintableString => asn1::PrintableStringRef::try_from(value)
             .ok()?
             .as_str()
             .to_owned(),
-        Tag::Ia5String => asn1::Ia5StringRef::try_from(value).ok()?.as_str().to_owned(),
+        Tag::Ia5String => asn1::Ia5StringRef::try_from(value)
+            .ok()?
+            .as_str()
+            .to_owned(),
         Tag::TeletexString => asn1::TeletexStringRef::try_from(value)
             .ok()?
             .as_str()
@@ -157,7 +163,8 @@ pub fn parse_extensions(seq: Tlv<'_>, max: usize) -> Result<CertExtensions, Asn1
         }
         match oid {
             ext_oid::BASIC_CONSTRAINTS => {
-                let bc = BasicConstraints::from_der(value).map_err(decode_err("basicConstraints"))?;
+                let bc =
+                    BasicConstraints::from_der(value).map_err(decode_err("basicConstraints"))?;
                 out.basic_constraints = Some((bc.ca, bc.path_len_constraint));
             }
             ext_oid::KEY_USAGE => {
@@ -169,21 +176,22 @@ pub fn parse_extensions(seq: Tlv<'_>, max: usize) -> Result<CertExtensions, Asn1
                 out.ext_key_usage = Some(eku.0);
             }
             ext_oid::SUBJECT_KEY_ID => {
-                let ski =
-                    SubjectKeyIdentifier::from_der(value).map_err(decode_err("subjectKeyIdentifier"))?;
+                let ski = SubjectKeyIdentifier::from_der(value)
+                    .map_err(decode_err("subjectKeyIdentifier"))?;
                 out.subject_key_id = Some(ski.0.as_bytes().to_vec());
             }
             ext_oid::AUTHORITY_KEY_ID => {
                 let aki = AuthorityKeyIdentifier::from_der(value)
                     .map_err(decode_err("authorityKeyIdentifier"))?;
                 out.authority_key_id_present = true;
-                out.authority_key_id_has_issuer =
-                    aki.authority_cert_issuer.is_some() || aki.authority_cert_serial_number.is_some();
+                out.authority_key_id_has_issuer = aki.authority_cert_issuer.is_some()
+                    || aki.authority_cert_serial_number.is_some();
                 out.authority_key_id = aki.key_identifier.map(|k| k.as_bytes().to_vec());
             }
             ext_oid::AUTHORITY_INFO_ACCESS => {
                 // Decoded only to refuse malformed values (RFC 5280 §4.2.2.1).
-                AuthorityInfoAccessSyntax::from_der(value).map_err(decode_err("authorityInfoAccess"))?;
+                AuthorityInfoAccessSyntax::from_der(value)
+                    .map_err(decode_err("authorityInfoAccess"))?;
             }
             ext_oid::NAME_CONSTRAINTS => out.name_constraints = true,
             ext_oid::CERTIFICATE_POLICIES => {

@@ -59,9 +59,11 @@ pub struct Resolved {
 fn check_digest(d: DigestAlgorithm, policy: &AlgorithmPolicy) -> Result<(), CryptoError> {
     match d {
         DigestAlgorithm::Md5 => Err(CryptoError::Constraints("MD5 is broken".into())),
-        DigestAlgorithm::Sha1 if policy.sha1 == Sha1Policy::Refuse => Err(CryptoError::Constraints(
-            "SHA-1 is refused (allow only with the legacy SHA-1 setting)".into(),
-        )),
+        DigestAlgorithm::Sha1 if policy.sha1 == Sha1Policy::Refuse => {
+            Err(CryptoError::Constraints(
+                "SHA-1 is refused (allow only with the legacy SHA-1 setting)".into(),
+            ))
+        }
         _ => Ok(()),
     }
 }
@@ -81,7 +83,9 @@ pub fn resolve_named(
         // A modulus that is not a whole number of bytes comes from a broken key generator
         // (CA/B Forum BR 6.1.5; webpki refuses it too).
         if bits % 8 != 0 {
-            return Err(CryptoError::Constraints(format!("RSA modulus of {bits} bits is not a multiple of 8")));
+            return Err(CryptoError::Constraints(format!(
+                "RSA modulus of {bits} bits is not a multiple of 8"
+            )));
         }
         if *bits < policy.min_rsa_bits {
             return Err(CryptoError::Constraints(format!(
@@ -219,7 +223,9 @@ fn pss_digest(sig: &AlgorithmId) -> Result<DigestAlgorithm, CryptoError> {
         DigestAlgorithm::Md5 => 16,
     };
     if salt != expected_salt || trailer != 1 {
-        return Err(bad("salt length other than the hash length, or trailerField != 1"));
+        return Err(bad(
+            "salt length other than the hash length, or trailerField != 1",
+        ));
     }
     Ok(d)
 }
@@ -231,7 +237,9 @@ pub(crate) fn describe_unknown(o: &Oid) -> String {
         || s.starts_with("1.3.6.1.4.1.6801.1.2")
         || s.starts_with("1.2.643.");
     if gost {
-        format!("GOST algorithm {s} (KZ GOST 34.310-2004 / GOST R 34.10-2015 support is not built yet)")
+        format!(
+            "GOST algorithm {s} (KZ GOST 34.310-2004 / GOST R 34.10-2015 support is not built yet)"
+        )
     } else {
         format!("algorithm {s}")
     }
@@ -252,7 +260,10 @@ mod tests {
             oid: sig_oid::SHA1_RSA,
             params: None,
         };
-        assert!(matches!(resolve(&sha1, None, &key, &p), Err(CryptoError::Constraints(_))));
+        assert!(matches!(
+            resolve(&sha1, None, &key, &p),
+            Err(CryptoError::Constraints(_))
+        ));
         let legacy = AlgorithmPolicy {
             sha1: Sha1Policy::DangerAllowLegacy,
             ..p
@@ -262,7 +273,10 @@ mod tests {
             oid: sig_oid::MD5_RSA,
             params: None,
         };
-        assert!(matches!(resolve(&md5, None, &key, &legacy), Err(CryptoError::Constraints(_))));
+        assert!(matches!(
+            resolve(&md5, None, &key, &legacy),
+            Err(CryptoError::Constraints(_))
+        ));
         let small = PublicKey::Rsa {
             der: vec![],
             bits: 1024,
@@ -271,7 +285,10 @@ mod tests {
             oid: sig_oid::SHA256_RSA,
             params: None,
         };
-        assert!(matches!(resolve(&sha256, None, &small, &p), Err(CryptoError::Constraints(_))));
+        assert!(matches!(
+            resolve(&sha256, None, &small, &p),
+            Err(CryptoError::Constraints(_))
+        ));
         // CMS form: rsaEncryption + digestAlgorithm.
         let rsa = AlgorithmId {
             oid: key_oid::RSA,

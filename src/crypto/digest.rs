@@ -42,7 +42,11 @@ impl DigestAlgorithm {
             oid::SHA256 => Self::Sha256,
             oid::SHA384 => Self::Sha384,
             oid::SHA512 => Self::Sha512,
-            other => return Err(CryptoError::Unsupported(super::algorithm::describe_unknown(&other))),
+            other => {
+                return Err(CryptoError::Unsupported(
+                    super::algorithm::describe_unknown(&other),
+                ))
+            }
         })
     }
 

@@ -172,17 +172,82 @@ macro_rules! ring_verifier {
 
 // RSA: ring's 2048..8192 variants; keys under the policy minimum are refused before we get here,
 // and the 1024-bit "legacy" variants let a danger policy lower that minimum.
-ring_verifier!(RSA_PKCS1_SHA1, "rsa-pkcs1-sha1", Rsa, rs::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY);
-ring_verifier!(RSA_PKCS1_SHA256, "rsa-pkcs1-sha256", Rsa, rs::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY);
-ring_verifier!(RSA_PKCS1_SHA384, "rsa-pkcs1-sha384", Rsa, rs::RSA_PKCS1_2048_8192_SHA384);
-ring_verifier!(RSA_PKCS1_SHA512, "rsa-pkcs1-sha512", Rsa, rs::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY);
-ring_verifier!(RSA_PSS_SHA256, "rsa-pss-sha256", Rsa, rs::RSA_PSS_2048_8192_SHA256);
-ring_verifier!(RSA_PSS_SHA384, "rsa-pss-sha384", Rsa, rs::RSA_PSS_2048_8192_SHA384);
-ring_verifier!(RSA_PSS_SHA512, "rsa-pss-sha512", Rsa, rs::RSA_PSS_2048_8192_SHA512);
-ring_verifier!(ECDSA_P256_SHA256, "ecdsa-p256-sha256", P256, rs::ECDSA_P256_SHA256_ASN1);
-ring_verifier!(ECDSA_P256_SHA384, "ecdsa-p256-sha384", P256, rs::ECDSA_P256_SHA384_ASN1);
-ring_verifier!(ECDSA_P384_SHA256, "ecdsa-p384-sha256", P384, rs::ECDSA_P384_SHA256_ASN1);
-ring_verifier!(ECDSA_P384_SHA384, "ecdsa-p384-sha384", P384, rs::ECDSA_P384_SHA384_ASN1);
-ring_verifier!(ECDSA_P256_SHA256_FIXED, "ecdsa-p256-sha256-fixed", P256, rs::ECDSA_P256_SHA256_FIXED);
-ring_verifier!(ECDSA_P384_SHA384_FIXED, "ecdsa-p384-sha384-fixed", P384, rs::ECDSA_P384_SHA384_FIXED);
+ring_verifier!(
+    RSA_PKCS1_SHA1,
+    "rsa-pkcs1-sha1",
+    Rsa,
+    rs::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY
+);
+ring_verifier!(
+    RSA_PKCS1_SHA256,
+    "rsa-pkcs1-sha256",
+    Rsa,
+    rs::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY
+);
+ring_verifier!(
+    RSA_PKCS1_SHA384,
+    "rsa-pkcs1-sha384",
+    Rsa,
+    rs::RSA_PKCS1_2048_8192_SHA384
+);
+ring_verifier!(
+    RSA_PKCS1_SHA512,
+    "rsa-pkcs1-sha512",
+    Rsa,
+    rs::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY
+);
+ring_verifier!(
+    RSA_PSS_SHA256,
+    "rsa-pss-sha256",
+    Rsa,
+    rs::RSA_PSS_2048_8192_SHA256
+);
+ring_verifier!(
+    RSA_PSS_SHA384,
+    "rsa-pss-sha384",
+    Rsa,
+    rs::RSA_PSS_2048_8192_SHA384
+);
+ring_verifier!(
+    RSA_PSS_SHA512,
+    "rsa-pss-sha512",
+    Rsa,
+    rs::RSA_PSS_2048_8192_SHA512
+);
+ring_verifier!(
+    ECDSA_P256_SHA256,
+    "ecdsa-p256-sha256",
+    P256,
+    rs::ECDSA_P256_SHA256_ASN1
+);
+ring_verifier!(
+    ECDSA_P256_SHA384,
+    "ecdsa-p256-sha384",
+    P256,
+    rs::ECDSA_P256_SHA384_ASN1
+);
+ring_verifier!(
+    ECDSA_P384_SHA256,
+    "ecdsa-p384-sha256",
+    P384,
+    rs::ECDSA_P384_SHA256_ASN1
+);
+ring_verifier!(
+    ECDSA_P384_SHA384,
+    "ecdsa-p384-sha384",
+    P384,
+    rs::ECDSA_P384_SHA384_ASN1
+);
+ring_verifier!(
+    ECDSA_P256_SHA256_FIXED,
+    "ecdsa-p256-sha256-fixed",
+    P256,
+    rs::ECDSA_P256_SHA256_FIXED
+);
+ring_verifier!(
+    ECDSA_P384_SHA384_FIXED,
+    "ecdsa-p384-sha384-fixed",
+    P384,
+    rs::ECDSA_P384_SHA384_FIXED
+);
 ring_verifier!(ED25519, "ed25519", Ed25519, rs::ED25519);

@@ -167,10 +167,16 @@ pub fn decode_input<'a>(input: &'a [u8], limits: &Limits) -> Result<Cow<'a, [u8]
     } else {
         let text = std::str::from_utf8(input)
             .map_err(|_| CmsError::NotCms("neither DER, PEM nor base64".into()))?;
-        Cow::Owned(pem::decode_base64(text).map_err(|e| CmsError::NotCms(format!("bad base64: {e}")))?)
+        Cow::Owned(
+            pem::decode_base64(text).map_err(|e| CmsError::NotCms(format!("bad base64: {e}")))?,
+        )
     };
     match binary {
-        Cow::Borrowed(b) => Ok(asn1::normalize_ber(b, limits.max_asn1_depth, limits.max_asn1_elements)?),
+        Cow::Borrowed(b) => Ok(asn1::normalize_ber(
+            b,
+            limits.max_asn1_depth,
+            limits.max_asn1_elements,
+        )?),
         Cow::Owned(v) => {
             let der = asn1::normalize_ber(&v, limits.max_asn1_depth, limits.max_asn1_elements)?;
             Ok(Cow::Owned(der.into_owned()))
@@ -178,7 +184,10 @@ pub fn decode_input<'a>(input: &'a [u8], limits: &Limits) -> Result<Cow<'a, [u8]
     }
 }
 
-fn read_attributes<'a>(set_contents: Reader<'a>, limit: usize) -> Result<Vec<Attribute<'a>>, CmsError> {
+fn read_attributes<'a>(
+    set_contents: Reader<'a>,
+    limit: usize,
+) -> Result<Vec<Attribute<'a>>, CmsError> {
     let mut r = set_contents;
     let mut out = Vec::new();
     while !r.is_empty() {
@@ -224,7 +233,10 @@ fn read_signer<'a>(tlv: Tlv<'a>, limits: &Limits) -> Result<SignerInfo<'a>, CmsE
     };
     let digest_algorithm = AlgorithmId::parse(r.read()?)?;
     let (signed_attrs_raw, signed_attrs) = match r.read_optional(tag::context_constructed(0))? {
-        Some(t) => (Some(t.raw), read_attributes(t.reader(), limits.max_attributes)?),
+        Some(t) => (
+            Some(t.raw),
+            read_attributes(t.reader(), limits.max_attributes)?,
+        ),
         None => (None, Vec::new()),
     };
     let signature_algorithm = AlgorithmId::parse(r.read()?)?;
@@ -255,7 +267,9 @@ pub fn parse_signed_data<'a>(der: &'a [u8], limits: &Limits) -> Result<SignedDat
     }
     let explicit = ci.read_tag(tag::context_constructed(0))?;
     ci.finish()?;
-    let mut sd = Tlv::parse_exact(explicit.value)?.expect(tag::SEQUENCE)?.reader();
+    let mut sd = Tlv::parse_exact(explicit.value)?
+        .expect(tag::SEQUENCE)?
+        .reader();
 
     let version = sd.read()?.small_uint()?;
     // digestAlgorithms is advisory (one-pass hashing); each SignerInfo names its own digest.

@@ -273,7 +273,10 @@ fn profile(c: &Certificate, role: Role) -> Result<(), PathError> {
     if e.is_critical(&ext_oid::AUTHORITY_INFO_ACCESS) {
         return fail("authorityInfoAccess must be non-critical (RFC 5280 §4.2.2.1)");
     }
-    if e.key_usage.is_some_and(|ku| ku & key_usage::KEY_CERT_SIGN != 0) && !is_ca {
+    if e.key_usage
+        .is_some_and(|ku| ku & key_usage::KEY_CERT_SIGN != 0)
+        && !is_ca
+    {
         return fail("keyCertSign without basicConstraints cA (RFC 5280 §4.2.1.3)");
     }
     if role == Role::Anchor && c.is_self_issued() {
@@ -358,10 +361,13 @@ pub fn verify_issued_by(
             }
         }
     };
-    let key = issuer.public_key.as_ref().map_err(|e| PathError::UnsupportedAlgorithm {
-        subject: issuer.subject.rfc4514.clone(),
-        reason: format!("unreadable public key: {e}"),
-    })?;
+    let key = issuer
+        .public_key
+        .as_ref()
+        .map_err(|e| PathError::UnsupportedAlgorithm {
+            subject: issuer.subject.rfc4514.clone(),
+            reason: format!("unreadable public key: {e}"),
+        })?;
     let r = crypto::resolve(&child.signature_algorithm, None, key, policy).map_err(map)?;
     r.verifier
         .verify(key, &child.tbs, &child.signature)
@@ -411,7 +417,8 @@ impl Search<'_> {
         // Non-self-issued intermediates already on the path, below the next issuer (§6.1.4 (l)).
         let below = path.iter().skip(1).filter(|c| !c.is_self_issued()).count();
 
-        let mut anchors: Vec<&Arc<Certificate>> = self.anchors.by_subject(&child.issuer_raw).collect();
+        let mut anchors: Vec<&Arc<Certificate>> =
+            self.anchors.by_subject(&child.issuer_raw).collect();
         prefer_matching_key_id(&mut anchors, &child);
         for anchor in anchors {
             self.step()?;
@@ -448,10 +455,10 @@ impl Search<'_> {
         for cand in candidates {
             self.step()?;
             // A certificate (or the same key under the same name) twice on one path is a loop.
-            if path
-                .iter()
-                .any(|p| p.fingerprint == cand.fingerprint || (p.subject_raw == cand.subject_raw && p.spki == cand.spki))
-            {
+            if path.iter().any(|p| {
+                p.fingerprint == cand.fingerprint
+                    || (p.subject_raw == cand.subject_raw && p.spki == cand.spki)
+            }) {
                 continue;
             }
             let checks = validity(cand, self.opts.time, false)
@@ -540,8 +547,16 @@ pub fn build_path(
     match search.walk(&mut path) {
         Ok(anchor) => {
             // The window in which every non-anchor certificate on the path is valid.
-            let valid_from = path.iter().map(|c| c.not_before).max().unwrap_or(leaf.not_before);
-            let valid_until = path.iter().map(|c| c.not_after).min().unwrap_or(leaf.not_after);
+            let valid_from = path
+                .iter()
+                .map(|c| c.not_before)
+                .max()
+                .unwrap_or(leaf.not_before);
+            let valid_until = path
+                .iter()
+                .map(|c| c.not_after)
+                .min()
+                .unwrap_or(leaf.not_after);
             path.push(anchor);
             Ok(ValidPath {
                 certs: path,
@@ -585,7 +600,10 @@ impl PathCache {
     /// A cache of at most `capacity` paths, each kept at most `ttl`.
     pub fn new(capacity: u64, ttl: std::time::Duration) -> Self {
         Self {
-            inner: Cache::builder().max_capacity(capacity).time_to_live(ttl).build(),
+            inner: Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(ttl)
+                .build(),
         }
     }
 
@@ -601,7 +619,12 @@ impl PathCache {
 
     /// A path validated earlier for this leaf under the same anchors and options, when the
     /// validation time falls inside its validity window.
-    pub fn get(&self, leaf: &Certificate, anchors: &TrustStore, opts: &PathOptions) -> Option<Arc<ValidPath>> {
+    pub fn get(
+        &self,
+        leaf: &Certificate,
+        anchors: &TrustStore,
+        opts: &PathOptions,
+    ) -> Option<Arc<ValidPath>> {
         self.inner
             .get(&Self::key(leaf, anchors, opts))
             .filter(|p| p.valid_from <= opts.time && opts.time <= p.valid_until)
@@ -616,7 +639,8 @@ impl PathCache {
         opts: &PathOptions,
     ) -> Result<Arc<ValidPath>, PathError> {
         let p = Arc::new(build_path(leaf, anchors, pool, opts)?);
-        self.inner.insert(Self::key(leaf, anchors, opts), Arc::clone(&p));
+        self.inner
+            .insert(Self::key(leaf, anchors, opts), Arc::clone(&p));
         Ok(p)
     }
 

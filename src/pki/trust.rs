@@ -137,7 +137,10 @@ impl TrustStore {
     }
 
     /// Anchors whose subject is `name` (raw DER).
-    pub fn by_subject<'a>(&'a self, name: &[u8]) -> impl Iterator<Item = &'a Arc<Certificate>> + 'a {
+    pub fn by_subject<'a>(
+        &'a self,
+        name: &[u8],
+    ) -> impl Iterator<Item = &'a Arc<Certificate>> + 'a {
         self.by_subject
             .get(name)
             .into_iter()

@@ -11,7 +11,12 @@ use std::sync::Arc;
 impl Verifier {
     /// Validates the first certificate in `input` (PEM or DER); further certificates in the same
     /// input are path candidates. `max_depth` overrides the configured path length limit.
-    pub fn verify_chain(&self, input: &[u8], max_depth: Option<usize>, opts: &RequestOptions) -> Verdict {
+    pub fn verify_chain(
+        &self,
+        input: &[u8],
+        max_depth: Option<usize>,
+        opts: &RequestOptions,
+    ) -> Verdict {
         if input.len() > self.config.limits.max_input_bytes {
             return Verdict::format_failure(Format::Chain, "format", "certificate input too large");
         }
@@ -20,7 +25,11 @@ impl Verifier {
             Err(e) => return Verdict::format_failure(Format::Chain, "format", e),
         };
         if certs.len() > self.config.limits.max_certificates {
-            return Verdict::format_failure(Format::Chain, "format", "too many certificates in the input");
+            return Verdict::format_failure(
+                Format::Chain,
+                "format",
+                "too many certificates in the input",
+            );
         }
         if certs.is_empty() {
             return Verdict::format_failure(Format::Chain, "format", "no certificate in the input");
@@ -50,7 +59,11 @@ impl Verifier {
         if let Some(d) = max_depth {
             path_opts.max_depth = d;
         }
-        let pool: Vec<Arc<Certificate>> = extra.iter().chain(self.intermediates.iter()).cloned().collect();
+        let pool: Vec<Arc<Certificate>> = extra
+            .iter()
+            .chain(self.intermediates.iter())
+            .cloned()
+            .collect();
         let report = match build_path(leaf, &self.trust, &pool, &path_opts) {
             Ok(path) => {
                 report.chain = chain_report(&path);
@@ -61,9 +74,9 @@ impl Verifier {
                         "revocation status is required but no OCSP or CRL source is available",
                     ),
                     RevocationMode::Prefer => {
-                        report
-                            .warnings
-                            .push("revocation status not checked: no OCSP or CRL source available".into());
+                        report.warnings.push(
+                            "revocation status not checked: no OCSP or CRL source available".into(),
+                        );
                         report.pass()
                     }
                     RevocationMode::Off => report.pass(),

@@ -31,7 +31,10 @@ impl Bag<'_, '_> {
             for (i, der) in raw.iter().enumerate() {
                 match verifier.certificate(der) {
                     Ok(c) => v.push(c),
-                    Err(e) => warnings.push(format!("certificate #{} in the signature ignored: {e}", i + 1)),
+                    Err(e) => warnings.push(format!(
+                        "certificate #{} in the signature ignored: {e}",
+                        i + 1
+                    )),
                 }
             }
             v.extend(verifier.intermediates.iter().cloned());
@@ -67,14 +70,23 @@ impl Bag<'_, '_> {
 
 impl Verifier {
     /// Verifies a CMS SignedData (DER, BER, PEM or base64), attached or with detached `content`.
-    pub fn verify_cms(&self, signature: &[u8], content: Option<&[u8]>, opts: &RequestOptions) -> Verdict {
+    pub fn verify_cms(
+        &self,
+        signature: &[u8],
+        content: Option<&[u8]>,
+        opts: &RequestOptions,
+    ) -> Verdict {
         let limits = &self.config.limits;
         if let Some(c) = content {
             if c.len() > limits.max_content_bytes {
                 return Verdict::format_failure(
                     Format::Cms,
                     "content-too-large",
-                    format!("content of {} bytes exceeds the limit of {}", c.len(), limits.max_content_bytes),
+                    format!(
+                        "content of {} bytes exceeds the limit of {}",
+                        c.len(),
+                        limits.max_content_bytes
+                    ),
                 );
             }
         }
@@ -86,18 +98,20 @@ impl Verifier {
             Ok(sd) => sd,
             Err(e) => return Verdict::format_failure(Format::Cms, "format", e.to_string()),
         };
-        let (content, content_warning) = match (sd.econtent, content) {
-            (Some(att), Some(det)) if att != det => {
-                return Verdict::format_failure(
+        let (content, content_warning) =
+            match (sd.econtent, content) {
+                (Some(att), Some(det)) if att != det => return Verdict::format_failure(
                     Format::Cms,
                     "content-mismatch",
                     "the signature carries attached content that differs from the content given",
-                )
-            }
-            (Some(att), _) => (Some(att), None),
-            (None, Some(det)) => (Some(det), None),
-            (None, None) => (None, Some("detached signature: the signed content was not supplied")),
-        };
+                ),
+                (Some(att), _) => (Some(att), None),
+                (None, Some(det)) => (Some(det), None),
+                (None, None) => (
+                    None,
+                    Some("detached signature: the signed content was not supplied"),
+                ),
+            };
         let time = validation_time(opts);
         let mut bag = Bag {
             verifier: self,
@@ -144,26 +158,25 @@ impl Verifier {
         // 2. Signed attributes (§5.3, §11): contentType, messageDigest, signingTime, ESS.
         let mut digest_alg = None;
         let message: Vec<u8>;
-        let signed_message: &[u8] = match si.signed_attrs_message() {
-            Some(m) => {
-                match check_signed_attrs(sd, si, &signer, &mut report) {
-                    Ok(()) => {}
-                    Err((sub, code, msg)) => return report.fail(sub, code, msg),
+        let signed_message: &[u8] =
+            match si.signed_attrs_message() {
+                Some(m) => {
+                    match check_signed_attrs(sd, si, &signer, &mut report) {
+                        Ok(()) => {}
+                        Err((sub, code, msg)) => return report.fail(sub, code, msg),
+                    }
+                    message = m;
+                    &message
                 }
-                message = m;
-                &message
-            }
-            None => match content {
-                Some(c) => c,
-                None => {
-                    return report.fail(
+                None => match content {
+                    Some(c) => c,
+                    None => return report.fail(
                         S::SIGNED_DATA_NOT_FOUND,
                         "content-missing",
                         "no signed attributes and no content: nothing to verify the signature over",
-                    )
-                }
-            },
-        };
+                    ),
+                },
+            };
 
         // 3. Algorithms under policy.
         let resolved = DigestAlgorithm::from_oid(&si.digest_algorithm.oid).and_then(|d| {
@@ -179,7 +192,10 @@ impl Verifier {
             Ok(r) => r,
             Err(e) => {
                 // Unknown algorithms stay visible in the verdict by OID.
-                report.algorithm = Some(algorithm_label(&si.signature_algorithm, &si.digest_algorithm));
+                report.algorithm = Some(algorithm_label(
+                    &si.signature_algorithm,
+                    &si.digest_algorithm,
+                ));
                 return crypto_failure(report, e);
             }
         };
@@ -227,9 +243,20 @@ impl Verifier {
         }
 
         // 6. Certification path at the validation time.
-        let path_opts = PathOptions::new(time, self.config.policy, LeafUsage::DocumentSigning, &self.config.limits);
+        let path_opts = PathOptions::new(
+            time,
+            self.config.policy,
+            LeafUsage::DocumentSigning,
+            &self.config.limits,
+        );
         let cached = self.paths.get(&signer, &self.trust, &path_opts);
-        let path = match cached.map_or_else(|| self.paths.build(&signer, &self.trust, bag.pool(), &path_opts), Ok) {
+        let path = match cached.map_or_else(
+            || {
+                self.paths
+                    .build(&signer, &self.trust, bag.pool(), &path_opts)
+            },
+            Ok,
+        ) {
             Ok(p) => p,
             Err(e) => {
                 let (sub, code) = path_error_code(&e);
@@ -271,9 +298,17 @@ fn check_signed_attrs(
     let single = |o: &Oid, name: &str| -> Result<Tlv<'_>, Failure> {
         match si.signed_attr(o) {
             (1, Some(a)) if a.values.len() == 1 => a.values.first().copied().ok_or_else(|| {
-                (S::FORMAT_FAILURE, "signed-attributes", format!("{name} has no value"))
+                (
+                    S::FORMAT_FAILURE,
+                    "signed-attributes",
+                    format!("{name} has no value"),
+                )
             }),
-            (0, _) => Err((S::FORMAT_FAILURE, "signed-attributes", format!("signed attribute {name} is missing"))),
+            (0, _) => Err((
+                S::FORMAT_FAILURE,
+                "signed-attributes",
+                format!("signed attribute {name} is missing"),
+            )),
             _ => Err((
                 S::FORMAT_FAILURE,
                 "signed-attributes",
@@ -282,14 +317,21 @@ fn check_signed_attrs(
         }
     };
     let ct = single(&oid::CONTENT_TYPE, "contentType")?;
-    let ct = ct
-        .oid()
-        .map_err(|e| (S::FORMAT_FAILURE, "signed-attributes", format!("contentType: {e}")))?;
+    let ct = ct.oid().map_err(|e| {
+        (
+            S::FORMAT_FAILURE,
+            "signed-attributes",
+            format!("contentType: {e}"),
+        )
+    })?;
     if ct != sd.econtent_type {
         return Err((
             S::FORMAT_FAILURE,
             "signed-attributes",
-            format!("contentType attribute {ct} differs from eContentType {}", sd.econtent_type),
+            format!(
+                "contentType attribute {ct} differs from eContentType {}",
+                sd.econtent_type
+            ),
         ));
     }
     single(&oid::MESSAGE_DIGEST, "messageDigest")?;
@@ -307,7 +349,11 @@ fn check_signed_attrs(
                 }
             }
             _ => {
-                return Err((S::FORMAT_FAILURE, "signed-attributes", "malformed signingTime attribute".into()))
+                return Err((
+                    S::FORMAT_FAILURE,
+                    "signed-attributes",
+                    "malformed signingTime attribute".into(),
+                ))
             }
         }
     }
@@ -323,7 +369,8 @@ fn check_signed_attrs(
                         return Err((
                             S::NO_SIGNING_CERTIFICATE_FOUND,
                             "signing-certificate-mismatch",
-                            "the ESS signing-certificate attribute names another certificate".into(),
+                            "the ESS signing-certificate attribute names another certificate"
+                                .into(),
                         ));
                     }
                 }
@@ -360,11 +407,19 @@ fn ess_first_cert_hash(
 fn crypto_failure(report: SignatureReport, e: CryptoError) -> SignatureReport {
     use SubIndication as S;
     match &e {
-        CryptoError::BadSignature => report.fail(S::SIG_CRYPTO_FAILURE, "signature-invalid", e.to_string()),
-        CryptoError::Constraints(_) => report.fail(S::CRYPTO_CONSTRAINTS_FAILURE, "weak-algorithm", e.to_string()),
-        CryptoError::Unsupported(_) => {
-            report.fail(S::CRYPTO_CONSTRAINTS_FAILURE, "unsupported-algorithm", e.to_string())
+        CryptoError::BadSignature => {
+            report.fail(S::SIG_CRYPTO_FAILURE, "signature-invalid", e.to_string())
         }
+        CryptoError::Constraints(_) => report.fail(
+            S::CRYPTO_CONSTRAINTS_FAILURE,
+            "weak-algorithm",
+            e.to_string(),
+        ),
+        CryptoError::Unsupported(_) => report.fail(
+            S::CRYPTO_CONSTRAINTS_FAILURE,
+            "unsupported-algorithm",
+            e.to_string(),
+        ),
         CryptoError::BadKey(_) => report.fail(S::SIG_CRYPTO_FAILURE, "bad-key", e.to_string()),
     }
 }

@@ -19,7 +19,10 @@ const ROLES: &[(Oid, &str)] = &[
     (Oid::new_unwrap("1.2.398.3.3.4.1.2.3"), "finance"),
     (Oid::new_unwrap("1.2.398.3.3.4.1.2.4"), "hr"),
     (Oid::new_unwrap("1.2.398.3.3.4.1.2.5"), "employee"),
-    (Oid::new_unwrap("1.2.398.5.19.1.2.2.1"), "information-system"),
+    (
+        Oid::new_unwrap("1.2.398.5.19.1.2.2.1"),
+        "information-system",
+    ),
 ];
 
 /// The NCA's arc for role OIDs; unknown roles under it are reported by OID.
@@ -88,19 +91,27 @@ pub(crate) fn path_error_code(e: &PathError) -> (SubIndication, &'static str) {
             (SubIndication::NO_CERTIFICATE_CHAIN_FOUND, "chain-not-found")
         }
         PathError::Expired { .. } => (SubIndication::EXPIRED, "certificate-expired"),
-        PathError::NotYetValid { .. } => (SubIndication::NOT_YET_VALID, "certificate-not-yet-valid"),
-        PathError::LeafKeyUsage { .. } => (SubIndication::SIG_CONSTRAINTS_FAILURE, "key-usage"),
-        PathError::WeakAlgorithm { .. } => (SubIndication::CRYPTO_CONSTRAINTS_FAILURE, "weak-algorithm"),
-        PathError::UnsupportedAlgorithm { .. } => {
-            (SubIndication::CRYPTO_CONSTRAINTS_FAILURE, "unsupported-algorithm")
+        PathError::NotYetValid { .. } => {
+            (SubIndication::NOT_YET_VALID, "certificate-not-yet-valid")
         }
+        PathError::LeafKeyUsage { .. } => (SubIndication::SIG_CONSTRAINTS_FAILURE, "key-usage"),
+        PathError::WeakAlgorithm { .. } => {
+            (SubIndication::CRYPTO_CONSTRAINTS_FAILURE, "weak-algorithm")
+        }
+        PathError::UnsupportedAlgorithm { .. } => (
+            SubIndication::CRYPTO_CONSTRAINTS_FAILURE,
+            "unsupported-algorithm",
+        ),
         PathError::NotCa { .. }
         | PathError::CaKeyUsage { .. }
         | PathError::PathLen { .. }
         | PathError::UnknownCriticalExtension { .. }
         | PathError::Profile { .. }
         | PathError::NameConstraints { .. }
-        | PathError::BadSignature { .. } => (SubIndication::CHAIN_CONSTRAINTS_FAILURE, "chain-constraints"),
+        | PathError::BadSignature { .. } => (
+            SubIndication::CHAIN_CONSTRAINTS_FAILURE,
+            "chain-constraints",
+        ),
     }
 }
 
@@ -110,7 +121,10 @@ mod tests {
 
     #[test]
     fn kz_numbers_need_twelve_digits() {
-        assert_eq!(kz_number("IIN123456789012", "IIN").as_deref(), Some("123456789012"));
+        assert_eq!(
+            kz_number("IIN123456789012", "IIN").as_deref(),
+            Some("123456789012")
+        );
         assert_eq!(kz_number("IIN12345", "IIN"), None);
         assert_eq!(kz_number("BIN12345678901a", "BIN"), None);
     }

@@ -22,7 +22,10 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
     if p.exists() {
         Some(p)
     } else {
-        eprintln!("SKIPPED: {} is absent (../shared/testdata is not laid out here)", p.display());
+        eprintln!(
+            "SKIPPED: {} is absent (../shared/testdata is not laid out here)",
+            p.display()
+        );
         None
     }
 }
