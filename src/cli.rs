@@ -19,6 +19,18 @@ pub enum Command {
     /// Verify a signed object.
     #[command(subcommand)]
     Verify(VerifyCommand),
+    /// Run the HTTP verification service (with no options: 127.0.0.1:8080 and the bundled demo
+    /// trust store).
+    Serve {
+        /// TOML configuration file.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 /// `tekser verify …`

@@ -1,17 +1,149 @@
-//! Configuration in two steps: [`RawConfig`] is what the user wrote (flags today, a TOML file
-//! with the server), [`Config`] is validated once: trust anchors loaded, times parsed, policy typed.
+//! Configuration in two steps: [`RawConfig`] is what the user wrote (a TOML file, then
+//! `TEKSER_*` environment variables, then flags, later ones winning), [`Config`] is validated
+//! once: trust anchors loaded, times parsed, policy and server settings typed.
 
 use crate::crypto::{AlgorithmPolicy, Sha1Policy};
 use crate::limits::Limits;
 use crate::pki::time::parse_rfc3339;
 use crate::pki::trust::{load_paths, LoadError, TrustStore};
 use crate::verify::{RequestOptions, RevocationMode, Verifier, VerifierConfig};
-use std::path::PathBuf;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 use thiserror::Error;
+
+/// The demo trust anchors bundled into the binary: the test roots of `fixtures/`, so that
+/// `tekser serve` with no configuration verifies the bundled samples. Never for production.
+pub const DEMO_TRUST: &[&[u8]] = &[
+    include_bytes!("../fixtures/pki/rsa-root.crt"),
+    include_bytes!("../fixtures/pki/ec-root.crt"),
+];
+
+/// `[server]` settings as written. Every field has a documented default (README).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Verification threads (rayon); 0 = one per core.
+    pub workers: usize,
+    /// Async I/O threads (tokio); 0 = 1 (I/O is light; cores belong to verification).
+    pub io_threads: usize,
+    /// Verifications queued or running before `/v1/verify` answers 503.
+    pub queue_capacity: usize,
+    /// Open connections accepted at once; further ones wait in the listen backlog.
+    pub max_connections: usize,
+    /// Largest request head (request line + headers) in bytes; larger is 431.
+    pub max_header_bytes: usize,
+    /// Largest body for CMS, PDF and multipart bodies.
+    pub max_body_bytes: usize,
+    /// Largest body for JSON, XML and text bodies (base64 inflates by 4/3).
+    pub max_text_body_bytes: usize,
+    /// Largest NDJSON batch body.
+    pub max_batch_bytes: usize,
+    /// Items of one batch verified at once.
+    pub batch_in_flight: usize,
+    /// Time to receive the request head (slowloris defence), milliseconds.
+    pub header_read_timeout_ms: u64,
+    /// Time to receive the body, milliseconds.
+    pub body_read_timeout_ms: u64,
+    /// Time for the whole request, milliseconds.
+    pub request_deadline_ms: u64,
+    /// Time in-flight requests get to finish after SIGTERM/SIGINT, milliseconds.
+    pub shutdown_grace_ms: u64,
+    /// Bearer token enabling `/admin/*`; without it those routes do not exist.
+    pub admin_token: Option<String>,
+    /// Log format: `text` or `json`.
+    pub log_format: String,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            workers: 0,
+            io_threads: 0,
+            queue_capacity: 1024,
+            max_connections: 4096,
+            max_header_bytes: 16 << 10,
+            max_body_bytes: 64 << 20,
+            max_text_body_bytes: 96 << 20,
+            max_batch_bytes: 256 << 20,
+            batch_in_flight: 64,
+            header_read_timeout_ms: 5_000,
+            body_read_timeout_ms: 30_000,
+            request_deadline_ms: 60_000,
+            shutdown_grace_ms: 10_000,
+            admin_token: None,
+            log_format: "text".into(),
+        }
+    }
+}
+
+/// Validated server settings.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Verification threads (resolved: never 0).
+    pub workers: usize,
+    /// tokio worker threads (resolved: never 0).
+    pub io_threads: usize,
+    /// See [`ServerSettings`].
+    pub queue_capacity: usize,
+    /// See [`ServerSettings`].
+    pub max_connections: usize,
+    /// See [`ServerSettings`].
+    pub max_header_bytes: usize,
+    /// See [`ServerSettings`].
+    pub max_body_bytes: usize,
+    /// See [`ServerSettings`].
+    pub max_text_body_bytes: usize,
+    /// See [`ServerSettings`].
+    pub max_batch_bytes: usize,
+    /// See [`ServerSettings`].
+    pub batch_in_flight: usize,
+    /// See [`ServerSettings`].
+    pub header_read_timeout: Duration,
+    /// See [`ServerSettings`].
+    pub body_read_timeout: Duration,
+    /// See [`ServerSettings`].
+    pub request_deadline: Duration,
+    /// See [`ServerSettings`].
+    pub shutdown_grace: Duration,
+    /// See [`ServerSettings`].
+    pub admin_token: Option<String>,
+    /// True for JSON logs.
+    pub json_logs: bool,
+}
+
+/// The TOML file as written (`tekser serve --config FILE`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FileConfig {
+    /// `listen = "127.0.0.1:8080"`
+    pub listen: Option<String>,
+    /// Trust anchor files or directories.
+    pub trust: Vec<PathBuf>,
+    /// Extra intermediates.
+    pub intermediates: Vec<PathBuf>,
+    /// Default revocation mode.
+    pub revocation: Option<String>,
+    /// SHA-1 legacy knob.
+    pub danger_allow_sha1: bool,
+    /// Budgets.
+    pub limits: Limits,
+    /// Server settings.
+    pub server: ServerSettings,
+}
 
 /// What the user asked for, unvalidated.
 #[derive(Debug, Clone, Default)]
 pub struct RawConfig {
+    /// Listen address (server only).
+    pub listen: Option<String>,
+    /// Server settings.
+    pub server: ServerSettings,
+    /// Use the bundled demo trust store when no `trust` is configured (server default).
+    pub demo_trust_if_empty: bool,
     /// `--trust` files or directories.
     pub trust: Vec<PathBuf>,
     /// `--intermediate` files.
@@ -37,6 +169,10 @@ pub struct Config {
     pub request: RequestOptions,
     /// Things the user should know (skipped files in trust directories).
     pub warnings: Vec<String>,
+    /// Server settings (used by `serve`).
+    pub server: ServerConfig,
+    /// True when the bundled demo trust store is in use.
+    pub demo_trust: bool,
 }
 
 /// Why a configuration is unusable.
@@ -52,6 +188,66 @@ pub enum ConfigError {
 }
 
 impl RawConfig {
+    /// Starts from a TOML file. Relative paths in it are taken relative to the file.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            ConfigError::Missing(LoadError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        })?;
+        let f: FileConfig = toml::from_str(&text)
+            .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let rel = |p: PathBuf| if p.is_relative() { base.join(p) } else { p };
+        Ok(Self {
+            listen: f.listen,
+            server: f.server,
+            trust: f.trust.into_iter().map(rel).collect(),
+            intermediates: f.intermediates.into_iter().map(rel).collect(),
+            revocation: f.revocation,
+            danger_allow_sha1: f.danger_allow_sha1,
+            limits: f.limits,
+            ..Self::default()
+        })
+    }
+
+    /// Applies `TEKSER_*` environment overrides: `TEKSER_LISTEN`, `TEKSER_TRUST` (paths separated
+    /// by `:`), `TEKSER_REVOCATION`, `TEKSER_WORKERS`, `TEKSER_QUEUE_CAPACITY`,
+    /// `TEKSER_ADMIN_TOKEN`, `TEKSER_LOG_FORMAT`.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        let num = |k: &str, v: String| {
+            v.parse::<usize>()
+                .map_err(|_| ConfigError::Invalid(format!("{k}: not a number: {v:?}")))
+        };
+        if let Some(v) = get("TEKSER_LISTEN") {
+            self.listen = Some(v);
+        }
+        if let Some(v) = get("TEKSER_TRUST") {
+            self.trust = v
+                .split(':')
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from)
+                .collect();
+        }
+        if let Some(v) = get("TEKSER_REVOCATION") {
+            self.revocation = Some(v);
+        }
+        if let Some(v) = get("TEKSER_WORKERS") {
+            self.server.workers = num("TEKSER_WORKERS", v)?;
+        }
+        if let Some(v) = get("TEKSER_QUEUE_CAPACITY") {
+            self.server.queue_capacity = num("TEKSER_QUEUE_CAPACITY", v)?;
+        }
+        if let Some(v) = get("TEKSER_ADMIN_TOKEN") {
+            self.server.admin_token = Some(v);
+        }
+        if let Some(v) = get("TEKSER_LOG_FORMAT") {
+            self.server.log_format = v;
+        }
+        Ok(())
+    }
+
     /// Validates and loads everything once.
     pub fn validate(self) -> Result<Config, ConfigError> {
         if !self.crls.is_empty() {
@@ -69,10 +265,22 @@ impl RawConfig {
                 }
             })
         };
-        let (anchors, mut warnings) = load(&self.trust)?;
+        let (mut anchors, mut warnings) = load(&self.trust)?;
         let (intermediates, w2) = load(&self.intermediates)?;
         warnings.extend(w2);
-        if anchors.is_empty() {
+        let demo_trust = anchors.is_empty() && self.demo_trust_if_empty;
+        if demo_trust {
+            for pem in DEMO_TRUST {
+                anchors.extend(
+                    crate::pki::trust::parse_bundle(pem).map_err(|e| {
+                        ConfigError::Invalid(format!("bundled demo trust store: {e}"))
+                    })?,
+                );
+            }
+            warnings.push(
+                "no trust anchors configured: using the bundled DEMO trust store (test roots from fixtures/; not for production)".into(),
+            );
+        } else if anchors.is_empty() {
             warnings.push(
                 "no trust anchors configured (--trust): no certificate chain can be validated"
                     .into(),
@@ -108,10 +316,64 @@ impl RawConfig {
                 ..VerifierConfig::default()
             },
         );
+        let server = validate_server(self.listen.as_deref(), &self.server)?;
         Ok(Config {
             verifier,
             request: RequestOptions { at, revocation },
             warnings,
+            server,
+            demo_trust,
         })
     }
+}
+
+fn validate_server(listen: Option<&str>, s: &ServerSettings) -> Result<ServerConfig, ConfigError> {
+    let bad = |m: String| ConfigError::Invalid(m);
+    let listen = listen.unwrap_or("127.0.0.1:8080");
+    let listen: SocketAddr = listen
+        .parse()
+        .map_err(|_| bad(format!("listen: not an address:port: {listen:?}")))?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if s.queue_capacity == 0 || s.max_connections == 0 || s.batch_in_flight == 0 {
+        return Err(bad(
+            "server: queue_capacity, max_connections and batch_in_flight must be > 0".into(),
+        ));
+    }
+    // hyper's HTTP/1 reader needs at least 8 KiB of buffer.
+    if s.max_header_bytes < 8192 {
+        return Err(bad("server: max_header_bytes must be at least 8192".into()));
+    }
+    let json_logs = match s.log_format.as_str() {
+        "text" => false,
+        "json" => true,
+        other => {
+            return Err(bad(format!(
+                "server.log_format must be text or json, not {other:?}"
+            )))
+        }
+    };
+    if s.admin_token.as_ref().is_some_and(|t| t.len() < 16) {
+        return Err(bad(
+            "server.admin_token must be at least 16 characters".into()
+        ));
+    }
+    let ms = Duration::from_millis;
+    Ok(ServerConfig {
+        listen,
+        workers: if s.workers == 0 { cores } else { s.workers },
+        io_threads: s.io_threads.max(1),
+        queue_capacity: s.queue_capacity,
+        max_connections: s.max_connections,
+        max_header_bytes: s.max_header_bytes,
+        max_body_bytes: s.max_body_bytes,
+        max_text_body_bytes: s.max_text_body_bytes,
+        max_batch_bytes: s.max_batch_bytes,
+        batch_in_flight: s.batch_in_flight,
+        header_read_timeout: ms(s.header_read_timeout_ms.max(1)),
+        body_read_timeout: ms(s.body_read_timeout_ms.max(1)),
+        request_deadline: ms(s.request_deadline_ms.max(1)),
+        shutdown_grace: ms(s.shutdown_grace_ms),
+        admin_token: s.admin_token.clone(),
+        json_logs,
+    })
 }

@@ -11,9 +11,11 @@
 //! | [`verify`]  | the pipeline: format → crypto → chain → revocation → policy → verdict |
 //! | [`verdict`] | the ETSI EN 319 102-1 result model and its JSON |
 //! | [`asn1`]    | the byte-level cursor, BER→DER, and the only use of the der 0.7 family |
+//! | [`http`]    | the HTTP edge (`tekser serve`): hyper, tokio, the rayon pool, metrics |
+//! | [`config`]  | raw configuration (file, environment, flags) → validated configuration |
 //!
-//! The core never does network I/O and never imports an async runtime; the CLI (and later the
-//! HTTP server) call [`verify::Verifier`] the same way.
+//! The core (`formats`, `crypto`, `pki`, `verify`) never does network I/O and never imports
+//! hyper or tokio; the CLI, the HTTP server and the benches call [`verify::Verifier`] the same way.
 //!
 //! Cargo features: none yet; every capability is in the default build.
 #![forbid(unsafe_code)]
@@ -27,6 +29,7 @@ pub mod asn1;
 pub mod config;
 pub mod crypto;
 pub mod formats;
+pub mod http;
 pub mod limits;
 pub mod pki;
 pub mod verdict;

@@ -58,16 +58,34 @@ fn read_input(p: &Path, limit: usize) -> Result<Vec<u8>, Fail> {
     std::fs::read(p).map_err(|e| Fail::NoInput(format!("{}: {e}", p.display())))
 }
 
+/// Flags override what the file and the environment said.
+fn apply_flags(raw: &mut RawConfig, common: &Common) {
+    if !common.trust.is_empty() {
+        raw.trust = common.trust.clone();
+    }
+    if !common.intermediate.is_empty() {
+        raw.intermediates = common.intermediate.clone();
+    }
+    raw.crls = common.crl.clone();
+    if common.at.is_some() {
+        raw.at = common.at.clone();
+    }
+    if common.revocation.is_some() {
+        raw.revocation = common.revocation.clone();
+    }
+    raw.danger_allow_sha1 |= common.danger_allow_sha1;
+}
+
+fn config_error(e: ConfigError) -> Fail {
+    match e {
+        ConfigError::Missing(e) => Fail::NoInput(e.to_string()),
+        other => Fail::Usage(other.to_string()),
+    }
+}
+
 fn load(common: &Common) -> Result<tekser::config::Config, Fail> {
-    let raw = RawConfig {
-        trust: common.trust.clone(),
-        intermediates: common.intermediate.clone(),
-        crls: common.crl.clone(),
-        at: common.at.clone(),
-        revocation: common.revocation.clone(),
-        danger_allow_sha1: common.danger_allow_sha1,
-        ..RawConfig::default()
-    };
+    let mut raw = RawConfig::default();
+    apply_flags(&mut raw, common);
     let config = raw.validate().map_err(|e| match e {
         ConfigError::Missing(e) => Fail::NoInput(e.to_string()),
         other => Fail::Usage(other.to_string()),
@@ -87,8 +105,100 @@ fn emit(v: &Verdict, json: bool) -> u8 {
     v.exit_code()
 }
 
+fn serve(config_file: Option<&Path>, listen: Option<String>, common: &Common) -> Result<u8, Fail> {
+    let mut raw = match config_file {
+        Some(p) => RawConfig::from_file(p).map_err(config_error)?,
+        None => RawConfig::default(),
+    };
+    raw.apply_env(|k| std::env::var(k).ok())
+        .map_err(config_error)?;
+    apply_flags(&mut raw, common);
+    if listen.is_some() {
+        raw.listen = listen;
+    }
+    raw.demo_trust_if_empty = true;
+    let config = raw.clone().validate().map_err(config_error)?;
+    init_logging(config.server.json_logs);
+    for w in &config.warnings {
+        tracing::warn!("{w}");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.server.io_threads)
+        .thread_name("tekser-io")
+        .enable_all()
+        .build()
+        .map_err(|e| Fail::Usage(format!("cannot start the async runtime: {e}")))?;
+    let demo = config.demo_trust;
+    let cfg = config.server.clone();
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(cfg.listen)
+            .await
+            .map_err(|e| Fail::Usage(format!("cannot listen on {}: {e}", cfg.listen)))?;
+        let addr = listener.local_addr().map_err(|e| Fail::Usage(e.to_string()))?;
+        let state = tekser::http::AppState::new(raw, config).map_err(|e| Fail::Usage(e.to_string()))?;
+        eprintln!(
+            "tekser {} listening on http://{addr} ({} verification threads)",
+            env!("CARGO_PKG_VERSION"),
+            cfg.workers
+        );
+        if demo {
+            eprintln!("demo trust store in use. Try, from the repository root:");
+            eprintln!(
+                "  curl -s -H 'Content-Type: application/pkcs7-signature' --data-binary @fixtures/cms/rsa-attached.p7s http://{addr}/v1/verify"
+            );
+        }
+        tekser::http::serve(state, listener, shutdown_signal())
+            .await
+            .map_err(|e| Fail::Usage(e.to_string()))?;
+        eprintln!("tekser stopped");
+        Ok::<u8, Fail>(0)
+    })
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TEKSER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
+    if json {
+        let _ = builder.json().try_init();
+    } else {
+        let _ = builder.try_init();
+    }
+}
+
 fn run(cli: Cli) -> Result<u8, Fail> {
     match cli.command {
+        Command::Serve {
+            config,
+            listen,
+            common,
+        } => serve(config.as_deref(), listen, &common),
         Command::Verify(VerifyCommand::Cms {
             signature,
             content,

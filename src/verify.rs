@@ -14,6 +14,7 @@ use crate::pki::cert::Certificate;
 use crate::pki::path::PathCache;
 use crate::pki::trust::TrustStore;
 use moka::sync::Cache;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -91,6 +92,32 @@ pub struct Verifier {
     config: VerifierConfig,
     paths: PathCache,
     certs: CertCache,
+    stats: Counters,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    path_hits: AtomicU64,
+    path_misses: AtomicU64,
+    cert_hits: AtomicU64,
+    cert_misses: AtomicU64,
+}
+
+/// Cache sizes and hit/miss counts since this verifier was built.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct CacheStats {
+    /// Validated paths held.
+    pub path_entries: u64,
+    /// Path cache hits.
+    pub path_hits: u64,
+    /// Path cache misses (a path was built).
+    pub path_misses: u64,
+    /// Parsed certificates held.
+    pub cert_entries: u64,
+    /// Certificate cache hits.
+    pub cert_hits: u64,
+    /// Certificate cache misses (a certificate was parsed).
+    pub cert_misses: u64,
 }
 
 /// Parsed certificates keyed by issuer and serial number; a hit counts only when the DER is
@@ -117,6 +144,7 @@ impl Verifier {
                     .max_capacity(config.cert_cache_capacity)
                     .build(),
             ),
+            stats: Counters::default(),
             config,
         }
     }
@@ -136,6 +164,29 @@ impl Verifier {
         self.paths.len()
     }
 
+    /// Cache sizes and hit/miss counters.
+    pub fn cache_stats(&self) -> CacheStats {
+        let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        CacheStats {
+            path_entries: self.paths.len(),
+            path_hits: l(&self.stats.path_hits),
+            path_misses: l(&self.stats.path_misses),
+            cert_entries: self.certs.0.entry_count(),
+            cert_hits: l(&self.stats.cert_hits),
+            cert_misses: l(&self.stats.cert_misses),
+        }
+    }
+
+    /// The configuration this verifier was built with.
+    pub fn config(&self) -> &VerifierConfig {
+        &self.config
+    }
+
+    /// The configured extra intermediates.
+    pub fn intermediates(&self) -> &[Arc<Certificate>] {
+        &self.intermediates
+    }
+
     /// Parses a certificate, from the cache when seen before.
     fn certificate(&self, der: &[u8]) -> Result<Arc<Certificate>, crate::asn1::Asn1Error> {
         let (issuer, serial) = crate::pki::cert::issuer_and_serial(der)?;
@@ -144,9 +195,11 @@ impl Verifier {
         key.extend_from_slice(serial);
         if let Some(c) = self.certs.0.get(&key) {
             if c.der == der {
+                self.stats.cert_hits.fetch_add(1, Ordering::Relaxed);
                 return Ok(c);
             }
         }
+        self.stats.cert_misses.fetch_add(1, Ordering::Relaxed);
         let c = Arc::new(Certificate::from_der(der)?);
         self.certs.0.insert(key, Arc::clone(&c));
         Ok(c)

@@ -250,6 +250,12 @@ impl Verifier {
             &self.config.limits,
         );
         let cached = self.paths.get(&signer, &self.trust, &path_opts);
+        let counter = if cached.is_some() {
+            &self.stats.path_hits
+        } else {
+            &self.stats.path_misses
+        };
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let path = match cached.map_or_else(
             || {
                 self.paths

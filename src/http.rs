@@ -1,0 +1,203 @@
+//! The HTTP edge (`tekser serve`): transport only. Accepts connections (HTTP/1.1 with keep-alive,
+//! h2c), bounds and times every read, hands verification to the rayon pool and maps outcomes to
+//! responses. The verification core underneath never sees hyper or tokio.
+
+mod exec;
+mod metrics;
+mod multipart;
+mod problem;
+mod routes;
+
+pub use exec::Executor;
+pub use problem::Problem;
+
+use crate::config::{RawConfig, ServerConfig};
+use crate::verify::{RequestOptions, Verifier};
+use bytes::Bytes;
+use http_body_util::{combinators::BoxBody, BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+/// Response body type: a whole buffer or a stream (batch).
+pub type Body = BoxBody<Bytes, Infallible>;
+
+/// A complete body.
+pub fn full(b: impl Into<Bytes>) -> Body {
+    Full::new(b.into()).boxed()
+}
+
+/// Everything a request handler needs, shared by all connections.
+pub struct AppState {
+    verifier: RwLock<Arc<Verifier>>,
+    raw: RawConfig,
+    defaults: RequestOptions,
+    cfg: ServerConfig,
+    exec: Executor,
+    metrics: metrics::Metrics,
+    ready: AtomicBool,
+    next_id: AtomicU64,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("cfg", &self.cfg).finish()
+    }
+}
+
+impl AppState {
+    /// Builds the state from a validated configuration (`raw` is kept for `/admin/trust/reload`).
+    pub fn new(raw: RawConfig, config: crate::config::Config) -> std::io::Result<Arc<Self>> {
+        let exec = Executor::new(config.server.workers, config.server.queue_capacity)?;
+        Ok(Arc::new(Self {
+            verifier: RwLock::new(Arc::new(config.verifier)),
+            raw,
+            defaults: config.request,
+            cfg: config.server,
+            exec,
+            metrics: metrics::Metrics::default(),
+            ready: AtomicBool::new(true),
+            next_id: AtomicU64::new(1),
+        }))
+    }
+
+    /// The current verifier (replaced as a whole by a trust reload).
+    pub fn verifier(&self) -> Arc<Verifier> {
+        match self.verifier.read() {
+            Ok(v) => Arc::clone(&v),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    fn replace_verifier(&self, v: Verifier) {
+        match self.verifier.write() {
+            Ok(mut g) => *g = Arc::new(v),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(v),
+        }
+    }
+
+    /// The server settings.
+    pub fn config(&self) -> &ServerConfig {
+        &self.cfg
+    }
+}
+
+/// Serves `listener` until `shutdown` resolves, then stops accepting and gives in-flight requests
+/// `shutdown_grace` to finish.
+pub async fn serve(
+    state: Arc<AppState>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let cfg = state.cfg.clone();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(cfg.header_read_timeout)
+        .max_buf_size(cfg.max_header_bytes)
+        .keep_alive(true);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(256)
+        .max_header_list_size(u32::try_from(cfg.max_header_bytes).unwrap_or(u32::MAX));
+    let graceful = GracefulShutdown::new();
+    let connections = Arc::new(Semaphore::new(cfg.max_connections));
+    tokio::pin!(shutdown);
+    loop {
+        // The accept loop only accepts and spawns: the handshake and every read happen in the
+        // connection's own task.
+        let permit = tokio::select! {
+            p = Arc::clone(&connections).acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            () = &mut shutdown => break,
+        };
+        let (stream, _peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(s) => s,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let st = Arc::clone(&state);
+        let svc = service_fn(move |req| handle(Arc::clone(&st), req));
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let conn = builder.serve_connection(TokioIo::new(stream), svc);
+            if let Err(e) = watcher.watch(conn).await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    state.ready.store(false, Ordering::SeqCst);
+    drop(listener);
+    tracing::info!(
+        grace_ms = cfg.shutdown_grace.as_millis() as u64,
+        "shutting down: draining in-flight requests"
+    );
+    if tokio::time::timeout(cfg.shutdown_grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("shutdown grace period over; closing remaining connections");
+    }
+    Ok(())
+}
+
+async fn handle(
+    state: Arc<AppState>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    let start = Instant::now();
+    let id = request_id(&state, &req);
+    let route = routes::route_label(req.uri().path());
+    let method = req.method().clone();
+    let resp = match tokio::time::timeout(state.cfg.request_deadline, routes::dispatch(&state, req))
+        .await
+    {
+        Ok(r) => r,
+        Err(_) => Problem::unavailable(
+            "deadline-exceeded",
+            "the request did not finish within its deadline",
+            1,
+        )
+        .response(),
+    };
+    let mut resp = resp;
+    if let Ok(v) = hyper::header::HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    let status = resp.status().as_u16();
+    state.metrics.request(route, status);
+    // Never the document, never its contents: route, status, timing, id.
+    tracing::info!(request_id = %id, %method, route, status, micros = start.elapsed().as_micros() as u64, "request");
+    Ok(resp)
+}
+
+/// The caller's `x-request-id` when it is short and printable, else a fresh one.
+fn request_id(state: &AppState, req: &Request<Incoming>) -> String {
+    req.headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("tk-{:x}", state.next_id.fetch_add(1, Ordering::Relaxed)))
+}

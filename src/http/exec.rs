@@ -1,0 +1,120 @@
+//! CPU-bound work off the tokio threads: a bounded rayon pool with a permit per queued job.
+//!
+//! A request takes a permit before its job is queued; with none left, `/v1/verify` answers 503 at
+//! once (`try_run`) while batch items wait for one (`run`). A job's panic is caught and returned as
+//! an error, so one bad verification cannot take a worker or the server down.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
+
+/// Why a job produced no result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobError {
+    /// The queue is full (only from `try_run`).
+    Busy,
+    /// The job panicked.
+    Panicked,
+}
+
+/// The verification pool.
+pub struct Executor {
+    pool: rayon::ThreadPool,
+    permits: Arc<Semaphore>,
+    capacity: usize,
+    rejected: AtomicU64,
+    panics: AtomicU64,
+}
+
+impl std::fmt::Debug for Executor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Executor")
+            .field("threads", &self.pool.current_num_threads())
+            .field("capacity", &self.capacity)
+            .finish()
+    }
+}
+
+impl Executor {
+    /// `threads` workers (0 = one per core) and room for `capacity` jobs queued or running.
+    pub fn new(threads: usize, capacity: usize) -> std::io::Result<Self> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("tekser-verify-{i}"))
+            .build()
+            .map_err(std::io::Error::other)?;
+        Ok(Self {
+            pool,
+            permits: Arc::new(Semaphore::new(capacity.max(1))),
+            capacity: capacity.max(1),
+            rejected: AtomicU64::new(0),
+            panics: AtomicU64::new(0),
+        })
+    }
+
+    /// Runs `f` if a permit is free now; `Busy` otherwise.
+    pub async fn try_run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, JobError> {
+        match Arc::clone(&self.permits).try_acquire_owned() {
+            Ok(p) => self.spawn(p, f).await,
+            Err(_) => {
+                self.rejected.fetch_add(1, Ordering::Relaxed);
+                Err(JobError::Busy)
+            }
+        }
+    }
+
+    /// Runs `f`, waiting for a permit.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, JobError> {
+        match Arc::clone(&self.permits).acquire_owned().await {
+            Ok(p) => self.spawn(p, f).await,
+            Err(_) => Err(JobError::Busy),
+        }
+    }
+
+    async fn spawn<T: Send + 'static>(
+        &self,
+        permit: OwnedSemaphorePermit,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, JobError> {
+        let (tx, rx) = oneshot::channel();
+        self.pool.spawn(move || {
+            let out = catch_unwind(AssertUnwindSafe(f));
+            drop(permit);
+            let _ = tx.send(out);
+        });
+        match rx.await {
+            Ok(Ok(v)) => Ok(v),
+            _ => {
+                self.panics.fetch_add(1, Ordering::Relaxed);
+                Err(JobError::Panicked)
+            }
+        }
+    }
+
+    /// Jobs queued or running now.
+    pub fn depth(&self) -> usize {
+        self.capacity - self.permits.available_permits()
+    }
+
+    /// Jobs refused with 503 so far.
+    pub fn rejected(&self) -> u64 {
+        self.rejected.load(Ordering::Relaxed)
+    }
+
+    /// Jobs that panicked so far.
+    pub fn panics(&self) -> u64 {
+        self.panics.load(Ordering::Relaxed)
+    }
+
+    /// Worker threads.
+    pub fn threads(&self) -> usize {
+        self.pool.current_num_threads()
+    }
+}

@@ -1,0 +1,663 @@
+//! Routes (CONTRACT.md "HTTP"): decode the request, run the verification on the pool, answer.
+
+use super::exec::JobError;
+use super::metrics::{Snapshot, ROUTES};
+use super::{full, multipart, AppState, Body, Problem};
+use crate::verdict::Verdict;
+use crate::verify::{signer_report, RequestOptions};
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::{Frame, Incoming};
+use hyper::{header, Method, Request, Response, StatusCode};
+use serde::Deserialize;
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+use tokio::sync::{mpsc, Semaphore};
+
+/// The metrics label for a path (bounded set).
+pub fn route_label(path: &str) -> &'static str {
+    ROUTES
+        .iter()
+        .find(|r| **r == path)
+        .copied()
+        .unwrap_or("other")
+}
+
+pub(super) async fn dispatch(state: &Arc<AppState>, req: Request<Incoming>) -> Response<Body> {
+    let admin = state.cfg.admin_token.is_some();
+    let path = req.uri().path().to_owned();
+    let r = match (req.method(), path.as_str()) {
+        (&Method::POST, "/v1/verify") => verify(state, req).await,
+        (&Method::POST, "/v1/verify/batch") => batch(state, req).await,
+        (&Method::POST, "/v1/certificates/inspect") => inspect(state, req).await,
+        (&Method::GET, "/healthz") => {
+            Ok(json(StatusCode::OK, &serde_json::json!({"status": "ok"})))
+        }
+        (&Method::GET, "/readyz") => readyz(state),
+        (&Method::GET, "/metrics") => Ok(metrics(state)),
+        (&Method::GET, "/admin/cache") if admin => {
+            authorized(state, &req).map(|()| admin_cache(state))
+        }
+        (&Method::POST, "/admin/trust/reload") if admin => match authorized(state, &req) {
+            Ok(()) => reload(state).await,
+            Err(p) => Err(p),
+        },
+        (_, "/v1/verify" | "/v1/verify/batch" | "/v1/certificates/inspect") => {
+            Err(method_not_allowed("POST"))
+        }
+        (_, "/healthz" | "/readyz" | "/metrics") => Err(method_not_allowed("GET")),
+        (_, "/admin/cache") if admin => Err(method_not_allowed("GET")),
+        (_, "/admin/trust/reload") if admin => Err(method_not_allowed("POST")),
+        _ => Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            format!("no route {path}"),
+        )),
+    };
+    r.unwrap_or_else(|p| p.response())
+}
+
+fn method_not_allowed(allow: &'static str) -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        format!("use {allow}"),
+    )
+}
+
+fn json(status: StatusCode, v: &serde_json::Value) -> Response<Body> {
+    response(status, "application/json", v.to_string())
+}
+
+fn response(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, content_type)
+        .body(full(body))
+        .unwrap_or_else(|_| Response::new(full(Bytes::new())))
+}
+
+/// The media type without parameters, lower-cased.
+fn media_type(req: &Request<Incoming>) -> (String, String) {
+    let raw = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let mt = raw
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    (mt, raw)
+}
+
+/// Reads the body under `limit` bytes and the body-read timeout.
+async fn read_body(
+    state: &AppState,
+    body: Incoming,
+    declared: Option<u64>,
+    limit: usize,
+) -> Result<Bytes, Problem> {
+    if declared.is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX)) {
+        return Err(Problem::too_large(limit));
+    }
+    match tokio::time::timeout(
+        state.cfg.body_read_timeout,
+        Limited::new(body, limit).collect(),
+    )
+    .await
+    {
+        Err(_) => Err(Problem::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body-timeout",
+            "the request body did not arrive within the body-read timeout",
+        )),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(Problem::too_large(limit)),
+        Ok(Err(e)) => Err(Problem::bad_request(format!(
+            "cannot read the request body: {e}"
+        ))),
+        Ok(Ok(c)) => Ok(c.to_bytes()),
+    }
+}
+
+fn content_length(req: &Request<Incoming>) -> Option<u64> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+/// `at` and `revocation` from the query string override the server defaults.
+fn request_options(state: &AppState, req: &Request<Incoming>) -> Result<RequestOptions, Problem> {
+    let mut o = state.defaults;
+    for pair in req
+        .uri()
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let v = percent_decode(v);
+        match k {
+            "at" => o.at = Some(crate::pki::time::parse_rfc3339(&v).map_err(Problem::bad_request)?),
+            "revocation" => o.revocation = v.parse().map_err(Problem::bad_request)?,
+            _ => {}
+        }
+    }
+    Ok(o)
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match (b.get(i), b.get(i + 1..i + 3)) {
+            (Some(b'%'), Some(h)) => match std::str::from_utf8(h)
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                Some(x) => {
+                    out.push(x);
+                    i += 3;
+                }
+                None => {
+                    out.push(b'%');
+                    i += 1;
+                }
+            },
+            (Some(c), _) => {
+                out.push(*c);
+                i += 1;
+            }
+            (None, _) => break,
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn b64(field: &str, s: &str) -> Result<Vec<u8>, Problem> {
+    let clean: String = s.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(clean)
+        .map_err(|e| Problem::bad_request(format!("{field}: not base64: {e}")))
+}
+
+/// The JSON request forms of CONTRACT.md.
+#[derive(Debug, Deserialize)]
+struct JsonRequest {
+    #[serde(default)]
+    id: Option<serde_json::Value>,
+    cms: Option<String>,
+    content: Option<String>,
+    barcodes: Option<serde_json::Value>,
+    pdf: Option<String>,
+}
+
+/// What to verify, decoded from any accepted request form.
+enum Job {
+    Cms {
+        signature: Vec<u8>,
+        content: Option<Vec<u8>>,
+    },
+}
+
+fn unsupported(what: &str) -> Problem {
+    Problem::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported-format",
+        format!("{what} verification is not available in this build yet; supported: CMS (application/pkcs7-signature, multipart/form-data, JSON {{\"cms\": …}})"),
+    )
+}
+
+fn job_from_json(r: JsonRequest) -> Result<Job, Problem> {
+    if let Some(cms) = r.cms {
+        let content = r
+            .content
+            .as_deref()
+            .map(|c| b64("content", c))
+            .transpose()?;
+        return Ok(Job::Cms {
+            signature: b64("cms", &cms)?,
+            content,
+        });
+    }
+    if r.barcodes.is_some() {
+        return Err(unsupported("barcode"));
+    }
+    if r.pdf.is_some() {
+        return Err(unsupported("PDF"));
+    }
+    Err(Problem::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "missing-field",
+        "the JSON request needs a \"cms\" field (base64), optionally \"content\"",
+    ))
+}
+
+async fn decode_job(state: &AppState, req: Request<Incoming>) -> Result<Job, Problem> {
+    let (mt, raw_ct) = media_type(&req);
+    let declared = content_length(&req);
+    let cfg = &state.cfg;
+    match mt.as_str() {
+        "application/pkcs7-signature"
+        | "application/pkcs7-mime"
+        | "application/cms"
+        | "application/octet-stream" => {
+            let body = read_body(state, req.into_body(), declared, cfg.max_body_bytes).await?;
+            Ok(Job::Cms {
+                signature: body.to_vec(),
+                content: None,
+            })
+        }
+        "multipart/form-data" => {
+            let boundary = multipart::boundary(&raw_ct)
+                .ok_or_else(|| Problem::bad_request("multipart without boundary"))?;
+            let body = read_body(state, req.into_body(), declared, cfg.max_body_bytes).await?;
+            let parts = multipart::parse(&body, &boundary).map_err(Problem::bad_request)?;
+            let get = |n: &str| parts.iter().find(|p| p.name == n).map(|p| p.data.to_vec());
+            let signature = get("signature").ok_or_else(|| {
+                Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "missing-field",
+                    "multipart form needs a \"signature\" part",
+                )
+            })?;
+            Ok(Job::Cms {
+                signature,
+                content: get("content"),
+            })
+        }
+        "application/json" => {
+            let body = read_body(state, req.into_body(), declared, cfg.max_text_body_bytes).await?;
+            let r: JsonRequest = serde_json::from_slice(&body)
+                .map_err(|e| Problem::bad_request(format!("invalid JSON: {e}")))?;
+            job_from_json(r)
+        }
+        "application/pdf" => Err(unsupported("PDF")),
+        "application/xml" | "text/xml" => Err(unsupported("XMLDSig")),
+        "text/plain" => Err(unsupported("barcode")),
+        "" => Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Content-Type is required",
+        )),
+        other => Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            format!("unsupported Content-Type {other}"),
+        )),
+    }
+}
+
+/// Runs a job on the verifier (on a rayon thread).
+fn run_job(state: &AppState, job: Job, opts: RequestOptions) -> Verdict {
+    let v = state.verifier();
+    let start = Instant::now();
+    let verdict = match job {
+        Job::Cms { signature, content } => v.verify_cms(&signature, content.as_deref(), &opts),
+    };
+    state.metrics.verification(
+        "cms",
+        start.elapsed().as_secs_f64(),
+        indication_label(&verdict),
+    );
+    verdict
+}
+
+fn indication_label(v: &Verdict) -> &'static str {
+    match v.indication() {
+        crate::verdict::Indication::TOTAL_PASSED => "TOTAL_PASSED",
+        crate::verdict::Indication::TOTAL_FAILED => "TOTAL_FAILED",
+        crate::verdict::Indication::INDETERMINATE => "INDETERMINATE",
+    }
+}
+
+fn job_error(e: JobError) -> Problem {
+    match e {
+        JobError::Busy => Problem::unavailable(
+            "queue-full",
+            "the verification queue is full; retry shortly",
+            1,
+        ),
+        JobError::Panicked => Problem::internal(),
+    }
+}
+
+async fn verify(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Response<Body>, Problem> {
+    if !state.ready.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(Problem::unavailable(
+            "shutting-down",
+            "the server is shutting down",
+            5,
+        ));
+    }
+    let opts = request_options(state, &req)?;
+    let job = decode_job(state, req).await?;
+    let st = Arc::clone(state);
+    let verdict = state
+        .exec
+        .try_run(move || run_job(&st, job, opts))
+        .await
+        .map_err(job_error)?;
+    Ok(response(
+        StatusCode::OK,
+        "application/json",
+        verdict.to_json(),
+    ))
+}
+
+/// A response body fed by a channel: each batch line is sent as soon as its item is done.
+struct ChannelBody(mpsc::Receiver<Bytes>);
+
+impl hyper::body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = Infallible;
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.0.poll_recv(cx).map(|o| o.map(|b| Ok(Frame::data(b))))
+    }
+}
+
+fn batch_line(id: serde_json::Value, verdict: &Verdict) -> Bytes {
+    let mut v = serde_json::to_value(verdict).unwrap_or(serde_json::Value::Null);
+    if let Some(o) = v.as_object_mut() {
+        o.insert("id".into(), id);
+    }
+    let mut s = v.to_string();
+    s.push('\n');
+    Bytes::from(s)
+}
+
+async fn batch(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Response<Body>, Problem> {
+    let opts = request_options(state, &req)?;
+    let (mt, _) = media_type(&req);
+    if !matches!(
+        mt.as_str(),
+        "application/x-ndjson" | "application/ndjson" | "application/jsonl" | "application/json"
+    ) {
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "the batch body is NDJSON (application/x-ndjson): one request object a line",
+        ));
+    }
+    let declared = content_length(&req);
+    let body = read_body(state, req.into_body(), declared, state.cfg.max_batch_bytes).await?;
+    let (tx, rx) = mpsc::channel::<Bytes>(state.cfg.batch_in_flight * 2);
+    let st = Arc::clone(state);
+    tokio::spawn(async move {
+        let in_flight = Arc::new(Semaphore::new(st.cfg.batch_in_flight));
+        let mut tasks = tokio::task::JoinSet::new();
+        for (n, line) in body.split(|b| *b == b'\n').enumerate() {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let Ok(permit) = Arc::clone(&in_flight).acquire_owned().await else {
+                break;
+            };
+            let (st, tx) = (Arc::clone(&st), tx.clone());
+            let line = line.to_vec();
+            tasks.spawn(async move {
+                let parsed: Result<JsonRequest, _> = serde_json::from_slice(&line);
+                let (id, job) = match parsed {
+                    Ok(mut r) => (
+                        r.id.take().unwrap_or(serde_json::Value::Null),
+                        job_from_json(r),
+                    ),
+                    Err(e) => (
+                        serde_json::Value::Null,
+                        Err(Problem::bad_request(format!(
+                            "line {}: invalid JSON: {e}",
+                            n + 1
+                        ))),
+                    ),
+                };
+                let verdict = match job {
+                    Ok(job) => {
+                        let st2 = Arc::clone(&st);
+                        match st.exec.run(move || run_job(&st2, job, opts)).await {
+                            Ok(v) => v,
+                            Err(e) => Verdict::format_failure(
+                                crate::verdict::Format::Cms,
+                                job_error(e).code,
+                                "verification failed unexpectedly",
+                            ),
+                        }
+                    }
+                    Err(p) => {
+                        Verdict::format_failure(crate::verdict::Format::Cms, p.code, p.detail)
+                    }
+                };
+                let _ = tx.send(batch_line(id, &verdict)).await;
+                drop(permit);
+            });
+            // Reap finished tasks as we go so the set stays small.
+            while tasks.try_join_next().is_some() {}
+        }
+        while tasks.join_next().await.is_some() {}
+    });
+    Ok(Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/x-ndjson")
+        .body(ChannelBody(rx).boxed())
+        .unwrap_or_else(|_| Response::new(full(Bytes::new()))))
+}
+
+#[derive(Debug, Deserialize)]
+struct InspectJson {
+    cert: String,
+}
+
+async fn inspect(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Response<Body>, Problem> {
+    let opts = request_options(state, &req)?;
+    let (mt, _) = media_type(&req);
+    let declared = content_length(&req);
+    let body = read_body(
+        state,
+        req.into_body(),
+        declared,
+        state.cfg.max_text_body_bytes,
+    )
+    .await?;
+    let der = if mt == "application/json" {
+        let r: InspectJson = serde_json::from_slice(&body)
+            .map_err(|e| Problem::bad_request(format!("invalid JSON: {e}")))?;
+        b64("cert", &r.cert)?
+    } else {
+        body.to_vec()
+    };
+    let st = Arc::clone(state);
+    let out = state
+        .exec
+        .try_run(move || -> Result<serde_json::Value, Problem> {
+            let v = st.verifier();
+            let mut certs = crate::pki::trust::parse_bundle(&der).map_err(|e| {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "not-a-certificate", e)
+            })?;
+            if certs.is_empty() {
+                return Err(Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "not-a-certificate",
+                    "no certificate",
+                ));
+            }
+            let leaf = Arc::new(certs.remove(0));
+            let extra: Vec<_> = certs.into_iter().map(Arc::new).collect();
+            let verdict = v.verify_certificate(&leaf, &extra, None, &opts);
+            let ku = leaf.ext.key_usage.map(key_usage_names);
+            Ok(serde_json::json!({
+                "certificate": {
+                    "signer": signer_report(&leaf),
+                    "not_before": leaf.validity_text.0,
+                    "not_after": leaf.validity_text.1,
+                    "key_usage": ku,
+                    "is_ca": matches!(leaf.ext.basic_constraints, Some((true, _))),
+                    "sha256": crate::asn1::hex(&leaf.fingerprint),
+                },
+                "verdict": verdict,
+            }))
+        })
+        .await
+        .map_err(job_error)??;
+    Ok(json(StatusCode::OK, &out))
+}
+
+fn key_usage_names(bits: u16) -> Vec<&'static str> {
+    const NAMES: [&str; 9] = [
+        "digitalSignature",
+        "nonRepudiation",
+        "keyEncipherment",
+        "dataEncipherment",
+        "keyAgreement",
+        "keyCertSign",
+        "cRLSign",
+        "encipherOnly",
+        "decipherOnly",
+    ];
+    NAMES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| bits & (1 << i) != 0)
+        .map(|(_, n)| *n)
+        .collect()
+}
+
+fn readyz(state: &AppState) -> Result<Response<Body>, Problem> {
+    if state.ready.load(std::sync::atomic::Ordering::SeqCst) {
+        Ok(json(
+            StatusCode::OK,
+            &serde_json::json!({"status": "ready", "trust_anchors": state.verifier().trust().len()}),
+        ))
+    } else {
+        Err(Problem::unavailable(
+            "shutting-down",
+            "the server is shutting down",
+            5,
+        ))
+    }
+}
+
+fn snapshot(state: &AppState) -> Snapshot {
+    Snapshot {
+        queue_depth: state.exec.depth(),
+        queue_rejections: state.exec.rejected(),
+        panics: state.exec.panics(),
+        cache: state.verifier().cache_stats(),
+        upstream_fetches: 0,
+    }
+}
+
+fn metrics(state: &AppState) -> Response<Body> {
+    response(
+        StatusCode::OK,
+        "text/plain; version=0.0.4",
+        state.metrics.render(&snapshot(state)),
+    )
+}
+
+/// `Authorization: Bearer <token>`, compared in constant time.
+fn authorized(state: &AppState, req: &Request<Incoming>) -> Result<(), Problem> {
+    let want = state.cfg.admin_token.as_deref().unwrap_or("").as_bytes();
+    let got = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("")
+        .as_bytes();
+    if !want.is_empty() && constant_time_eq(want, got) {
+        Ok(())
+    } else {
+        Err(Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "admin routes need the configured bearer token",
+        ))
+    }
+}
+
+/// Equal-length comparison without early exit; the length itself is not secret.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn admin_cache(state: &AppState) -> Response<Body> {
+    let s = snapshot(state);
+    let c = s.cache;
+    let rate = |h: u64, m: u64| {
+        if h + m == 0 {
+            0.0
+        } else {
+            h as f64 / (h + m) as f64
+        }
+    };
+    json(
+        StatusCode::OK,
+        &serde_json::json!({
+            "path_cache": {"entries": c.path_entries, "hits": c.path_hits, "misses": c.path_misses, "hit_rate": rate(c.path_hits, c.path_misses)},
+            "certificate_cache": {"entries": c.cert_entries, "hits": c.cert_hits, "misses": c.cert_misses, "hit_rate": rate(c.cert_hits, c.cert_misses)},
+            "queue": {"depth": s.queue_depth, "rejections": s.queue_rejections, "workers": state.exec.threads()},
+        }),
+    )
+}
+
+async fn reload(state: &Arc<AppState>) -> Result<Response<Body>, Problem> {
+    let raw = state.raw.clone();
+    // File reads and certificate parsing: off the async threads.
+    let loaded = tokio::task::spawn_blocking(move || raw.validate())
+        .await
+        .map_err(|_| Problem::internal())?
+        .map_err(|e| {
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "reload-failed",
+                e.to_string(),
+            )
+        })?;
+    let anchors = loaded.verifier.trust().len();
+    let version = loaded.verifier.trust().version();
+    state.replace_verifier(loaded.verifier);
+    tracing::info!(anchors, "trust store reloaded");
+    Ok(json(
+        StatusCode::OK,
+        &serde_json::json!({"reloaded": true, "trust_anchors": anchors, "trust_version": format!("{version:016x}")}),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers() {
+        assert_eq!(
+            percent_decode("2025-06-01T00%3A00%3A00%2B06%3A00"),
+            "2025-06-01T00:00:00+06:00"
+        );
+        assert_eq!(percent_decode("a%zz"), "a%zz");
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+        assert_eq!(
+            key_usage_names(0b11),
+            vec!["digitalSignature", "nonRepudiation"]
+        );
+        assert_eq!(route_label("/v1/verify"), "/v1/verify");
+        assert_eq!(route_label("/etc/passwd"), "other");
+    }
+}
