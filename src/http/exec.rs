@@ -118,3 +118,30 @@ impl Executor {
         self.pool.current_num_threads()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_job_is_an_error_and_the_pool_keeps_working() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let ex = Executor::new(1, 2).unwrap();
+            let r: Result<(), JobError> = ex.try_run(|| panic!("boom")).await;
+            assert_eq!(r, Err(JobError::Panicked));
+            assert_eq!(ex.panics(), 1);
+            assert_eq!(ex.try_run(|| 41 + 1).await, Ok(42));
+            assert_eq!(ex.depth(), 0, "permits come back after a panic");
+            // The mapping the routes use: a panic is a 500, a full queue a 503.
+            assert_eq!(
+                super::super::routes::job_error_status(JobError::Panicked),
+                500
+            );
+            assert_eq!(super::super::routes::job_error_status(JobError::Busy), 503);
+        });
+    }
+}

@@ -661,3 +661,9 @@ mod tests {
         assert_eq!(route_label("/etc/passwd"), "other");
     }
 }
+
+/// The status a job failure maps to (for tests of the mapping).
+#[cfg(test)]
+pub(super) fn job_error_status(e: JobError) -> u16 {
+    job_error(e).status.as_u16()
+}

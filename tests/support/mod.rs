@@ -60,3 +60,137 @@ pub fn tekser(args: &[&str]) -> (i32, String, String) {
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
+
+/// A `tekser serve` running in-process on an ephemeral loopback port, stopped on drop.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    /// The socket address.
+    pub addr: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Starts a server trusting the fixtures' roots; `tweak` adjusts the raw configuration.
+    pub fn start(tweak: impl FnOnce(&mut RawConfig)) -> Self {
+        let mut raw = RawConfig {
+            trust: vec![fixture("pki/rsa-root.crt"), fixture("pki/ec-root.crt")],
+            listen: Some("127.0.0.1:0".into()),
+            at: Some("2025-06-01T00:00:00Z".into()),
+            ..RawConfig::default()
+        };
+        tweak(&mut raw);
+        let config = raw.clone().validate().expect("server config");
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(config.server.listen)
+                    .await
+                    .expect("bind");
+                addr_tx
+                    .send(listener.local_addr().expect("addr"))
+                    .expect("send addr");
+                let state = tekser::http::AppState::new(raw, config).expect("state");
+                tekser::http::serve(state, listener, async {
+                    let _ = stop_rx.await;
+                })
+                .await
+                .expect("serve");
+            });
+        });
+        let addr = addr_rx.recv().expect("server address");
+        Self {
+            base: format!("http://{addr}"),
+            addr,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// Asks the server to shut down (as SIGTERM would); `join` waits for it.
+    pub fn shutdown(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+
+    /// Waits until the server has stopped.
+    pub fn join(&mut self) {
+        self.shutdown();
+        if let Some(t) = self.thread.take() {
+            t.join().expect("server thread");
+        }
+    }
+
+    /// One request; returns (status, content-type, retry-after, body).
+    pub fn call(&self, method: &str, path: &str, content_type: Option<&str>, body: &[u8]) -> Reply {
+        self.call_with(method, path, content_type, body, &[])
+    }
+
+    /// One request with extra headers.
+    pub fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut req = ureq::request(method, &format!("{}{path}", self.base));
+        if let Some(ct) = content_type {
+            req = req.set("Content-Type", ct);
+        }
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
+        let res = if method == "GET" {
+            req.call()
+        } else {
+            req.send_bytes(body)
+        };
+        let resp = match res {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        Reply {
+            status: resp.status(),
+            content_type: resp.header("content-type").unwrap_or("").to_owned(),
+            retry_after: resp.header("retry-after").map(str::to_owned),
+            body: resp.into_string().expect("utf-8 body"),
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.join();
+    }
+}
+
+/// A response as the tests see it.
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Content-Type.
+    pub content_type: String,
+    /// Retry-After, if any.
+    pub retry_after: Option<String>,
+    /// Body text.
+    pub body: String,
+}
+
+impl Reply {
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
