@@ -152,3 +152,51 @@ fn usage_errors_are_64_and_missing_files_66() {
     ]);
     assert_eq!(c, 64);
 }
+
+#[test]
+fn serve_with_no_configuration_passes_its_own_curl_example_and_stops_on_sigterm() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tekser"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(root())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("tekser serve starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let mut addr = None;
+    let mut curl = None;
+    for line in lines.by_ref().take(20) {
+        let line = line.expect("line");
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            addr = rest.split_whitespace().next().map(str::to_owned);
+        }
+        if line.trim_start().starts_with("curl ") {
+            curl = Some(line.trim().to_owned());
+            break;
+        }
+    }
+    let addr = addr.expect("banner names the address");
+    let curl = curl.expect("banner prints a curl example (demo trust store)");
+    // Run what the banner says, with the same body, content type and URL.
+    assert!(
+        curl.contains("@fixtures/cms/rsa-attached.p7s")
+            && curl.contains("application/pkcs7-signature")
+    );
+    let body = std::fs::read(fixture("cms/rsa-attached.p7s")).expect("sample");
+    let resp = ureq::post(&format!("http://{addr}/v1/verify"))
+        .set("Content-Type", "application/pkcs7-signature")
+        .send_bytes(&body)
+        .expect("request");
+    let v: Value = serde_json::from_str(&resp.into_string().expect("body")).expect("json");
+    assert_eq!(v["indication"], "TOTAL_PASSED");
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let code = child.wait().expect("exit");
+    assert_eq!(code.code(), Some(0), "graceful exit on SIGTERM");
+    // Drain the rest so the pipe never blocks the child.
+    for _ in lines {}
+}
