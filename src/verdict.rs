@@ -325,7 +325,14 @@ impl Verdict {
         }
     }
 
-    /// The verdict as JSON text.
+    /// The verdict as compact JSON (HTTP responses).
+    pub fn to_json_compact(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| {
+            format!("{{\"indication\":\"INDETERMINATE\",\"errors\":[{{\"code\":\"internal\",\"message\":\"{e}\"}}]}}")
+        })
+    }
+
+    /// The verdict as indented JSON text (CLI).
     pub fn to_json(&self) -> String {
         // Serialising plain structs of strings cannot fail; keep a valid document if it ever did.
         serde_json::to_string_pretty(self).unwrap_or_else(|e| {

@@ -355,7 +355,7 @@ async fn verify(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Respons
     Ok(response(
         StatusCode::OK,
         "application/json",
-        verdict.to_json(),
+        verdict.to_json_compact(),
     ))
 }
 
