@@ -7,7 +7,7 @@ use crate::verdict::Verdict;
 use crate::verify::{signer_report, RequestOptions};
 use base64::Engine;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Limited};
+use http_body_util::BodyExt;
 use hyper::body::{Frame, Incoming};
 use hyper::{header, Method, Request, Response, StatusCode};
 use serde::Deserialize;
@@ -102,6 +102,10 @@ fn media_type(req: &Request<Incoming>) -> (String, String) {
     (mt, raw)
 }
 
+/// Bytes read and thrown away after a body turns out too large, so that the client (still
+/// uploading) receives the 413 instead of a reset connection. Bounded: beyond it we just answer.
+const DRAIN_MAX: usize = 1 << 20;
+
 /// Reads the body under `limit` bytes and the body-read timeout.
 async fn read_body(
     state: &AppState,
@@ -109,25 +113,45 @@ async fn read_body(
     declared: Option<u64>,
     limit: usize,
 ) -> Result<Bytes, Problem> {
-    if declared.is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX)) {
-        return Err(Problem::too_large(limit));
-    }
-    match tokio::time::timeout(
-        state.cfg.body_read_timeout,
-        Limited::new(body, limit).collect(),
-    )
-    .await
-    {
+    let too_big_declared = declared.is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX));
+    let read = async {
+        let mut body = body;
+        let mut buf = bytes::BytesMut::new();
+        let mut over = too_big_declared;
+        let mut drained = 0usize;
+        while let Some(frame) = body.frame().await {
+            let frame = frame
+                .map_err(|e| Problem::bad_request(format!("cannot read the request body: {e}")))?;
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            if over {
+                drained += data.len();
+                if drained > DRAIN_MAX {
+                    break;
+                }
+            } else if buf.len() + data.len() > limit {
+                over = true;
+                drained = data.len();
+                buf = bytes::BytesMut::new();
+            } else {
+                buf.extend_from_slice(&data);
+            }
+        }
+        if over {
+            Err(Problem::too_large(limit))
+        } else {
+            Ok(buf.freeze())
+        }
+    };
+    match tokio::time::timeout(state.cfg.body_read_timeout, read).await {
+        Ok(r) => r,
+        Err(_) if too_big_declared => Err(Problem::too_large(limit)),
         Err(_) => Err(Problem::new(
             StatusCode::REQUEST_TIMEOUT,
             "body-timeout",
             "the request body did not arrive within the body-read timeout",
         )),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(Problem::too_large(limit)),
-        Ok(Err(e)) => Err(Problem::bad_request(format!(
-            "cannot read the request body: {e}"
-        ))),
-        Ok(Ok(c)) => Ok(c.to_bytes()),
     }
 }
 
@@ -247,26 +271,63 @@ fn job_from_json(r: JsonRequest) -> Result<Job, Problem> {
     ))
 }
 
-async fn decode_job(state: &AppState, req: Request<Incoming>) -> Result<Job, Problem> {
+/// How a `/v1/verify` body is to be decoded (decided from the headers, on the I/O thread).
+enum BodyKind {
+    Der,
+    Multipart(String),
+    Json,
+}
+
+/// Reads the body under the limit of its content type; decoding happens later, on the pool.
+async fn read_verify_body(
+    state: &AppState,
+    req: Request<Incoming>,
+) -> Result<(BodyKind, Bytes), Problem> {
     let (mt, raw_ct) = media_type(&req);
     let declared = content_length(&req);
     let cfg = &state.cfg;
-    match mt.as_str() {
+    let (kind, limit) = match mt.as_str() {
         "application/pkcs7-signature"
         | "application/pkcs7-mime"
         | "application/cms"
-        | "application/octet-stream" => {
-            let body = read_body(state, req.into_body(), declared, cfg.max_body_bytes).await?;
-            Ok(Job::Cms {
-                signature: body.to_vec(),
-                content: None,
-            })
-        }
+        | "application/octet-stream" => (BodyKind::Der, cfg.max_body_bytes),
         "multipart/form-data" => {
             let boundary = multipart::boundary(&raw_ct)
                 .ok_or_else(|| Problem::bad_request("multipart without boundary"))?;
-            let body = read_body(state, req.into_body(), declared, cfg.max_body_bytes).await?;
-            let parts = multipart::parse(&body, &boundary).map_err(Problem::bad_request)?;
+            (BodyKind::Multipart(boundary), cfg.max_body_bytes)
+        }
+        "application/json" => (BodyKind::Json, cfg.max_text_body_bytes),
+        "application/pdf" => return Err(unsupported("PDF")),
+        "application/xml" | "text/xml" => return Err(unsupported("XMLDSig")),
+        "text/plain" => return Err(unsupported("barcode")),
+        "" => {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Content-Type is required",
+            ))
+        }
+        other => {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                format!("unsupported Content-Type {other}"),
+            ))
+        }
+    };
+    let body = read_body(state, req.into_body(), declared, limit).await?;
+    Ok((kind, body))
+}
+
+/// Decodes a body into a job (CPU work: JSON, base64, multipart; runs on the pool).
+fn decode_job(kind: BodyKind, body: &[u8]) -> Result<Job, Problem> {
+    match kind {
+        BodyKind::Der => Ok(Job::Cms {
+            signature: body.to_vec(),
+            content: None,
+        }),
+        BodyKind::Multipart(boundary) => {
+            let parts = multipart::parse(body, &boundary).map_err(Problem::bad_request)?;
             let get = |n: &str| parts.iter().find(|p| p.name == n).map(|p| p.data.to_vec());
             let signature = get("signature").ok_or_else(|| {
                 Problem::new(
@@ -280,25 +341,11 @@ async fn decode_job(state: &AppState, req: Request<Incoming>) -> Result<Job, Pro
                 content: get("content"),
             })
         }
-        "application/json" => {
-            let body = read_body(state, req.into_body(), declared, cfg.max_text_body_bytes).await?;
-            let r: JsonRequest = serde_json::from_slice(&body)
+        BodyKind::Json => {
+            let r: JsonRequest = serde_json::from_slice(body)
                 .map_err(|e| Problem::bad_request(format!("invalid JSON: {e}")))?;
             job_from_json(r)
         }
-        "application/pdf" => Err(unsupported("PDF")),
-        "application/xml" | "text/xml" => Err(unsupported("XMLDSig")),
-        "text/plain" => Err(unsupported("barcode")),
-        "" => Err(Problem::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            "Content-Type is required",
-        )),
-        other => Err(Problem::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            format!("unsupported Content-Type {other}"),
-        )),
     }
 }
 
@@ -345,18 +392,18 @@ async fn verify(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Respons
         ));
     }
     let opts = request_options(state, &req)?;
-    let job = decode_job(state, req).await?;
+    let (kind, body) = read_verify_body(state, req).await?;
     let st = Arc::clone(state);
-    let verdict = state
+    // Decoding, verification and serialisation all run on the pool; the I/O thread only moves bytes.
+    let json = state
         .exec
-        .try_run(move || run_job(&st, job, opts))
+        .try_run(move || -> Result<String, Problem> {
+            let job = decode_job(kind, &body)?;
+            Ok(run_job(&st, job, opts).to_json_compact())
+        })
         .await
-        .map_err(job_error)?;
-    Ok(response(
-        StatusCode::OK,
-        "application/json",
-        verdict.to_json_compact(),
-    ))
+        .map_err(job_error)??;
+    Ok(response(StatusCode::OK, "application/json", json))
 }
 
 /// A response body fed by a channel: each batch line is sent as soon as its item is done.
@@ -373,14 +420,36 @@ impl hyper::body::Body for ChannelBody {
     }
 }
 
-fn batch_line(id: serde_json::Value, verdict: &Verdict) -> Bytes {
-    let mut v = serde_json::to_value(verdict).unwrap_or(serde_json::Value::Null);
-    if let Some(o) = v.as_object_mut() {
-        o.insert("id".into(), id);
-    }
-    let mut s = v.to_string();
-    s.push('\n');
-    Bytes::from(s)
+/// One NDJSON output line: the verdict with the request's `id` first.
+fn batch_line(id: &serde_json::Value, verdict: &Verdict) -> Bytes {
+    let v = verdict.to_json_compact();
+    let id = serde_json::to_string(id).unwrap_or_else(|_| "null".into());
+    // A verdict serialises as an object: splice `"id": …` in after its opening brace.
+    let rest = v.strip_prefix('{').unwrap_or("}");
+    Bytes::from(format!("{{\"id\":{id},{rest}\n"))
+}
+
+/// Everything one batch line needs, done on the pool: parse, decode, verify, serialise.
+fn batch_item(state: &AppState, n: usize, line: &[u8], opts: RequestOptions) -> Bytes {
+    let parsed: Result<JsonRequest, _> = serde_json::from_slice(line);
+    let (id, job) = match parsed {
+        Ok(mut r) => (
+            r.id.take().unwrap_or(serde_json::Value::Null),
+            job_from_json(r),
+        ),
+        Err(e) => (
+            serde_json::Value::Null,
+            Err(Problem::bad_request(format!(
+                "line {}: invalid JSON: {e}",
+                n + 1
+            ))),
+        ),
+    };
+    let verdict = match job {
+        Ok(job) => run_job(state, job, opts),
+        Err(p) => Verdict::format_failure(crate::verdict::Format::Cms, p.code, p.detail),
+    };
+    batch_line(&id, &verdict)
 }
 
 async fn batch(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Response<Body>, Problem> {
@@ -403,7 +472,11 @@ async fn batch(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Response
     tokio::spawn(async move {
         let in_flight = Arc::new(Semaphore::new(st.cfg.batch_in_flight));
         let mut tasks = tokio::task::JoinSet::new();
-        for (n, line) in body.split(|b| *b == b'\n').enumerate() {
+        let mut offset = 0;
+        for (n, raw_line) in body.split(|b| *b == b'\n').enumerate() {
+            // A zero-copy slice of the body: cheap to hand to the pool and to keep for the id.
+            let line = body.slice(offset..offset + raw_line.len());
+            offset += raw_line.len() + 1;
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
@@ -411,39 +484,25 @@ async fn batch(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Response
                 break;
             };
             let (st, tx) = (Arc::clone(&st), tx.clone());
-            let line = line.to_vec();
             tasks.spawn(async move {
-                let parsed: Result<JsonRequest, _> = serde_json::from_slice(&line);
-                let (id, job) = match parsed {
-                    Ok(mut r) => (
-                        r.id.take().unwrap_or(serde_json::Value::Null),
-                        job_from_json(r),
-                    ),
-                    Err(e) => (
-                        serde_json::Value::Null,
-                        Err(Problem::bad_request(format!(
-                            "line {}: invalid JSON: {e}",
-                            n + 1
-                        ))),
-                    ),
-                };
-                let verdict = match job {
-                    Ok(job) => {
-                        let st2 = Arc::clone(&st);
-                        match st.exec.run(move || run_job(&st2, job, opts)).await {
-                            Ok(v) => v,
-                            Err(e) => Verdict::format_failure(
-                                crate::verdict::Format::Cms,
-                                job_error(e).code,
-                                "verification failed unexpectedly",
-                            ),
-                        }
-                    }
-                    Err(p) => {
-                        Verdict::format_failure(crate::verdict::Format::Cms, p.code, p.detail)
+                let (st2, input) = (Arc::clone(&st), line.clone());
+                let out = match st.exec.run(move || batch_item(&st2, n, &input, opts)).await {
+                    Ok(b) => b,
+                    Err(e) => {
+                        // The item's verification panicked: still answer for its id.
+                        let id = serde_json::from_slice::<JsonRequest>(&line)
+                            .ok()
+                            .and_then(|r| r.id)
+                            .unwrap_or(serde_json::Value::Null);
+                        let v = Verdict::format_failure(
+                            crate::verdict::Format::Cms,
+                            job_error(e).code,
+                            "verification failed unexpectedly",
+                        );
+                        batch_line(&id, &v)
                     }
                 };
-                let _ = tx.send(batch_line(id, &verdict)).await;
+                let _ = tx.send(out).await;
                 drop(permit);
             });
             // Reap finished tasks as we go so the set stays small.
@@ -639,6 +698,12 @@ async fn reload(state: &Arc<AppState>) -> Result<Response<Body>, Problem> {
     ))
 }
 
+/// The status a job failure maps to (for tests of the mapping).
+#[cfg(test)]
+pub(super) fn job_error_status(e: JobError) -> u16 {
+    job_error(e).status.as_u16()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -660,10 +725,4 @@ mod tests {
         assert_eq!(route_label("/v1/verify"), "/v1/verify");
         assert_eq!(route_label("/etc/passwd"), "other");
     }
-}
-
-/// The status a job failure maps to (for tests of the mapping).
-#[cfg(test)]
-pub(super) fn job_error_status(e: JobError) -> u16 {
-    job_error(e).status.as_u16()
 }
