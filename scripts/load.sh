@@ -50,7 +50,11 @@ wrk_p50=$(awk '$1=="50%" {print $2}' <<<"$wrk_out"); wrk_p99=$(awk '$1=="99%" {p
 non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$wrk_out"); non2xx=${non2xx:-0}
 # 70 % of the saturation rate, open loop.
 rate70=$(python3 -c "print(int(float('$rps') * 0.7))")
-lg=$(taskset -c 1 $LOADGEN 127.0.0.1:$PORT /v1/verify $CT $DOC "$rate70" "$DUR" 8)
+# Three runs: this VM shows steal-time stalls of 10-20 ms now and then; report every run.
+lg=""
+for _ in 1 2 3; do
+  lg+="$(taskset -c 1 $LOADGEN 127.0.0.1:$PORT /v1/verify $CT $DOC "$rate70" "$DUR" 8);"
+done
 rss=$(rss_kb)
 stop_server
 
@@ -85,13 +89,14 @@ ossl_cms=$(python3 -c "print(f'{$N / (($t1 - $t0) / 1e9):.0f}')")
 import sys
 rsa, rps, p50, p99, non2xx, rate70, lg, rss, b1, b2, ossl = sys.argv[1:]
 rsa, rps = float(rsa), float(rps)
-kv = dict(x.split("=") for x in lg.split())
+runs = [dict(x.split("=") for x in r.split()) for r in lg.strip(";").split(";")]
 print("| measurement (server pinned to 1 core, 1 verification thread) | value | baseline, same run | ratio |")
 print("|---|---|---|---|")
 print(f"| openssl speed rsa2048 verify, core 0 | | {rsa:.0f}/s | |")
 print(f"| POST /v1/verify, 1 KB RSA-2048 attached CMS, saturated (wrk, 32 conns) | {rps:.0f} req/s | openssl speed rsa2048 | **{rps/rsa:.2f}×** (target ≥ 0.5×) |")
 print(f"| latency at saturation (wrk) | p50 {p50}, p99 {p99}; non-2xx {non2xx} | | |")
-print(f"| latency at 70 % load ({rate70} req/s offered, open loop, 8 conns) | achieved {kv['achieved_rps']} req/s, p50 {kv['p50_ms']} ms, p99 {kv['p99_ms']} ms, errors {kv['errors']} | target p99 < 5 ms | |")
+for i, kv in enumerate(runs, 1):
+    print(f"| latency at 70 % load, run {i} ({rate70} req/s offered, open loop, 8 conns) | achieved {kv['achieved_rps']} req/s, p50 {kv['p50_ms']} ms, p99 {kv['p99_ms']} ms, max {kv['max_ms']} ms, errors {kv['errors']} | target p99 < 5 ms | |")
 print(f"| server peak RSS after the runs | {int(rss)/1024:.1f} MiB | | |")
 print(f"| POST /v1/verify/batch, 2000 docs, 1 verification thread | {b1} docs/s | | |")
 print(f"| POST /v1/verify/batch, 2000 docs, 2 verification threads | {b2} docs/s | 1 thread | {float(b2)/float(b1):.2f}× |")

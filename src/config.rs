@@ -10,6 +10,7 @@ use crate::verify::{RequestOptions, RevocationMode, Verifier, VerifierConfig};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
 
@@ -54,6 +55,10 @@ pub struct ServerSettings {
     pub admin_token: Option<String>,
     /// Log format: `text` or `json`.
     pub log_format: String,
+    /// TLS certificate chain (PEM); with `tls_key`, the server speaks HTTPS (h2 and HTTP/1.1).
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for ServerSettings {
@@ -74,6 +79,8 @@ impl Default for ServerSettings {
             shutdown_grace_ms: 10_000,
             admin_token: None,
             log_format: "text".into(),
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -113,6 +120,8 @@ pub struct ServerConfig {
     pub admin_token: Option<String>,
     /// True for JSON logs.
     pub json_logs: bool,
+    /// TLS, when configured.
+    pub tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
 }
 
 /// The TOML file as written (`tekser serve --config FILE`).
@@ -200,9 +209,12 @@ impl RawConfig {
             .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?;
         let base = path.parent().unwrap_or(Path::new("."));
         let rel = |p: PathBuf| if p.is_relative() { base.join(p) } else { p };
+        let mut server = f.server;
+        server.tls_cert = server.tls_cert.map(rel);
+        server.tls_key = server.tls_key.map(rel);
         Ok(Self {
             listen: f.listen,
-            server: f.server,
+            server,
             trust: f.trust.into_iter().map(rel).collect(),
             intermediates: f.intermediates.into_iter().map(rel).collect(),
             revocation: f.revocation,
@@ -357,6 +369,11 @@ fn validate_server(listen: Option<&str>, s: &ServerSettings) -> Result<ServerCon
             "server.admin_token must be at least 16 characters".into()
         ));
     }
+    let tls = match (&s.tls_cert, &s.tls_key) {
+        (Some(c), Some(k)) => Some(tls_config(c, k)?),
+        (None, None) => None,
+        _ => return Err(bad("server: tls_cert and tls_key go together".into())),
+    };
     let ms = Duration::from_millis;
     Ok(ServerConfig {
         listen,
@@ -375,5 +392,45 @@ fn validate_server(listen: Option<&str>, s: &ServerSettings) -> Result<ServerCon
         shutdown_grace: ms(s.shutdown_grace_ms),
         admin_token: s.admin_token.clone(),
         json_logs,
+        tls,
     })
+}
+
+/// rustls with ring as its provider (already our signature backend), ALPN h2 then HTTP/1.1.
+fn tls_config(
+    cert: &Path,
+    key: &Path,
+) -> Result<Arc<tokio_rustls::rustls::ServerConfig>, ConfigError> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio_rustls::rustls;
+    let missing = |p: &Path, e: std::io::Error| {
+        ConfigError::Missing(LoadError::Io {
+            path: p.to_path_buf(),
+            source: e,
+        })
+    };
+    std::fs::metadata(cert).map_err(|e| missing(cert, e))?;
+    std::fs::metadata(key).map_err(|e| missing(key, e))?;
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .and_then(|it| it.collect())
+        .map_err(|e| ConfigError::Invalid(format!("{}: {e}", cert.display())))?;
+    if certs.is_empty() {
+        return Err(ConfigError::Invalid(format!(
+            "{}: no certificate",
+            cert.display()
+        )));
+    }
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| ConfigError::Invalid(format!("{}: {e}", key.display())))?;
+    let mut cfg = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| ConfigError::Invalid(format!("TLS: {e}")))?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(|e| ConfigError::Invalid(format!("TLS certificate/key: {e}")))?;
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(cfg))
 }

@@ -112,6 +112,7 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .max_concurrent_streams(256)
         .max_header_list_size(u32::try_from(cfg.max_header_bytes).unwrap_or(u32::MAX));
+    let tls = cfg.tls.clone().map(tokio_rustls::TlsAcceptor::from);
     let graceful = GracefulShutdown::new();
     let connections = Arc::new(Semaphore::new(cfg.max_connections));
     tokio::pin!(shutdown);
@@ -139,9 +140,33 @@ pub async fn serve(
         let svc = service_fn(move |req| handle(Arc::clone(&st), req));
         let builder = builder.clone();
         let watcher = graceful.watcher();
+        let tls = tls.clone();
+        let handshake_timeout = cfg.header_read_timeout;
         tokio::spawn(async move {
-            let conn = builder.serve_connection(TokioIo::new(stream), svc);
-            if let Err(e) = watcher.watch(conn).await {
+            let result = match tls {
+                None => {
+                    watcher
+                        .watch(builder.serve_connection(TokioIo::new(stream), svc))
+                        .await
+                }
+                Some(acceptor) => {
+                    // The TLS handshake happens here, in the connection's task, under the same
+                    // timeout as a request head.
+                    match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(s)) => {
+                            watcher
+                                .watch(builder.serve_connection(TokioIo::new(s), svc))
+                                .await
+                        }
+                        Ok(Err(e)) => {
+                            tracing::debug!(error = %e, "TLS handshake failed");
+                            Ok(())
+                        }
+                        Err(_) => Ok(()),
+                    }
+                }
+            };
+            if let Err(e) = result {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
             drop(permit);

@@ -136,15 +136,16 @@ fn serve(config_file: Option<&Path>, listen: Option<String>, common: &Common) ->
             .map_err(|e| Fail::Usage(format!("cannot listen on {}: {e}", cfg.listen)))?;
         let addr = listener.local_addr().map_err(|e| Fail::Usage(e.to_string()))?;
         let state = tekser::http::AppState::new(raw, config).map_err(|e| Fail::Usage(e.to_string()))?;
+        let scheme = if cfg.tls.is_some() { "https" } else { "http" };
         eprintln!(
-            "tekser {} listening on http://{addr} ({} verification threads)",
+            "tekser {} listening on {scheme}://{addr} ({} verification threads)",
             env!("CARGO_PKG_VERSION"),
             cfg.workers
         );
         if demo {
             eprintln!("demo trust store in use. Try, from the repository root:");
             eprintln!(
-                "  curl -s -H 'Content-Type: application/pkcs7-signature' --data-binary @fixtures/cms/rsa-attached.p7s http://{addr}/v1/verify"
+                "  curl -s -H 'Content-Type: application/pkcs7-signature' --data-binary @fixtures/cms/rsa-attached.p7s {scheme}://{addr}/v1/verify"
             );
         }
         tekser::http::serve(state, listener, shutdown_signal())

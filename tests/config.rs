@@ -60,6 +60,11 @@ fn environment_overrides_and_validation() {
         |r| r.server.max_header_bytes = 100,
         |r| r.server.admin_token = Some("short".into()),
         |r| r.revocation = Some("sometimes".into()),
+        |r| r.server.tls_cert = Some("fixtures/pki/rsa-root.crt".into()),
+        |r| {
+            r.server.tls_cert = Some(support::fixture("pki/rsa-root.crt"));
+            r.server.tls_key = Some(support::fixture("cms/content.txt"));
+        },
     ] {
         let mut r = RawConfig::default();
         tweak(&mut r);

@@ -495,3 +495,81 @@ fn h2c_prior_knowledge_is_served() {
         assert_eq!(v["indication"], "TOTAL_PASSED");
     });
 }
+
+#[test]
+fn tls_serves_h2_and_http11_to_curl() {
+    if std::process::Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        panic!("curl is required for the TLS test (.ci/run installs it)");
+    }
+    let dir = std::env::temp_dir().join(format!("tekser-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    // A server certificate made by OpenSSL for 127.0.0.1.
+    let ok = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .args([
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl")
+        .status
+        .success();
+    assert!(ok, "openssl made the TLS certificate");
+    let (c2, k2) = (cert.clone(), key.clone());
+    let s = TestServer::start(move |raw| {
+        raw.server.tls_cert = Some(c2);
+        raw.server.tls_key = Some(k2);
+    });
+    let url = format!("https://{}/v1/verify", s.addr);
+    for proto in ["--http2", "--http1.1"] {
+        let out = std::process::Command::new("curl")
+            .args(["-s", "-S", proto, "-w", "\n%{http_version}", "--cacert"])
+            .arg(&cert)
+            .args([
+                "-H",
+                "Content-Type: application/pkcs7-signature",
+                "--data-binary",
+            ])
+            .arg(format!("@{}", fixture("cms/rsa-attached.p7s").display()))
+            .arg(&url)
+            .output()
+            .expect("curl runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let (body, version) = text.rsplit_once('\n').expect("version line");
+        assert_eq!(
+            version,
+            if proto == "--http2" { "2" } else { "1.1" },
+            "{text} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_str(body).expect("json");
+        assert_eq!(v["indication"], "TOTAL_PASSED");
+    }
+    // Plain HTTP to the TLS port gets no HTTP answer.
+    let plain = ureq::get(&format!("http://{}/healthz", s.addr))
+        .timeout(Duration::from_secs(3))
+        .call();
+    assert!(plain.is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}
