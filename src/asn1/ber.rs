@@ -21,6 +21,20 @@ struct Budget {
     max_elements: usize,
 }
 
+impl Budget {
+    /// Charges one element at `depth`.
+    fn enter(&mut self, depth: usize) -> Result<(), Asn1Error> {
+        if depth > self.max_depth {
+            return Err(Asn1Error::TooDeep(self.max_depth));
+        }
+        self.elements_left = self
+            .elements_left
+            .checked_sub(1)
+            .ok_or(Asn1Error::TooManyElements(self.max_elements))?;
+        Ok(())
+    }
+}
+
 /// A parsed BER element: where its bytes are, and whether it must be rewritten.
 struct Node {
     tag: u8,
@@ -72,13 +86,7 @@ fn needs_rewrite(input: &[u8], depth: usize, budget: &mut Budget) -> Result<bool
     let mut pos = 0;
     let mut first = true;
     while pos < input.len() || first {
-        if depth > budget.max_depth {
-            return Err(Asn1Error::TooDeep(budget.max_depth));
-        }
-        budget.elements_left = budget
-            .elements_left
-            .checked_sub(1)
-            .ok_or(Asn1Error::TooManyElements(budget.max_elements))?;
+        budget.enter(depth)?;
         let here = input.get(pos..).ok_or(Asn1Error::Truncated)?;
         let (t, header_len, len) = read_header(here)?;
         let Some(len) = len else { return Ok(true) };
@@ -110,13 +118,7 @@ fn parse(
     depth: usize,
     budget: &mut Budget,
 ) -> Result<Node, Asn1Error> {
-    if depth > budget.max_depth {
-        return Err(Asn1Error::TooDeep(budget.max_depth));
-    }
-    budget.elements_left = budget
-        .elements_left
-        .checked_sub(1)
-        .ok_or(Asn1Error::TooManyElements(budget.max_elements))?;
+    budget.enter(depth)?;
     let here = input.get(offset..).ok_or(Asn1Error::Truncated)?;
     let (t, header_len, len) = read_header(here)?;
     let constructed = t & 0x20 != 0;
