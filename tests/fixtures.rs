@@ -46,8 +46,14 @@ fn cms_fixtures_match_expected_verdicts() {
         let at = str_field(case, "at").unwrap_or(at_default);
         let v = verifier(&trust, &inter, allow_sha1);
         let sig = std::fs::read(fixture(file)).expect("fixture");
-        let content =
-            str_field(case, "content").map(|c| std::fs::read(fixture(c)).expect("content"));
+        // Large contents are generated, not committed: ["a", 1048576] = 1 MiB of 'a'.
+        let repeat = case.get("content_repeat").map(|r| {
+            let byte = r[0].as_str().and_then(|s| s.bytes().next()).expect("byte");
+            vec![byte; r[1].as_u64().expect("len") as usize]
+        });
+        let content = str_field(case, "content")
+            .map(|c| std::fs::read(fixture(c)).expect("content"))
+            .or(repeat);
         let opts = RequestOptions {
             at: Some(parse_rfc3339(at).expect("time")),
             revocation: RevocationMode::Prefer,
@@ -95,8 +101,13 @@ fn cms_fixtures_match_expected_verdicts() {
             "--at".into(),
             at.into(),
         ]);
+        let tmp_content =
+            std::env::temp_dir().join(format!("tekser-fixture-content-{}", std::process::id()));
         if let Some(c) = str_field(case, "content") {
             args.extend(["--content".into(), s(&fixture(c)).into()]);
+        } else if let Some(c) = &content {
+            std::fs::write(&tmp_content, c).expect("write content");
+            args.extend(["--content".into(), s(&tmp_content).into()]);
         }
         for t in &trust {
             args.extend(["--trust".into(), s(t).into()]);

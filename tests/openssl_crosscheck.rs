@@ -87,7 +87,14 @@ fn verdicts_agree_with_openssl_cms_verify() {
             continue;
         }
         let file = fixture(case["file"].as_str().expect("file"));
-        let content = case.get("content").and_then(Value::as_str).map(fixture);
+        let mut content = case.get("content").and_then(Value::as_str).map(fixture);
+        if let Some(r) = case.get("content_repeat") {
+            // Generated content (not committed): write it where openssl can read it too.
+            let byte = r[0].as_str().and_then(|s| s.bytes().next()).expect("byte");
+            let p = dir.join(format!("content-{compared}"));
+            std::fs::write(&p, vec![byte; r[1].as_u64().expect("len") as usize]).expect("write");
+            content = Some(p);
+        }
         let ours = v
             .verify_cms(
                 &std::fs::read(&file).expect("sig"),
