@@ -8,6 +8,7 @@
 
 mod algorithm;
 mod digest;
+pub mod gost;
 mod ring_backend;
 
 pub use algorithm::{resolve, resolve_named, Resolved, SignatureAlgorithm};

@@ -81,25 +81,18 @@ fn check_two_signers(v: &Verdict, at_rsa_time: bool) {
         .iter()
         .find(|s| s.signer.as_ref().is_some_and(|x| x.issuer.contains("RSA")))
         .expect("RSA signer reported");
-    // GOST is not supported yet: INDETERMINATE with a reason that says so, never TOTAL_FAILED.
-    assert_eq!(
-        gost.indication(),
-        Indication::INDETERMINATE,
-        "{}",
-        v.to_json()
-    );
-    assert_eq!(
-        gost.sub_indication(),
-        Some(SubIndication::CRYPTO_CONSTRAINTS_FAILURE)
-    );
-    assert!(gost
-        .errors
-        .iter()
-        .any(|e| e.code == "unsupported-algorithm" && e.message.contains("GOST")));
     assert_eq!(
         gost.signer.as_ref().and_then(|s| s.iin.as_deref()),
         Some("123456789012")
     );
+    assert_eq!(
+        gost.algorithm.as_deref(),
+        Some("gost3410-2015-512"),
+        "{}",
+        v.to_json()
+    );
+    // The validity periods do not overlap: at any time exactly one signer passes, and the other
+    // says why not.
     if at_rsa_time {
         assert_eq!(
             rsa.indication(),
@@ -107,12 +100,23 @@ fn check_two_signers(v: &Verdict, at_rsa_time: bool) {
             "{}",
             v.to_json()
         );
-        assert_eq!(v.indication(), Indication::INDETERMINATE);
+        assert_eq!(
+            gost.sub_indication(),
+            Some(SubIndication::NOT_YET_VALID),
+            "{}",
+            v.to_json()
+        );
     } else {
-        assert_eq!(rsa.indication(), Indication::TOTAL_FAILED);
+        assert_eq!(
+            gost.indication(),
+            Indication::TOTAL_PASSED,
+            "{}",
+            v.to_json()
+        );
+        assert_eq!(gost.chain.len(), 2);
         assert_eq!(rsa.sub_indication(), Some(SubIndication::EXPIRED));
-        assert_eq!(v.indication(), Indication::TOTAL_FAILED);
     }
+    assert_eq!(v.indication(), Indication::TOTAL_FAILED);
 }
 
 #[test]
@@ -171,4 +175,69 @@ fn kalkan_sample_with_wrong_content_is_hash_failure() {
     let v = v.verify_cms(&sig, Some(b"test124"), &opts);
     assert_eq!(v.indication(), Indication::TOTAL_FAILED);
     assert_eq!(v.sub_indication(), Some(SubIndication::HASH_FAILURE));
+}
+
+#[test]
+fn gost_2015_ca_chains_to_the_nca_gost_root_and_a_corrupted_byte_fails() {
+    let Some(kz) = shared("kz") else { return };
+    let v = verifier(&[kz.join("ncanode-go/root_test_gost_2022.cer")], &[], false);
+    let opts = RequestOptions {
+        at: Some(parse_rfc3339("2023-01-01T00:00:00Z").expect("time")),
+        revocation: RevocationMode::Off,
+    };
+    for ca in [
+        "ca/nca_gost2015_test.cer",
+        "ncanode-go/nca_gost2022_test.cer",
+    ] {
+        let der = std::fs::read(kz.join(ca)).expect("ca");
+        let verdict = v.verify_chain(&der, None, &opts);
+        assert_eq!(
+            verdict.indication(),
+            Indication::TOTAL_PASSED,
+            "{ca}: {}",
+            verdict.to_json()
+        );
+        // Flip one byte inside the tbsCertificate (the issuer's signature covers it).
+        let mut bad = der.clone();
+        let pos = bad.len() / 3;
+        bad[pos] ^= 0x01;
+        let verdict = v.verify_chain(&bad, None, &opts);
+        assert_ne!(
+            verdict.indication(),
+            Indication::TOTAL_PASSED,
+            "{ca} with byte {pos} flipped"
+        );
+    }
+    // A corrupted byte in the Kalkan GOST signature value.
+    let sig = std::fs::read(kz.join("cms/attached-2signers-gost2015-rsa.cms")).expect("sample");
+    let v = verifier(&[kz.join("ca/nca_gost2015_test.cer")], &[], false);
+    let at = RequestOptions {
+        at: Some(parse_rfc3339("2022-10-01T00:00:00Z").expect("time")),
+        revocation: RevocationMode::Off,
+    };
+    let good = v.verify_cms(&sig, None, &at);
+    let gost_ok = |verdict: &Verdict| {
+        verdict
+            .signatures
+            .iter()
+            .find(|s| s.algorithm.as_deref() == Some("gost3410-2015-512"))
+            .map(|s| (s.indication(), s.sub_indication()))
+    };
+    assert_eq!(gost_ok(&good), Some((Indication::TOTAL_PASSED, None)));
+    // The GOST SignerInfo's 128-byte signature: find it as the OCTET STRING of that length
+    // (tag 04, length 81 80) and flip its first byte.
+    let pos = sig
+        .windows(3)
+        .position(|w| w == [0x04, 0x81, 0x80])
+        .expect("GOST signature value")
+        + 3;
+    let mut bad = sig.clone();
+    bad[pos] ^= 0x01;
+    assert_eq!(
+        gost_ok(&v.verify_cms(&bad, None, &at)),
+        Some((
+            Indication::TOTAL_FAILED,
+            Some(SubIndication::SIG_CRYPTO_FAILURE)
+        ))
+    );
 }

@@ -113,10 +113,6 @@ pub struct CertExtensions {
     pub authority_key_id: Option<Vec<u8>>,
     /// certificatePolicies policy identifiers.
     pub policies: Vec<Oid>,
-    /// An authorityKeyIdentifier extension is present (with or without keyIdentifier).
-    pub authority_key_id_present: bool,
-    /// authorityKeyIdentifier carries authorityCertIssuer or authorityCertSerialNumber.
-    pub authority_key_id_has_issuer: bool,
     /// A nameConstraints extension is present (not processed: paths through it fail closed).
     pub name_constraints: bool,
     /// Every extension marked critical.
@@ -183,9 +179,6 @@ pub fn parse_extensions(seq: Tlv<'_>, max: usize) -> Result<CertExtensions, Asn1
             ext_oid::AUTHORITY_KEY_ID => {
                 let aki = AuthorityKeyIdentifier::from_der(value)
                     .map_err(decode_err("authorityKeyIdentifier"))?;
-                out.authority_key_id_present = true;
-                out.authority_key_id_has_issuer = aki.authority_cert_issuer.is_some()
-                    || aki.authority_cert_serial_number.is_some();
                 out.authority_key_id = aki.key_identifier.map(|k| k.as_bytes().to_vec());
             }
             ext_oid::AUTHORITY_INFO_ACCESS => {

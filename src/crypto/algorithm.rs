@@ -30,6 +30,8 @@ pub mod sig_oid {
     pub const ECDSA_SHA384: Oid = Oid::new_unwrap("1.2.840.10045.4.3.3");
     /// ecdsa-with-SHA512
     pub const ECDSA_SHA512: Oid = Oid::new_unwrap("1.2.840.10045.4.3.4");
+    /// GOST R 34.10-2015 512-bit with Streebog-512, under the NCA's arc (KZ).
+    pub const GOST2015_512_KZ: Oid = Oid::new_unwrap("1.2.398.3.10.1.1.2.3.2");
 }
 
 /// The algorithms the crate can name, independent of how they were encoded.
@@ -45,6 +47,8 @@ pub enum SignatureAlgorithm {
     EcdsaFixed(DigestAlgorithm),
     /// Ed25519 (RFC 8032, pure).
     Ed25519,
+    /// GOST R 34.10-2015 512-bit with Streebog-512 (NCA encoding).
+    Gost2015_512,
 }
 
 /// A verifier chosen for one signature, and the digest CMS's messageDigest uses.
@@ -97,6 +101,18 @@ pub fn resolve_named(
     if let PublicKey::Other { algorithm, .. } = key {
         return Err(CryptoError::Unsupported(describe_unknown(algorithm)));
     }
+    if alg == S::Gost2015_512 {
+        return match key {
+            PublicKey::Gost512(_) => Ok(Resolved {
+                verifier: &super::gost::GOST2015_512,
+                algorithm: alg,
+            }),
+            _ => Err(CryptoError::BadKey(format!(
+                "{alg:?} cannot be used with {}",
+                key.describe()
+            ))),
+        };
+    }
     let unsupported = || CryptoError::Unsupported(format!("{alg:?} with {}", key.describe()));
     let v: &'static rb::RingVerifier = match (alg, key) {
         (S::RsaPkcs1(D::Sha1), PublicKey::Rsa { .. }) => &rb::RSA_PKCS1_SHA1,
@@ -115,7 +131,7 @@ pub fn resolve_named(
         (S::Ed25519, PublicKey::Ed25519(_)) => &rb::ED25519,
         (S::RsaPkcs1(_) | S::RsaPss(_), _)
         | (S::Ecdsa(_) | S::EcdsaFixed(_), PublicKey::Rsa { .. } | PublicKey::Ed25519(_))
-        | (S::Ed25519, _) => {
+        | (S::Ed25519 | S::Gost2015_512, _) => {
             return Err(CryptoError::BadKey(format!(
                 "{alg:?} cannot be used with {}",
                 key.describe()
@@ -159,6 +175,7 @@ pub fn resolve(
         sig_oid::ECDSA_SHA512 => S::Ecdsa(D::Sha512),
         key_oid::EC => S::Ecdsa(need_digest()?),
         key_oid::ED25519 => S::Ed25519,
+        sig_oid::GOST2015_512_KZ => S::Gost2015_512,
         other => return Err(CryptoError::Unsupported(describe_unknown(&other))),
     };
     // RFC 8410 §3 and RFC 4055 §5: these OIDs carry no parameters (PSS is handled above).
@@ -221,6 +238,7 @@ fn pss_digest(sig: &AlgorithmId) -> Result<DigestAlgorithm, CryptoError> {
         DigestAlgorithm::Sha384 => 48,
         DigestAlgorithm::Sha512 => 64,
         DigestAlgorithm::Md5 => 16,
+        DigestAlgorithm::Streebog512 => return Err(bad("Streebog with RSA-PSS")),
     };
     if salt != expected_salt || trailer != 1 {
         return Err(bad(
@@ -238,7 +256,7 @@ pub(crate) fn describe_unknown(o: &Oid) -> String {
         || s.starts_with("1.2.643.");
     if gost {
         format!(
-            "GOST algorithm {s} (KZ GOST 34.310-2004 / GOST R 34.10-2015 support is not built yet)"
+            "GOST algorithm {s} (only GOST R 34.10-2015 512-bit with the NCA OIDs is supported so far)"
         )
     } else {
         format!("algorithm {s}")
@@ -297,7 +315,7 @@ mod tests {
         let r = resolve(&rsa, Some(DigestAlgorithm::Sha256), &key, &p).unwrap();
         assert_eq!(r.verifier.name(), "rsa-pkcs1-sha256");
         let gost = AlgorithmId {
-            oid: Oid::new_unwrap("1.2.398.3.10.1.1.2.3.2"),
+            oid: Oid::new_unwrap("1.2.398.3.10.1.1.1.2"), // GOST 34.310-2004: not built yet
             params: None,
         };
         match resolve(&gost, None, &key, &p) {

@@ -16,6 +16,8 @@ pub enum DigestAlgorithm {
     Sha384,
     /// SHA-512
     Sha512,
+    /// GOST R 34.11-2012 (Streebog) 512-bit.
+    Streebog512,
 }
 
 /// Digest OIDs (RFC 5754, RFC 3279).
@@ -31,6 +33,8 @@ pub mod oid {
     pub const SHA384: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.2");
     /// id-sha512
     pub const SHA512: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.3");
+    /// Streebog-512 under the NCA's arc (KZ).
+    pub const STREEBOG512_KZ: Oid = Oid::new_unwrap("1.2.398.3.10.1.3.3");
 }
 
 impl DigestAlgorithm {
@@ -42,6 +46,7 @@ impl DigestAlgorithm {
             oid::SHA256 => Self::Sha256,
             oid::SHA384 => Self::Sha384,
             oid::SHA512 => Self::Sha512,
+            oid::STREEBOG512_KZ => Self::Streebog512,
             other => {
                 return Err(CryptoError::Unsupported(
                     super::algorithm::describe_unknown(&other),
@@ -58,6 +63,7 @@ impl DigestAlgorithm {
             Self::Sha256 => "sha256",
             Self::Sha384 => "sha384",
             Self::Sha512 => "sha512",
+            Self::Streebog512 => "streebog512",
         }
     }
 
@@ -69,12 +75,17 @@ impl DigestAlgorithm {
             Self::Sha256 => Some(&ring::digest::SHA256),
             Self::Sha384 => Some(&ring::digest::SHA384),
             Self::Sha512 => Some(&ring::digest::SHA512),
+            Self::Streebog512 => None,
         }
     }
 }
 
 /// Digests `data`. MD5 is never computed: it is refused before anyone asks.
 pub fn digest(alg: DigestAlgorithm, data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    if alg == DigestAlgorithm::Streebog512 {
+        use streebog::Digest;
+        return Ok(streebog::Streebog512::digest(data).to_vec());
+    }
     let r = alg
         .ring()
         .ok_or_else(|| CryptoError::Constraints("MD5 is broken".into()))?;

@@ -19,6 +19,10 @@ pub mod key_oid {
     pub const P384: Oid = Oid::new_unwrap("1.3.132.0.34");
     /// id-Ed25519
     pub const ED25519: Oid = Oid::new_unwrap("1.3.101.112");
+    /// GOST R 34.10-2015 512-bit key under the NCA's arc (KZ).
+    pub const GOST2015_512_KZ: Oid = Oid::new_unwrap("1.2.398.3.10.1.1.2.2");
+    /// Its parameter set: TC26 512 paramSetA.
+    pub const GOST2015_512_PARAMSET_A_KZ: Oid = Oid::new_unwrap("1.2.398.3.10.1.1.2.2.1");
 }
 
 /// A public key taken from a SubjectPublicKeyInfo.
@@ -37,6 +41,8 @@ pub enum PublicKey {
     P384(Vec<u8>),
     /// Ed25519: 32 bytes.
     Ed25519(Vec<u8>),
+    /// GOST R 34.10-2015 512-bit on TC26 paramSetA: x‖y, 64 bytes each, little-endian (NCA).
+    Gost512(Vec<u8>),
     /// A key type we cannot use (yet): algorithm OID, parameters, key bits.
     Other {
         /// `algorithm`
@@ -84,6 +90,19 @@ impl PublicKey {
                 }
             }
             key_oid::ED25519 => PublicKey::Ed25519(key.to_vec()),
+            key_oid::GOST2015_512_KZ
+                if gost_param_set(alg.params.as_deref())
+                    == Some(key_oid::GOST2015_512_PARAMSET_A_KZ) =>
+            {
+                // subjectPublicKey holds an OCTET STRING with x‖y.
+                let point = Tlv::parse_exact(key)?.expect(tag::OCTET_STRING)?.value;
+                if point.len() != 128 {
+                    return Err(Asn1Error::Invalid(
+                        "GOST 512-bit public key is not 128 bytes",
+                    ));
+                }
+                PublicKey::Gost512(point.to_vec())
+            }
             other => PublicKey::Other {
                 algorithm: other,
                 params: alg.params,
@@ -99,6 +118,7 @@ impl PublicKey {
             PublicKey::P256(_) => "EC P-256".into(),
             PublicKey::P384(_) => "EC P-384".into(),
             PublicKey::Ed25519(_) => "Ed25519".into(),
+            PublicKey::Gost512(_) => "GOST R 34.10-2015 512".into(),
             PublicKey::Other { algorithm, .. } => format!("key algorithm {algorithm}"),
         }
     }
@@ -106,10 +126,19 @@ impl PublicKey {
     fn bytes(&self) -> &[u8] {
         match self {
             PublicKey::Rsa { der, .. } => der,
-            PublicKey::P256(k) | PublicKey::P384(k) | PublicKey::Ed25519(k) => k,
+            PublicKey::P256(k)
+            | PublicKey::P384(k)
+            | PublicKey::Ed25519(k)
+            | PublicKey::Gost512(k) => k,
             PublicKey::Other { key, .. } => key,
         }
     }
+}
+
+/// The parameter-set OID of GOST key parameters `SEQUENCE { paramSet OID, digest OID OPTIONAL, … }`.
+fn gost_param_set(params: Option<&[u8]>) -> Option<Oid> {
+    let t = Tlv::parse_exact(params?).ok()?.expect(tag::SEQUENCE).ok()?;
+    t.reader().read().ok()?.oid().ok()
 }
 
 /// Which key type a ring algorithm needs.

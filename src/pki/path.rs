@@ -279,20 +279,10 @@ fn profile(c: &Certificate, role: Role) -> Result<(), PathError> {
     {
         return fail("keyCertSign without basicConstraints cA (RFC 5280 §4.2.1.3)");
     }
-    if role == Role::Anchor && c.is_self_issued() {
-        // A root's AKI, when present, must point at itself (CA/B BR 7.1.2.1.3).
-        if e.authority_key_id_present {
-            if e.authority_key_id_has_issuer {
-                return fail("root certificate's authorityKeyIdentifier names an issuer/serial");
-            }
-            if e.authority_key_id.is_none() {
-                return fail("root certificate's authorityKeyIdentifier has no keyIdentifier");
-            }
-            if e.subject_key_id.is_some() && e.authority_key_id != e.subject_key_id {
-                return fail("root certificate's authorityKeyIdentifier differs from its subjectKeyIdentifier");
-            }
-        }
-    } else if role != Role::Anchor && !c.is_self_issued() && e.authority_key_id.is_none() {
+    // A root's own authorityKeyIdentifier is not checked: the CA/B Forum's TLS root profile
+    // (BR 7.1.2.1.3) does not govern document signing, and the NCA's GOST root names its
+    // issuer and serial there.
+    if role != Role::Anchor && !c.is_self_issued() && e.authority_key_id.is_none() {
         // Required in every certificate but a self-signed one; a configured anchor is trusted as
         // it is (RFC 5280 §4.2.1.1).
         return fail("authorityKeyIdentifier keyIdentifier missing (RFC 5280 §4.2.1.1)");

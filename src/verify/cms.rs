@@ -370,8 +370,8 @@ fn check_signed_attrs(
         if let (_, Some(a)) = si.signed_attr(&attr_oid) {
             match ess_first_cert_hash(a.values.first().copied(), default_hash) {
                 Ok((alg, hash)) => {
-                    let ours = alg.ring().map(|r| ring::digest::digest(r, &signer.der));
-                    if ours.as_ref().map(|d| d.as_ref()) != Some(hash) {
+                    let ours = crypto::digest(alg, &signer.der).ok();
+                    if ours.as_deref() != Some(hash) {
                         return Err((
                             S::NO_SIGNING_CERTIFICATE_FOUND,
                             "signing-certificate-mismatch",
