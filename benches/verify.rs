@@ -164,5 +164,48 @@ fn adversarial(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, cms, primitives, chains, adversarial);
+fn gost(c: &mut Criterion) {
+    // The NCA's GOST CA certificate signed by the NCA GOST root (../shared/testdata/kz), beside
+    // ring's P-256 and P-384 ECDSA verification of our fixtures' certificates.
+    let kz = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/kz");
+    let (Ok(ca), Ok(root)) = (
+        std::fs::read(kz.join("ca/nca_gost2015_test.cer")),
+        std::fs::read(kz.join("ncanode-go/root_test_gost_2022.cer")),
+    ) else {
+        eprintln!("SKIPPED gost bench: ../shared/testdata absent");
+        return;
+    };
+    let parse = |d: &[u8]| tekser::pki::trust::parse_bundle(d).expect("cert").remove(0);
+    let (ca, root) = (parse(&ca), parse(&root));
+    let policy = AlgorithmPolicy::default();
+    let mut g = c.benchmark_group("signature_verify");
+    let mut add = |name: &str, child: &Certificate, issuer: &Certificate| {
+        let key = issuer.public_key.clone().expect("key");
+        let r =
+            tekser::crypto::resolve(&child.signature_algorithm, None, &key, &policy).expect("alg");
+        assert!(
+            r.verifier
+                .verify(&key, &child.tbs, &child.signature)
+                .is_ok(),
+            "{name}"
+        );
+        g.bench_function(name, |b| {
+            b.iter(|| black_box(r.verifier.verify(&key, &child.tbs, &child.signature)))
+        });
+    };
+    add("gost3410_2015_512", &ca, &root);
+    add(
+        "ecdsa_p384_sha384_ring",
+        &cert("pki/ec-int.crt"),
+        &cert("pki/ec-root.crt"),
+    );
+    add(
+        "ecdsa_p256_sha256_ring",
+        &cert("pki/ec-leaf.crt"),
+        &cert("pki/ec-int.crt"),
+    );
+    g.finish();
+}
+
+criterion_group!(benches, cms, primitives, chains, adversarial, gost);
 criterion_main!(benches);
