@@ -241,3 +241,39 @@ fn gost_2015_ca_chains_to_the_nca_gost_root_and_a_corrupted_byte_fails() {
         ))
     );
 }
+
+#[test]
+fn gost_2004_user_certificate_chains_to_the_nca_2004_ca_and_a_corrupted_byte_fails() {
+    let Some(kz) = shared("kz") else { return };
+    let v = verifier(&[kz.join("ca/nca_gost_test.crt")], &[], false);
+    let opts = RequestOptions {
+        at: Some(parse_rfc3339("2022-06-01T00:00:00Z").expect("time")),
+        revocation: RevocationMode::Off,
+    };
+    let pem = std::fs::read(kz.join("certs/ceo_valid_sign_2004_gost.cer")).expect("cert");
+    let verdict = v.verify_chain(&pem, None, &opts);
+    assert_eq!(
+        verdict.indication(),
+        Indication::TOTAL_PASSED,
+        "{}",
+        verdict.to_json()
+    );
+    let s = &verdict.signatures[0];
+    let signer = s.signer.as_ref().expect("signer");
+    assert_eq!(signer.iin.as_deref(), Some("123456789011"));
+    assert_eq!(signer.bin.as_deref(), Some("123456789021"));
+    assert!(
+        signer.roles.iter().any(|r| r == "ceo"),
+        "{:?}",
+        signer.roles
+    );
+    // Corrupt the certificate: decode the PEM, flip a byte inside the tbsCertificate.
+    let der = tekser::pki::trust::parse_bundle(&pem)
+        .expect("pem")
+        .remove(0)
+        .der;
+    let mut bad = der.clone();
+    bad[200] ^= 0x01;
+    let verdict = v.verify_chain(&bad, None, &opts);
+    assert_ne!(verdict.indication(), Indication::TOTAL_PASSED);
+}

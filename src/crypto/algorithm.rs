@@ -32,6 +32,10 @@ pub mod sig_oid {
     pub const ECDSA_SHA512: Oid = Oid::new_unwrap("1.2.840.10045.4.3.4");
     /// GOST R 34.10-2015 512-bit with Streebog-512, under the NCA's arc (KZ).
     pub const GOST2015_512_KZ: Oid = Oid::new_unwrap("1.2.398.3.10.1.1.2.3.2");
+    /// GOST 34.310-2004 with GOST 34.311-95, under the NCA's arc (KZ).
+    pub const GOST34310_2004_KZ: Oid = Oid::new_unwrap("1.2.398.3.10.1.1.1.2");
+    /// The same algorithm under the arc Kalkan also uses.
+    pub const GOST34310_2004_ALT: Oid = Oid::new_unwrap("1.3.6.1.4.1.6801.1.2.2");
 }
 
 /// The algorithms the crate can name, independent of how they were encoded.
@@ -49,6 +53,8 @@ pub enum SignatureAlgorithm {
     Ed25519,
     /// GOST R 34.10-2015 512-bit with Streebog-512 (NCA encoding).
     Gost2015_512,
+    /// GOST 34.310-2004 with GOST 34.311-95 (NCA encoding).
+    Gost34310_2004,
 }
 
 /// A verifier chosen for one signature, and the digest CMS's messageDigest uses.
@@ -101,10 +107,14 @@ pub fn resolve_named(
     if let PublicKey::Other { algorithm, .. } = key {
         return Err(CryptoError::Unsupported(describe_unknown(algorithm)));
     }
-    if alg == S::Gost2015_512 {
-        return match key {
-            PublicKey::Gost512(_) => Ok(Resolved {
+    if matches!(alg, S::Gost2015_512 | S::Gost34310_2004) {
+        return match (alg, key) {
+            (S::Gost2015_512, PublicKey::Gost512(_)) => Ok(Resolved {
                 verifier: &super::gost::GOST2015_512,
+                algorithm: alg,
+            }),
+            (S::Gost34310_2004, PublicKey::Gost2004(_)) => Ok(Resolved {
+                verifier: &super::gost::GOST34310_2004,
                 algorithm: alg,
             }),
             _ => Err(CryptoError::BadKey(format!(
@@ -131,7 +141,7 @@ pub fn resolve_named(
         (S::Ed25519, PublicKey::Ed25519(_)) => &rb::ED25519,
         (S::RsaPkcs1(_) | S::RsaPss(_), _)
         | (S::Ecdsa(_) | S::EcdsaFixed(_), PublicKey::Rsa { .. } | PublicKey::Ed25519(_))
-        | (S::Ed25519 | S::Gost2015_512, _) => {
+        | (S::Ed25519 | S::Gost2015_512 | S::Gost34310_2004, _) => {
             return Err(CryptoError::BadKey(format!(
                 "{alg:?} cannot be used with {}",
                 key.describe()
@@ -176,6 +186,7 @@ pub fn resolve(
         key_oid::EC => S::Ecdsa(need_digest()?),
         key_oid::ED25519 => S::Ed25519,
         sig_oid::GOST2015_512_KZ => S::Gost2015_512,
+        sig_oid::GOST34310_2004_KZ | sig_oid::GOST34310_2004_ALT => S::Gost34310_2004,
         other => return Err(CryptoError::Unsupported(describe_unknown(&other))),
     };
     // RFC 8410 §3 and RFC 4055 §5: these OIDs carry no parameters (PSS is handled above).
@@ -238,7 +249,9 @@ fn pss_digest(sig: &AlgorithmId) -> Result<DigestAlgorithm, CryptoError> {
         DigestAlgorithm::Sha384 => 48,
         DigestAlgorithm::Sha512 => 64,
         DigestAlgorithm::Md5 => 16,
-        DigestAlgorithm::Streebog512 => return Err(bad("Streebog with RSA-PSS")),
+        DigestAlgorithm::Streebog512 | DigestAlgorithm::Gost34311 => {
+            return Err(bad("a GOST hash with RSA-PSS"))
+        }
     };
     if salt != expected_salt || trailer != 1 {
         return Err(bad(
@@ -256,7 +269,7 @@ pub(crate) fn describe_unknown(o: &Oid) -> String {
         || s.starts_with("1.2.643.");
     if gost {
         format!(
-            "GOST algorithm {s} (only GOST R 34.10-2015 512-bit with the NCA OIDs is supported so far)"
+            "GOST algorithm {s} (supported so far: the NCA's GOST 34.310-2004 and GOST R 34.10-2015 512-bit)"
         )
     } else {
         format!("algorithm {s}")
@@ -315,7 +328,7 @@ mod tests {
         let r = resolve(&rsa, Some(DigestAlgorithm::Sha256), &key, &p).unwrap();
         assert_eq!(r.verifier.name(), "rsa-pkcs1-sha256");
         let gost = AlgorithmId {
-            oid: Oid::new_unwrap("1.2.398.3.10.1.1.1.2"), // GOST 34.310-2004: not built yet
+            oid: Oid::new_unwrap("1.2.398.3.10.1.1.2.3.1"), // GOST R 34.10-2015 256-bit: not built yet
             params: None,
         };
         match resolve(&gost, None, &key, &p) {

@@ -18,6 +18,8 @@ pub enum DigestAlgorithm {
     Sha512,
     /// GOST R 34.11-2012 (Streebog) 512-bit.
     Streebog512,
+    /// GOST 34.311-95 (= GOST R 34.11-94 with the "test" S-boxes, as the NCA uses it).
+    Gost34311,
 }
 
 /// Digest OIDs (RFC 5754, RFC 3279).
@@ -35,6 +37,8 @@ pub mod oid {
     pub const SHA512: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.3");
     /// Streebog-512 under the NCA's arc (KZ).
     pub const STREEBOG512_KZ: Oid = Oid::new_unwrap("1.2.398.3.10.1.3.3");
+    /// GOST 34.311-95 under the NCA's arc (KZ).
+    pub const GOST34311_KZ: Oid = Oid::new_unwrap("1.2.398.3.10.1.3.1");
 }
 
 impl DigestAlgorithm {
@@ -47,6 +51,7 @@ impl DigestAlgorithm {
             oid::SHA384 => Self::Sha384,
             oid::SHA512 => Self::Sha512,
             oid::STREEBOG512_KZ => Self::Streebog512,
+            oid::GOST34311_KZ => Self::Gost34311,
             other => {
                 return Err(CryptoError::Unsupported(
                     super::algorithm::describe_unknown(&other),
@@ -64,6 +69,7 @@ impl DigestAlgorithm {
             Self::Sha384 => "sha384",
             Self::Sha512 => "sha512",
             Self::Streebog512 => "streebog512",
+            Self::Gost34311 => "gost34311",
         }
     }
 
@@ -75,16 +81,23 @@ impl DigestAlgorithm {
             Self::Sha256 => Some(&ring::digest::SHA256),
             Self::Sha384 => Some(&ring::digest::SHA384),
             Self::Sha512 => Some(&ring::digest::SHA512),
-            Self::Streebog512 => None,
+            Self::Streebog512 | Self::Gost34311 => None,
         }
     }
 }
 
 /// Digests `data`. MD5 is never computed: it is refused before anyone asks.
 pub fn digest(alg: DigestAlgorithm, data: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    if alg == DigestAlgorithm::Streebog512 {
-        use streebog::Digest;
-        return Ok(streebog::Streebog512::digest(data).to_vec());
+    match alg {
+        DigestAlgorithm::Streebog512 => {
+            use streebog::Digest;
+            return Ok(streebog::Streebog512::digest(data).to_vec());
+        }
+        DigestAlgorithm::Gost34311 => {
+            use gost94::Digest;
+            return Ok(gost94::Gost94Test::digest(data).to_vec());
+        }
+        _ => {}
     }
     let r = alg
         .ring()

@@ -69,6 +69,27 @@ impl Curve {
         }
     }
 
+    /// RFC 4357 §11.4 id-GostR3410-2001-CryptoPro-A-ParamSet (KZ 1.2.398.3.10.1.1.1.1.1), the
+    /// curve of the NCA's GOST 34.310-2004 keys. Constants as in RFC 4357, libgcrypt, BouncyCastle.
+    pub fn cryptopro_a() -> Self {
+        let p = h("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFD97");
+        let mut pb = p.to_bytes_le();
+        pb.resize(64, 0);
+        let params = DynResidueParams::new(&U512::from_le_slice(&pb));
+        let f = |x: &str| fe(&h(x), params);
+        Self {
+            name: "id-GostR3410-2001-CryptoPro-A-ParamSet",
+            a: f("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFD94"),
+            b: f("A6"),
+            q: h("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF6C611070995AD10045841B09B761B893"),
+            gx: f("1"),
+            gy: f("8D91E471E0989CDA27DF505A453F2B7635294F2DDF23E3B122ACC99C9E9F1E14"),
+            p,
+            params,
+            size: 32,
+        }
+    }
+
     fn zero(&self) -> Fe {
         DynResidue::zero(self.params)
     }
@@ -210,18 +231,50 @@ impl Curve {
 
 /// The TC26 512-bit paramSetA curve, parsed once.
 static TC26_512_A: std::sync::LazyLock<Curve> = std::sync::LazyLock::new(Curve::tc26_512_a);
+/// The CryptoPro-A curve, parsed once.
+static CRYPTOPRO_A: std::sync::LazyLock<Curve> = std::sync::LazyLock::new(Curve::cryptopro_a);
 
-/// GOST R 34.10-2015 512-bit with Streebog-512, in the NCA's encoding: public key x‖y, signature
-/// r‖s, digest, all little-endian.
+/// A GOST signature in the NCA's encoding: public key x‖y, signature r‖s and the digest, all
+/// little-endian. Each variant fixes its curve and hash.
 #[derive(Debug)]
-pub(crate) struct Gost2015_512;
+pub(crate) struct GostVerifier {
+    name: &'static str,
+    curve: &'static std::sync::LazyLock<Curve>,
+    hash: fn(&[u8]) -> Vec<u8>,
+    key: fn(&super::PublicKey) -> Option<&[u8]>,
+}
 
-/// The one instance the algorithm table hands out.
-pub(crate) static GOST2015_512: Gost2015_512 = Gost2015_512;
+/// GOST R 34.10-2015 512-bit with Streebog-512.
+pub(crate) static GOST2015_512: GostVerifier = GostVerifier {
+    name: "gost3410-2015-512",
+    curve: &TC26_512_A,
+    hash: |m| {
+        use streebog::Digest;
+        streebog::Streebog512::digest(m).to_vec()
+    },
+    key: |k| match k {
+        super::PublicKey::Gost512(p) => Some(p),
+        _ => None,
+    },
+};
 
-impl super::SignatureVerifier for Gost2015_512 {
+/// GOST 34.310-2004 (GOST R 34.10-2001 arithmetic on CryptoPro-A) with GOST 34.311-95.
+pub(crate) static GOST34310_2004: GostVerifier = GostVerifier {
+    name: "gost34310-2004",
+    curve: &CRYPTOPRO_A,
+    hash: |m| {
+        use gost94::Digest;
+        gost94::Gost94Test::digest(m).to_vec()
+    },
+    key: |k| match k {
+        super::PublicKey::Gost2004(p) => Some(p),
+        _ => None,
+    },
+};
+
+impl super::SignatureVerifier for GostVerifier {
     fn name(&self) -> &'static str {
-        "gost3410-2015-512"
+        self.name
     }
 
     fn verify(
@@ -230,29 +283,22 @@ impl super::SignatureVerifier for Gost2015_512 {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), super::CryptoError> {
-        use streebog::Digest;
-        let super::PublicKey::Gost512(point) = key else {
+        let Some(point) = (self.key)(key) else {
             return Err(super::CryptoError::BadKey(format!(
                 "{} cannot verify {}",
                 key.describe(),
-                self.name()
+                self.name
             )));
         };
-        let curve = &*TC26_512_A;
+        let curve: &Curve = self.curve;
         let n = curve.size;
-        let (Some(qx), Some(qy), Some(r), Some(s)) = (
-            point.get(..n),
-            point.get(n..2 * n),
-            signature.get(..n),
-            signature.get(n..2 * n),
-        ) else {
-            return Err(super::CryptoError::BadSignature);
-        };
-        if signature.len() != 2 * n {
+        if signature.len() != 2 * n || point.len() != 2 * n {
             return Err(super::CryptoError::BadSignature);
         }
-        let digest = streebog::Streebog512::digest(message);
+        let (qx, qy) = point.split_at(n);
+        let (r, s) = signature.split_at(n);
         let le = BigUint::from_bytes_le;
+        let digest = (self.hash)(message);
         if curve.verify(&le(&digest), &le(r), &le(s), &le(qx), &le(qy)) {
             Ok(())
         } else {
@@ -300,6 +346,56 @@ mod tests {
         // The base point is on the curve: catches a mistyped a, b, p, x or y.
         assert!(c.on_curve(&to_big(&c.gx), &to_big(&c.gy)));
         assert!(!c.on_curve(&to_big(&c.gx), &(to_big(&c.gy) + 1u8)));
+    }
+
+    #[test]
+    fn exactly_the_nca_encoding_verifies_a_gost_2004_certificate() {
+        use gost94::Digest as _;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/kz");
+        let Ok(ca) = std::fs::read(root.join("ca/nca_gost_test.crt")) else {
+            return;
+        };
+        let Ok(leaf) = std::fs::read(root.join("certs/ceo_valid_sign_2004_gost.cer")) else {
+            return;
+        };
+        let ca = parse_bundle(&ca).unwrap().remove(0);
+        let leaf = parse_bundle(&leaf).unwrap().remove(0);
+        let k = match ca.public_key.as_ref().unwrap() {
+            crate::crypto::PublicKey::Gost2004(k) => k.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(k.len(), 64);
+        let curve = Curve::cryptopro_a();
+        let sig = &leaf.signature;
+        assert_eq!(sig.len(), 64);
+        let (a, b) = sig.split_at(32);
+        let mut found = Vec::new();
+        let d_test = gost94::Gost94Test::digest(&leaf.tbs).to_vec();
+        let d_cp = gost94::Gost94CryptoPro::digest(&leaf.tbs).to_vec();
+        for (kname, qx, qy) in [
+            ("key-le", le(&k[..32]), le(&k[32..])),
+            ("key-be", be(&k[..32]), be(&k[32..])),
+        ] {
+            if !curve.on_curve(&qx, &qy) {
+                continue;
+            }
+            for (hname, d) in [("test", &d_test), ("cryptopro", &d_cp)] {
+                for (ename, e) in [("le", le(d)), ("be", be(d))] {
+                    for (sname, r, s) in [
+                        ("r|s le", le(a), le(b)),
+                        ("s|r le", le(b), le(a)),
+                        ("r|s be", be(a), be(b)),
+                        ("s|r be", be(b), be(a)),
+                    ] {
+                        if curve.verify(&e, &r, &s, &qx, &qy) {
+                            found.push(format!("{kname} {hname} hash-{ename} {sname}"));
+                        }
+                    }
+                }
+            }
+        }
+        // As for 2015, exactly one encoding verifies: the NCA's, with the "test" S-boxes.
+        assert_eq!(found, vec!["key-le test hash-le r|s le".to_owned()]);
     }
 
     #[test]

@@ -23,6 +23,10 @@ pub mod key_oid {
     pub const GOST2015_512_KZ: Oid = Oid::new_unwrap("1.2.398.3.10.1.1.2.2");
     /// Its parameter set: TC26 512 paramSetA.
     pub const GOST2015_512_PARAMSET_A_KZ: Oid = Oid::new_unwrap("1.2.398.3.10.1.1.2.2.1");
+    /// GOST 34.310-2004 key under the NCA's arc (KZ).
+    pub const GOST34310_2004_KZ: Oid = Oid::new_unwrap("1.2.398.3.10.1.1.1.1");
+    /// Its parameter set: CryptoPro-A.
+    pub const GOST34310_2004_PARAMSET_A_KZ: Oid = Oid::new_unwrap("1.2.398.3.10.1.1.1.1.1");
 }
 
 /// A public key taken from a SubjectPublicKeyInfo.
@@ -43,6 +47,8 @@ pub enum PublicKey {
     Ed25519(Vec<u8>),
     /// GOST R 34.10-2015 512-bit on TC26 paramSetA: x‖y, 64 bytes each, little-endian (NCA).
     Gost512(Vec<u8>),
+    /// GOST 34.310-2004 on CryptoPro-A: x‖y, 32 bytes each, little-endian (NCA).
+    Gost2004(Vec<u8>),
     /// A key type we cannot use (yet): algorithm OID, parameters, key bits.
     Other {
         /// `algorithm`
@@ -103,6 +109,18 @@ impl PublicKey {
                 }
                 PublicKey::Gost512(point.to_vec())
             }
+            key_oid::GOST34310_2004_KZ
+                if gost_param_set(alg.params.as_deref())
+                    == Some(key_oid::GOST34310_2004_PARAMSET_A_KZ) =>
+            {
+                let point = Tlv::parse_exact(key)?.expect(tag::OCTET_STRING)?.value;
+                if point.len() != 64 {
+                    return Err(Asn1Error::Invalid(
+                        "GOST 34.310-2004 public key is not 64 bytes",
+                    ));
+                }
+                PublicKey::Gost2004(point.to_vec())
+            }
             other => PublicKey::Other {
                 algorithm: other,
                 params: alg.params,
@@ -119,6 +137,7 @@ impl PublicKey {
             PublicKey::P384(_) => "EC P-384".into(),
             PublicKey::Ed25519(_) => "Ed25519".into(),
             PublicKey::Gost512(_) => "GOST R 34.10-2015 512".into(),
+            PublicKey::Gost2004(_) => "GOST 34.310-2004".into(),
             PublicKey::Other { algorithm, .. } => format!("key algorithm {algorithm}"),
         }
     }
@@ -129,7 +148,8 @@ impl PublicKey {
             PublicKey::P256(k)
             | PublicKey::P384(k)
             | PublicKey::Ed25519(k)
-            | PublicKey::Gost512(k) => k,
+            | PublicKey::Gost512(k)
+            | PublicKey::Gost2004(k) => k,
             PublicKey::Other { key, .. } => key,
         }
     }
