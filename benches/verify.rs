@@ -194,6 +194,12 @@ fn gost(c: &mut Criterion) {
         });
     };
     add("gost3410_2015_512", &ca, &root);
+    if let (Ok(leaf), Ok(ca2004)) = (
+        std::fs::read(kz.join("certs/ceo_valid_sign_2004_gost.cer")),
+        std::fs::read(kz.join("ca/nca_gost_test.crt")),
+    ) {
+        add("gost34310_2004", &parse(&leaf), &parse(&ca2004));
+    }
     add(
         "ecdsa_p384_sha384_ring",
         &cert("pki/ec-int.crt"),
