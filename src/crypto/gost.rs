@@ -35,11 +35,16 @@ fn h(s: &str) -> BigUint {
     BigUint::parse_bytes(s.as_bytes(), 16).unwrap_or_default()
 }
 
-/// A big integer below 2^512 as a field element (callers check the range first).
-fn fe(x: &BigUint, params: DynResidueParams<8>) -> Fe {
+/// Little-endian bytes of a value below 2^512, padded to 64.
+fn le64(x: &BigUint) -> Vec<u8> {
     let mut bytes = x.to_bytes_le();
     bytes.resize(64, 0);
-    DynResidue::new(&U512::from_le_slice(&bytes), params)
+    bytes
+}
+
+/// A big integer below 2^512 as a field element (callers check the range first).
+fn fe(x: &BigUint, params: DynResidueParams<8>) -> Fe {
+    DynResidue::new(&U512::from_le_slice(&le64(x)), params)
 }
 
 fn to_big(x: &Fe) -> BigUint {
@@ -47,47 +52,57 @@ fn to_big(x: &Fe) -> BigUint {
 }
 
 impl Curve {
-    /// RFC 7836 §A.1 / TC26: id-tc26-gost-3410-12-512-paramSetA (KZ 1.2.398.3.10.1.1.2.2.1).
-    /// Constants as in RFC 7836 and in BouncyCastle, gogost and pygost; b is checked against the
-    /// base point in the tests.
-    pub fn tc26_512_a() -> Self {
-        let p = h("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFDC7");
-        let mut pb = p.to_bytes_le();
-        pb.resize(64, 0);
-        let params = DynResidueParams::new(&U512::from_le_slice(&pb));
+    /// A curve from hex constants (p, a, b, q, base point) and its coordinate size in bytes.
+    fn from_hex(name: &'static str, [p, a, b, q, gx, gy]: [&str; 6], size: usize) -> Self {
+        let p = h(p);
+        let params = DynResidueParams::new(&U512::from_le_slice(&le64(&p)));
         let f = |x: &str| fe(&h(x), params);
         Self {
-            name: "id-tc26-gost-3410-12-512-paramSetA",
-            a: f("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFDC4"),
-            b: f("E8C2505DEDFC86DDC1BD0B2B6667F1DA34B82574761CB0E879BD081CFD0B6265EE3CB090F30D27614CB4574010DA90DD862EF9D4EBEE4761503190785A71C760"),
-            q: h("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF27E69532F48D89116FF22B8D4E0560609B4B38ABFAD2B85DCACDB1411F10B275"),
-            gx: f("3"),
-            gy: f("7503CFE87A836AE3A61B8816E25450E6CE5E1C93ACF1ABC1778064FDCBEFA921DF1626BE4FD036E93D75E6A50E3A41E98028FE5FC235F5B889A589CB5215F2A4"),
+            name,
+            a: f(a),
+            b: f(b),
+            q: h(q),
+            gx: f(gx),
+            gy: f(gy),
             p,
             params,
-            size: 64,
+            size,
         }
+    }
+
+    /// RFC 7836 §A.1 / TC26: id-tc26-gost-3410-12-512-paramSetA (KZ 1.2.398.3.10.1.1.2.2.1).
+    /// Constants as in RFC 7836 and in BouncyCastle, gogost and pygost; the tests check that the
+    /// base point is on the curve.
+    pub fn tc26_512_a() -> Self {
+        Self::from_hex(
+            "id-tc26-gost-3410-12-512-paramSetA",
+            [
+                "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFDC7",
+                "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFDC4",
+                "E8C2505DEDFC86DDC1BD0B2B6667F1DA34B82574761CB0E879BD081CFD0B6265EE3CB090F30D27614CB4574010DA90DD862EF9D4EBEE4761503190785A71C760",
+                "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF27E69532F48D89116FF22B8D4E0560609B4B38ABFAD2B85DCACDB1411F10B275",
+                "3",
+                "7503CFE87A836AE3A61B8816E25450E6CE5E1C93ACF1ABC1778064FDCBEFA921DF1626BE4FD036E93D75E6A50E3A41E98028FE5FC235F5B889A589CB5215F2A4",
+            ],
+            64,
+        )
     }
 
     /// RFC 4357 §11.4 id-GostR3410-2001-CryptoPro-A-ParamSet (KZ 1.2.398.3.10.1.1.1.1.1), the
     /// curve of the NCA's GOST 34.310-2004 keys. Constants as in RFC 4357, libgcrypt, BouncyCastle.
     pub fn cryptopro_a() -> Self {
-        let p = h("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFD97");
-        let mut pb = p.to_bytes_le();
-        pb.resize(64, 0);
-        let params = DynResidueParams::new(&U512::from_le_slice(&pb));
-        let f = |x: &str| fe(&h(x), params);
-        Self {
-            name: "id-GostR3410-2001-CryptoPro-A-ParamSet",
-            a: f("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFD94"),
-            b: f("A6"),
-            q: h("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF6C611070995AD10045841B09B761B893"),
-            gx: f("1"),
-            gy: f("8D91E471E0989CDA27DF505A453F2B7635294F2DDF23E3B122ACC99C9E9F1E14"),
-            p,
-            params,
-            size: 32,
-        }
+        Self::from_hex(
+            "id-GostR3410-2001-CryptoPro-A-ParamSet",
+            [
+                "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFD97",
+                "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFD94",
+                "A6",
+                "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF6C611070995AD10045841B09B761B893",
+                "1",
+                "8D91E471E0989CDA27DF505A453F2B7635294F2DDF23E3B122ACC99C9E9F1E14",
+            ],
+            32,
+        )
     }
 
     fn zero(&self) -> Fe {
@@ -340,46 +355,24 @@ mod tests {
         BigUint::from_bytes_be(b)
     }
 
-    #[test]
-    fn constants_are_consistent() {
-        let c = Curve::tc26_512_a();
-        // The base point is on the curve: catches a mistyped a, b, p, x or y.
-        assert!(c.on_curve(&to_big(&c.gx), &to_big(&c.gy)));
-        assert!(!c.on_curve(&to_big(&c.gx), &(to_big(&c.gy) + 1u8)));
-    }
-
-    #[test]
-    fn exactly_the_nca_encoding_verifies_a_gost_2004_certificate() {
-        use gost94::Digest as _;
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/kz");
-        let Ok(ca) = std::fs::read(root.join("ca/nca_gost_test.crt")) else {
-            return;
-        };
-        let Ok(leaf) = std::fs::read(root.join("certs/ceo_valid_sign_2004_gost.cer")) else {
-            return;
-        };
-        let ca = parse_bundle(&ca).unwrap().remove(0);
-        let leaf = parse_bundle(&leaf).unwrap().remove(0);
-        let k = match ca.public_key.as_ref().unwrap() {
-            crate::crypto::PublicKey::Gost2004(k) => k.clone(),
-            other => panic!("{other:?}"),
-        };
-        assert_eq!(k.len(), 64);
-        let curve = Curve::cryptopro_a();
-        let sig = &leaf.signature;
-        assert_eq!(sig.len(), 64);
-        let (a, b) = sig.split_at(32);
+    /// Every encoding (key, digest and signature byte order; digest variant) under which
+    /// `child` verifies with `issuer`'s GOST key.
+    fn encodings_that_verify(
+        curve: &Curve,
+        key: &[u8],
+        sig: &[u8],
+        digests: &[(&str, Vec<u8>)],
+    ) -> Vec<String> {
+        let n = curve.size;
+        assert_eq!((key.len(), sig.len()), (2 * n, 2 * n));
+        let (kx, ky) = key.split_at(n);
+        let (a, b) = sig.split_at(n);
         let mut found = Vec::new();
-        let d_test = gost94::Gost94Test::digest(&leaf.tbs).to_vec();
-        let d_cp = gost94::Gost94CryptoPro::digest(&leaf.tbs).to_vec();
-        for (kname, qx, qy) in [
-            ("key-le", le(&k[..32]), le(&k[32..])),
-            ("key-be", be(&k[..32]), be(&k[32..])),
-        ] {
+        for (kname, qx, qy) in [("key-le", le(kx), le(ky)), ("key-be", be(kx), be(ky))] {
             if !curve.on_curve(&qx, &qy) {
                 continue;
             }
-            for (hname, d) in [("test", &d_test), ("cryptopro", &d_cp)] {
+            for (hname, d) in digests {
                 for (ename, e) in [("le", le(d)), ("be", be(d))] {
                     for (sname, r, s) in [
                         ("r|s le", le(a), le(b)),
@@ -388,59 +381,75 @@ mod tests {
                         ("s|r be", be(b), be(a)),
                     ] {
                         if curve.verify(&e, &r, &s, &qx, &qy) {
-                            found.push(format!("{kname} {hname} hash-{ename} {sname}"));
+                            found.push(format!("{kname} {hname}-{ename} {sname}"));
                         }
                     }
                 }
             }
         }
-        // As for 2015, exactly one encoding verifies: the NCA's, with the "test" S-boxes.
-        assert_eq!(found, vec!["key-le test hash-le r|s le".to_owned()]);
+        found
+    }
+
+    fn kz(rel: &str) -> Option<crate::pki::cert::Certificate> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/kz");
+        let data = std::fs::read(root.join(rel)).ok()?;
+        Some(parse_bundle(&data).unwrap().remove(0))
+    }
+
+    #[test]
+    fn constants_are_consistent() {
+        for c in [Curve::tc26_512_a(), Curve::cryptopro_a()] {
+            // The base point is on the curve: catches a mistyped a, b, p, x or y.
+            assert!(c.on_curve(&to_big(&c.gx), &to_big(&c.gy)), "{}", c.name);
+            assert!(
+                !c.on_curve(&to_big(&c.gx), &(to_big(&c.gy) + 1u8)),
+                "{}",
+                c.name
+            );
+        }
+    }
+
+    #[test]
+    fn exactly_the_nca_encoding_verifies_a_gost_2004_certificate() {
+        use gost94::Digest as _;
+        let (Some(ca), Some(leaf)) = (
+            kz("ca/nca_gost_test.crt"),
+            kz("certs/ceo_valid_sign_2004_gost.cer"),
+        ) else {
+            return;
+        };
+        let crate::crypto::PublicKey::Gost2004(key) = ca.public_key.as_ref().unwrap() else {
+            panic!("not a 2004 key")
+        };
+        let digests = [
+            ("test", gost94::Gost94Test::digest(&leaf.tbs).to_vec()),
+            (
+                "cryptopro",
+                gost94::Gost94CryptoPro::digest(&leaf.tbs).to_vec(),
+            ),
+        ];
+        // Of 32 encodings exactly one verifies: the NCA's, with the "test" S-boxes.
+        let found = encodings_that_verify(&Curve::cryptopro_a(), key, &leaf.signature, &digests);
+        assert_eq!(found, vec!["key-le test-le r|s le".to_owned()]);
     }
 
     #[test]
     fn exactly_the_nca_byte_order_verifies_the_nca_gost_ca_certificate() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/kz");
-        let Ok(ca) = std::fs::read(root.join("ca/nca_gost2015_test.cer")) else {
+        let (Some(ca), Some(root)) = (
+            kz("ca/nca_gost2015_test.cer"),
+            kz("ncanode-go/root_test_gost_2022.cer"),
+        ) else {
             return;
         };
-        let Ok(r) = std::fs::read(root.join("ncanode-go/root_test_gost_2022.cer")) else {
-            return;
+        let crate::crypto::PublicKey::Gost512(key) = root.public_key.as_ref().unwrap() else {
+            panic!("not a 512 key")
         };
-        let ca = parse_bundle(&ca).unwrap().remove(0);
-        let rt = parse_bundle(&r).unwrap().remove(0);
-        let k = match rt.public_key.as_ref().unwrap() {
-            crate::crypto::PublicKey::Gost512(k) => k.clone(),
-            other => panic!("{other:?}"),
-        };
-        assert_eq!(k.len(), 128);
-        let curve = Curve::tc26_512_a();
-        let digest = streebog::Streebog512::digest(&ca.tbs);
-        let sig = &ca.signature;
-        assert_eq!(sig.len(), 128);
-        let (a, b) = sig.split_at(64);
-        let mut found = Vec::new();
-        for (kname, qx, qy) in [
-            ("key-le", le(&k[..64]), le(&k[64..])),
-            ("key-be", be(&k[..64]), be(&k[64..])),
-        ] {
-            if !curve.on_curve(&qx, &qy) {
-                continue;
-            }
-            for (hname, e) in [("hash-le", le(&digest)), ("hash-be", be(&digest))] {
-                for (sname, r, s) in [
-                    ("r|s le", le(a), le(b)),
-                    ("s|r le", le(b), le(a)),
-                    ("r|s be", be(a), be(b)),
-                    ("s|r be", be(b), be(a)),
-                ] {
-                    if curve.verify(&e, &r, &s, &qx, &qy) {
-                        found.push(format!("{kname} {hname} {sname}"));
-                    }
-                }
-            }
-        }
-        // Of the 16 encodings only the NCA's verifies: the samples decide, and they decide once.
-        assert_eq!(found, vec!["key-le hash-le r|s le".to_owned()]);
+        let digests = [(
+            "streebog512",
+            streebog::Streebog512::digest(&ca.tbs).to_vec(),
+        )];
+        // Of 16 encodings exactly one verifies: the samples decide, and they decide once.
+        let found = encodings_that_verify(&Curve::tc26_512_a(), key, &ca.signature, &digests);
+        assert_eq!(found, vec!["key-le streebog512-le r|s le".to_owned()]);
     }
 }

@@ -100,26 +100,13 @@ impl PublicKey {
                 if gost_param_set(alg.params.as_deref())
                     == Some(key_oid::GOST2015_512_PARAMSET_A_KZ) =>
             {
-                // subjectPublicKey holds an OCTET STRING with x‖y.
-                let point = Tlv::parse_exact(key)?.expect(tag::OCTET_STRING)?.value;
-                if point.len() != 128 {
-                    return Err(Asn1Error::Invalid(
-                        "GOST 512-bit public key is not 128 bytes",
-                    ));
-                }
-                PublicKey::Gost512(point.to_vec())
+                PublicKey::Gost512(gost_point(key, 128)?)
             }
             key_oid::GOST34310_2004_KZ
                 if gost_param_set(alg.params.as_deref())
                     == Some(key_oid::GOST34310_2004_PARAMSET_A_KZ) =>
             {
-                let point = Tlv::parse_exact(key)?.expect(tag::OCTET_STRING)?.value;
-                if point.len() != 64 {
-                    return Err(Asn1Error::Invalid(
-                        "GOST 34.310-2004 public key is not 64 bytes",
-                    ));
-                }
-                PublicKey::Gost2004(point.to_vec())
+                PublicKey::Gost2004(gost_point(key, 64)?)
             }
             other => PublicKey::Other {
                 algorithm: other,
@@ -153,6 +140,15 @@ impl PublicKey {
             PublicKey::Other { key, .. } => key,
         }
     }
+}
+
+/// A GOST subjectPublicKey: an OCTET STRING holding x‖y of `len` bytes in all.
+fn gost_point(key: &[u8], len: usize) -> Result<Vec<u8>, Asn1Error> {
+    let point = Tlv::parse_exact(key)?.expect(tag::OCTET_STRING)?.value;
+    if point.len() != len {
+        return Err(Asn1Error::Invalid("GOST public key of the wrong size"));
+    }
+    Ok(point.to_vec())
 }
 
 /// The parameter-set OID of GOST key parameters `SEQUENCE { paramSet OID, digest OID OPTIONAL, … }`.
