@@ -1,5 +1,5 @@
 //! Profiling aid: verifies the 1 KB RSA detached fixture in a loop (warm caches).
-//! `cargo run --release --example warm_loop -- 20000`
+//! `cargo run --release --example warm_loop -- 20000 [SIGNATURE [CONTENT]]` (paths under fixtures/)
 fn main() {
     let n: usize = std::env::args()
         .nth(1)
@@ -13,8 +13,19 @@ fn main() {
     .validate()
     .map(|c| c.verifier);
     let Ok(v) = v else { return };
-    let sig = std::fs::read(root.join("cms/rsa-detached-1k.p7s")).unwrap_or_default();
-    let content = std::fs::read(root.join("cms/content-1k.bin")).unwrap_or_default();
+    // Optional: a signature file and a content file (empty = attached) under fixtures/.
+    let sig_name = std::env::args()
+        .nth(2)
+        .unwrap_or_else(|| "cms/rsa-detached-1k.p7s".into());
+    let content_name = std::env::args()
+        .nth(3)
+        .unwrap_or_else(|| "cms/content-1k.bin".into());
+    let sig = std::fs::read(root.join(sig_name)).unwrap_or_default();
+    let content = if content_name.is_empty() {
+        Vec::new()
+    } else {
+        std::fs::read(root.join(content_name)).unwrap_or_default()
+    };
     let opts = tekser::verify::RequestOptions {
         at: tekser::pki::time::parse_rfc3339("2025-06-01T00:00:00Z").ok(),
         revocation: tekser::verify::RevocationMode::Off,
@@ -22,7 +33,8 @@ fn main() {
     let t = std::time::Instant::now();
     let mut passed = 0;
     for _ in 0..n {
-        passed += usize::from(v.verify_cms(&sig, Some(&content), &opts).exit_code() == 0);
+        let c = (!content.is_empty()).then_some(content.as_slice());
+        passed += usize::from(v.verify_cms(&sig, c, &opts).exit_code() == 0);
     }
     let per = t.elapsed().as_secs_f64() * 1e6 / n as f64;
     println!("{passed}/{n} passed, {per:.1} µs per verification");

@@ -370,7 +370,11 @@ fn check_signed_attrs(
         if let (_, Some(a)) = si.signed_attr(&attr_oid) {
             match ess_first_cert_hash(a.values.first().copied(), default_hash) {
                 Ok((alg, hash)) => {
-                    let ours = crypto::digest(alg, &signer.der).ok();
+                    // SHA-256 of the certificate (ESS v2's default) is already its fingerprint.
+                    let ours = match alg {
+                        DigestAlgorithm::Sha256 => Some(signer.fingerprint.to_vec()),
+                        other => crypto::digest(other, &signer.der).ok(),
+                    };
                     if ours.as_deref() != Some(hash) {
                         return Err((
                             S::NO_SIGNING_CERTIFICATE_FOUND,
