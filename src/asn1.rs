@@ -14,7 +14,10 @@ pub mod pem;
 mod x509;
 
 pub use ber::normalize_ber;
-pub use x509::{decode_name, ext_oid, parse_extensions, CertExtensions, NameInfo};
+pub use x509::{
+    decode_name, ext_oid, named_bits, normalize_name, parse_dp_name, parse_extensions,
+    CertExtensions, DistributionPoint, GeneralName, NameConstraints, NameInfo,
+};
 
 use thiserror::Error;
 

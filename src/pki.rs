@@ -1,6 +1,9 @@
 //! Certificates, trust anchors, path building and validation time.
 
 pub mod cert;
+pub mod crl;
+pub mod names;
+pub mod ocsp;
 pub mod path;
 pub mod time;
 pub mod trust;

@@ -96,6 +96,22 @@ pub mod ext_oid {
     pub const PRIVATE_KEY_USAGE_PERIOD: Oid = Oid::new_unwrap("2.5.29.16");
     /// id-ce-nameConstraints
     pub const NAME_CONSTRAINTS: Oid = Oid::new_unwrap("2.5.29.30");
+    /// id-pkix-ocsp-nocheck
+    pub const OCSP_NO_CHECK: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.48.1.5");
+    /// id-ad-ocsp (access method in authorityInfoAccess)
+    pub const AD_OCSP: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.48.1");
+    /// cRLNumber (CRL extension)
+    pub const CRL_NUMBER: Oid = Oid::new_unwrap("2.5.29.20");
+    /// deltaCRLIndicator (CRL extension)
+    pub const DELTA_CRL_INDICATOR: Oid = Oid::new_unwrap("2.5.29.27");
+    /// issuingDistributionPoint (CRL extension)
+    pub const ISSUING_DISTRIBUTION_POINT: Oid = Oid::new_unwrap("2.5.29.28");
+    /// reasonCode (CRL entry extension)
+    pub const REASON_CODE: Oid = Oid::new_unwrap("2.5.29.21");
+    /// invalidityDate (CRL entry extension)
+    pub const INVALIDITY_DATE: Oid = Oid::new_unwrap("2.5.29.24");
+    /// certificateIssuer (CRL entry extension, indirect CRLs)
+    pub const CERTIFICATE_ISSUER: Oid = Oid::new_unwrap("2.5.29.29");
 }
 
 /// The extensions path validation needs, decoded; anything else is listed by OID.
@@ -113,8 +129,18 @@ pub struct CertExtensions {
     pub authority_key_id: Option<Vec<u8>>,
     /// certificatePolicies policy identifiers.
     pub policies: Vec<Oid>,
-    /// A nameConstraints extension is present (not processed: paths through it fail closed).
-    pub name_constraints: bool,
+    /// nameConstraints (RFC 5280 §4.2.1.10).
+    pub name_constraints: Option<NameConstraints>,
+    /// subjectAltName entries.
+    pub subject_alt_names: Vec<GeneralName>,
+    /// cRLDistributionPoints (RFC 5280 §4.2.1.13).
+    pub crl_distribution_points: Vec<DistributionPoint>,
+    /// freshestCRL: where delta CRLs are (RFC 5280 §4.2.1.15).
+    pub freshest_crl: Vec<DistributionPoint>,
+    /// OCSP responder URLs from authorityInfoAccess (RFC 5280 §4.2.2.1).
+    pub ocsp_urls: Vec<String>,
+    /// id-pkix-ocsp-nocheck: an OCSP responder certificate not to be checked (RFC 6960 §4.2.2.2.1).
+    pub ocsp_no_check: bool,
     /// Every extension marked critical.
     pub critical: Vec<Oid>,
     /// Critical extensions this validator does not process (path validation must fail on them).
@@ -182,11 +208,20 @@ pub fn parse_extensions(seq: Tlv<'_>, max: usize) -> Result<CertExtensions, Asn1
                 out.authority_key_id = aki.key_identifier.map(|k| k.as_bytes().to_vec());
             }
             ext_oid::AUTHORITY_INFO_ACCESS => {
-                // Decoded only to refuse malformed values (RFC 5280 §4.2.2.1).
+                // Decoded by x509-cert first to refuse malformed values (RFC 5280 §4.2.2.1).
                 AuthorityInfoAccessSyntax::from_der(value)
                     .map_err(decode_err("authorityInfoAccess"))?;
+                out.ocsp_urls = ocsp_urls(value)?;
             }
-            ext_oid::NAME_CONSTRAINTS => out.name_constraints = true,
+            ext_oid::NAME_CONSTRAINTS => {
+                out.name_constraints = Some(parse_name_constraints(value)?);
+            }
+            ext_oid::SUBJECT_ALT_NAME => out.subject_alt_names = general_names_of(value)?,
+            ext_oid::CRL_DISTRIBUTION_POINTS => {
+                out.crl_distribution_points = parse_distribution_points(value)?;
+            }
+            ext_oid::FRESHEST_CRL => out.freshest_crl = parse_distribution_points(value)?,
+            ext_oid::OCSP_NO_CHECK => out.ocsp_no_check = true,
             ext_oid::CERTIFICATE_POLICIES => {
                 // Policy identifiers are reported (KZ roles); policy *processing* (RFC 5280 §6.1.3
                 // (d)-(f)) is not done, so a critical policies extension is accepted as "recognised"
@@ -195,14 +230,256 @@ pub fn parse_extensions(seq: Tlv<'_>, max: usize) -> Result<CertExtensions, Asn1
                     .map_err(decode_err("certificatePolicies"))?;
                 out.policies = p.0.iter().map(|pi| pi.policy_identifier).collect();
             }
-            ext_oid::SUBJECT_ALT_NAME
-            | ext_oid::ISSUER_ALT_NAME
-            | ext_oid::CRL_DISTRIBUTION_POINTS
-            | ext_oid::FRESHEST_CRL
-            | ext_oid::PRIVATE_KEY_USAGE_PERIOD => {}
+            ext_oid::ISSUER_ALT_NAME | ext_oid::PRIVATE_KEY_USAGE_PERIOD => {}
             other if critical => out.unknown_critical.push(other),
             _ => {}
         }
     }
     Ok(out)
+}
+
+/// One `GeneralName` (RFC 5280 §4.2.1.6), the forms path validation and revocation use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GeneralName {
+    /// rfc822Name
+    Email(String),
+    /// dNSName
+    Dns(String),
+    /// directoryName: the Name DER.
+    Directory(Vec<u8>),
+    /// uniformResourceIdentifier
+    Uri(String),
+    /// iPAddress: 4 or 16 octets (with a mask of the same length in name constraints).
+    Ip(Vec<u8>),
+    /// Any other form, by its context tag number.
+    Other(u8),
+}
+
+impl GeneralName {
+    /// Decodes one element of `GeneralNames`.
+    pub fn parse(t: Tlv<'_>) -> Result<Self, Asn1Error> {
+        let text = |v: &[u8]| -> Result<String, Asn1Error> {
+            std::str::from_utf8(v)
+                .ok()
+                .filter(|s| s.is_ascii())
+                .map(str::to_owned)
+                .ok_or(Asn1Error::Invalid("GeneralName string is not IA5"))
+        };
+        Ok(match t.tag {
+            0x81 => Self::Email(text(t.value)?),
+            0x82 => Self::Dns(text(t.value)?),
+            0xA4 => {
+                let name = t.reader().read_tag(tag::SEQUENCE)?;
+                Self::Directory(name.raw.to_vec())
+            }
+            0x86 => Self::Uri(text(t.value)?),
+            0x87 => Self::Ip(t.value.to_vec()),
+            other => Self::Other(other & 0x1F),
+        })
+    }
+}
+
+/// Most names one `GeneralNames` may hold before we stop reading.
+const MAX_GENERAL_NAMES: usize = 256;
+
+fn general_names(r: &mut super::Reader<'_>) -> Result<Vec<GeneralName>, Asn1Error> {
+    let mut out = Vec::new();
+    while !r.is_empty() {
+        if out.len() >= MAX_GENERAL_NAMES {
+            return Err(Asn1Error::TooManyElements(MAX_GENERAL_NAMES));
+        }
+        out.push(GeneralName::parse(r.read()?)?);
+    }
+    Ok(out)
+}
+
+/// `GeneralNames ::= SEQUENCE OF GeneralName` from an extension value.
+fn general_names_of(value: &[u8]) -> Result<Vec<GeneralName>, Asn1Error> {
+    general_names(&mut Tlv::parse_exact(value)?.expect(tag::SEQUENCE)?.reader())
+}
+
+/// A distribution point (RFC 5280 §4.2.1.13), or the point named by a CRL's
+/// issuingDistributionPoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DistributionPoint {
+    /// `fullName` entries.
+    pub full_name: Vec<GeneralName>,
+    /// `nameRelativeToCRLIssuer`: the RDN SET DER.
+    pub relative_name: Option<Vec<u8>>,
+    /// `reasons` bits (bit 0 = unused, 1 = keyCompromise, …); `None` = all reasons.
+    pub reasons: Option<u16>,
+    /// `cRLIssuer` (indirect CRLs).
+    pub crl_issuer: Vec<GeneralName>,
+}
+
+impl DistributionPoint {
+    /// The http(s) URLs among the full names.
+    pub fn urls(&self) -> impl Iterator<Item = &str> {
+        self.full_name.iter().filter_map(|n| match n {
+            GeneralName::Uri(u) => Some(u.as_str()),
+            _ => None,
+        })
+    }
+}
+
+/// A `DistributionPointName` (the contents of the `[0]` wrapper).
+pub fn parse_dp_name(t: Tlv<'_>, dp: &mut DistributionPoint) -> Result<(), Asn1Error> {
+    let inner = Tlv::parse_exact(t.value)?;
+    match inner.tag {
+        0xA0 => dp.full_name = general_names(&mut inner.reader())?,
+        0xA1 => dp.relative_name = Some(inner.raw.to_vec()),
+        _ => return Err(Asn1Error::Invalid("DistributionPointName")),
+    }
+    Ok(())
+}
+
+/// Named bits of a BIT STRING as a u16 (bit 0 first).
+pub fn named_bits(t: Tlv<'_>) -> Result<u16, Asn1Error> {
+    let (unused, bytes) = t
+        .value
+        .split_first()
+        .ok_or(Asn1Error::Invalid("empty BIT STRING"))?;
+    if *unused > 7 || bytes.len() > 2 {
+        return Err(Asn1Error::Invalid("named BIT STRING"));
+    }
+    let mut v = 0u16;
+    for (i, b) in bytes.iter().enumerate() {
+        for bit in 0..8 {
+            if b & (0x80 >> bit) != 0 {
+                v |= 1 << (i * 8 + bit);
+            }
+        }
+    }
+    Ok(v)
+}
+
+fn parse_distribution_points(value: &[u8]) -> Result<Vec<DistributionPoint>, Asn1Error> {
+    let mut r = Tlv::parse_exact(value)?.expect(tag::SEQUENCE)?.reader();
+    let mut out = Vec::new();
+    while !r.is_empty() {
+        if out.len() >= MAX_GENERAL_NAMES {
+            return Err(Asn1Error::TooManyElements(MAX_GENERAL_NAMES));
+        }
+        let mut d = r.read_tag(tag::SEQUENCE)?.reader();
+        let mut dp = DistributionPoint::default();
+        if let Some(n) = d.read_optional(0xA0)? {
+            parse_dp_name(n, &mut dp)?;
+        }
+        if let Some(b) = d.read_optional(0x81)? {
+            dp.reasons = Some(named_bits(b)?);
+        }
+        if let Some(i) = d.read_optional(0xA2)? {
+            dp.crl_issuer = general_names(&mut i.reader())?;
+        }
+        d.finish()?;
+        out.push(dp);
+    }
+    Ok(out)
+}
+
+/// The OCSP responder URIs of an authorityInfoAccess value.
+fn ocsp_urls(value: &[u8]) -> Result<Vec<String>, Asn1Error> {
+    let mut r = Tlv::parse_exact(value)?.expect(tag::SEQUENCE)?.reader();
+    let mut out = Vec::new();
+    while !r.is_empty() {
+        let mut ad = r.read_tag(tag::SEQUENCE)?.reader();
+        let method = ad.read()?.oid()?;
+        let location = GeneralName::parse(ad.read()?)?;
+        if let (ext_oid::AD_OCSP, GeneralName::Uri(u)) = (method, location) {
+            out.push(u);
+        }
+    }
+    Ok(out)
+}
+
+/// nameConstraints: permitted and excluded subtrees (minimum/maximum are not used, RFC 5280
+/// §4.2.1.10).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NameConstraints {
+    /// permittedSubtrees bases.
+    pub permitted: Vec<GeneralName>,
+    /// excludedSubtrees bases.
+    pub excluded: Vec<GeneralName>,
+}
+
+fn parse_name_constraints(value: &[u8]) -> Result<NameConstraints, Asn1Error> {
+    let mut r = Tlv::parse_exact(value)?.expect(tag::SEQUENCE)?.reader();
+    let mut nc = NameConstraints::default();
+    let subtrees = |t: Tlv<'_>| -> Result<Vec<GeneralName>, Asn1Error> {
+        let mut r = t.reader();
+        let mut out = Vec::new();
+        while !r.is_empty() {
+            if out.len() >= MAX_GENERAL_NAMES {
+                return Err(Asn1Error::TooManyElements(MAX_GENERAL_NAMES));
+            }
+            let mut st = r.read_tag(tag::SEQUENCE)?.reader();
+            out.push(GeneralName::parse(st.read()?)?);
+        }
+        Ok(out)
+    };
+    if let Some(p) = r.read_optional(0xA0)? {
+        nc.permitted = subtrees(p)?;
+    }
+    if let Some(e) = r.read_optional(0xA1)? {
+        nc.excluded = subtrees(e)?;
+    }
+    r.finish()?;
+    Ok(nc)
+}
+
+/// A Name in a form where names that RFC 5280 §7.1 says match are byte-equal: string values
+/// case-folded with whitespace trimmed and compressed (RFC 4518, simplified), the attributes of a
+/// multi-valued RDN sorted, RDN order kept. Values that are not strings are kept as encoded.
+pub fn normalize_name(raw: &[u8]) -> Result<Vec<Vec<u8>>, Asn1Error> {
+    let mut rdns = Tlv::parse_exact(raw)?.expect(tag::SEQUENCE)?.reader();
+    let mut out = Vec::new();
+    while !rdns.is_empty() {
+        let mut set = rdns.read_tag(tag::SET)?.reader();
+        let mut avas: Vec<Vec<u8>> = Vec::new();
+        while !set.is_empty() {
+            let mut ava = set.read_tag(tag::SEQUENCE)?.reader();
+            let oid = ava.read_tag(tag::OID)?;
+            let value = ava.read()?;
+            let mut v = oid.raw.to_vec();
+            match string_value(value) {
+                Some(s) => {
+                    v.push(0x0C);
+                    let folded: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+                    v.extend_from_slice(folded.to_lowercase().as_bytes());
+                }
+                None => v.extend_from_slice(value.raw),
+            }
+            avas.push(v);
+        }
+        avas.sort();
+        let mut rdn = Vec::new();
+        for a in avas {
+            rdn.extend_from_slice(&(a.len() as u32).to_be_bytes());
+            rdn.extend_from_slice(&a);
+        }
+        out.push(rdn);
+    }
+    Ok(out)
+}
+
+/// The text of a directory string value, when it is one.
+fn string_value(t: Tlv<'_>) -> Option<String> {
+    match t.tag {
+        // UTF8String, PrintableString, TeletexString (as Latin-1), IA5String
+        0x0C | 0x13 | 0x16 => std::str::from_utf8(t.value).ok().map(str::to_owned),
+        0x14 => Some(t.value.iter().map(|b| char::from(*b)).collect()),
+        // BMPString: UTF-16BE
+        0x1E => {
+            if t.value.len() % 2 != 0 {
+                return None;
+            }
+            let units: Vec<u16> = t
+                .value
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
+            String::from_utf16(&units).ok()
+        }
+        _ => None,
+    }
 }

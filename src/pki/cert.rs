@@ -27,6 +27,10 @@ pub struct Certificate {
     pub issuer_raw: Vec<u8>,
     /// `subject` Name DER.
     pub subject_raw: Vec<u8>,
+    /// `subject` normalised for name matching (RFC 5280 §7.1), one entry per RDN.
+    pub subject_norm: Vec<Vec<u8>>,
+    /// `issuer` normalised the same way.
+    pub issuer_norm: Vec<Vec<u8>>,
     /// Decoded subject.
     pub subject: NameInfo,
     /// Decoded issuer (RFC 4514 text).
@@ -119,6 +123,8 @@ impl Certificate {
             serial: serial.to_vec(),
             issuer_raw: issuer.raw.to_vec(),
             subject_raw: subject.raw.to_vec(),
+            subject_norm: norm(subject.raw),
+            issuer_norm: norm(issuer.raw),
             subject: asn1::decode_name(subject.raw)?,
             issuer: asn1::decode_name(issuer.raw)?.rfc4514,
             not_before,
@@ -144,7 +150,7 @@ impl Certificate {
 
     /// True when subject and issuer are the same name (RFC 5280 "self-issued").
     pub fn is_self_issued(&self) -> bool {
-        self.subject_raw == self.issuer_raw
+        self.subject_raw == self.issuer_raw || self.subject_norm == self.issuer_norm
     }
 
     /// Is `t` inside [notBefore, notAfter]?
@@ -182,6 +188,11 @@ pub fn issuer_and_serial(der: &[u8]) -> Result<(&[u8], &[u8]), Asn1Error> {
     r.read_tag(tag::SEQUENCE)?;
     let issuer = r.read_tag(tag::SEQUENCE)?.raw;
     Ok((issuer, serial))
+}
+
+/// A name in its matching form; a name that cannot be normalised matches only itself.
+pub fn norm(raw: &[u8]) -> Vec<Vec<u8>> {
+    asn1::normalize_name(raw).unwrap_or_else(|_| vec![raw.to_vec()])
 }
 
 /// SHA-256 of `data`.

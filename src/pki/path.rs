@@ -145,11 +145,15 @@ pub enum PathError {
         /// The rule broken.
         rule: &'static str,
     },
-    /// nameConstraints are not processed, so a path through them is refused (fail closed).
-    #[error("{subject} carries nameConstraints, which this validator does not process")]
+    /// A name of a certificate lies outside the nameConstraints of a CA above it (§6.1.3 (b), (c)).
+    #[error("{subject}: {name} violates the nameConstraints of {ca}")]
     NameConstraints {
         /// Whose.
         subject: String,
+        /// The offending name.
+        name: String,
+        /// The constraining CA.
+        ca: String,
     },
     /// The end-entity keyUsage does not allow signing documents.
     #[error("keyUsage of {subject} allows neither digitalSignature nor nonRepudiation")]
@@ -255,11 +259,6 @@ fn profile(c: &Certificate, role: Role) -> Result<(), PathError> {
     };
     let e = &c.ext;
     let is_ca = matches!(e.basic_constraints, Some((true, _)));
-    if e.name_constraints {
-        return Err(PathError::NameConstraints {
-            subject: c.subject.rfc4514.clone(),
-        });
-    }
     // Trust anchors are configured, not validated: old v1 roots stay usable.
     if role != Role::Anchor && c.version != 2 {
         return fail("not an X.509 v3 certificate");
@@ -408,7 +407,7 @@ impl Search<'_> {
         let below = path.iter().skip(1).filter(|c| !c.is_self_issued()).count();
 
         let mut anchors: Vec<&Arc<Certificate>> =
-            self.anchors.by_subject(&child.issuer_raw).collect();
+            self.anchors.by_subject(&child.issuer_norm).collect();
         prefer_matching_key_id(&mut anchors, &child);
         for anchor in anchors {
             self.step()?;
@@ -439,7 +438,7 @@ impl Search<'_> {
         let mut candidates: Vec<&Arc<Certificate>> = self
             .pool
             .iter()
-            .filter(|c| c.subject_raw == child.issuer_raw)
+            .filter(|c| c.subject_norm == child.issuer_norm)
             .collect();
         prefer_matching_key_id(&mut candidates, &child);
         for cand in candidates {
@@ -447,7 +446,7 @@ impl Search<'_> {
             // A certificate (or the same key under the same name) twice on one path is a loop.
             if path.iter().any(|p| {
                 p.fingerprint == cand.fingerprint
-                    || (p.subject_raw == cand.subject_raw && p.spki == cand.spki)
+                    || (p.subject_norm == cand.subject_norm && p.spki == cand.spki)
             }) {
                 continue;
             }
@@ -548,6 +547,7 @@ pub fn build_path(
                 .min()
                 .unwrap_or(leaf.not_after);
             path.push(anchor);
+            super::names::check_name_constraints(&path)?;
             Ok(ValidPath {
                 certs: path,
                 valid_from,

@@ -106,7 +106,7 @@ fn load_file(p: &Path) -> Result<Vec<Certificate>, LoadError> {
 #[derive(Debug, Default)]
 pub struct TrustStore {
     anchors: Vec<Arc<Certificate>>,
-    by_subject: HashMap<Vec<u8>, Vec<usize>>,
+    by_subject: HashMap<Vec<Vec<u8>>, Vec<usize>>,
     version: u64,
 }
 
@@ -119,10 +119,10 @@ impl TrustStore {
                 anchors.push(Arc::new(c));
             }
         }
-        let mut by_subject: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
+        let mut by_subject: HashMap<Vec<Vec<u8>>, Vec<usize>> = HashMap::new();
         let mut all_fps = Vec::with_capacity(anchors.len() * 32);
         for (i, a) in anchors.iter().enumerate() {
-            by_subject.entry(a.subject_raw.clone()).or_default().push(i);
+            by_subject.entry(a.subject_norm.clone()).or_default().push(i);
             all_fps.extend_from_slice(&a.fingerprint);
         }
         // The version identifies this set of anchors in cache keys: a reload with other anchors
@@ -136,10 +136,10 @@ impl TrustStore {
         }
     }
 
-    /// Anchors whose subject is `name` (raw DER).
+    /// Anchors whose subject matches `name` (normalised, [`super::cert::norm`]).
     pub fn by_subject<'a>(
         &'a self,
-        name: &[u8],
+        name: &[Vec<u8>],
     ) -> impl Iterator<Item = &'a Arc<Certificate>> + 'a {
         self.by_subject
             .get(name)

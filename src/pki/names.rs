@@ -1,0 +1,177 @@
+//! nameConstraints processing (RFC 5280 §4.2.1.10, §6.1.3 (b)-(c), §6.1.4 (g)).
+//!
+//! Every CA on the path constrains the certificates below it: each name of a form a CA
+//! constrains must lie in one of that CA's permitted subtrees of the form (when it has any) and
+//! in none of the excluded subtrees of any CA. Forms: directoryName, rfc822Name (also the
+//! subject's emailAddress attributes), dNSName, URI and iPAddress; other forms are not
+//! constrained.
+
+use super::cert::{norm, Certificate};
+use super::path::PathError;
+use crate::asn1::{GeneralName, Oid};
+use std::sync::Arc;
+
+/// pkcs-9 emailAddress, which §4.2.1.10 says rfc822Name constraints also cover.
+const EMAIL_ADDRESS: Oid = Oid::new_unwrap("1.2.840.113549.1.9.1");
+
+/// Checks the whole path (leaf first, anchor last).
+pub fn check_name_constraints(path: &[Arc<Certificate>]) -> Result<(), PathError> {
+    for (i, cert) in path.iter().enumerate() {
+        // Self-issued intermediates are exempt; the end-entity never is (§6.1.3 (b)).
+        if i > 0 && cert.is_self_issued() {
+            continue;
+        }
+        let cas = path.iter().skip(i + 1).filter_map(|ca| {
+            ca.ext
+                .name_constraints
+                .as_ref()
+                .map(|nc| (ca.subject.rfc4514.as_str(), nc))
+        });
+        let names = names_of(cert);
+        for (ca, nc) in cas {
+            for name in &names {
+                let of_form: Vec<&GeneralName> = nc
+                    .permitted
+                    .iter()
+                    .filter(|p| same_form(p, name))
+                    .collect();
+                let permitted = of_form.is_empty() || of_form.iter().any(|p| within(name, p));
+                let excluded = nc
+                    .excluded
+                    .iter()
+                    .any(|e| same_form(e, name) && within(name, e));
+                if !permitted || excluded {
+                    return Err(PathError::NameConstraints {
+                        subject: cert.subject.rfc4514.clone(),
+                        name: describe(name, cert),
+                        ca: ca.to_owned(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The names a certificate asserts: its subject (if not empty), its emailAddress attributes and
+/// its subjectAltName entries.
+fn names_of(c: &Certificate) -> Vec<GeneralName> {
+    let mut v = Vec::new();
+    if c.subject_raw != [0x30, 0x00] {
+        v.push(GeneralName::Directory(c.subject_raw.clone()));
+    }
+    for (oid, value) in &c.subject.attrs {
+        if *oid == EMAIL_ADDRESS {
+            v.push(GeneralName::Email(value.clone()));
+        }
+    }
+    v.extend(c.ext.subject_alt_names.iter().cloned());
+    v
+}
+
+fn describe(n: &GeneralName, c: &Certificate) -> String {
+    match n {
+        GeneralName::Email(s) => format!("email {s}"),
+        GeneralName::Dns(s) => format!("DNS name {s}"),
+        GeneralName::Uri(s) => format!("URI {s}"),
+        GeneralName::Directory(_) => format!("directory name {}", c.subject.rfc4514),
+        GeneralName::Ip(ip) => format!("IP address {}", crate::asn1::hex(ip)),
+        GeneralName::Other(t) => format!("name form [{t}]"),
+    }
+}
+
+fn same_form(a: &GeneralName, b: &GeneralName) -> bool {
+    std::mem::discriminant(a) == std::mem::discriminant(b)
+}
+
+/// Is `name` inside the subtree `base` (same form)?
+fn within(name: &GeneralName, base: &GeneralName) -> bool {
+    use GeneralName as G;
+    match (name, base) {
+        (G::Directory(n), G::Directory(b)) => {
+            let (n, b) = (norm(n), norm(b));
+            n.len() >= b.len() && n[..b.len()] == b[..]
+        }
+        (G::Email(n), G::Email(b)) => email_within(n, b),
+        (G::Dns(n), G::Dns(b)) => dns_within(n, b),
+        (G::Uri(n), G::Uri(b)) => uri_host(n).is_some_and(|h| host_within(h, b)),
+        (G::Ip(n), G::Ip(b)) => {
+            b.len() == n.len() * 2
+                && n
+                    .iter()
+                    .zip(b.iter().zip(&b[n.len()..]))
+                    .all(|(a, (net, mask))| a & mask == net & mask)
+        }
+        _ => false,
+    }
+}
+
+/// rfc822Name: `box@host` matches exactly, `host` matches every mailbox on that host,
+/// `.domain` every mailbox on a host under the domain.
+fn email_within(name: &str, base: &str) -> bool {
+    let Some((local, host)) = name.rsplit_once('@') else {
+        return false;
+    };
+    match base.rsplit_once('@') {
+        Some((bl, bh)) => local == bl && host.eq_ignore_ascii_case(bh),
+        None if base.starts_with('.') => ends_with_ci(host, base),
+        None => host.eq_ignore_ascii_case(base),
+    }
+}
+
+/// dNSName: the name itself or any name under it, on label boundaries.
+fn dns_within(name: &str, base: &str) -> bool {
+    let base = base.trim_start_matches('.');
+    if base.is_empty() {
+        return true;
+    }
+    name.eq_ignore_ascii_case(base)
+        || (name.len() > base.len() && ends_with_ci(name, &format!(".{base}")))
+}
+
+/// URI constraints name a host (exact) or `.domain` (hosts under it).
+fn host_within(host: &str, base: &str) -> bool {
+    if base.starts_with('.') {
+        ends_with_ci(host, base)
+    } else {
+        host.eq_ignore_ascii_case(base)
+    }
+}
+
+fn ends_with_ci(s: &str, suffix: &str) -> bool {
+    s.len() >= suffix.len()
+        && s.is_char_boundary(s.len() - suffix.len())
+        && s[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+}
+
+/// The host of `scheme://[userinfo@]host[:port]/…`.
+fn uri_host(uri: &str) -> Option<&str> {
+    let rest = uri.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if host.starts_with('[') {
+        host.split_once(']').map(|(h, _)| &h[1..])?
+    } else {
+        host.split(':').next()?
+    };
+    (!host.is_empty()).then_some(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms() {
+        assert!(dns_within("a.example.com", "example.com"));
+        assert!(!dns_within("aexample.com", "example.com"));
+        assert!(email_within("x@mail.example.com", ".example.com"));
+        assert!(!email_within("x@example.com", ".example.com"));
+        assert!(email_within("x@Example.com", "example.com"));
+        assert_eq!(uri_host("http://u@h.example.com:80/p"), Some("h.example.com"));
+        assert!(within(
+            &GeneralName::Ip(vec![10, 1, 2, 3]),
+            &GeneralName::Ip(vec![10, 0, 0, 0, 255, 0, 0, 0])
+        ));
+    }
+}
