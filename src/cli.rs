@@ -69,10 +69,10 @@ pub struct Common {
     /// Extra untrusted certificates for path building (repeatable).
     #[arg(long, value_name = "FILE")]
     pub intermediate: Vec<PathBuf>,
-    /// CRLs to use offline (repeatable; not implemented yet: refused with exit 64).
+    /// CRLs to use offline (repeatable).
     #[arg(long, value_name = "FILE")]
     pub crl: Vec<PathBuf>,
-    /// Hosts/CIDRs revocation fetches may reach even if private (no fetching is done yet).
+    /// Hosts/CIDRs revocation fetches may reach even if loopback/private (repeatable).
     #[arg(long, value_name = "NET")]
     pub fetch_allow: Vec<String>,
     /// Validation time, RFC 3339 (default: now).

@@ -5,7 +5,10 @@
 use crate::crypto::{AlgorithmPolicy, Sha1Policy};
 use crate::limits::Limits;
 use crate::pki::time::parse_rfc3339;
+use crate::pki::crl::Crl;
 use crate::pki::trust::{load_paths, LoadError, TrustStore};
+use crate::revocation::fetch::{AllowRule, FetchPolicy, HttpFetcher};
+use crate::revocation::RevocationConfig;
 use crate::verify::{RequestOptions, RevocationMode, Verifier, VerifierConfig};
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -124,6 +127,60 @@ pub struct ServerConfig {
     pub tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
 }
 
+/// `[revocation_options]`: OCSP/CRL fetching and caching.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RevocationSettings {
+    /// Hosts/CIDRs fetches may reach even if loopback/private (`--fetch-allow`).
+    pub fetch_allow: Vec<String>,
+    /// Oldest OCSP thisUpdate accepted (and longest an answer is cached), seconds.
+    pub ocsp_max_age_secs: u64,
+    /// Ask with a SHA-1 CertID (responders that know no SHA-256).
+    pub ocsp_sha1_cert_id: bool,
+    /// Send an OCSP nonce.
+    pub ocsp_nonce: bool,
+    /// Retry OCSP with GET when POST fails.
+    pub ocsp_get_fallback: bool,
+    /// Largest CRL fetched or loaded.
+    pub crl_max_bytes: usize,
+    /// How long a failed fetch is remembered, seconds (at most 60).
+    pub failure_ttl_secs: u64,
+    /// OCSP answers cached.
+    pub ocsp_cache_capacity: u64,
+    /// CRLs cached.
+    pub crl_cache_capacity: u64,
+    /// Connect timeout, milliseconds.
+    pub connect_timeout_ms: u64,
+    /// Read timeout, milliseconds.
+    pub read_timeout_ms: u64,
+    /// Whole-fetch deadline, milliseconds.
+    pub total_timeout_ms: u64,
+    /// Concurrent fetches per host.
+    pub per_host: usize,
+}
+
+impl Default for RevocationSettings {
+    fn default() -> Self {
+        let r = RevocationConfig::default();
+        let f = FetchPolicy::default();
+        Self {
+            fetch_allow: Vec::new(),
+            ocsp_max_age_secs: r.ocsp_max_age.as_secs(),
+            ocsp_sha1_cert_id: r.ocsp_sha1_cert_id,
+            ocsp_nonce: r.ocsp_nonce,
+            ocsp_get_fallback: r.ocsp_get_fallback,
+            crl_max_bytes: r.crl_max_bytes,
+            failure_ttl_secs: r.failure_ttl.as_secs(),
+            ocsp_cache_capacity: r.ocsp_cache_capacity,
+            crl_cache_capacity: r.crl_cache_capacity,
+            connect_timeout_ms: f.connect_timeout.as_millis() as u64,
+            read_timeout_ms: f.read_timeout.as_millis() as u64,
+            total_timeout_ms: f.total_timeout.as_millis() as u64,
+            per_host: f.per_host,
+        }
+    }
+}
+
 /// The TOML file as written (`tekser serve --config FILE`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -142,6 +199,10 @@ pub struct FileConfig {
     pub limits: Limits,
     /// Server settings.
     pub server: ServerSettings,
+    /// CRL files for offline use.
+    pub crls: Vec<PathBuf>,
+    /// Revocation fetching and caching.
+    pub revocation_options: RevocationSettings,
 }
 
 /// What the user asked for, unvalidated.
@@ -167,6 +228,8 @@ pub struct RawConfig {
     pub danger_allow_sha1: bool,
     /// Budgets.
     pub limits: Limits,
+    /// Revocation fetching and caching (`--fetch-allow` adds to `fetch_allow`).
+    pub revocation_options: RevocationSettings,
 }
 
 /// A configuration that is known to be usable.
@@ -182,6 +245,8 @@ pub struct Config {
     pub server: ServerConfig,
     /// True when the bundled demo trust store is in use.
     pub demo_trust: bool,
+    /// Fetches OCSP responses and CRLs under the SSRF rules.
+    pub fetcher: Arc<HttpFetcher>,
 }
 
 /// Why a configuration is unusable.
@@ -217,6 +282,8 @@ impl RawConfig {
             server,
             trust: f.trust.into_iter().map(rel).collect(),
             intermediates: f.intermediates.into_iter().map(rel).collect(),
+            crls: f.crls.into_iter().map(rel).collect(),
+            revocation_options: f.revocation_options,
             revocation: f.revocation,
             danger_allow_sha1: f.danger_allow_sha1,
             limits: f.limits,
@@ -262,12 +329,6 @@ impl RawConfig {
 
     /// Validates and loads everything once.
     pub fn validate(self) -> Result<Config, ConfigError> {
-        if !self.crls.is_empty() {
-            // Refuse rather than ignore: a user passing a CRL expects revoked certificates to fail.
-            return Err(ConfigError::Invalid(
-                "--crl: offline CRL checking is not implemented yet in this build".into(),
-            ));
-        }
         let load = |paths: &[PathBuf]| {
             load_paths(paths).map_err(|e| {
                 if e.is_missing() {
@@ -319,14 +380,59 @@ impl RawConfig {
             },
             ..AlgorithmPolicy::default()
         };
-        let verifier = Verifier::new(
+        let ro = &self.revocation_options;
+        let revocation_config = RevocationConfig {
+            ocsp_max_age: Duration::from_secs(ro.ocsp_max_age_secs),
+            ocsp_sha1_cert_id: ro.ocsp_sha1_cert_id,
+            ocsp_nonce: ro.ocsp_nonce,
+            ocsp_get_fallback: ro.ocsp_get_fallback,
+            crl_max_bytes: ro.crl_max_bytes,
+            failure_ttl: Duration::from_secs(ro.failure_ttl_secs.min(60)),
+            ocsp_cache_capacity: ro.ocsp_cache_capacity,
+            crl_cache_capacity: ro.crl_cache_capacity,
+            ..RevocationConfig::default()
+        };
+        let mut crls = Vec::new();
+        for p in &self.crls {
+            let data = std::fs::read(p).map_err(|source| {
+                ConfigError::Missing(LoadError::Io {
+                    path: p.clone(),
+                    source,
+                })
+            })?;
+            crls.push(
+                Crl::parse(&data, ro.crl_max_bytes)
+                    .map_err(|e| ConfigError::Invalid(format!("{}: {e}", p.display())))?,
+            );
+        }
+        let allow = ro
+            .fetch_allow
+            .iter()
+            .map(|a| a.parse::<AllowRule>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ConfigError::Invalid(format!("--fetch-allow: {e}")))?;
+        if ro.per_host == 0 || ro.total_timeout_ms == 0 {
+            return Err(ConfigError::Invalid(
+                "revocation_options: per_host and total_timeout_ms must be positive".into(),
+            ));
+        }
+        let fetcher = Arc::new(HttpFetcher::new(FetchPolicy {
+            allow,
+            connect_timeout: Duration::from_millis(ro.connect_timeout_ms),
+            read_timeout: Duration::from_millis(ro.read_timeout_ms),
+            total_timeout: Duration::from_millis(ro.total_timeout_ms),
+            per_host: ro.per_host,
+        }));
+        let verifier = Verifier::with_crls(
             TrustStore::new(anchors),
             intermediates,
             VerifierConfig {
                 limits: self.limits,
                 policy,
+                revocation: revocation_config,
                 ..VerifierConfig::default()
             },
+            crls,
         );
         let server = validate_server(self.listen.as_deref(), &self.server)?;
         Ok(Config {
@@ -335,6 +441,7 @@ impl RawConfig {
             warnings,
             server,
             demo_trust,
+            fetcher,
         })
     }
 }

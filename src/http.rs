@@ -47,6 +47,7 @@ pub struct AppState {
     metrics: metrics::Metrics,
     ready: AtomicBool,
     next_id: AtomicU64,
+    fetcher: Arc<crate::revocation::fetch::HttpFetcher>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -68,6 +69,7 @@ impl AppState {
             metrics: metrics::Metrics::default(),
             ready: AtomicBool::new(true),
             next_id: AtomicU64::new(1),
+            fetcher: config.fetcher,
         }))
     }
 

@@ -32,5 +32,6 @@ pub mod formats;
 pub mod http;
 pub mod limits;
 pub mod pki;
+pub mod revocation;
 pub mod verdict;
 pub mod verify;

@@ -66,7 +66,12 @@ fn apply_flags(raw: &mut RawConfig, common: &Common) {
     if !common.intermediate.is_empty() {
         raw.intermediates = common.intermediate.clone();
     }
-    raw.crls = common.crl.clone();
+    if !common.crl.is_empty() {
+        raw.crls = common.crl.clone();
+    }
+    raw.revocation_options
+        .fetch_allow
+        .extend(common.fetch_allow.iter().cloned());
     if common.at.is_some() {
         raw.at = common.at.clone();
     }
@@ -213,7 +218,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 .transpose()?;
             let v = config
                 .verifier
-                .verify_cms(&sig, content.as_deref(), &config.request);
+                .verify_cms_online(&sig, content.as_deref(), &config.request, config.fetcher.as_ref());
             Ok(emit(&v, common.json))
         }
         Command::Verify(VerifyCommand::Chain {
@@ -225,7 +230,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             let input = read_input(&cert, config.verifier.limits().max_input_bytes)?;
             let v = config
                 .verifier
-                .verify_chain(&input, max_depth, &config.request);
+                .verify_chain_online(&input, max_depth, &config.request, config.fetcher.as_ref());
             Ok(emit(&v, common.json))
         }
     }

@@ -6,13 +6,16 @@
 
 mod chain;
 mod cms;
+mod revocation;
 mod signer;
 
 use crate::crypto::AlgorithmPolicy;
 use crate::limits::Limits;
 use crate::pki::cert::Certificate;
 use crate::pki::path::PathCache;
+use crate::pki::crl::Crl;
 use crate::pki::trust::TrustStore;
+use crate::revocation::{Fetch, FetchJob, RevocationConfig, RevocationStore};
 use moka::sync::Cache;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -69,6 +72,8 @@ pub struct VerifierConfig {
     pub path_cache_ttl: Duration,
     /// Most parsed certificates kept.
     pub cert_cache_capacity: u64,
+    /// Revocation checking.
+    pub revocation: RevocationConfig,
 }
 
 impl Default for VerifierConfig {
@@ -79,6 +84,7 @@ impl Default for VerifierConfig {
             path_cache_capacity: 10_000,
             path_cache_ttl: Duration::from_secs(3600),
             cert_cache_capacity: 10_000,
+            revocation: RevocationConfig::default(),
         }
     }
 }
@@ -93,6 +99,7 @@ pub struct Verifier {
     paths: PathCache,
     certs: CertCache,
     stats: Counters,
+    revocation: RevocationStore,
 }
 
 #[derive(Debug, Default)]
@@ -135,7 +142,18 @@ impl std::fmt::Debug for CertCache {
 impl Verifier {
     /// A verifier over `trust`, with `intermediates` as extra path candidates.
     pub fn new(trust: TrustStore, intermediates: Vec<Certificate>, config: VerifierConfig) -> Self {
+        Self::with_crls(trust, intermediates, config, Vec::new())
+    }
+
+    /// Like [`Verifier::new`], with CRLs for offline use (`--crl`).
+    pub fn with_crls(
+        trust: TrustStore,
+        intermediates: Vec<Certificate>,
+        config: VerifierConfig,
+        crls: Vec<Crl>,
+    ) -> Self {
         Self {
+            revocation: RevocationStore::new(config.revocation.clone(), crls),
             trust: Arc::new(trust),
             intermediates: intermediates.into_iter().map(Arc::new).collect(),
             paths: PathCache::new(config.path_cache_capacity, config.path_cache_ttl),
@@ -180,6 +198,18 @@ impl Verifier {
     /// The configuration this verifier was built with.
     pub fn config(&self) -> &VerifierConfig {
         &self.config
+    }
+
+    /// Revocation caches and counters.
+    pub fn revocation(&self) -> &RevocationStore {
+        &self.revocation
+    }
+
+    /// Runs fetches a verification asked for (blocking: call it off the CPU pool), so that the
+    /// next verification of the same document finds the statuses cached.
+    pub fn run_fetches(&self, jobs: &[FetchJob], fetcher: &dyn Fetch) {
+        self.revocation
+            .run(jobs, fetcher, self.config.policy, crate::pki::time::now());
     }
 
     /// The configured extra intermediates.

@@ -332,3 +332,67 @@ pub fn parse_signed_data<'a>(der: &'a [u8], limits: &Limits) -> Result<SignedDat
         signers,
     })
 }
+
+/// id-ri-ocsp-response (RFC 5940 §4.1)
+const RI_OCSP_RESPONSE: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.16.2");
+/// id-aa-ets-revocationValues (RFC 5126 §6.3.4)
+const REVOCATION_VALUES: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.24");
+/// id-pkix-ocsp-basic
+const OCSP_BASIC: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.48.1.1");
+
+/// Revocation data inside a SignedData: (CRL DERs, OCSPResponse DERs). Malformed items are
+/// skipped here; what is found is validated by the revocation checker before any use.
+pub fn revocation_info<'a>(sd: &SignedData<'a>) -> (Vec<&'a [u8]>, Vec<Vec<u8>>) {
+    let mut crls = Vec::new();
+    let mut ocsp = Vec::new();
+    for raw in &sd.crls {
+        let Ok(t) = Tlv::parse_exact(raw) else { continue };
+        match t.tag {
+            tag::SEQUENCE => crls.push(*raw),
+            // [1] OtherRevocationInfoFormat { otherRevInfoFormat, otherRevInfo }
+            0xA1 => {
+                let mut r = t.reader();
+                if let (Ok(f), Ok(info)) = (r.read().and_then(|o| o.oid()), r.read()) {
+                    if f == RI_OCSP_RESPONSE {
+                        ocsp.push(info.raw.to_vec());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    // CAdES RevocationValues ::= SEQUENCE { crlVals [0] SEQUENCE OF CertificateList OPTIONAL,
+    //   ocspVals [1] SEQUENCE OF BasicOCSPResponse OPTIONAL, otherRevVals [2] OPTIONAL }
+    for si in &sd.signers {
+        for a in si.unsigned_attrs.iter().filter(|a| a.oid == REVOCATION_VALUES) {
+            for v in &a.values {
+                let mut r = v.reader();
+                while let Ok(item) = r.read() {
+                    let Ok(list) = Tlv::parse_exact(item.value) else { continue };
+                    let mut lr = list.reader();
+                    while let Ok(x) = lr.read() {
+                        match item.tag {
+                            0xA0 => crls.push(x.raw),
+                            0xA1 => ocsp.push(wrap_basic_ocsp(x.raw)),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
+    (crls, ocsp)
+}
+
+/// An OCSPResponse around a BasicOCSPResponse (successful, id-pkix-ocsp-basic).
+fn wrap_basic_ocsp(basic: &[u8]) -> Vec<u8> {
+    use crate::asn1::encode_tlv;
+    let rb = encode_tlv(
+        tag::SEQUENCE,
+        &[encode_tlv(tag::OID, OCSP_BASIC.as_bytes()), encode_tlv(tag::OCTET_STRING, basic)].concat(),
+    );
+    encode_tlv(
+        tag::SEQUENCE,
+        &[vec![0x0A, 0x01, 0x00], encode_tlv(tag::context_constructed(0), &rb)].concat(),
+    )
+}

@@ -3,6 +3,7 @@
 use super::exec::JobError;
 use super::metrics::{Snapshot, ROUTES};
 use super::{full, multipart, AppState, Body, Problem};
+use crate::revocation::FetchJob;
 use crate::verdict::Verdict;
 use crate::verify::{signer_report, RequestOptions};
 use base64::Engine;
@@ -272,6 +273,7 @@ fn job_from_json(r: JsonRequest) -> Result<Job, Problem> {
 }
 
 /// How a `/v1/verify` body is to be decoded (decided from the headers, on the I/O thread).
+#[derive(Clone)]
 enum BodyKind {
     Der,
     Multipart(String),
@@ -349,19 +351,55 @@ fn decode_job(kind: BodyKind, body: &[u8]) -> Result<Job, Problem> {
     }
 }
 
-/// Runs a job on the verifier (on a rayon thread).
-fn run_job(state: &AppState, job: Job, opts: RequestOptions) -> Verdict {
+/// Runs a job on the verifier (on a rayon thread); also returns the revocation fetches that would
+/// complete it.
+fn run_job(state: &AppState, job: Job, opts: RequestOptions) -> (Verdict, Vec<FetchJob>) {
     let v = state.verifier();
     let start = Instant::now();
-    let verdict = match job {
-        Job::Cms { signature, content } => v.verify_cms(&signature, content.as_deref(), &opts),
+    let (verdict, jobs) = match job {
+        Job::Cms { signature, content } => {
+            v.verify_cms_collect(&signature, content.as_deref(), &opts)
+        }
     };
     state.metrics.verification(
         "cms",
         start.elapsed().as_secs_f64(),
         indication_label(&verdict),
     );
-    verdict
+    (verdict, jobs)
+}
+
+/// Most fetch rounds per request: OCSP, then CRLs where OCSP failed, then delta CRLs.
+const FETCH_ROUNDS: usize = 3;
+
+/// Runs `work` on the verification pool; when it asks for revocation data, fetches it on the
+/// blocking pool (a verification thread never waits on the network) and runs `work` again.
+/// `work(last)` must finish when `last` is true.
+async fn with_fetches<T: Send + 'static>(
+    state: &Arc<AppState>,
+    wait_for_pool: bool,
+    work: impl Fn(bool) -> Result<T, Vec<FetchJob>> + Send + Sync + 'static,
+) -> Result<T, JobError> {
+    let work = Arc::new(work);
+    for round in 0..=FETCH_ROUNDS {
+        let w = Arc::clone(&work);
+        let last = round == FETCH_ROUNDS;
+        let f = move || w(last);
+        let out = if wait_for_pool {
+            state.exec.run(f).await?
+        } else {
+            state.exec.try_run(f).await?
+        };
+        match out {
+            Ok(t) => return Ok(t),
+            Err(jobs) => {
+                let (v, fetcher) = (state.verifier(), Arc::clone(&state.fetcher));
+                let _ = tokio::task::spawn_blocking(move || v.run_fetches(&jobs, fetcher.as_ref()))
+                    .await;
+            }
+        }
+    }
+    Err(JobError::Panicked)
 }
 
 fn indication_label(v: &Verdict) -> &'static str {
@@ -395,14 +433,18 @@ async fn verify(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Respons
     let (kind, body) = read_verify_body(state, req).await?;
     let st = Arc::clone(state);
     // Decoding, verification and serialisation all run on the pool; the I/O thread only moves bytes.
-    let json = state
-        .exec
-        .try_run(move || -> Result<String, Problem> {
-            let job = decode_job(kind, &body)?;
-            Ok(run_job(&st, job, opts).to_json_compact())
-        })
-        .await
-        .map_err(job_error)??;
+    let json = with_fetches(state, false, move |last| {
+        let job = match decode_job(kind.clone(), &body) {
+            Ok(j) => j,
+            Err(p) => return Ok(Err(p)),
+        };
+        match run_job(&st, job, opts) {
+            (_, jobs) if !jobs.is_empty() && !last => Err(jobs),
+            (v, _) => Ok(Ok(v.to_json_compact())),
+        }
+    })
+    .await
+    .map_err(job_error)??;
     Ok(response(StatusCode::OK, "application/json", json))
 }
 
@@ -429,8 +471,15 @@ fn batch_line(id: &serde_json::Value, verdict: &Verdict) -> Bytes {
     Bytes::from(format!("{{\"id\":{id},{rest}\n"))
 }
 
-/// Everything one batch line needs, done on the pool: parse, decode, verify, serialise.
-fn batch_item(state: &AppState, n: usize, line: &[u8], opts: RequestOptions) -> Bytes {
+/// Everything one batch line needs, done on the pool: parse, decode, verify, serialise; or the
+/// revocation fetches it needs first (unless `last`).
+fn batch_item(
+    state: &AppState,
+    n: usize,
+    line: &[u8],
+    opts: RequestOptions,
+    last: bool,
+) -> Result<Bytes, Vec<FetchJob>> {
     let parsed: Result<JsonRequest, _> = serde_json::from_slice(line);
     let (id, job) = match parsed {
         Ok(mut r) => (
@@ -446,10 +495,13 @@ fn batch_item(state: &AppState, n: usize, line: &[u8], opts: RequestOptions) -> 
         ),
     };
     let verdict = match job {
-        Ok(job) => run_job(state, job, opts),
+        Ok(job) => match run_job(state, job, opts) {
+            (_, jobs) if !jobs.is_empty() && !last => return Err(jobs),
+            (v, _) => v,
+        },
         Err(p) => Verdict::format_failure(crate::verdict::Format::Cms, p.code, p.detail),
     };
-    batch_line(&id, &verdict)
+    Ok(batch_line(&id, &verdict))
 }
 
 async fn batch(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Response<Body>, Problem> {
@@ -486,7 +538,8 @@ async fn batch(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Response
             let (st, tx) = (Arc::clone(&st), tx.clone());
             tasks.spawn(async move {
                 let (st2, input) = (Arc::clone(&st), line.clone());
-                let out = match st.exec.run(move || batch_item(&st2, n, &input, opts)).await {
+                let work = move |last| batch_item(&st2, n, &input, opts, last);
+                let out = match with_fetches(&st, true, work).await {
                     Ok(b) => b,
                     Err(e) => {
                         // The item's verification panicked: still answer for its id.
@@ -541,9 +594,8 @@ async fn inspect(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Respon
         body.to_vec()
     };
     let st = Arc::clone(state);
-    let out = state
-        .exec
-        .try_run(move || -> Result<serde_json::Value, Problem> {
+    let out = with_fetches(state, false, move |last| {
+        let r = (|| -> Result<Result<serde_json::Value, Vec<FetchJob>>, Problem> {
             let v = st.verifier();
             let mut certs = crate::pki::trust::parse_bundle(&der).map_err(|e| {
                 Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "not-a-certificate", e)
@@ -557,9 +609,12 @@ async fn inspect(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Respon
             }
             let leaf = Arc::new(certs.remove(0));
             let extra: Vec<_> = certs.into_iter().map(Arc::new).collect();
-            let verdict = v.verify_certificate(&leaf, &extra, None, &opts);
+            let verdict = match v.verify_certificate_collect(&leaf, &extra, None, &opts) {
+                (_, jobs) if !jobs.is_empty() && !last => return Ok(Err(jobs)),
+                (verdict, _) => verdict,
+            };
             let ku = leaf.ext.key_usage.map(key_usage_names);
-            Ok(serde_json::json!({
+            Ok(Ok(serde_json::json!({
                 "certificate": {
                     "signer": signer_report(&leaf),
                     "not_before": leaf.validity_text.0,
@@ -569,10 +624,16 @@ async fn inspect(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Respon
                     "sha256": crate::asn1::hex(&leaf.fingerprint),
                 },
                 "verdict": verdict,
-            }))
-        })
-        .await
-        .map_err(job_error)??;
+            })))
+        })();
+        match r {
+            Ok(Ok(v)) => Ok(Ok(v)),
+            Ok(Err(jobs)) => Err(jobs),
+            Err(p) => Ok(Err(p)),
+        }
+    })
+    .await
+    .map_err(job_error)??;
     Ok(json(StatusCode::OK, &out))
 }
 

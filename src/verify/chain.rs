@@ -1,11 +1,12 @@
 //! `tekser verify chain`: a certificate on its own, validated to the trust anchors.
 
 use super::signer::{chain_report, path_error_code, signer_report};
-use super::{validation_time, RequestOptions, RevocationMode, Verifier};
+use super::{validation_time, RequestOptions, Verifier};
+use crate::revocation::{Embedded, Fetch, FetchJob};
 use crate::pki::cert::Certificate;
 use crate::pki::path::{build_path, LeafUsage, PathOptions};
 use crate::pki::trust::parse_bundle;
-use crate::verdict::{Format, SignatureReport, SubIndication, Verdict};
+use crate::verdict::{Format, SignatureReport, Verdict};
 use std::sync::Arc;
 
 impl Verifier {
@@ -17,26 +18,57 @@ impl Verifier {
         max_depth: Option<usize>,
         opts: &RequestOptions,
     ) -> Verdict {
+        match self.parse_chain_input(input) {
+            Ok((leaf, extra)) => self.verify_certificate(&leaf, &extra, max_depth, opts),
+            Err(v) => v,
+        }
+    }
+
+    /// The leaf and the extra certificates of a `verify chain` input.
+    #[allow(clippy::type_complexity)]
+    fn parse_chain_input(
+        &self,
+        input: &[u8],
+    ) -> Result<(Arc<Certificate>, Vec<Arc<Certificate>>), Verdict> {
         if input.len() > self.config.limits.max_input_bytes {
-            return Verdict::format_failure(Format::Chain, "format", "certificate input too large");
+            return Err(Verdict::format_failure(Format::Chain, "format", "certificate input too large"));
         }
         let mut certs = match parse_bundle(input) {
             Ok(c) => c,
-            Err(e) => return Verdict::format_failure(Format::Chain, "format", e),
+            Err(e) => return Err(Verdict::format_failure(Format::Chain, "format", e)),
         };
         if certs.len() > self.config.limits.max_certificates {
-            return Verdict::format_failure(
+            return Err(Verdict::format_failure(
                 Format::Chain,
                 "format",
                 "too many certificates in the input",
-            );
+            ));
         }
         if certs.is_empty() {
-            return Verdict::format_failure(Format::Chain, "format", "no certificate in the input");
+            return Err(Verdict::format_failure(Format::Chain, "format", "no certificate in the input"));
         }
         let leaf = Arc::new(certs.remove(0));
         let extra: Vec<Arc<Certificate>> = certs.into_iter().map(Arc::new).collect();
-        self.verify_certificate(&leaf, &extra, max_depth, opts)
+        Ok((leaf, extra))
+    }
+
+    /// [`Verifier::verify_chain`], fetching missing revocation data with `fetcher` (blocks).
+    pub fn verify_chain_online(
+        &self,
+        input: &[u8],
+        max_depth: Option<usize>,
+        opts: &RequestOptions,
+        fetcher: &dyn Fetch,
+    ) -> Verdict {
+        let (leaf, extra) = match self.parse_chain_input(input) {
+            Ok(v) => v,
+            Err(v) => return v,
+        };
+        self.online(fetcher, opts, || {
+            let mut jobs = Vec::new();
+            let v = self.verify_certificate_jobs(&leaf, &extra, max_depth, opts, &mut jobs);
+            (v, jobs)
+        })
     }
 
     /// Validates one parsed certificate with `extra` path candidates besides the configured ones.
@@ -46,6 +78,30 @@ impl Verifier {
         extra: &[Arc<Certificate>],
         max_depth: Option<usize>,
         opts: &RequestOptions,
+    ) -> Verdict {
+        self.verify_certificate_jobs(leaf, extra, max_depth, opts, &mut Vec::new())
+    }
+
+    /// [`Verifier::verify_certificate`], also returning the fetches that would complete it.
+    pub fn verify_certificate_collect(
+        &self,
+        leaf: &Arc<Certificate>,
+        extra: &[Arc<Certificate>],
+        max_depth: Option<usize>,
+        opts: &RequestOptions,
+    ) -> (Verdict, Vec<FetchJob>) {
+        let mut jobs = Vec::new();
+        let v = self.verify_certificate_jobs(leaf, extra, max_depth, opts, &mut jobs);
+        (v, jobs)
+    }
+
+    fn verify_certificate_jobs(
+        &self,
+        leaf: &Arc<Certificate>,
+        extra: &[Arc<Certificate>],
+        max_depth: Option<usize>,
+        opts: &RequestOptions,
+        jobs: &mut Vec<FetchJob>,
     ) -> Verdict {
         let mut report = SignatureReport::pending();
         report.signer = Some(signer_report(leaf));
@@ -67,19 +123,11 @@ impl Verifier {
         let report = match build_path(leaf, &self.trust, &pool, &path_opts) {
             Ok(path) => {
                 report.chain = chain_report(&path);
-                match opts.revocation {
-                    RevocationMode::Require => report.fail(
-                        SubIndication::TRY_LATER,
-                        "revocation-unavailable",
-                        "revocation status is required but no OCSP or CRL source is available",
-                    ),
-                    RevocationMode::Prefer => {
-                        report.warnings.push(
-                            "revocation status not checked: no OCSP or CRL source available".into(),
-                        );
-                        report.pass()
-                    }
-                    RevocationMode::Off => report.pass(),
+                let embedded = Embedded::default();
+                let time = validation_time(opts);
+                match self.check_revocation(report, &path, &pool, &embedded, time, opts, jobs) {
+                    Ok(r) => r.pass(),
+                    Err(failed) => failed,
                 }
             }
             Err(e) => {

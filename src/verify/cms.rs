@@ -9,6 +9,8 @@ use crate::pki::cert::{self, Certificate};
 use crate::pki::path::{LeafUsage, PathOptions};
 use crate::pki::time::format_rfc3339;
 use crate::verdict::{Format, SignatureReport, SubIndication, Verdict};
+use crate::pki::crl::Crl;
+use crate::revocation::{Embedded, Fetch, FetchJob};
 use std::sync::Arc;
 
 /// The certificates one signature can draw on: its own bag, parsed on demand, then the
@@ -68,13 +70,94 @@ impl Bag<'_, '_> {
     }
 }
 
+/// What one signer's verification draws on besides the SignerInfo.
+struct Step<'s, 'v, 'a> {
+    bag: &'s mut Bag<'v, 'a>,
+    embedded: &'s Embedded,
+    jobs: &'s mut Vec<FetchJob>,
+}
+
 impl Verifier {
-    /// Verifies a CMS SignedData (DER, BER, PEM or base64), attached or with detached `content`.
+    /// Revocation data carried in the signature: `crls` RevocationInfoChoices (CRLs, and OCSP
+    /// responses as id-ri-ocsp-response, RFC 5940) and CAdES revocation-values attributes.
+    fn embedded_revocation(&self, sd: &SignedData<'_>, warnings: &mut Vec<String>) -> Embedded {
+        let max = self.revocation.config().crl_max_bytes;
+        let (crls, ocsp) = fcms::revocation_info(sd);
+        let mut out = Embedded {
+            ocsp,
+            ..Embedded::default()
+        };
+        for (i, raw) in crls.iter().enumerate() {
+            match Crl::parse(raw, max) {
+                Ok(c) => out.crls.push(Arc::new(c)),
+                Err(e) => warnings.push(format!("embedded CRL #{} ignored: {e}", i + 1)),
+            }
+        }
+        out
+    }
+
+    /// Verifies, fetches what was missing, verifies again (at most three rounds: OCSP, then CRLs
+    /// when OCSP failed, then their deltas).
+    pub(super) fn online(
+        &self,
+        fetcher: &dyn Fetch,
+        opts: &RequestOptions,
+        mut verify: impl FnMut() -> (Verdict, Vec<FetchJob>),
+    ) -> Verdict {
+        let mut verdict = verify();
+        for _ in 0..3 {
+            if verdict.1.is_empty() || opts.revocation == RevocationMode::Off {
+                break;
+            }
+            self.run_fetches(&verdict.1, fetcher);
+            verdict = verify();
+        }
+        verdict.0
+    }
+
+    /// Verifies a CMS SignedData (DER, BER, PEM or base64), attached or with detached `content`,
+    /// without network access: revocation comes from the signature, `--crl` and the caches.
     pub fn verify_cms(
         &self,
         signature: &[u8],
         content: Option<&[u8]>,
         opts: &RequestOptions,
+    ) -> Verdict {
+        self.verify_cms_collect(signature, content, opts).0
+    }
+
+    /// [`Verifier::verify_cms`], fetching missing revocation data with `fetcher` (blocks).
+    pub fn verify_cms_online(
+        &self,
+        signature: &[u8],
+        content: Option<&[u8]>,
+        opts: &RequestOptions,
+        fetcher: &dyn Fetch,
+    ) -> Verdict {
+        self.online(fetcher, opts, || {
+            self.verify_cms_collect(signature, content, opts)
+        })
+    }
+
+    /// [`Verifier::verify_cms`], also returning the fetches that would complete the revocation
+    /// picture (run them with [`Verifier::run_fetches`] and verify again).
+    pub fn verify_cms_collect(
+        &self,
+        signature: &[u8],
+        content: Option<&[u8]>,
+        opts: &RequestOptions,
+    ) -> (Verdict, Vec<FetchJob>) {
+        let mut jobs = Vec::new();
+        let v = self.verify_cms_inner(signature, content, opts, &mut jobs);
+        (v, jobs)
+    }
+
+    fn verify_cms_inner(
+        &self,
+        signature: &[u8],
+        content: Option<&[u8]>,
+        opts: &RequestOptions,
+        jobs: &mut Vec<FetchJob>,
     ) -> Verdict {
         let limits = &self.config.limits;
         if let Some(c) = content {
@@ -119,10 +202,22 @@ impl Verifier {
             parsed: None,
             warnings: Vec::new(),
         };
+        let embedded = if opts.revocation == RevocationMode::Off {
+            Embedded::default()
+        } else {
+            self.embedded_revocation(&sd, &mut bag.warnings)
+        };
         let mut reports: Vec<SignatureReport> = sd
             .signers
             .iter()
-            .map(|si| self.verify_signer(&sd, si, content, &mut bag, time, opts))
+            .map(|si| {
+                let mut s = Step {
+                    bag: &mut bag,
+                    embedded: &embedded,
+                    jobs: &mut *jobs,
+                };
+                self.verify_signer(&sd, si, content, &mut s, time, opts)
+            })
             .collect();
         for r in &mut reports {
             r.warnings.extend(bag.warnings.iter().cloned());
@@ -138,12 +233,13 @@ impl Verifier {
         sd: &SignedData<'_>,
         si: &SignerInfo<'_>,
         content: Option<&[u8]>,
-        bag: &mut Bag<'_, '_>,
+        step: &mut Step<'_, '_, '_>,
         time: i64,
         opts: &RequestOptions,
     ) -> SignatureReport {
         use SubIndication as S;
         let mut report = SignatureReport::pending();
+        let bag = &mut *step.bag;
 
         // 1. Signing certificate (RFC 5652 §5.3 sid).
         let Some(signer) = bag.find_signer(&si.sid) else {
@@ -271,21 +367,12 @@ impl Verifier {
         };
         report.chain = chain_report(&path);
 
-        // 7. Revocation: no status source is wired in yet, so the status is "unchecked".
-        match opts.revocation {
-            RevocationMode::Off => {}
-            RevocationMode::Prefer => report
-                .warnings
-                .push("revocation status not checked: no OCSP or CRL source available".into()),
-            RevocationMode::Require => {
-                return report.fail(
-                    S::TRY_LATER,
-                    "revocation-unavailable",
-                    "revocation status is required but no OCSP or CRL source is available",
-                )
-            }
+        // 7. Revocation of every certificate on the path.
+        let pool = bag.pool().to_vec();
+        match self.check_revocation(report, &path, &pool, step.embedded, time, opts, step.jobs) {
+            Ok(r) => r.pass(),
+            Err(failed) => failed,
         }
-        report.pass()
     }
 }
 

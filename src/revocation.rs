@@ -1,0 +1,743 @@
+//! Revocation status of every certificate on a validated path: OCSP (RFC 6960) and CRLs
+//! (RFC 5280), from data embedded in the signature, given offline, cached, or fetched.
+//!
+//! The check itself never does I/O. It answers from what it has and lists the fetches that would
+//! answer the rest ([`FetchJob`]); the caller runs them ([`RevocationStore::run`] with a
+//! [`Fetch`] implementation, on a thread that may block) and checks again. Fetched results land
+//! in moka caches: OCSP by CertID until min(nextUpdate, max age), CRLs by URL until nextUpdate,
+//! failures for a short while. Concurrent misses for one key share one fetch (`get_with`).
+
+pub mod fetch;
+
+use crate::crypto::{AlgorithmPolicy, DigestAlgorithm};
+use crate::pki::cert::Certificate;
+use crate::pki::crl::{Crl, REASON_REMOVE_FROM_CRL};
+use crate::pki::ocsp::{self, CertId, CertStatus, Freshness, OcspCheck};
+use crate::pki::path::{build_path, LeafUsage, PathOptions};
+use crate::pki::trust::TrustStore;
+use moka::sync::Cache;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Fetches bytes over the network. Implemented by [`fetch::HttpFetcher`]; tests may use it
+/// directly against loopback servers.
+pub trait Fetch: Send + Sync {
+    /// GET `url`, at most `max` bytes of body.
+    fn get(&self, url: &str, max: usize) -> Result<Vec<u8>, String>;
+    /// POST `body` as `content_type` to `url`, at most `max` bytes back.
+    fn post(&self, url: &str, content_type: &str, body: &[u8], max: usize) -> Result<Vec<u8>, String>;
+}
+
+/// Revocation settings (config `[revocation]`).
+#[derive(Debug, Clone)]
+pub struct RevocationConfig {
+    /// Oldest OCSP thisUpdate accepted, relative to the validation time; also the longest an
+    /// OCSP answer is cached.
+    pub ocsp_max_age: Duration,
+    /// Ask with a SHA-1 CertID instead of SHA-256 (for responders that know no better).
+    pub ocsp_sha1_cert_id: bool,
+    /// Send a nonce (then responses cannot be shared between requests by HTTP caches).
+    pub ocsp_nonce: bool,
+    /// Retry with GET (RFC 6960 Appendix A.1) when POST fails.
+    pub ocsp_get_fallback: bool,
+    /// Largest CRL fetched or loaded.
+    pub crl_max_bytes: usize,
+    /// How long a failed fetch is remembered (at most 60 s, so a dead responder is not hammered
+    /// but a revived one is used soon).
+    pub failure_ttl: Duration,
+    /// Most OCSP answers cached.
+    pub ocsp_cache_capacity: u64,
+    /// Most CRLs cached (each may be tens of MB).
+    pub crl_cache_capacity: u64,
+    /// Clock skew tolerated on thisUpdate/nextUpdate.
+    pub skew: Duration,
+    /// Refresh a cached CRL this long before its nextUpdate.
+    pub crl_refresh_margin: Duration,
+}
+
+impl Default for RevocationConfig {
+    fn default() -> Self {
+        Self {
+            ocsp_max_age: Duration::from_secs(7 * 24 * 3600),
+            ocsp_sha1_cert_id: false,
+            ocsp_nonce: false,
+            ocsp_get_fallback: true,
+            crl_max_bytes: 64 << 20,
+            failure_ttl: Duration::from_secs(30),
+            ocsp_cache_capacity: 100_000,
+            crl_cache_capacity: 64,
+            skew: Duration::from_secs(300),
+            crl_refresh_margin: Duration::from_secs(600),
+        }
+    }
+}
+
+/// Where a status came from (CONTRACT.md `revocation.source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Fetched from an OCSP responder for this request.
+    Ocsp,
+    /// From a CRL fetched for this request, or given with `--crl`.
+    Crl,
+    /// Carried inside the signature.
+    Embedded,
+    /// From a status fetched earlier.
+    Cache,
+}
+
+impl Source {
+    /// The CONTRACT name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ocsp => "ocsp",
+            Self::Crl => "crl",
+            Self::Embedded => "embedded",
+            Self::Cache => "cache",
+        }
+    }
+}
+
+/// The status of one certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// good / revoked / unknown.
+    pub status: CertStatus,
+    /// Where it came from.
+    pub source: Source,
+    /// OCSP producedAt or CRL thisUpdate.
+    pub produced_at: i64,
+    /// nextUpdate.
+    pub next_update: Option<i64>,
+}
+
+/// A fetch that would answer a missing status.
+#[derive(Debug, Clone)]
+pub enum FetchJob {
+    /// Ask an OCSP responder.
+    Ocsp {
+        /// Responder URL (from the certificate's authorityInfoAccess).
+        url: String,
+        /// What to ask about.
+        id: CertId,
+        /// The issuer (validates the answer).
+        issuer: Arc<Certificate>,
+    },
+    /// Download a CRL.
+    Crl {
+        /// Distribution point URL.
+        url: String,
+    },
+}
+
+/// Data inside the signature (RFC 5940 RevocationInfoChoices, CAdES revocation-values).
+#[derive(Debug, Default)]
+pub struct Embedded {
+    /// Parsed CRLs.
+    pub crls: Vec<Arc<Crl>>,
+    /// OCSPResponse DER.
+    pub ocsp: Vec<Vec<u8>>,
+}
+
+/// Outcome for one certificate of the path.
+#[derive(Debug, Clone)]
+pub enum CertOutcome {
+    /// A status was established.
+    Known(Finding),
+    /// No status: why (no source, fetch failed, stale, …).
+    Missing(String),
+    /// The certificate is exempt (id-pkix-ocsp-nocheck) or carries no revocation pointers.
+    Exempt,
+}
+
+#[derive(Debug, Clone)]
+enum Cached<T> {
+    Ok(T, Duration),
+    Failed(String, Duration),
+}
+
+impl<T> Cached<T> {
+    fn ttl(&self) -> Duration {
+        match self {
+            Self::Ok(_, d) | Self::Failed(_, d) => *d,
+        }
+    }
+}
+
+struct PerEntry;
+
+impl<K, T> moka::Expiry<K, Arc<Cached<T>>> for PerEntry {
+    fn expire_after_create(&self, _: &K, v: &Arc<Cached<T>>, _: Instant) -> Option<Duration> {
+        Some(v.ttl())
+    }
+}
+
+/// Counters for /metrics.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct RevocationStats {
+    /// OCSP answers held.
+    pub ocsp_entries: u64,
+    /// Lookups answered from the OCSP cache.
+    pub ocsp_hits: u64,
+    /// Lookups that found nothing cached.
+    pub ocsp_misses: u64,
+    /// Requests sent to OCSP responders.
+    pub ocsp_fetches: u64,
+    /// CRLs held.
+    pub crl_entries: u64,
+    /// CRL lookups answered from the cache.
+    pub crl_hits: u64,
+    /// CRL lookups that found nothing cached.
+    pub crl_misses: u64,
+    /// CRL downloads.
+    pub crl_fetches: u64,
+    /// Fetches that failed.
+    pub fetch_failures: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    ocsp_hits: AtomicU64,
+    ocsp_misses: AtomicU64,
+    ocsp_fetches: AtomicU64,
+    crl_hits: AtomicU64,
+    crl_misses: AtomicU64,
+    crl_fetches: AtomicU64,
+    fetch_failures: AtomicU64,
+}
+
+/// Offline CRLs, caches and counters; one per [`crate::verify::Verifier`].
+pub struct RevocationStore {
+    config: RevocationConfig,
+    offline: Vec<Arc<Crl>>,
+    ocsp: Cache<CertId, Arc<Cached<ocsp::OcspStatus>>>,
+    crls: Cache<String, Arc<Cached<Arc<Crl>>>>,
+    /// (CRL fingerprint, signer fingerprint) pairs whose signature verified: a 20 MB CRL is
+    /// hashed once, not per request.
+    crl_signatures: Cache<([u8; 32], [u8; 32]), bool>,
+    counters: Counters,
+}
+
+impl std::fmt::Debug for RevocationStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RevocationStore({:?})", self.stats())
+    }
+}
+
+/// What one check needs from the verifier.
+pub struct Context<'a> {
+    /// Validation time.
+    pub at: i64,
+    /// Real current time.
+    pub now: i64,
+    /// Algorithms.
+    pub policy: AlgorithmPolicy,
+    /// Anchors (CRL signers other than the issuer must chain to one).
+    pub anchors: &'a TrustStore,
+    /// Certificates for CRL-signer paths.
+    pub pool: &'a [Arc<Certificate>],
+    /// Data from the signature.
+    pub embedded: &'a Embedded,
+    /// Limits for CRL-signer path building.
+    pub limits: &'a crate::limits::Limits,
+}
+
+const ALL_REASONS: u16 = 0x01FE;
+
+impl RevocationStore {
+    /// A store with `offline` CRLs (from `--crl`).
+    pub fn new(config: RevocationConfig, offline: Vec<Crl>) -> Self {
+        Self {
+            ocsp: Cache::builder()
+                .max_capacity(config.ocsp_cache_capacity)
+                .expire_after(PerEntry)
+                .build(),
+            crls: Cache::builder()
+                .max_capacity(config.crl_cache_capacity)
+                .expire_after(PerEntry)
+                .build(),
+            crl_signatures: Cache::builder().max_capacity(1024).build(),
+            offline: offline.into_iter().map(Arc::new).collect(),
+            counters: Counters::default(),
+            config,
+        }
+    }
+
+    /// Settings.
+    pub fn config(&self) -> &RevocationConfig {
+        &self.config
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> RevocationStats {
+        let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let c = &self.counters;
+        RevocationStats {
+            ocsp_entries: self.ocsp.entry_count(),
+            ocsp_hits: l(&c.ocsp_hits),
+            ocsp_misses: l(&c.ocsp_misses),
+            ocsp_fetches: l(&c.ocsp_fetches),
+            crl_entries: self.crls.entry_count(),
+            crl_hits: l(&c.crl_hits),
+            crl_misses: l(&c.crl_misses),
+            crl_fetches: l(&c.crl_fetches),
+            fetch_failures: l(&c.fetch_failures),
+        }
+    }
+
+    fn freshness(&self, cx: &Context<'_>, max_age: Option<Duration>) -> Freshness {
+        Freshness {
+            at: cx.at,
+            now: cx.now,
+            max_age: max_age.map(|d| d.as_secs() as i64),
+            skew: self.config.skew.as_secs() as i64,
+        }
+    }
+
+    fn cert_id(&self, cert: &Certificate, issuer: &Certificate) -> Option<CertId> {
+        let hash = if self.config.ocsp_sha1_cert_id {
+            DigestAlgorithm::Sha1
+        } else {
+            DigestAlgorithm::Sha256
+        };
+        CertId::new(cert, issuer, hash).ok()
+    }
+
+    /// The status of `path[i]` (issued by `path[i + 1]`), or what to fetch. Order: embedded
+    /// OCSP, embedded/offline CRLs, cached OCSP, cached CRLs; then OCSP fetch, then CRL fetch.
+    pub fn check(
+        &self,
+        path: &[Arc<Certificate>],
+        i: usize,
+        cx: &Context<'_>,
+        jobs: &mut Vec<FetchJob>,
+    ) -> CertOutcome {
+        let (Some(cert), Some(issuer)) = (path.get(i), path.get(i + 1)) else {
+            return CertOutcome::Exempt;
+        };
+        if cert.ext.ocsp_no_check {
+            return CertOutcome::Exempt;
+        }
+        let id = self.cert_id(cert, issuer);
+        let ocsp_fresh = self.freshness(cx, Some(self.config.ocsp_max_age));
+        let mut why: Vec<String> = Vec::new();
+
+        // 1. Embedded OCSP responses.
+        for der in &cx.embedded.ocsp {
+            let check = OcspCheck {
+                id: id.as_ref(),
+                nonce: None,
+                freshness: Some(self.freshness(cx, None)),
+                at: cx.at,
+                policy: cx.policy,
+            };
+            match ocsp::validate(der, issuer, &check) {
+                Ok(s) => return CertOutcome::Known(finding(&s, Source::Embedded)),
+                Err(ocsp::OcspError::CertIdMismatch) => {}
+                Err(e) => why.push(format!("embedded OCSP response: {e}")),
+            }
+        }
+        // 2. Embedded, then offline CRLs (with the embedded ones, for deltas).
+        if !cx.embedded.crls.is_empty() {
+            match self.from_crls(cert, issuer, &cx.embedded.crls, cx) {
+                Ok(Some(mut f)) => {
+                    f.source = Source::Embedded;
+                    return CertOutcome::Known(f);
+                }
+                Ok(None) => {}
+                Err(e) => why.push(format!("embedded {e}")),
+            }
+        }
+        if !self.offline.is_empty() {
+            let local: Vec<Arc<Crl>> = cx
+                .embedded
+                .crls
+                .iter()
+                .chain(self.offline.iter())
+                .cloned()
+                .collect();
+            match self.from_crls(cert, issuer, &local, cx) {
+                Ok(Some(f)) => return CertOutcome::Known(f),
+                Ok(None) => {}
+                Err(e) => why.push(e),
+            }
+        }
+        // 3. Cached OCSP.
+        let mut ocsp_failed = false;
+        if let Some(id) = &id {
+            match self.ocsp.get(id).as_deref() {
+                Some(Cached::Ok(s, _)) => {
+                    if ocsp_fresh.check(s.this_update, s.next_update).is_ok() {
+                        self.counters.ocsp_hits.fetch_add(1, Ordering::Relaxed);
+                        return CertOutcome::Known(finding(s, Source::Cache));
+                    }
+                    why.push("cached OCSP answer is not current for the validation time".into());
+                    ocsp_failed = true;
+                }
+                Some(Cached::Failed(e, _)) => {
+                    self.counters.ocsp_hits.fetch_add(1, Ordering::Relaxed);
+                    why.push(e.clone());
+                    ocsp_failed = true;
+                }
+                None => {
+                    if !cert.ext.ocsp_urls.is_empty() {
+                        self.counters.ocsp_misses.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }
+        // 4. Cached CRLs from the distribution points.
+        let urls: Vec<&str> = cert
+            .ext
+            .crl_distribution_points
+            .iter()
+            .flat_map(|dp| dp.urls())
+            .filter(|u| is_fetchable(u))
+            .collect();
+        let mut cached_crls = Vec::new();
+        let mut crl_missing = Vec::new();
+        for u in &urls {
+            match self.crls.get(*u).as_deref() {
+                Some(Cached::Ok(c, _)) => {
+                    self.counters.crl_hits.fetch_add(1, Ordering::Relaxed);
+                    cached_crls.push(Arc::clone(c));
+                    // Delta CRLs named by the CRL itself.
+                    for d in c.freshest.iter().flat_map(|dp| dp.urls()) {
+                        match self.crls.get(d).as_deref() {
+                            Some(Cached::Ok(dc, _)) => cached_crls.push(Arc::clone(dc)),
+                            Some(Cached::Failed(..)) => {}
+                            None if is_fetchable(d) => crl_missing.push(d.to_owned()),
+                            None => {}
+                        }
+                    }
+                }
+                Some(Cached::Failed(e, _)) => why.push(e.clone()),
+                None => {
+                    self.counters.crl_misses.fetch_add(1, Ordering::Relaxed);
+                    crl_missing.push((*u).to_owned());
+                }
+            }
+        }
+        if !cached_crls.is_empty() {
+            match self.from_crls(cert, issuer, &cached_crls, cx) {
+                Ok(Some(mut f)) => {
+                    f.source = Source::Cache;
+                    if crl_missing.is_empty() || f.status != CertStatus::Good {
+                        return CertOutcome::Known(f);
+                    }
+                }
+                Ok(None) => why.push("no cached CRL covers the certificate".into()),
+                Err(e) => why.push(e),
+            }
+        }
+        // 5. What to fetch: OCSP first; CRLs when OCSP is absent or failed.
+        let ocsp_url = cert.ext.ocsp_urls.iter().find(|u| is_fetchable(u));
+        match (&id, ocsp_url, ocsp_failed) {
+            (Some(id), Some(url), false) => {
+                jobs.push(FetchJob::Ocsp {
+                    url: url.clone(),
+                    id: id.clone(),
+                    issuer: Arc::clone(issuer),
+                });
+                return CertOutcome::Missing("OCSP status not fetched yet".into());
+            }
+            _ => {
+                for u in crl_missing {
+                    jobs.push(FetchJob::Crl { url: u });
+                }
+            }
+        }
+        if cert.ext.ocsp_urls.is_empty() && urls.is_empty() && why.is_empty() {
+            return CertOutcome::Missing(format!(
+                "{} names no OCSP responder or CRL distribution point, and no CRL given covers it",
+                cert.subject.rfc4514
+            ));
+        }
+        CertOutcome::Missing(if why.is_empty() {
+            "no revocation source answered".into()
+        } else {
+            why.join("; ")
+        })
+    }
+
+    /// Status from complete CRLs (plus matching deltas) among `crls` that cover `cert`.
+    /// `Ok(None)`: none covers it (for all reasons); `Err`: a covering CRL was unusable.
+    fn from_crls(
+        &self,
+        cert: &Certificate,
+        issuer: &Arc<Certificate>,
+        crls: &[Arc<Crl>],
+        cx: &Context<'_>,
+    ) -> Result<Option<Finding>, String> {
+        let fresh = self.freshness(cx, None);
+        let mut covered: u16 = 0;
+        let mut errors = Vec::new();
+        let mut best: Option<Finding> = None;
+        for c in crls.iter().filter(|c| c.delta_base.is_none() && c.covers(cert)) {
+            if let Err(e) = fresh.check(c.this_update, c.next_update) {
+                errors.push(format!("CRL of {}: {e}", c.issuer));
+                continue;
+            }
+            if let Err(e) = self.crl_signed(c, issuer, cx) {
+                errors.push(format!("CRL of {}: {e}", c.issuer));
+                continue;
+            }
+            let dp_reasons = cert
+                .ext
+                .crl_distribution_points
+                .iter()
+                .find_map(|dp| dp.reasons)
+                .unwrap_or(ALL_REASONS);
+            let reasons = c
+                .idp
+                .as_ref()
+                .and_then(|i| i.point.reasons)
+                .unwrap_or(ALL_REASONS)
+                & dp_reasons;
+            // A delta CRL for this base: same issuer and scope, newer, based on this or older.
+            let delta = crls.iter().find(|d| {
+                d.delta_base.as_deref().is_some_and(|b| {
+                    c.crl_number.as_deref().is_some_and(|n| {
+                        num_le(b, n) && d.crl_number.as_deref().is_some_and(|dn| !num_le(dn, n))
+                    })
+                }) && d.issuer_norm == c.issuer_norm
+                    && d.idp == c.idp
+                    && fresh.check(d.this_update, d.next_update).is_ok()
+                    && self.crl_signed(d, issuer, cx).is_ok()
+            });
+            let mut status = CertStatus::Good;
+            let mut from = c;
+            if let Some(d) = delta {
+                from = d;
+                if let Some(e) = d.lookup(&cert.serial, &cert.issuer_norm) {
+                    if e.reason != Some(REASON_REMOVE_FROM_CRL) {
+                        status = CertStatus::Revoked {
+                            at: e.revoked_at,
+                            reason: e.reason,
+                        };
+                    }
+                } else if let Some(e) = c.lookup(&cert.serial, &cert.issuer_norm) {
+                    status = CertStatus::Revoked {
+                        at: e.revoked_at,
+                        reason: e.reason,
+                    };
+                }
+            } else if let Some(e) = c.lookup(&cert.serial, &cert.issuer_norm) {
+                if e.reason != Some(REASON_REMOVE_FROM_CRL) {
+                    status = CertStatus::Revoked {
+                        at: e.revoked_at,
+                        reason: e.reason,
+                    };
+                }
+            }
+            let f = Finding {
+                status,
+                source: Source::Crl,
+                produced_at: from.this_update,
+                next_update: from.next_update,
+            };
+            if matches!(status, CertStatus::Revoked { .. }) {
+                return Ok(Some(f));
+            }
+            covered |= reasons;
+            best.get_or_insert(f);
+        }
+        if covered & ALL_REASONS == ALL_REASONS {
+            return Ok(best);
+        }
+        if errors.is_empty() {
+            Ok(None)
+        } else {
+            Err(errors.join("; "))
+        }
+    }
+
+    /// The CRL is signed by the issuer, or by another certificate of the CRL issuer's name with
+    /// cRLSign that chains to a trust anchor (RFC 5280 §6.3.3 (f)).
+    fn crl_signed(&self, crl: &Crl, issuer: &Arc<Certificate>, cx: &Context<'_>) -> Result<(), String> {
+        let memo = |signer: &Certificate| (crl.fingerprint, signer.fingerprint);
+        if crl.issuer_norm == issuer.subject_norm {
+            if self.crl_signatures.get(&memo(issuer)) == Some(true) {
+                return Ok(());
+            }
+            if crl.verify_signed_by(issuer, &cx.policy).is_ok() {
+                self.crl_signatures.insert(memo(issuer), true);
+                return Ok(());
+            }
+        }
+        let mut last = String::from("no certificate of the CRL issuer verifies its signature");
+        for cand in cx
+            .pool
+            .iter()
+            .filter(|c| c.subject_norm == crl.issuer_norm && c.fingerprint != issuer.fingerprint)
+        {
+            if self.crl_signatures.get(&memo(cand)) == Some(true) {
+                return Ok(());
+            }
+            if let Err(e) = crl.verify_signed_by(cand, &cx.policy) {
+                last = e.to_string();
+                continue;
+            }
+            let opts = PathOptions::new(cx.at, cx.policy, LeafUsage::Any, cx.limits);
+            match build_path(cand, cx.anchors, cx.pool, &opts) {
+                Ok(_) => {
+                    self.crl_signatures.insert(memo(cand), true);
+                    return Ok(());
+                }
+                Err(e) => last = format!("CRL signer certificate does not validate: {e}"),
+            }
+        }
+        Err(last)
+    }
+
+    /// Runs `jobs` (deduplicated), caching results; concurrent callers with the same key wait
+    /// for one fetch. Call it where blocking is allowed (not on a CPU pool thread).
+    pub fn run(&self, jobs: &[FetchJob], fetcher: &dyn Fetch, policy: AlgorithmPolicy, now: i64) {
+        let mut seen = std::collections::HashSet::new();
+        for job in jobs {
+            match job {
+                FetchJob::Ocsp { url, id, issuer } => {
+                    if !seen.insert(format!("ocsp {url} {:?}", id)) {
+                        continue;
+                    }
+                    self.ocsp.get_with_by_ref(id, || {
+                        Arc::new(self.fetch_ocsp(url, id, issuer, fetcher, policy, now))
+                    });
+                }
+                FetchJob::Crl { url } => {
+                    if !seen.insert(format!("crl {url}")) {
+                        continue;
+                    }
+                    self.crls
+                        .get_with_by_ref(url, || Arc::new(self.fetch_crl(url, fetcher, now)));
+                }
+            }
+        }
+    }
+
+    fn fetch_ocsp(
+        &self,
+        url: &str,
+        id: &CertId,
+        issuer: &Certificate,
+        fetcher: &dyn Fetch,
+        policy: AlgorithmPolicy,
+        now: i64,
+    ) -> Cached<ocsp::OcspStatus> {
+        self.counters.ocsp_fetches.fetch_add(1, Ordering::Relaxed);
+        let nonce = self.config.ocsp_nonce.then(|| {
+            let mut n = [0u8; 16];
+            // The nonce only has to be unpredictable to a replaying attacker.
+            let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut n);
+            n
+        });
+        let req = ocsp::build_request(id, nonce.as_ref().map(|n| &n[..]));
+        let mut body = fetcher.post(url, "application/ocsp-request", &req, ocsp::MAX_RESPONSE_BYTES);
+        if body.is_err() && self.config.ocsp_get_fallback {
+            let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &req);
+            let enc = b64.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D");
+            let get_url = format!("{}/{}", url.trim_end_matches('/'), enc);
+            if let Ok(b) = fetcher.get(&get_url, ocsp::MAX_RESPONSE_BYTES) {
+                body = Ok(b);
+            }
+        }
+        let fail = |e: String| {
+            self.counters.fetch_failures.fetch_add(1, Ordering::Relaxed);
+            Cached::Failed(format!("OCSP {url}: {e}"), self.config.failure_ttl.min(Duration::from_secs(60)))
+        };
+        let body = match body {
+            Ok(b) => b,
+            Err(e) => return fail(e),
+        };
+        let check = OcspCheck {
+            id: Some(id),
+            nonce: nonce.as_ref().map(|n| &n[..]),
+            freshness: Some(Freshness {
+                at: now,
+                now,
+                max_age: Some(self.config.ocsp_max_age.as_secs() as i64),
+                skew: self.config.skew.as_secs() as i64,
+            }),
+            at: now,
+            policy,
+        };
+        match ocsp::validate(&body, issuer, &check) {
+            Ok(s) => {
+                let until = s.next_update.unwrap_or(now + self.config.ocsp_max_age.as_secs() as i64);
+                let ttl = Duration::from_secs(until.saturating_sub(now).max(1) as u64)
+                    .min(self.config.ocsp_max_age);
+                Cached::Ok(s, ttl)
+            }
+            Err(e) => fail(e.to_string()),
+        }
+    }
+
+    fn fetch_crl(&self, url: &str, fetcher: &dyn Fetch, now: i64) -> Cached<Arc<Crl>> {
+        self.counters.crl_fetches.fetch_add(1, Ordering::Relaxed);
+        let fail = |e: String| {
+            self.counters.fetch_failures.fetch_add(1, Ordering::Relaxed);
+            Cached::Failed(format!("CRL {url}: {e}"), self.config.failure_ttl.min(Duration::from_secs(60)))
+        };
+        let body = match fetcher.get(url, self.config.crl_max_bytes) {
+            Ok(b) => b,
+            Err(e) => return fail(e),
+        };
+        match Crl::parse(&body, self.config.crl_max_bytes) {
+            Ok(c) => {
+                // Kept until nextUpdate (refreshed before by `due_for_refresh`), at most a day
+                // when the CRL names no nextUpdate.
+                let until = c.next_update.unwrap_or(now + 86_400);
+                let ttl = Duration::from_secs(until.saturating_sub(now).max(1) as u64);
+                Cached::Ok(Arc::new(c), ttl)
+            }
+            Err(e) => fail(e.to_string()),
+        }
+    }
+
+    /// CRLs whose nextUpdate is within the refresh margin: the server refetches them in the
+    /// background so requests keep hitting a current CRL.
+    pub fn due_for_refresh(&self, now: i64) -> Vec<String> {
+        let margin = self.config.crl_refresh_margin.as_secs() as i64;
+        self.crls
+            .iter()
+            .filter_map(|(url, v)| match v.as_ref() {
+                Cached::Ok(c, _) if c.next_update.is_some_and(|n| n - margin <= now) => {
+                    Some((*url).clone())
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Refetches `url` and replaces the cached CRL when the new one parses.
+    pub fn refresh_crl(&self, url: &str, fetcher: &dyn Fetch, now: i64) {
+        if let Cached::Ok(c, ttl) = self.fetch_crl(url, fetcher, now) {
+            self.crls.insert(url.to_owned(), Arc::new(Cached::Ok(c, ttl)));
+        }
+    }
+}
+
+fn finding(s: &ocsp::OcspStatus, source: Source) -> Finding {
+    Finding {
+        status: s.status,
+        source,
+        produced_at: s.produced_at,
+        next_update: s.next_update,
+    }
+}
+
+/// `a <= b` for unsigned big-endian integers without leading zeros.
+fn num_le(a: &[u8], b: &[u8]) -> bool {
+    let strip = |x: &[u8]| {
+        let n = x.iter().take_while(|v| **v == 0).count();
+        x[n..].to_vec()
+    };
+    let (a, b) = (strip(a), strip(b));
+    (a.len(), &a) <= (b.len(), &b)
+}
+
+/// Only http(s) URLs are ever fetched (issue #3 §6); https is refused by the fetcher for now.
+fn is_fetchable(url: &str) -> bool {
+    let l = url.to_ascii_lowercase();
+    l.starts_with("http://") || l.starts_with("https://")
+}
