@@ -171,13 +171,30 @@ impl<'a> Tlv<'a> {
         }
     }
 
-    /// Decodes a UTCTime or GeneralizedTime as unix seconds.
+    /// Decodes a UTCTime (`YYMMDDHHMMSSZ`, years 1950–2049, RFC 5280 §4.1.2.5.1) or a
+    /// GeneralizedTime (`YYYYMMDDHHMMSS[.f]Z`) as unix seconds (negative before 1970).
     pub fn time(&self) -> Result<i64, Asn1Error> {
-        use der::Decode;
-        let dt = match self.tag {
-            tag::UTC_TIME => der::asn1::UtcTime::from_der(self.raw).map(|t| t.to_date_time()),
+        let bad = Asn1Error::Invalid("malformed Time");
+        let v = self.value;
+        let digits = |s: &[u8]| -> Result<i64, Asn1Error> {
+            if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
+                return Err(Asn1Error::Invalid("malformed Time"));
+            }
+            Ok(s.iter().fold(0i64, |a, d| a * 10 + i64::from(d - b'0')))
+        };
+        let (year, rest) = match self.tag {
+            tag::UTC_TIME => {
+                if v.len() != 13 {
+                    return Err(bad);
+                }
+                let yy = digits(&v[..2])?;
+                (if yy >= 50 { 1900 + yy } else { 2000 + yy }, &v[2..])
+            }
             tag::GENERALIZED_TIME => {
-                der::asn1::GeneralizedTime::from_der(self.raw).map(|t| t.to_date_time())
+                if v.len() < 15 {
+                    return Err(bad);
+                }
+                (digits(&v[..4])?, &v[4..])
             }
             found => {
                 return Err(Asn1Error::UnexpectedTag {
@@ -185,13 +202,53 @@ impl<'a> Tlv<'a> {
                     found,
                 })
             }
+        };
+        // MMDDHHMMSS, then an optional fraction (OCSP responders send one), then Z.
+        let (fields, tail) = rest.split_at(10);
+        let tail = match tail {
+            [b'.', f @ .., b'Z'] if !f.is_empty() && f.iter().all(u8::is_ascii_digit) => {
+                "Z".as_bytes()
+            }
+            t => t,
+        };
+        if tail != b"Z" {
+            return Err(bad);
         }
-        .map_err(|e| Asn1Error::Decode {
-            what: "Time",
-            detail: e.to_string(),
-        })?;
-        i64::try_from(dt.unix_duration().as_secs())
-            .map_err(|_| Asn1Error::Invalid("time out of range"))
+        let f = |i: usize| digits(&fields[i..i + 2]);
+        let (mo, d, h, mi, sec) = (f(0)?, f(2)?, f(4)?, f(6)?, f(8)?);
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let dim = [
+            31,
+            if leap { 29 } else { 28 },
+            31,
+            30,
+            31,
+            30,
+            31,
+            31,
+            30,
+            31,
+            30,
+            31,
+        ];
+        if !(1..=12).contains(&mo)
+            || d < 1
+            || d > dim[(mo - 1) as usize]
+            || h > 23
+            || mi > 59
+            || sec > 59
+        {
+            return Err(bad);
+        }
+        // Days from civil (H. Hinnant's algorithm).
+        let y = if mo <= 2 { year - 1 } else { year };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (mo + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        Ok(days * 86_400 + h * 3600 + mi * 60 + sec)
     }
 }
 

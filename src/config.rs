@@ -4,8 +4,8 @@
 
 use crate::crypto::{AlgorithmPolicy, Sha1Policy};
 use crate::limits::Limits;
-use crate::pki::time::parse_rfc3339;
 use crate::pki::crl::Crl;
+use crate::pki::time::parse_rfc3339;
 use crate::pki::trust::{load_paths, LoadError, TrustStore};
 use crate::revocation::fetch::{AllowRule, FetchPolicy, HttpFetcher};
 use crate::revocation::RevocationConfig;

@@ -216,9 +216,12 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             let content = content
                 .map(|c| read_input(&c, limits.max_content_bytes))
                 .transpose()?;
-            let v = config
-                .verifier
-                .verify_cms_online(&sig, content.as_deref(), &config.request, config.fetcher.as_ref());
+            let v = config.verifier.verify_cms_online(
+                &sig,
+                content.as_deref(),
+                &config.request,
+                config.fetcher.as_ref(),
+            );
             Ok(emit(&v, common.json))
         }
         Command::Verify(VerifyCommand::Chain {
@@ -228,9 +231,12 @@ fn run(cli: Cli) -> Result<u8, Fail> {
         }) => {
             let config = load(&common)?;
             let input = read_input(&cert, config.verifier.limits().max_input_bytes)?;
-            let v = config
-                .verifier
-                .verify_chain_online(&input, max_depth, &config.request, config.fetcher.as_ref());
+            let v = config.verifier.verify_chain_online(
+                &input,
+                max_depth,
+                &config.request,
+                config.fetcher.as_ref(),
+            );
             Ok(emit(&v, common.json))
         }
     }

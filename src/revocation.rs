@@ -26,7 +26,13 @@ pub trait Fetch: Send + Sync {
     /// GET `url`, at most `max` bytes of body.
     fn get(&self, url: &str, max: usize) -> Result<Vec<u8>, String>;
     /// POST `body` as `content_type` to `url`, at most `max` bytes back.
-    fn post(&self, url: &str, content_type: &str, body: &[u8], max: usize) -> Result<Vec<u8>, String>;
+    fn post(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: &[u8],
+        max: usize,
+    ) -> Result<Vec<u8>, String>;
 }
 
 /// Revocation settings (config `[revocation]`).
@@ -469,25 +475,34 @@ impl RevocationStore {
         crls: &[Arc<Crl>],
         cx: &Context<'_>,
     ) -> Result<Option<Finding>, String> {
+        self.from_crls_at(cert, issuer, crls, cx, 0)
+    }
+
+    fn from_crls_at(
+        &self,
+        cert: &Certificate,
+        issuer: &Arc<Certificate>,
+        crls: &[Arc<Crl>],
+        cx: &Context<'_>,
+        depth: u8,
+    ) -> Result<Option<Finding>, String> {
         let fresh = self.freshness(cx, None);
         let mut covered: u16 = 0;
         let mut errors = Vec::new();
         let mut best: Option<Finding> = None;
-        for c in crls.iter().filter(|c| c.delta_base.is_none() && c.covers(cert)) {
+        for (c, dp_reasons) in crls
+            .iter()
+            .filter(|c| c.delta_base.is_none())
+            .filter_map(|c| c.scope(cert).map(|r| (c, r)))
+        {
             if let Err(e) = fresh.check(c.this_update, c.next_update) {
                 errors.push(format!("CRL of {}: {e}", c.issuer));
                 continue;
             }
-            if let Err(e) = self.crl_signed(c, issuer, cx) {
+            if let Err(e) = self.crl_signed(c, issuer, crls, cx, depth) {
                 errors.push(format!("CRL of {}: {e}", c.issuer));
                 continue;
             }
-            let dp_reasons = cert
-                .ext
-                .crl_distribution_points
-                .iter()
-                .find_map(|dp| dp.reasons)
-                .unwrap_or(ALL_REASONS);
             let reasons = c
                 .idp
                 .as_ref()
@@ -503,7 +518,7 @@ impl RevocationStore {
                 }) && d.issuer_norm == c.issuer_norm
                     && d.idp == c.idp
                     && fresh.check(d.this_update, d.next_update).is_ok()
-                    && self.crl_signed(d, issuer, cx).is_ok()
+                    && self.crl_signed(d, issuer, crls, cx, depth).is_ok()
             });
             let mut status = CertStatus::Good;
             let mut from = c;
@@ -554,7 +569,14 @@ impl RevocationStore {
 
     /// The CRL is signed by the issuer, or by another certificate of the CRL issuer's name with
     /// cRLSign that chains to a trust anchor (RFC 5280 §6.3.3 (f)).
-    fn crl_signed(&self, crl: &Crl, issuer: &Arc<Certificate>, cx: &Context<'_>) -> Result<(), String> {
+    fn crl_signed(
+        &self,
+        crl: &Crl,
+        issuer: &Arc<Certificate>,
+        crls: &[Arc<Crl>],
+        cx: &Context<'_>,
+        depth: u8,
+    ) -> Result<(), String> {
         let memo = |signer: &Certificate| (crl.fingerprint, signer.fingerprint);
         if crl.issuer_norm == issuer.subject_norm {
             if self.crl_signatures.get(&memo(issuer)) == Some(true) {
@@ -564,6 +586,10 @@ impl RevocationStore {
                 self.crl_signatures.insert(memo(issuer), true);
                 return Ok(());
             }
+        }
+        // Another signer must itself validate, and (one level deep) not be revoked.
+        if depth > 1 {
+            return Err("CRL not signed by the issuer".into());
         }
         let mut last = String::from("no certificate of the CRL issuer verifies its signature");
         for cand in cx
@@ -580,7 +606,33 @@ impl RevocationStore {
             }
             let opts = PathOptions::new(cx.at, cx.policy, LeafUsage::Any, cx.limits);
             match build_path(cand, cx.anchors, cx.pool, &opts) {
-                Ok(_) => {
+                Ok(p) => {
+                    let certs = p.certs();
+                    let checked = if depth == 0 {
+                        certs.len().saturating_sub(1)
+                    } else {
+                        0
+                    };
+                    let revoked = (0..checked).find_map(|i| {
+                        match self.from_crls_at(&certs[i], &certs[i + 1], crls, cx, depth + 1) {
+                            Ok(Some(Finding {
+                                status: CertStatus::Good,
+                                ..
+                            })) => None,
+                            Ok(Some(_)) => Some(format!(
+                                "CRL signer {} is revoked",
+                                certs[i].subject.rfc4514
+                            )),
+                            _ => Some(format!(
+                                "no revocation status for CRL signer {}",
+                                certs[i].subject.rfc4514
+                            )),
+                        }
+                    });
+                    if let Some(why) = revoked {
+                        last = why;
+                        continue;
+                    }
                     self.crl_signatures.insert(memo(cand), true);
                     return Ok(());
                 }
@@ -632,10 +684,18 @@ impl RevocationStore {
             n
         });
         let req = ocsp::build_request(id, nonce.as_ref().map(|n| &n[..]));
-        let mut body = fetcher.post(url, "application/ocsp-request", &req, ocsp::MAX_RESPONSE_BYTES);
+        let mut body = fetcher.post(
+            url,
+            "application/ocsp-request",
+            &req,
+            ocsp::MAX_RESPONSE_BYTES,
+        );
         if body.is_err() && self.config.ocsp_get_fallback {
             let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &req);
-            let enc = b64.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D");
+            let enc = b64
+                .replace('+', "%2B")
+                .replace('/', "%2F")
+                .replace('=', "%3D");
             let get_url = format!("{}/{}", url.trim_end_matches('/'), enc);
             if let Ok(b) = fetcher.get(&get_url, ocsp::MAX_RESPONSE_BYTES) {
                 body = Ok(b);
@@ -643,7 +703,10 @@ impl RevocationStore {
         }
         let fail = |e: String| {
             self.counters.fetch_failures.fetch_add(1, Ordering::Relaxed);
-            Cached::Failed(format!("OCSP {url}: {e}"), self.config.failure_ttl.min(Duration::from_secs(60)))
+            Cached::Failed(
+                format!("OCSP {url}: {e}"),
+                self.config.failure_ttl.min(Duration::from_secs(60)),
+            )
         };
         let body = match body {
             Ok(b) => b,
@@ -663,7 +726,9 @@ impl RevocationStore {
         };
         match ocsp::validate(&body, issuer, &check) {
             Ok(s) => {
-                let until = s.next_update.unwrap_or(now + self.config.ocsp_max_age.as_secs() as i64);
+                let until = s
+                    .next_update
+                    .unwrap_or(now + self.config.ocsp_max_age.as_secs() as i64);
                 let ttl = Duration::from_secs(until.saturating_sub(now).max(1) as u64)
                     .min(self.config.ocsp_max_age);
                 Cached::Ok(s, ttl)
@@ -676,7 +741,10 @@ impl RevocationStore {
         self.counters.crl_fetches.fetch_add(1, Ordering::Relaxed);
         let fail = |e: String| {
             self.counters.fetch_failures.fetch_add(1, Ordering::Relaxed);
-            Cached::Failed(format!("CRL {url}: {e}"), self.config.failure_ttl.min(Duration::from_secs(60)))
+            Cached::Failed(
+                format!("CRL {url}: {e}"),
+                self.config.failure_ttl.min(Duration::from_secs(60)),
+            )
         };
         let body = match fetcher.get(url, self.config.crl_max_bytes) {
             Ok(b) => b,
@@ -712,7 +780,8 @@ impl RevocationStore {
     /// Refetches `url` and replaces the cached CRL when the new one parses.
     pub fn refresh_crl(&self, url: &str, fetcher: &dyn Fetch, now: i64) {
         if let Cached::Ok(c, ttl) = self.fetch_crl(url, fetcher, now) {
-            self.crls.insert(url.to_owned(), Arc::new(Cached::Ok(c, ttl)));
+            self.crls
+                .insert(url.to_owned(), Arc::new(Cached::Ok(c, ttl)));
         }
     }
 }

@@ -346,7 +346,9 @@ pub fn revocation_info<'a>(sd: &SignedData<'a>) -> (Vec<&'a [u8]>, Vec<Vec<u8>>)
     let mut crls = Vec::new();
     let mut ocsp = Vec::new();
     for raw in &sd.crls {
-        let Ok(t) = Tlv::parse_exact(raw) else { continue };
+        let Ok(t) = Tlv::parse_exact(raw) else {
+            continue;
+        };
         match t.tag {
             tag::SEQUENCE => crls.push(*raw),
             // [1] OtherRevocationInfoFormat { otherRevInfoFormat, otherRevInfo }
@@ -364,11 +366,17 @@ pub fn revocation_info<'a>(sd: &SignedData<'a>) -> (Vec<&'a [u8]>, Vec<Vec<u8>>)
     // CAdES RevocationValues ::= SEQUENCE { crlVals [0] SEQUENCE OF CertificateList OPTIONAL,
     //   ocspVals [1] SEQUENCE OF BasicOCSPResponse OPTIONAL, otherRevVals [2] OPTIONAL }
     for si in &sd.signers {
-        for a in si.unsigned_attrs.iter().filter(|a| a.oid == REVOCATION_VALUES) {
+        for a in si
+            .unsigned_attrs
+            .iter()
+            .filter(|a| a.oid == REVOCATION_VALUES)
+        {
             for v in &a.values {
                 let mut r = v.reader();
                 while let Ok(item) = r.read() {
-                    let Ok(list) = Tlv::parse_exact(item.value) else { continue };
+                    let Ok(list) = Tlv::parse_exact(item.value) else {
+                        continue;
+                    };
                     let mut lr = list.reader();
                     while let Ok(x) = lr.read() {
                         match item.tag {
@@ -389,10 +397,18 @@ fn wrap_basic_ocsp(basic: &[u8]) -> Vec<u8> {
     use crate::asn1::encode_tlv;
     let rb = encode_tlv(
         tag::SEQUENCE,
-        &[encode_tlv(tag::OID, OCSP_BASIC.as_bytes()), encode_tlv(tag::OCTET_STRING, basic)].concat(),
+        &[
+            encode_tlv(tag::OID, OCSP_BASIC.as_bytes()),
+            encode_tlv(tag::OCTET_STRING, basic),
+        ]
+        .concat(),
     );
     encode_tlv(
         tag::SEQUENCE,
-        &[vec![0x0A, 0x01, 0x00], encode_tlv(tag::context_constructed(0), &rb)].concat(),
+        &[
+            vec![0x0A, 0x01, 0x00],
+            encode_tlv(tag::context_constructed(0), &rb),
+        ]
+        .concat(),
     )
 }

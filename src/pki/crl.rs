@@ -101,12 +101,18 @@ pub struct Crl {
     issuers: Vec<Vec<Vec<u8>>>,
 }
 
-/// A serial number as compared: the INTEGER contents without the sign octet.
-fn serial_key(s: &[u8]) -> &[u8] {
-    match s {
-        [0, rest @ ..] if !rest.is_empty() => rest,
-        s => s,
+/// A serial number as compared: the INTEGER contents in minimal two's complement (a redundant
+/// 0x00 before a byte below 0x80 dropped). The sign octet stays: 00 FF (255) is not FF (-1),
+/// PKITS 4.4.14.
+pub fn serial_key(s: &[u8]) -> &[u8] {
+    let mut s = s;
+    while let [0, next, ..] = s {
+        if *next >= 0x80 {
+            break;
+        }
+        s = &s[1..];
     }
+    s
 }
 
 fn serial_hash(s: &[u8]) -> u64 {
@@ -159,7 +165,10 @@ impl Crl {
         }
         let inner_alg = r.read_tag(tag::SEQUENCE)?;
         if inner_alg.raw != sig_alg.raw {
-            return Err(Asn1Error::Invalid("CRL signatureAlgorithm differs from tbsCertList.signature").into());
+            return Err(Asn1Error::Invalid(
+                "CRL signatureAlgorithm differs from tbsCertList.signature",
+            )
+            .into());
         }
         let issuer = r.read_tag(tag::SEQUENCE)?;
         let this_update = r.read()?.time()?;
@@ -253,14 +262,20 @@ impl Crl {
                                     dn = Some(norm(&d));
                                 }
                             }
-                            let dn = dn.ok_or(Asn1Error::Invalid("certificateIssuer without a directoryName"))?;
+                            let dn = dn.ok_or(Asn1Error::Invalid(
+                                "certificateIssuer without a directoryName",
+                            ))?;
                             current_issuer = match self.issuers.iter().position(|i| *i == dn) {
                                 Some(p) => p as u16,
                                 None if self.issuers.len() < MAX_INDIRECT_ISSUERS => {
                                     self.issuers.push(dn);
                                     (self.issuers.len() - 1) as u16
                                 }
-                                None => return Err(Asn1Error::TooManyElements(MAX_INDIRECT_ISSUERS).into()),
+                                None => {
+                                    return Err(
+                                        Asn1Error::TooManyElements(MAX_INDIRECT_ISSUERS).into()
+                                    )
+                                }
                             };
                         }
                         ext_oid::REASON_CODE | ext_oid::INVALIDITY_DATE => {}
@@ -317,7 +332,9 @@ impl Crl {
                 continue;
             }
             let issuer_ok = match self.entry_issuer.get(i) {
-                Some(idx) => self.issuers.get(usize::from(*idx)).map(Vec::as_slice) == Some(cert_issuer),
+                Some(idx) => {
+                    self.issuers.get(usize::from(*idx)).map(Vec::as_slice) == Some(cert_issuer)
+                }
                 None => true,
             };
             if issuer_ok {
@@ -347,7 +364,11 @@ impl Crl {
 
     /// Verifies the CRL's signature with `signer`'s key; the signer must be allowed to sign CRLs.
     /// The caller establishes that `signer` is the right authority (name, path).
-    pub fn verify_signed_by(&self, signer: &Certificate, policy: &AlgorithmPolicy) -> Result<(), CrlError> {
+    pub fn verify_signed_by(
+        &self,
+        signer: &Certificate,
+        policy: &AlgorithmPolicy,
+    ) -> Result<(), CrlError> {
         if signer
             .ext
             .key_usage
@@ -362,7 +383,11 @@ impl Crl {
         let r = crypto::resolve(&self.signature_algorithm, None, key, policy)
             .map_err(|e: CryptoError| CrlError::Signature(e.to_string()))?;
         r.verifier
-            .verify(key, &self.der[self.tbs.clone()], &self.der[self.signature.clone()])
+            .verify(
+                key,
+                &self.der[self.tbs.clone()],
+                &self.der[self.signature.clone()],
+            )
             .map_err(|e| CrlError::Signature(e.to_string()))
     }
 
@@ -370,40 +395,62 @@ impl Crl {
     /// through a cRLIssuer of the certificate's distribution points) and the
     /// issuingDistributionPoint scope. Reasons are handled by the caller.
     pub fn covers(&self, cert: &Certificate) -> bool {
+        self.scope(cert).is_some()
+    }
+
+    /// [`Crl::covers`], returning the reasons the certificate's matching distribution point
+    /// asks for (all when it names none).
+    pub fn scope(&self, cert: &Certificate) -> Option<u16> {
+        const ALL: u16 = 0x01FF;
+        let reasons = |dp: &DistributionPoint| dp.reasons.unwrap_or(ALL);
         let dps = &cert.ext.crl_distribution_points;
         let indirect = self.idp.as_ref().is_some_and(|i| i.indirect);
         let via_crl_issuer = |dp: &DistributionPoint| {
-            dp.crl_issuer.iter().any(|n| {
-                matches!(n, GeneralName::Directory(d) if norm(d) == self.issuer_norm)
-            })
+            dp.crl_issuer
+                .iter()
+                .any(|n| matches!(n, GeneralName::Directory(d) if norm(d) == self.issuer_norm))
         };
         let direct = self.issuer_norm == cert.issuer_norm
-            && (dps.is_empty() || dps.iter().any(|dp| dp.crl_issuer.is_empty() || via_crl_issuer(dp)));
+            && (dps.is_empty()
+                || dps
+                    .iter()
+                    .any(|dp| dp.crl_issuer.is_empty() || via_crl_issuer(dp)));
         let by_indirect = indirect && dps.iter().any(via_crl_issuer);
         if !direct && !by_indirect {
-            return false;
+            return None;
         }
+        let all_dps = || {
+            if dps.is_empty() {
+                ALL
+            } else {
+                dps.iter().fold(0, |a, dp| a | reasons(dp))
+            }
+        };
         let Some(idp) = &self.idp else {
-            return true;
+            return Some(all_dps());
         };
         let is_ca = matches!(cert.ext.basic_constraints, Some((true, _)));
         if (idp.only_user && is_ca) || (idp.only_ca && !is_ca) || idp.only_attribute {
-            return false;
+            return None;
         }
         let idp_names = self.point_names(&idp.point);
         if idp_names.is_empty() {
-            return true;
+            return Some(all_dps());
         }
         // One of the IDP's names must match one of the certificate's DP names, or, where a DP
         // has no name, one of its cRLIssuer names (§6.3.3 (b)(2)(i)).
-        dps.iter().any(|dp| {
-            let names = if dp.full_name.is_empty() && dp.relative_name.is_none() {
-                dp.crl_issuer.clone()
-            } else {
-                self.dp_names(dp, &cert.issuer_raw)
-            };
-            names.iter().any(|n| idp_names.iter().any(|m| same_name(n, m)))
-        })
+        dps.iter()
+            .find(|dp| {
+                let names = if dp.full_name.is_empty() && dp.relative_name.is_none() {
+                    dp.crl_issuer.clone()
+                } else {
+                    self.dp_names(dp, &cert.issuer_raw)
+                };
+                names
+                    .iter()
+                    .any(|n| idp_names.iter().any(|m| same_name(n, m)))
+            })
+            .map(reasons)
     }
 
     /// The names of an IDP (a relative name is appended to the CRL issuer).

@@ -30,16 +30,13 @@ pub fn check_name_constraints(path: &[Arc<Certificate>]) -> Result<(), PathError
         let names = names_of(cert);
         for (ca, nc) in cas {
             for name in &names {
-                let of_form: Vec<&GeneralName> = nc
-                    .permitted
-                    .iter()
-                    .filter(|p| same_form(p, name))
-                    .collect();
+                let of_form: Vec<&GeneralName> =
+                    nc.permitted.iter().filter(|p| same_form(p, name)).collect();
                 let permitted = of_form.is_empty() || of_form.iter().any(|p| within(name, p));
                 let excluded = nc
                     .excluded
                     .iter()
-                    .any(|e| same_form(e, name) && within(name, e));
+                    .any(|e| same_form(e, name) && (within(name, e) || wildcard_reaches(name, e)));
                 if !permitted || excluded {
                     return Err(PathError::NameConstraints {
                         subject: cert.subject.rfc4514.clone(),
@@ -97,11 +94,21 @@ fn within(name: &GeneralName, base: &GeneralName) -> bool {
         (G::Uri(n), G::Uri(b)) => uri_host(n).is_some_and(|h| host_within(h, b)),
         (G::Ip(n), G::Ip(b)) => {
             b.len() == n.len() * 2
-                && n
-                    .iter()
+                && n.iter()
                     .zip(b.iter().zip(&b[n.len()..]))
                     .all(|(a, (net, mask))| a & mask == net & mask)
         }
+        _ => false,
+    }
+}
+
+/// A wildcard DNS name (`*.example.com`) would match names inside an excluded subtree under its
+/// domain (`bar.example.com`): refuse it defensively (CVE-2025-61727, x509-limbo).
+fn wildcard_reaches(name: &GeneralName, base: &GeneralName) -> bool {
+    match (name, base) {
+        (GeneralName::Dns(n), GeneralName::Dns(b)) => n
+            .strip_prefix("*.")
+            .is_some_and(|dom| dns_within(b.trim_start_matches('.'), dom)),
         _ => false,
     }
 }
@@ -168,7 +175,10 @@ mod tests {
         assert!(email_within("x@mail.example.com", ".example.com"));
         assert!(!email_within("x@example.com", ".example.com"));
         assert!(email_within("x@Example.com", "example.com"));
-        assert_eq!(uri_host("http://u@h.example.com:80/p"), Some("h.example.com"));
+        assert_eq!(
+            uri_host("http://u@h.example.com:80/p"),
+            Some("h.example.com")
+        );
         assert!(within(
             &GeneralName::Ip(vec![10, 1, 2, 3]),
             &GeneralName::Ip(vec![10, 0, 0, 0, 255, 0, 0, 0])

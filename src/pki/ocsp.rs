@@ -149,7 +149,11 @@ fn key_bits(issuer: &Certificate) -> Result<&[u8], Asn1Error> {
 impl CertId {
     /// The CertID of `cert` issued by `issuer` with `hash` (SHA-256 by default, SHA-1 for
     /// responders that know no better).
-    pub fn new(cert: &Certificate, issuer: &Certificate, hash: DigestAlgorithm) -> Result<Self, Asn1Error> {
+    pub fn new(
+        cert: &Certificate,
+        issuer: &Certificate,
+        hash: DigestAlgorithm,
+    ) -> Result<Self, Asn1Error> {
         let h = |d: &[u8]| crypto::digest(hash, d).map_err(|_| Asn1Error::Invalid("CertID hash"));
         Ok(Self {
             hash,
@@ -170,7 +174,11 @@ impl CertId {
     pub fn to_der(&self) -> Vec<u8> {
         let alg = asn1::encode_tlv(
             tag::SEQUENCE,
-            &[asn1::encode_tlv(tag::OID, self.digest_oid()), vec![tag::NULL, 0]].concat(),
+            &[
+                asn1::encode_tlv(tag::OID, self.digest_oid()),
+                vec![tag::NULL, 0],
+            ]
+            .concat(),
         );
         asn1::encode_tlv(
             tag::SEQUENCE,
@@ -191,11 +199,8 @@ impl CertId {
         let Ok(h) = DigestAlgorithm::from_oid(&other.hash.oid) else {
             return false;
         };
-        let strip = |s: &[u8]| match s {
-            [0, rest @ ..] if !rest.is_empty() => rest.to_vec(),
-            s => s.to_vec(),
-        };
-        strip(other.serial) == strip(&self.serial) && issuer_matches(issuer, other, h)
+        use super::crl::serial_key;
+        serial_key(other.serial) == serial_key(&self.serial) && issuer_matches(issuer, other, h)
     }
 }
 
@@ -274,11 +279,15 @@ fn parse_basic(der: &[u8]) -> Result<Basic<'_>, OcspError> {
         return Err(Asn1Error::Invalid("responseStatus").into());
     }
     if status.value[0] != 0 {
-        return Err(OcspError::Unsuccessful(unsuccessful(u32::from(status.value[0]))));
+        return Err(OcspError::Unsuccessful(unsuccessful(u32::from(
+            status.value[0],
+        ))));
     }
     let bytes = r.read_tag(tag::context_constructed(0))?;
     r.finish()?;
-    let mut rb = Tlv::parse_exact(bytes.value)?.expect(tag::SEQUENCE)?.reader();
+    let mut rb = Tlv::parse_exact(bytes.value)?
+        .expect(tag::SEQUENCE)?
+        .reader();
     let ty = rb.read()?.oid()?;
     if ty != OCSP_BASIC {
         return Err(OcspError::UnsupportedType(ty.to_string()));
@@ -311,7 +320,11 @@ fn parse_basic(der: &[u8]) -> Result<Basic<'_>, OcspError> {
     let rid = t.read()?;
     let responder = match rid.tag {
         0xA1 => ResponderId::ByName(Tlv::parse_exact(rid.value)?.expect(tag::SEQUENCE)?.raw),
-        0xA2 => ResponderId::ByKey(Tlv::parse_exact(rid.value)?.expect(tag::OCTET_STRING)?.value),
+        0xA2 => ResponderId::ByKey(
+            Tlv::parse_exact(rid.value)?
+                .expect(tag::OCTET_STRING)?
+                .value,
+        ),
         _ => return Err(Asn1Error::Invalid("ResponderID").into()),
     };
     let produced_at = t.read_tag(tag::GENERALIZED_TIME)?.time()?;
@@ -329,7 +342,9 @@ fn parse_basic(der: &[u8]) -> Result<Basic<'_>, OcspError> {
         while !er.is_empty() {
             let mut x = er.read_tag(tag::SEQUENCE)?.reader();
             let oid = x.read()?.oid()?;
-            let critical = x.read_optional(tag::BOOLEAN)?.is_some_and(|b| b.value == [0xFF]);
+            let critical = x
+                .read_optional(tag::BOOLEAN)?
+                .is_some_and(|b| b.value == [0xFF]);
             let value = x.read_tag(tag::OCTET_STRING)?.value;
             if oid == OCSP_NONCE {
                 // RFC 8954 wraps the nonce in an OCTET STRING; some responders do not.
@@ -414,7 +429,11 @@ pub struct OcspCheck<'a> {
 }
 
 /// Validates a DER OCSPResponse for a certificate of `issuer`.
-pub fn validate(der: &[u8], issuer: &Certificate, check: &OcspCheck<'_>) -> Result<OcspStatus, OcspError> {
+pub fn validate(
+    der: &[u8],
+    issuer: &Certificate,
+    check: &OcspCheck<'_>,
+) -> Result<OcspStatus, OcspError> {
     if der.len() > MAX_RESPONSE_BYTES {
         return Err(OcspError::TooLarge(der.len()));
     }
@@ -423,15 +442,15 @@ pub fn validate(der: &[u8], issuer: &Certificate, check: &OcspCheck<'_>) -> Resu
     // 1. Who signed: the issuer, or a delegated responder issued by it (RFC 6960 §4.2.2.2).
     let names = |c: &Certificate| match basic.responder {
         ResponderId::ByName(n) => cert::norm(n) == c.subject_norm,
-        ResponderId::ByKey(h) => {
-            key_bits(c).is_ok_and(|b| crypto::digest(DigestAlgorithm::Sha1, b).is_ok_and(|d| d == h))
-        }
+        ResponderId::ByKey(h) => key_bits(c)
+            .is_ok_and(|b| crypto::digest(DigestAlgorithm::Sha1, b).is_ok_and(|d| d == h)),
     };
     let delegated;
     let signer: &Certificate = if names(issuer) {
         issuer
     } else {
-        let mut why = String::from("the responder ID names neither the issuer nor an included certificate");
+        let mut why =
+            String::from("the responder ID names neither the issuer nor an included certificate");
         let mut found = None;
         for raw in &basic.certs {
             let Ok(c) = Certificate::from_der(raw) else {
@@ -467,7 +486,8 @@ pub fn validate(der: &[u8], issuer: &Certificate, check: &OcspCheck<'_>) -> Resu
     let single = match check.id {
         Some(id) => basic.singles.iter().find(|s| id.matches(issuer, &s.id)),
         None => basic.singles.first().filter(|s| {
-            DigestAlgorithm::from_oid(&s.id.hash.oid).is_ok_and(|h| issuer_matches(issuer, &s.id, h))
+            DigestAlgorithm::from_oid(&s.id.hash.oid)
+                .is_ok_and(|h| issuer_matches(issuer, &s.id, h))
         }),
     }
     .ok_or(OcspError::CertIdMismatch)?;
@@ -484,7 +504,8 @@ pub fn validate(der: &[u8], issuer: &Certificate, check: &OcspCheck<'_>) -> Resu
         if single.this_update > f.now + f.skew {
             return Err(OcspError::NotYetValid(format_rfc3339(single.this_update)));
         }
-        f.check(single.this_update, single.next_update).map_err(OcspError::Stale)?;
+        f.check(single.this_update, single.next_update)
+            .map_err(OcspError::Stale)?;
     }
     Ok(OcspStatus {
         status: single.status,
@@ -495,9 +516,16 @@ pub fn validate(der: &[u8], issuer: &Certificate, check: &OcspCheck<'_>) -> Resu
 }
 
 /// A delegated responder: issued (and signed) by the CA, for id-kp-OCSPSigning, valid at `at`.
-fn authorised_responder(c: &Certificate, issuer: &Certificate, check: &OcspCheck<'_>) -> Result<(), String> {
+fn authorised_responder(
+    c: &Certificate,
+    issuer: &Certificate,
+    check: &OcspCheck<'_>,
+) -> Result<(), String> {
     if c.issuer_norm != issuer.subject_norm {
-        return Err(format!("responder certificate {} was not issued by {}", c.subject.rfc4514, issuer.subject.rfc4514));
+        return Err(format!(
+            "responder certificate {} was not issued by {}",
+            c.subject.rfc4514, issuer.subject.rfc4514
+        ));
     }
     if !c
         .ext
@@ -505,10 +533,16 @@ fn authorised_responder(c: &Certificate, issuer: &Certificate, check: &OcspCheck
         .as_ref()
         .is_some_and(|eku| eku.contains(&KP_OCSP_SIGNING))
     {
-        return Err(format!("responder certificate {} lacks id-kp-OCSPSigning", c.subject.rfc4514));
+        return Err(format!(
+            "responder certificate {} lacks id-kp-OCSPSigning",
+            c.subject.rfc4514
+        ));
     }
     if !c.valid_at(check.at) {
-        return Err(format!("responder certificate {} is not valid at the validation time", c.subject.rfc4514));
+        return Err(format!(
+            "responder certificate {} is not valid at the validation time",
+            c.subject.rfc4514
+        ));
     }
     verify_issued_by(c, issuer, &check.policy)
         .map_err(|e| format!("responder certificate not signed by the issuer: {e}"))

@@ -293,9 +293,9 @@ fn profile(c: &Certificate, role: Role) -> Result<(), PathError> {
             if e.subject_key_id.is_none() {
                 return fail("CA certificate without subjectKeyIdentifier (RFC 5280 §4.2.1.2)");
             }
-            if e.basic_constraints.is_some() && !e.is_critical(&ext_oid::BASIC_CONSTRAINTS) {
-                return fail("CA basicConstraints must be critical (RFC 5280 §4.2.1.9)");
-            }
+            // basicConstraints "MUST" be critical in CA certificates (§4.2.1.9), but that binds
+            // the issuing CA; §6.1 does not make validation depend on it, and PKITS 4.6.4
+            // requires accepting a non-critical one.
             // An empty SEQUENCE: a CA must have a non-empty subject (RFC 5280 §4.1.2.6).
             if c.subject_raw == [0x30, 0x00] {
                 return fail("CA certificate with an empty subject (RFC 5280 §4.1.2.6)");

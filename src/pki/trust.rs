@@ -122,7 +122,10 @@ impl TrustStore {
         let mut by_subject: HashMap<Vec<Vec<u8>>, Vec<usize>> = HashMap::new();
         let mut all_fps = Vec::with_capacity(anchors.len() * 32);
         for (i, a) in anchors.iter().enumerate() {
-            by_subject.entry(a.subject_norm.clone()).or_default().push(i);
+            by_subject
+                .entry(a.subject_norm.clone())
+                .or_default()
+                .push(i);
             all_fps.extend_from_slice(&a.fingerprint);
         }
         // The version identifies this set of anchors in cache keys: a reload with other anchors

@@ -73,7 +73,9 @@ impl std::str::FromStr for AllowRule {
             Err(_) if bits.is_none() && !s.is_empty() && !s.contains(['/', ' ', ':']) => {
                 Ok(Self::Host(s.to_ascii_lowercase()))
             }
-            Err(_) => Err(format!("{s:?} is neither a host name, an address nor a CIDR")),
+            Err(_) => Err(format!(
+                "{s:?} is neither a host name, an address nor a CIDR"
+            )),
         }
     }
 }
@@ -162,7 +164,9 @@ fn parse_url(url: &str) -> Result<Url<'_>, String> {
         return Err(format!("{url}: unsupported URL form"));
     }
     let (host, port) = if let Some(h) = authority.strip_prefix('[') {
-        let (h, p) = h.split_once(']').ok_or_else(|| format!("{url}: bad host"))?;
+        let (h, p) = h
+            .split_once(']')
+            .ok_or_else(|| format!("{url}: bad host"))?;
         (h, p.strip_prefix(':'))
     } else {
         match authority.rsplit_once(':') {
@@ -254,7 +258,13 @@ impl HttpFetcher {
         self.freed.notify_all();
     }
 
-    fn request(&self, method: &str, url: &str, body: Option<(&str, &[u8])>, max: usize) -> Result<Vec<u8>, String> {
+    fn request(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<(&str, &[u8])>,
+        max: usize,
+    ) -> Result<Vec<u8>, String> {
         let u = parse_url(url)?;
         let addr = self.destination(&u)?;
         self.acquire(u.host)?;
@@ -263,7 +273,14 @@ impl HttpFetcher {
         r.map_err(|e| format!("{url}: {e}"))
     }
 
-    fn exchange(&self, u: &Url<'_>, addr: SocketAddr, method: &str, body: Option<(&str, &[u8])>, max: usize) -> Result<Vec<u8>, String> {
+    fn exchange(
+        &self,
+        u: &Url<'_>,
+        addr: SocketAddr,
+        method: &str,
+        body: Option<(&str, &[u8])>,
+        max: usize,
+    ) -> Result<Vec<u8>, String> {
         let deadline = Instant::now() + self.policy.total_timeout;
         let stream = TcpStream::connect_timeout(&addr, self.policy.connect_timeout)
             .map_err(|e| format!("connect: {e}"))?;
@@ -282,15 +299,22 @@ impl HttpFetcher {
             env!("CARGO_PKG_VERSION")
         );
         if let Some((ct, b)) = body {
-            req.push_str(&format!("Content-Type: {ct}\r\nContent-Length: {}\r\n", b.len()));
+            req.push_str(&format!(
+                "Content-Type: {ct}\r\nContent-Length: {}\r\n",
+                b.len()
+            ));
         }
         req.push_str("\r\n");
         let mut w = &stream;
-        w.write_all(req.as_bytes()).map_err(|e| format!("send: {e}"))?;
+        w.write_all(req.as_bytes())
+            .map_err(|e| format!("send: {e}"))?;
         if let Some((_, b)) = body {
             w.write_all(b).map_err(|e| format!("send: {e}"))?;
         }
-        let mut r = BufReader::new(TimedRead { s: &stream, deadline });
+        let mut r = BufReader::new(TimedRead {
+            s: &stream,
+            deadline,
+        });
         let mut line = String::new();
         read_line(&mut r, &mut line)?;
         let status: u16 = line
@@ -316,7 +340,9 @@ impl HttpFetcher {
                 let v = v.trim();
                 if k.eq_ignore_ascii_case("content-length") {
                     length = Some(v.parse::<usize>().map_err(|_| "bad Content-Length")?);
-                } else if k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked") {
+                } else if k.eq_ignore_ascii_case("transfer-encoding")
+                    && v.eq_ignore_ascii_case("chunked")
+                {
                     chunked = true;
                 }
             }
@@ -328,7 +354,10 @@ impl HttpFetcher {
             return Err(format!("HTTP {status}"));
         }
         if length.is_some_and(|l| l > max) {
-            return Err(format!("response of {} bytes exceeds the limit of {max}", length.unwrap_or(0)));
+            return Err(format!(
+                "response of {} bytes exceeds the limit of {max}",
+                length.unwrap_or(0)
+            ));
         }
         let mut out = Vec::new();
         if chunked {
@@ -345,7 +374,8 @@ impl HttpFetcher {
                 }
                 let start = out.len();
                 out.resize(start + size, 0);
-                r.read_exact(&mut out[start..]).map_err(|e| format!("read: {e}"))?;
+                r.read_exact(&mut out[start..])
+                    .map_err(|e| format!("read: {e}"))?;
                 line.clear();
                 read_line(&mut r, &mut line)?;
             }
@@ -387,7 +417,10 @@ struct TimedRead<'a> {
 impl Read for TimedRead<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if Instant::now() >= self.deadline {
-            return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "fetch deadline passed"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "fetch deadline passed",
+            ));
         }
         let mut s = self.s;
         s.read(buf)
@@ -399,7 +432,13 @@ impl Fetch for HttpFetcher {
         self.request("GET", url, None, max)
     }
 
-    fn post(&self, url: &str, content_type: &str, body: &[u8], max: usize) -> Result<Vec<u8>, String> {
+    fn post(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: &[u8],
+        max: usize,
+    ) -> Result<Vec<u8>, String> {
         self.request("POST", url, Some((content_type, body)), max)
     }
 }
@@ -410,7 +449,18 @@ mod tests {
 
     #[test]
     fn special_ranges_and_rules() {
-        for s in ["127.0.0.1", "10.1.2.3", "192.168.0.1", "169.254.169.254", "100.64.0.1", "::1", "fe80::1", "fd00::1", "0.0.0.0", "::ffff:127.0.0.1"] {
+        for s in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "0.0.0.0",
+            "::ffff:127.0.0.1",
+        ] {
             assert!(is_special(s.parse().unwrap()), "{s}");
         }
         for s in ["8.8.8.8", "2a00:1450::1"] {

@@ -2,10 +2,10 @@
 
 use super::signer::{chain_report, path_error_code, signer_report};
 use super::{validation_time, RequestOptions, Verifier};
-use crate::revocation::{Embedded, Fetch, FetchJob};
 use crate::pki::cert::Certificate;
 use crate::pki::path::{build_path, LeafUsage, PathOptions};
 use crate::pki::trust::parse_bundle;
+use crate::revocation::{Embedded, Fetch, FetchJob};
 use crate::verdict::{Format, SignatureReport, Verdict};
 use std::sync::Arc;
 
@@ -31,7 +31,11 @@ impl Verifier {
         input: &[u8],
     ) -> Result<(Arc<Certificate>, Vec<Arc<Certificate>>), Verdict> {
         if input.len() > self.config.limits.max_input_bytes {
-            return Err(Verdict::format_failure(Format::Chain, "format", "certificate input too large"));
+            return Err(Verdict::format_failure(
+                Format::Chain,
+                "format",
+                "certificate input too large",
+            ));
         }
         let mut certs = match parse_bundle(input) {
             Ok(c) => c,
@@ -45,7 +49,11 @@ impl Verifier {
             ));
         }
         if certs.is_empty() {
-            return Err(Verdict::format_failure(Format::Chain, "format", "no certificate in the input"));
+            return Err(Verdict::format_failure(
+                Format::Chain,
+                "format",
+                "no certificate in the input",
+            ));
         }
         let leaf = Arc::new(certs.remove(0));
         let extra: Vec<Arc<Certificate>> = certs.into_iter().map(Arc::new).collect();

@@ -6,11 +6,11 @@ use crate::asn1::{tag, AlgorithmId, Oid, Tlv};
 use crate::crypto::{self, CryptoError, DigestAlgorithm};
 use crate::formats::cms::{self as fcms, oid, SignedData, SignerId, SignerInfo};
 use crate::pki::cert::{self, Certificate};
+use crate::pki::crl::Crl;
 use crate::pki::path::{LeafUsage, PathOptions};
 use crate::pki::time::format_rfc3339;
-use crate::verdict::{Format, SignatureReport, SubIndication, Verdict};
-use crate::pki::crl::Crl;
 use crate::revocation::{Embedded, Fetch, FetchJob};
+use crate::verdict::{Format, SignatureReport, SubIndication, Verdict};
 use std::sync::Arc;
 
 /// The certificates one signature can draw on: its own bag, parsed on demand, then the

@@ -72,7 +72,11 @@ impl Verifier {
         // The anchor (last) is trusted as configured; every certificate below it is checked.
         for i in 0..certs.len().saturating_sub(1) {
             let cert = &certs[i];
-            let who = if i == 0 { "the signer's certificate" } else { "CA certificate" };
+            let who = if i == 0 {
+                "the signer's certificate"
+            } else {
+                "CA certificate"
+            };
             match self.revocation.check(certs, i, &cx, jobs) {
                 CertOutcome::Known(f) => {
                     if i == 0 {
@@ -119,12 +123,16 @@ impl Verifier {
             RevocationMode::Require => Err(report.fail(
                 SubIndication::TRY_LATER,
                 "revocation-unavailable",
-                format!("revocation status is required but not available: {}", missing.join("; ")),
+                format!(
+                    "revocation status is required but not available: {}",
+                    missing.join("; ")
+                ),
             )),
             _ => {
-                report
-                    .warnings
-                    .push(format!("revocation status not checked: {}", missing.join("; ")));
+                report.warnings.push(format!(
+                    "revocation status not checked: {}",
+                    missing.join("; ")
+                ));
                 Ok(report)
             }
         }
