@@ -115,6 +115,7 @@ pub async fn serve(
         .max_concurrent_streams(256)
         .max_header_list_size(u32::try_from(cfg.max_header_bytes).unwrap_or(u32::MAX));
     let tls = cfg.tls.clone().map(tokio_rustls::TlsAcceptor::from);
+    let refresher = tokio::spawn(refresh_crls(Arc::clone(&state)));
     let graceful = GracefulShutdown::new();
     let connections = Arc::new(Semaphore::new(cfg.max_connections));
     tokio::pin!(shutdown);
@@ -186,6 +187,7 @@ pub async fn serve(
     {
         tracing::warn!("shutdown grace period over; closing remaining connections");
     }
+    refresher.abort();
     Ok(())
 }
 
@@ -227,4 +229,22 @@ fn request_id(state: &AppState, req: &Request<Incoming>) -> String {
         .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_owned)
         .unwrap_or_else(|| format!("tk-{:x}", state.next_id.fetch_add(1, Ordering::Relaxed)))
+}
+
+/// Refetches cached CRLs shortly before their nextUpdate, so requests keep finding a current CRL
+/// instead of waiting for a 20 MB download. Fetches run on the blocking pool.
+async fn refresh_crls(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        let v = state.verifier();
+        for url in v.revocation().due_for_refresh(crate::pki::time::now()) {
+            let (v, f) = (Arc::clone(&v), Arc::clone(&state.fetcher));
+            let _ = tokio::task::spawn_blocking(move || {
+                v.revocation()
+                    .refresh_crl(&url, f.as_ref(), crate::pki::time::now())
+            })
+            .await;
+        }
+    }
 }

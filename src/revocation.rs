@@ -136,6 +136,16 @@ pub enum FetchJob {
     },
 }
 
+/// The fetches of one request: those already run for it (their results are reported with their
+/// own source, not as "cache") and those it still wants.
+#[derive(Debug, Default)]
+pub struct Fetches<'a> {
+    /// Run earlier in this request.
+    pub done: &'a [FetchJob],
+    /// Wanted now.
+    pub wanted: Vec<FetchJob>,
+}
+
 /// Data inside the signature (RFC 5940 RevocationInfoChoices, CAdES revocation-values).
 #[derive(Debug, Default)]
 pub struct Embedded {
@@ -316,8 +326,10 @@ impl RevocationStore {
         path: &[Arc<Certificate>],
         i: usize,
         cx: &Context<'_>,
-        jobs: &mut Vec<FetchJob>,
+        fx: &mut Fetches<'_>,
     ) -> CertOutcome {
+        let jobs = &mut fx.wanted;
+        let done = fx.done;
         let (Some(cert), Some(issuer)) = (path.get(i), path.get(i + 1)) else {
             return CertOutcome::Exempt;
         };
@@ -375,7 +387,11 @@ impl RevocationStore {
                 Some(Cached::Ok(s, _)) => {
                     if ocsp_fresh.check(s.this_update, s.next_update).is_ok() {
                         self.counters.ocsp_hits.fetch_add(1, Ordering::Relaxed);
-                        return CertOutcome::Known(finding(s, Source::Cache));
+                        let fresh = done
+                            .iter()
+                            .any(|j| matches!(j, FetchJob::Ocsp { id: d, .. } if d == id));
+                        let source = if fresh { Source::Ocsp } else { Source::Cache };
+                        return CertOutcome::Known(finding(s, source));
                     }
                     why.push("cached OCSP answer is not current for the validation time".into());
                     ocsp_failed = true;
@@ -427,7 +443,10 @@ impl RevocationStore {
         if !cached_crls.is_empty() {
             match self.from_crls(cert, issuer, &cached_crls, cx) {
                 Ok(Some(mut f)) => {
-                    f.source = Source::Cache;
+                    let fresh = done.iter().any(
+                        |j| matches!(j, FetchJob::Crl { url } if urls.contains(&url.as_str())),
+                    );
+                    f.source = if fresh { Source::Crl } else { Source::Cache };
                     if crl_missing.is_empty() || f.status != CertStatus::Good {
                         return CertOutcome::Known(f);
                     }

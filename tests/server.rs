@@ -391,6 +391,7 @@ fn inspect_health_ready_metrics() {
         "tekser_cache_misses_total{cache=\"path\"} 1",
         "tekser_queue_depth 0",
         "tekser_upstream_revocation_fetches_total 0",
+        "tekser_revocation_fetches_total{kind=\"ocsp\"} 0",
     ] {
         assert!(m.body.contains(name), "metrics lack {name}:\n{}", m.body);
     }

@@ -80,8 +80,8 @@ pub struct Snapshot {
     pub panics: u64,
     /// Core cache statistics.
     pub cache: crate::verify::CacheStats,
-    /// Upstream revocation fetches (none exist yet).
-    pub upstream_fetches: u64,
+    /// Revocation caches and fetches.
+    pub revocation: crate::revocation::RevocationStats,
 }
 
 impl Metrics {
@@ -193,22 +193,32 @@ impl Metrics {
             "counter",
             s.panics.to_string(),
         );
+        let r = &s.revocation;
         gauge(
             &mut o,
             "tekser_upstream_revocation_fetches_total",
-            "OCSP/CRL fetches (revocation checking is not built yet).",
+            "OCSP and CRL fetches sent upstream.",
             "counter",
-            s.upstream_fetches.to_string(),
+            (r.ocsp_fetches + r.crl_fetches).to_string(),
+        );
+        let _ = writeln!(o, "# HELP tekser_revocation_fetches_total Upstream fetches by kind.\n# TYPE tekser_revocation_fetches_total counter");
+        let _ = writeln!(o, "tekser_revocation_fetches_total{{kind=\"ocsp\"}} {}\ntekser_revocation_fetches_total{{kind=\"crl\"}} {}", r.ocsp_fetches, r.crl_fetches);
+        gauge(
+            &mut o,
+            "tekser_revocation_fetch_failures_total",
+            "Fetches that failed (cached briefly).",
+            "counter",
+            r.fetch_failures.to_string(),
         );
         let _ = writeln!(o, "# HELP tekser_cache_hits_total Cache hits by cache.\n# TYPE tekser_cache_hits_total counter");
-        let _ = writeln!(o, "tekser_cache_hits_total{{cache=\"path\"}} {}\ntekser_cache_hits_total{{cache=\"certificate\"}} {}", c.path_hits, c.cert_hits);
+        let _ = writeln!(o, "tekser_cache_hits_total{{cache=\"path\"}} {}\ntekser_cache_hits_total{{cache=\"certificate\"}} {}\ntekser_cache_hits_total{{cache=\"ocsp\"}} {}\ntekser_cache_hits_total{{cache=\"crl\"}} {}", c.path_hits, c.cert_hits, r.ocsp_hits, r.crl_hits);
         let _ = writeln!(o, "# HELP tekser_cache_misses_total Cache misses by cache.\n# TYPE tekser_cache_misses_total counter");
-        let _ = writeln!(o, "tekser_cache_misses_total{{cache=\"path\"}} {}\ntekser_cache_misses_total{{cache=\"certificate\"}} {}", c.path_misses, c.cert_misses);
+        let _ = writeln!(o, "tekser_cache_misses_total{{cache=\"path\"}} {}\ntekser_cache_misses_total{{cache=\"certificate\"}} {}\ntekser_cache_misses_total{{cache=\"ocsp\"}} {}\ntekser_cache_misses_total{{cache=\"crl\"}} {}", c.path_misses, c.cert_misses, r.ocsp_misses, r.crl_misses);
         let _ = writeln!(
             o,
             "# HELP tekser_cache_entries Entries held by cache.\n# TYPE tekser_cache_entries gauge"
         );
-        let _ = writeln!(o, "tekser_cache_entries{{cache=\"path\"}} {}\ntekser_cache_entries{{cache=\"certificate\"}} {}", c.path_entries, c.cert_entries);
+        let _ = writeln!(o, "tekser_cache_entries{{cache=\"path\"}} {}\ntekser_cache_entries{{cache=\"certificate\"}} {}\ntekser_cache_entries{{cache=\"ocsp\"}} {}\ntekser_cache_entries{{cache=\"crl\"}} {}", c.path_entries, c.cert_entries, r.ocsp_entries, r.crl_entries);
         o
     }
 }

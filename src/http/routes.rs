@@ -353,12 +353,17 @@ fn decode_job(kind: BodyKind, body: &[u8]) -> Result<Job, Problem> {
 
 /// Runs a job on the verifier (on a rayon thread); also returns the revocation fetches that would
 /// complete it.
-fn run_job(state: &AppState, job: Job, opts: RequestOptions) -> (Verdict, Vec<FetchJob>) {
+fn run_job(
+    state: &AppState,
+    job: Job,
+    opts: RequestOptions,
+    done: &[FetchJob],
+) -> (Verdict, Vec<FetchJob>) {
     let v = state.verifier();
     let start = Instant::now();
     let (verdict, jobs) = match job {
         Job::Cms { signature, content } => {
-            v.verify_cms_collect(&signature, content.as_deref(), &opts)
+            v.verify_cms_collect(&signature, content.as_deref(), &opts, done)
         }
     };
     state.metrics.verification(
@@ -374,17 +379,18 @@ const FETCH_ROUNDS: usize = 3;
 
 /// Runs `work` on the verification pool; when it asks for revocation data, fetches it on the
 /// blocking pool (a verification thread never waits on the network) and runs `work` again.
-/// `work(last)` must finish when `last` is true.
+/// `work(last, done)` must finish when `last` is true; `done` lists the fetches already run.
 async fn with_fetches<T: Send + 'static>(
     state: &Arc<AppState>,
     wait_for_pool: bool,
-    work: impl Fn(bool) -> Result<T, Vec<FetchJob>> + Send + Sync + 'static,
+    work: impl Fn(bool, &[FetchJob]) -> Result<T, Vec<FetchJob>> + Send + Sync + 'static,
 ) -> Result<T, JobError> {
     let work = Arc::new(work);
+    let mut done: Arc<Vec<FetchJob>> = Arc::new(Vec::new());
     for round in 0..=FETCH_ROUNDS {
-        let w = Arc::clone(&work);
+        let (w, d) = (Arc::clone(&work), Arc::clone(&done));
         let last = round == FETCH_ROUNDS;
-        let f = move || w(last);
+        let f = move || w(last, &d);
         let out = if wait_for_pool {
             state.exec.run(f).await?
         } else {
@@ -394,8 +400,15 @@ async fn with_fetches<T: Send + 'static>(
             Ok(t) => return Ok(t),
             Err(jobs) => {
                 let (v, fetcher) = (state.verifier(), Arc::clone(&state.fetcher));
-                let _ = tokio::task::spawn_blocking(move || v.run_fetches(&jobs, fetcher.as_ref()))
-                    .await;
+                let ran = tokio::task::spawn_blocking(move || {
+                    v.run_fetches(&jobs, fetcher.as_ref());
+                    jobs
+                })
+                .await
+                .unwrap_or_default();
+                let mut all = Vec::clone(&done);
+                all.extend(ran);
+                done = Arc::new(all);
             }
         }
     }
@@ -433,12 +446,12 @@ async fn verify(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Respons
     let (kind, body) = read_verify_body(state, req).await?;
     let st = Arc::clone(state);
     // Decoding, verification and serialisation all run on the pool; the I/O thread only moves bytes.
-    let json = with_fetches(state, false, move |last| {
+    let json = with_fetches(state, false, move |last, done| {
         let job = match decode_job(kind.clone(), &body) {
             Ok(j) => j,
             Err(p) => return Ok(Err(p)),
         };
-        match run_job(&st, job, opts) {
+        match run_job(&st, job, opts, done) {
             (_, jobs) if !jobs.is_empty() && !last => Err(jobs),
             (v, _) => Ok(Ok(v.to_json_compact())),
         }
@@ -479,6 +492,7 @@ fn batch_item(
     line: &[u8],
     opts: RequestOptions,
     last: bool,
+    done: &[FetchJob],
 ) -> Result<Bytes, Vec<FetchJob>> {
     let parsed: Result<JsonRequest, _> = serde_json::from_slice(line);
     let (id, job) = match parsed {
@@ -495,7 +509,7 @@ fn batch_item(
         ),
     };
     let verdict = match job {
-        Ok(job) => match run_job(state, job, opts) {
+        Ok(job) => match run_job(state, job, opts, done) {
             (_, jobs) if !jobs.is_empty() && !last => return Err(jobs),
             (v, _) => v,
         },
@@ -538,7 +552,8 @@ async fn batch(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Response
             let (st, tx) = (Arc::clone(&st), tx.clone());
             tasks.spawn(async move {
                 let (st2, input) = (Arc::clone(&st), line.clone());
-                let work = move |last| batch_item(&st2, n, &input, opts, last);
+                let work =
+                    move |last, done: &[FetchJob]| batch_item(&st2, n, &input, opts, last, done);
                 let out = match with_fetches(&st, true, work).await {
                     Ok(b) => b,
                     Err(e) => {
@@ -594,7 +609,7 @@ async fn inspect(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Respon
         body.to_vec()
     };
     let st = Arc::clone(state);
-    let out = with_fetches(state, false, move |last| {
+    let out = with_fetches(state, false, move |last, done: &[FetchJob]| {
         let r = (|| -> Result<Result<serde_json::Value, Vec<FetchJob>>, Problem> {
             let v = st.verifier();
             let mut certs = crate::pki::trust::parse_bundle(&der).map_err(|e| {
@@ -609,7 +624,7 @@ async fn inspect(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Respon
             }
             let leaf = Arc::new(certs.remove(0));
             let extra: Vec<_> = certs.into_iter().map(Arc::new).collect();
-            let verdict = match v.verify_certificate_collect(&leaf, &extra, None, &opts) {
+            let verdict = match v.verify_certificate_collect(&leaf, &extra, None, &opts, done) {
                 (_, jobs) if !jobs.is_empty() && !last => return Ok(Err(jobs)),
                 (verdict, _) => verdict,
             };
@@ -678,7 +693,7 @@ fn snapshot(state: &AppState) -> Snapshot {
         queue_rejections: state.exec.rejected(),
         panics: state.exec.panics(),
         cache: state.verifier().cache_stats(),
-        upstream_fetches: 0,
+        revocation: state.verifier().revocation().stats(),
     }
 }
 

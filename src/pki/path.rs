@@ -293,9 +293,16 @@ fn profile(c: &Certificate, role: Role) -> Result<(), PathError> {
             if e.subject_key_id.is_none() {
                 return fail("CA certificate without subjectKeyIdentifier (RFC 5280 §4.2.1.2)");
             }
-            // basicConstraints "MUST" be critical in CA certificates (§4.2.1.9), but that binds
-            // the issuing CA; §6.1 does not make validation depend on it, and PKITS 4.6.4
-            // requires accepting a non-critical one.
+            // basicConstraints "MUST" be critical in CA certificates (§4.2.1.9). For
+            // intermediates that binds the issuing CA, not validation (§6.1; PKITS 4.6.4 accepts
+            // a non-critical one); a configured root is held to it (x509-limbo
+            // rfc5280::root-non-critical-basic-constraints).
+            if role == Role::Anchor
+                && e.basic_constraints.is_some()
+                && !e.is_critical(&ext_oid::BASIC_CONSTRAINTS)
+            {
+                return fail("CA basicConstraints must be critical (RFC 5280 §4.2.1.9)");
+            }
             // An empty SEQUENCE: a CA must have a non-empty subject (RFC 5280 §4.1.2.6).
             if c.subject_raw == [0x30, 0x00] {
                 return fail("CA certificate with an empty subject (RFC 5280 §4.1.2.6)");

@@ -5,7 +5,7 @@ use super::{validation_time, RequestOptions, Verifier};
 use crate::pki::cert::Certificate;
 use crate::pki::path::{build_path, LeafUsage, PathOptions};
 use crate::pki::trust::parse_bundle;
-use crate::revocation::{Embedded, Fetch, FetchJob};
+use crate::revocation::{Embedded, Fetch, FetchJob, Fetches};
 use crate::verdict::{Format, SignatureReport, Verdict};
 use std::sync::Arc;
 
@@ -72,10 +72,8 @@ impl Verifier {
             Ok(v) => v,
             Err(v) => return v,
         };
-        self.online(fetcher, opts, || {
-            let mut jobs = Vec::new();
-            let v = self.verify_certificate_jobs(&leaf, &extra, max_depth, opts, &mut jobs);
-            (v, jobs)
+        self.online(fetcher, opts, |done| {
+            self.verify_certificate_collect(&leaf, &extra, max_depth, opts, done)
         })
     }
 
@@ -87,7 +85,8 @@ impl Verifier {
         max_depth: Option<usize>,
         opts: &RequestOptions,
     ) -> Verdict {
-        self.verify_certificate_jobs(leaf, extra, max_depth, opts, &mut Vec::new())
+        self.verify_certificate_collect(leaf, extra, max_depth, opts, &[])
+            .0
     }
 
     /// [`Verifier::verify_certificate`], also returning the fetches that would complete it.
@@ -97,10 +96,14 @@ impl Verifier {
         extra: &[Arc<Certificate>],
         max_depth: Option<usize>,
         opts: &RequestOptions,
+        done: &[FetchJob],
     ) -> (Verdict, Vec<FetchJob>) {
-        let mut jobs = Vec::new();
-        let v = self.verify_certificate_jobs(leaf, extra, max_depth, opts, &mut jobs);
-        (v, jobs)
+        let mut fx = Fetches {
+            done,
+            wanted: Vec::new(),
+        };
+        let v = self.verify_certificate_jobs(leaf, extra, max_depth, opts, &mut fx);
+        (v, fx.wanted)
     }
 
     fn verify_certificate_jobs(
@@ -109,7 +112,7 @@ impl Verifier {
         extra: &[Arc<Certificate>],
         max_depth: Option<usize>,
         opts: &RequestOptions,
-        jobs: &mut Vec<FetchJob>,
+        fx: &mut Fetches<'_>,
     ) -> Verdict {
         let mut report = SignatureReport::pending();
         report.signer = Some(signer_report(leaf));
@@ -133,7 +136,7 @@ impl Verifier {
                 report.chain = chain_report(&path);
                 let embedded = Embedded::default();
                 let time = validation_time(opts);
-                match self.check_revocation(report, &path, &pool, &embedded, time, opts, jobs) {
+                match self.check_revocation(report, &path, &pool, &embedded, time, opts, fx) {
                     Ok(r) => r.pass(),
                     Err(failed) => failed,
                 }

@@ -9,7 +9,7 @@ use crate::pki::cert::{self, Certificate};
 use crate::pki::crl::Crl;
 use crate::pki::path::{LeafUsage, PathOptions};
 use crate::pki::time::format_rfc3339;
-use crate::revocation::{Embedded, Fetch, FetchJob};
+use crate::revocation::{Embedded, Fetch, FetchJob, Fetches};
 use crate::verdict::{Format, SignatureReport, SubIndication, Verdict};
 use std::sync::Arc;
 
@@ -71,10 +71,10 @@ impl Bag<'_, '_> {
 }
 
 /// What one signer's verification draws on besides the SignerInfo.
-struct Step<'s, 'v, 'a> {
+struct Step<'s, 'v, 'a, 'd> {
     bag: &'s mut Bag<'v, 'a>,
     embedded: &'s Embedded,
-    jobs: &'s mut Vec<FetchJob>,
+    fx: &'s mut Fetches<'d>,
 }
 
 impl Verifier {
@@ -102,15 +102,17 @@ impl Verifier {
         &self,
         fetcher: &dyn Fetch,
         opts: &RequestOptions,
-        mut verify: impl FnMut() -> (Verdict, Vec<FetchJob>),
+        mut verify: impl FnMut(&[FetchJob]) -> (Verdict, Vec<FetchJob>),
     ) -> Verdict {
-        let mut verdict = verify();
+        let mut done: Vec<FetchJob> = Vec::new();
+        let mut verdict = verify(&done);
         for _ in 0..3 {
             if verdict.1.is_empty() || opts.revocation == RevocationMode::Off {
                 break;
             }
             self.run_fetches(&verdict.1, fetcher);
-            verdict = verify();
+            done.append(&mut verdict.1);
+            verdict = verify(&done);
         }
         verdict.0
     }
@@ -123,7 +125,7 @@ impl Verifier {
         content: Option<&[u8]>,
         opts: &RequestOptions,
     ) -> Verdict {
-        self.verify_cms_collect(signature, content, opts).0
+        self.verify_cms_collect(signature, content, opts, &[]).0
     }
 
     /// [`Verifier::verify_cms`], fetching missing revocation data with `fetcher` (blocks).
@@ -134,22 +136,27 @@ impl Verifier {
         opts: &RequestOptions,
         fetcher: &dyn Fetch,
     ) -> Verdict {
-        self.online(fetcher, opts, || {
-            self.verify_cms_collect(signature, content, opts)
+        self.online(fetcher, opts, |done| {
+            self.verify_cms_collect(signature, content, opts, done)
         })
     }
 
     /// [`Verifier::verify_cms`], also returning the fetches that would complete the revocation
-    /// picture (run them with [`Verifier::run_fetches`] and verify again).
+    /// picture (run them with [`Verifier::run_fetches`] and verify again, passing every job
+    /// run so far for this request as `done`).
     pub fn verify_cms_collect(
         &self,
         signature: &[u8],
         content: Option<&[u8]>,
         opts: &RequestOptions,
+        done: &[FetchJob],
     ) -> (Verdict, Vec<FetchJob>) {
-        let mut jobs = Vec::new();
-        let v = self.verify_cms_inner(signature, content, opts, &mut jobs);
-        (v, jobs)
+        let mut fx = Fetches {
+            done,
+            wanted: Vec::new(),
+        };
+        let v = self.verify_cms_inner(signature, content, opts, &mut fx);
+        (v, fx.wanted)
     }
 
     fn verify_cms_inner(
@@ -157,7 +164,7 @@ impl Verifier {
         signature: &[u8],
         content: Option<&[u8]>,
         opts: &RequestOptions,
-        jobs: &mut Vec<FetchJob>,
+        fx: &mut Fetches<'_>,
     ) -> Verdict {
         let limits = &self.config.limits;
         if let Some(c) = content {
@@ -214,7 +221,7 @@ impl Verifier {
                 let mut s = Step {
                     bag: &mut bag,
                     embedded: &embedded,
-                    jobs: &mut *jobs,
+                    fx: &mut *fx,
                 };
                 self.verify_signer(&sd, si, content, &mut s, time, opts)
             })
@@ -233,7 +240,7 @@ impl Verifier {
         sd: &SignedData<'_>,
         si: &SignerInfo<'_>,
         content: Option<&[u8]>,
-        step: &mut Step<'_, '_, '_>,
+        step: &mut Step<'_, '_, '_, '_>,
         time: i64,
         opts: &RequestOptions,
     ) -> SignatureReport {
@@ -369,7 +376,7 @@ impl Verifier {
 
         // 7. Revocation of every certificate on the path.
         let pool = bag.pool().to_vec();
-        match self.check_revocation(report, &path, &pool, step.embedded, time, opts, step.jobs) {
+        match self.check_revocation(report, &path, &pool, step.embedded, time, opts, step.fx) {
             Ok(r) => r.pass(),
             Err(failed) => failed,
         }

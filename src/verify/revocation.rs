@@ -6,7 +6,7 @@ use crate::pki::cert::Certificate;
 use crate::pki::ocsp::CertStatus;
 use crate::pki::path::ValidPath;
 use crate::pki::time::format_rfc3339;
-use crate::revocation::{CertOutcome, Context, Embedded, FetchJob, Finding};
+use crate::revocation::{CertOutcome, Context, Embedded, Fetches, Finding};
 use crate::verdict::{RevocationReport, SignatureReport, SubIndication};
 use std::sync::Arc;
 
@@ -44,7 +44,7 @@ fn report_of(f: &Finding) -> RevocationReport {
 
 impl Verifier {
     /// Checks `path` at `time`. Returns the report to continue with, or the failed report.
-    /// Fetches that would answer missing statuses are appended to `jobs`.
+    /// Fetches that would answer missing statuses are added to `fx.wanted`.
     pub(super) fn check_revocation(
         &self,
         mut report: SignatureReport,
@@ -53,7 +53,7 @@ impl Verifier {
         embedded: &Embedded,
         time: i64,
         opts: &RequestOptions,
-        jobs: &mut Vec<FetchJob>,
+        fx: &mut Fetches<'_>,
     ) -> Result<SignatureReport, SignatureReport> {
         if opts.revocation == RevocationMode::Off {
             return Ok(report);
@@ -77,7 +77,7 @@ impl Verifier {
             } else {
                 "CA certificate"
             };
-            match self.revocation.check(certs, i, &cx, jobs) {
+            match self.revocation.check(certs, i, &cx, fx) {
                 CertOutcome::Known(f) => {
                     if i == 0 {
                         report.revocation = report_of(&f);

@@ -1,0 +1,845 @@
+//! Revocation against real components on loopback: `openssl ocsp` responders, a small HTTP
+//! server for CRLs, a counting proxy, a slow listener, a garbage server and a canary listener.
+//! The PKI, CRL, OCSP index and CMS signatures are made by the OpenSSL CLI at run time (the URLs
+//! in the certificates carry ports chosen now).
+//!
+//! `openssl ocsp -port N` (OpenSSL 3.0) listens on every interface; the tests only ever connect
+//! to 127.0.0.1 and the responders live for the duration of this test binary.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+use tekser::config::RawConfig;
+use tekser::verdict::{Indication, SubIndication};
+
+/// A port reserved by holding a listener on it until the real server is about to bind: Linux
+/// hands a just-released port straight to the next `bind(0)`, so releasing early would let
+/// another test listener take it.
+fn reserve_port() -> (u16, TcpListener) {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    (l.local_addr().expect("addr").port(), l)
+}
+
+/// Nothing listens on port 1 of the loopback: connections are refused at once.
+const DEAD_PORT: u16 = 1;
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "openssl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A child process killed on drop.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Accepts connections on a loopback port and hands each to `handle` on a thread; counts them.
+fn serve_loopback(handle: impl Fn(TcpStream) + Send + Sync + 'static) -> (u16, Arc<AtomicUsize>) {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    let count = Arc::new(AtomicUsize::new(0));
+    let (c, h) = (Arc::clone(&count), Arc::new(handle));
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            c.fetch_add(1, Ordering::SeqCst);
+            let h = Arc::clone(&h);
+            std::thread::spawn(move || h(s));
+        }
+    });
+    (port, count)
+}
+
+/// Reads one HTTP request (head and Content-Length body); returns the path.
+fn read_request(s: &mut TcpStream) -> String {
+    let mut buf = Vec::new();
+    let mut b = [0u8; 4096];
+    let head_end = loop {
+        let n = s.read(&mut b).unwrap_or(0);
+        if n == 0 {
+            return String::new();
+        }
+        buf.extend_from_slice(&b[..n]);
+        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break p + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let len = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    while buf.len() < head_end + len {
+        let n = s.read(&mut b).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&b[..n]);
+    }
+    head.split_whitespace().nth(1).unwrap_or("").to_owned()
+}
+
+fn respond(s: &mut TcpStream, status: &str, body: &[u8]) {
+    let _ = write!(
+        s,
+        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = s.write_all(body);
+}
+
+/// A TCP proxy to `target` that counts connections (the coalescing test counts upstream
+/// requests at the responder this way).
+fn counting_proxy(target: u16) -> (u16, Arc<AtomicUsize>) {
+    serve_loopback(move |mut client| {
+        let Ok(mut up) = TcpStream::connect(("127.0.0.1", target)) else {
+            return;
+        };
+        let (mut c2, mut u2) = (
+            client.try_clone().expect("clone"),
+            up.try_clone().expect("clone"),
+        );
+        let t = std::thread::spawn(move || {
+            let _ = std::io::copy(&mut c2, &mut u2);
+            let _ = u2.shutdown(std::net::Shutdown::Write);
+        });
+        let _ = std::io::copy(&mut up, &mut client);
+        let _ = client.shutdown(std::net::Shutdown::Write);
+        let _ = t.join();
+    })
+}
+
+/// Everything the tests share: one CA with a delegated OCSP responder, a rogue responder, the
+/// CRL server, and one leaf (with its CMS) per scenario.
+struct Lab {
+    dir: PathBuf,
+    _procs: Vec<Proc>,
+    /// Connections that reached the canary (must stay 0).
+    canary: Arc<AtomicUsize>,
+    /// Connections through the proxy used only by the coalescing leaf.
+    coalesce_count: Arc<AtomicUsize>,
+    /// CRL downloads.
+    crl_count: Arc<AtomicUsize>,
+}
+
+const LEAVES: [&str; 10] = [
+    "good", "revoked", "unknown", "down", "slow", "garbage", "rogue", "stale", "coalesce",
+    "crlonly",
+];
+
+fn lab() -> &'static Lab {
+    static LAB: OnceLock<Lab> = OnceLock::new();
+    LAB.get_or_init(build_lab)
+}
+
+fn build_lab() -> Lab {
+    let dir = std::env::temp_dir().join(format!("tekser-live-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let d = dir.as_path();
+    let w = |name: &str, text: &str| std::fs::write(d.join(name), text).expect("write");
+
+    // Servers whose ports go into the certificates.
+    let crl_dir = dir.clone();
+    let (crl_port, crl_count) = serve_loopback(move |mut s| {
+        let path = read_request(&mut s);
+        match std::fs::read(crl_dir.join(path.trim_start_matches('/'))) {
+            Ok(b) if path == "/ca.crl" => respond(&mut s, "200 OK", &b),
+            _ => respond(&mut s, "404 Not Found", b""),
+        }
+    });
+    let (canary_port, canary) = serve_loopback(|mut s| {
+        read_request(&mut s);
+        respond(&mut s, "200 OK", b"canary");
+    });
+    let (slow_port, _) = serve_loopback(|s| {
+        // Accept and say nothing for longer than any fetch timeout.
+        std::thread::sleep(Duration::from_secs(30));
+        drop(s);
+    });
+    let (garbage_port, _) = serve_loopback(|mut s| {
+        read_request(&mut s);
+        respond(&mut s, "200 OK", b"this is not an OCSP response");
+    });
+    let (ocsp_port, ocsp_hold) = reserve_port();
+    let (rogue_port, rogue_hold) = reserve_port();
+    let dead_port = DEAD_PORT;
+    let (proxy_port, _) = counting_proxy(ocsp_port);
+    let (coalesce_port, coalesce_count) = counting_proxy(ocsp_port);
+
+    // The CA, a delegated responder and a rogue responder (self-signed, same EKU).
+    w("ca.cnf", &format!(
+        "[ca]\ndefault_ca=d\n[d]\ndatabase={db}\ncrlnumber={num}\ndefault_md=sha256\ndefault_crl_days=7\ncrl_extensions=crl_ext\n[crl_ext]\nauthorityKeyIdentifier=keyid\n",
+        db = d.join("index.txt").display(),
+        num = d.join("crlnumber").display()
+    ));
+    w("crlnumber", "01\n");
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-subj",
+            "/CN=tekser live test CA/O=tekser",
+            "-days",
+            "3650",
+            "-addext",
+            "basicConstraints=critical,CA:true",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "-addext",
+            "subjectKeyIdentifier=hash",
+        ],
+    );
+    let ext = |name: &str, body: &str| w(&format!("{name}.ext"), body);
+    ext("resp", "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=OCSPSigning\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n");
+    openssl(
+        d,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "resp.key",
+            "-out",
+            "resp.csr",
+            "-subj",
+            "/CN=tekser live OCSP responder",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "resp.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-set_serial",
+            "0x7001",
+            "-days",
+            "365",
+            "-extfile",
+            "resp.ext",
+            "-out",
+            "resp.crt",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "rogue.key",
+            "-out",
+            "rogue.crt",
+            "-subj",
+            "/CN=rogue responder",
+            "-days",
+            "365",
+            "-addext",
+            "extendedKeyUsage=OCSPSigning",
+        ],
+    );
+
+    // Leaves: AIA and CDP per scenario.
+    let ocsp = |p: u16| format!("authorityInfoAccess=OCSP;URI:http://127.0.0.1:{p}/\n");
+    let cdp = format!("crlDistributionPoints=URI:http://127.0.0.1:{crl_port}/ca.crl\n");
+    let mut index = String::new();
+    std::fs::write(d.join("content.txt"), b"tekser live revocation test\n").expect("content");
+    for (i, name) in LEAVES.iter().enumerate() {
+        let serial = 0x1001 + i;
+        let (aia, with_cdp) = match *name {
+            "good" | "revoked" => (ocsp(proxy_port), true),
+            "unknown" => (ocsp(proxy_port), false),
+            "down" => (ocsp(dead_port), true),
+            "slow" => (ocsp(slow_port), true),
+            "garbage" => (ocsp(garbage_port), false),
+            "rogue" => (ocsp(rogue_port), false),
+            "stale" => (ocsp(proxy_port), false),
+            "coalesce" => (ocsp(coalesce_port), false),
+            _ => (String::new(), true),
+        };
+        ext(name, &format!(
+            "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n{aia}{}",
+            if with_cdp { cdp.as_str() } else { "" }
+        ));
+        openssl(
+            d,
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.csr"),
+                "-subj",
+                &format!("/CN=tekser live {name}"),
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &format!("{name}.csr"),
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-set_serial",
+                &format!("{serial}"),
+                "-days",
+                "365",
+                "-extfile",
+                &format!("{name}.ext"),
+                "-out",
+                &format!("{name}.crt"),
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "cms",
+                "-sign",
+                "-binary",
+                "-nodetach",
+                "-in",
+                "content.txt",
+                "-signer",
+                &format!("{name}.crt"),
+                "-inkey",
+                &format!("{name}.key"),
+                "-outform",
+                "DER",
+                "-out",
+                &format!("{name}.p7s"),
+            ],
+        );
+        // The CA database: every leaf but "unknown" is known; "revoked" is revoked.
+        let hex = format!("{serial:04X}");
+        match *name {
+            "unknown" => {}
+            "revoked" => index.push_str(&format!("R\t491231235959Z\t240101000000Z,keyCompromise\t{hex}\tunknown\t/CN=tekser live {name}\n")),
+            _ => index.push_str(&format!("V\t491231235959Z\t\t{hex}\tunknown\t/CN=tekser live {name}\n")),
+        }
+    }
+    w("index.txt", &index);
+    w("index.txt.attr", "unique_subject = no\n");
+    openssl(
+        d,
+        &[
+            "ca",
+            "-gencrl",
+            "-config",
+            "ca.cnf",
+            "-keyfile",
+            "ca.key",
+            "-cert",
+            "ca.crt",
+            "-out",
+            "ca.crl.pem",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "crl",
+            "-in",
+            "ca.crl.pem",
+            "-outform",
+            "DER",
+            "-out",
+            "ca.crl",
+        ],
+    );
+
+    // An untrusted CA whose leaf points every URL at the canary.
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "evil-ca.key",
+            "-out",
+            "evil-ca.crt",
+            "-subj",
+            "/CN=untrusted CA",
+            "-days",
+            "3650",
+            "-addext",
+            "basicConstraints=critical,CA:true",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "-addext",
+            "subjectKeyIdentifier=hash",
+        ],
+    );
+    ext("evil", &format!(
+        "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n{}crlDistributionPoints=URI:http://127.0.0.1:{canary_port}/x.crl\n",
+        ocsp(canary_port)
+    ));
+    openssl(
+        d,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "evil.key",
+            "-out",
+            "evil.csr",
+            "-subj",
+            "/CN=evil leaf",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "evil.csr",
+            "-CA",
+            "evil-ca.crt",
+            "-CAkey",
+            "evil-ca.key",
+            "-set_serial",
+            "9",
+            "-days",
+            "365",
+            "-extfile",
+            "evil.ext",
+            "-out",
+            "evil.crt",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "cms",
+            "-sign",
+            "-binary",
+            "-nodetach",
+            "-in",
+            "content.txt",
+            "-signer",
+            "evil.crt",
+            "-inkey",
+            "evil.key",
+            "-outform",
+            "DER",
+            "-out",
+            "evil.p7s",
+        ],
+    );
+    // A trusted leaf whose URLs also point at the canary: fetching it needs --fetch-allow.
+    ext("private", &format!("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n{}", ocsp(canary_port)));
+    openssl(
+        d,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "private.key",
+            "-out",
+            "private.csr",
+            "-subj",
+            "/CN=tekser live private",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "private.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-set_serial",
+            "0x5001",
+            "-days",
+            "365",
+            "-extfile",
+            "private.ext",
+            "-out",
+            "private.crt",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "cms",
+            "-sign",
+            "-binary",
+            "-nodetach",
+            "-in",
+            "content.txt",
+            "-signer",
+            "private.crt",
+            "-inkey",
+            "private.key",
+            "-outform",
+            "DER",
+            "-out",
+            "private.p7s",
+        ],
+    );
+
+    // The responders.
+    let spawn = |port: u16, hold: TcpListener, signer: &str| {
+        drop(hold);
+        let child = Command::new("openssl")
+            .args([
+                "ocsp",
+                "-index",
+                "index.txt",
+                "-port",
+                &port.to_string(),
+                "-rsigner",
+                &format!("{signer}.crt"),
+                "-rkey",
+                &format!("{signer}.key"),
+                "-CA",
+                "ca.crt",
+                "-ndays",
+                "1",
+                "-ignore_err",
+            ])
+            .current_dir(d)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("openssl ocsp starts");
+        // Ready when it says so. (Probing the port with an empty connection would wedge
+        // OpenSSL 3.0's single-threaded responder on that connection.)
+        let mut child = child;
+        let err = child.stderr.take().expect("stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+                if line.contains("waiting for OCSP client connections") {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        rx.recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("openssl ocsp on port {port} did not start"));
+        Proc(child)
+    };
+    let procs = vec![
+        spawn(ocsp_port, ocsp_hold, "resp"),
+        spawn(rogue_port, rogue_hold, "rogue"),
+    ];
+    Lab {
+        dir,
+        _procs: procs,
+        canary,
+        coalesce_count,
+        crl_count,
+    }
+}
+
+/// A verifier trusting the lab CA, allowed to fetch from 127.0.0.1.
+fn config(revocation: &str, allow_loopback: bool, at: Option<String>) -> tekser::config::Config {
+    let lab = lab();
+    let mut raw = RawConfig {
+        trust: vec![lab.dir.join("ca.crt")],
+        revocation: Some(revocation.into()),
+        at,
+        ..RawConfig::default()
+    };
+    if allow_loopback {
+        raw.revocation_options.fetch_allow.push("127.0.0.1".into());
+    }
+    raw.revocation_options.total_timeout_ms = 2000;
+    raw.revocation_options.read_timeout_ms = 1000;
+    raw.validate().expect("config")
+}
+
+fn verify(cfg: &tekser::config::Config, leaf: &str) -> serde_json::Value {
+    let sig = std::fs::read(lab().dir.join(format!("{leaf}.p7s"))).expect("cms");
+    let v = cfg
+        .verifier
+        .verify_cms_online(&sig, None, &cfg.request, cfg.fetcher.as_ref());
+    serde_json::from_str(&v.to_json()).expect("json")
+}
+
+fn sig0(v: &serde_json::Value) -> &serde_json::Value {
+    &v["signatures"][0]
+}
+
+#[test]
+fn good_by_ocsp_then_from_the_cache() {
+    let cfg = config("require", true, None);
+    let v = verify(&cfg, "good");
+    assert_eq!(v["indication"], "TOTAL_PASSED", "{v:#}");
+    let r = &sig0(&v)["revocation"];
+    assert_eq!(
+        (r["status"].as_str(), r["source"].as_str()),
+        (Some("good"), Some("ocsp")),
+        "{v:#}"
+    );
+    assert!(
+        r["produced_at"].is_string() && r["next_update"].is_string(),
+        "{r}"
+    );
+    let again = verify(&cfg, "good");
+    assert_eq!(sig0(&again)["revocation"]["source"], "cache");
+    let stats = cfg.verifier.revocation().stats();
+    assert_eq!(stats.ocsp_fetches, 1, "{stats:?}");
+    assert!(stats.ocsp_hits >= 1, "{stats:?}");
+}
+
+#[test]
+fn revoked_by_ocsp_is_total_failed_whatever_the_mode() {
+    for mode in ["prefer", "require"] {
+        let cfg = config(mode, true, None);
+        let v = verify(&cfg, "revoked");
+        assert_eq!(v["indication"], "TOTAL_FAILED", "{v:#}");
+        assert_eq!(v["sub_indication"], "REVOKED");
+        let r = &sig0(&v)["revocation"];
+        assert_eq!(r["status"], "revoked");
+        assert_eq!(r["revoked_at"], "2024-01-01T00:00:00Z");
+    }
+}
+
+#[test]
+fn unknown_status_warns_under_prefer_and_is_try_later_under_require() {
+    let v = verify(&config("prefer", true, None), "unknown");
+    assert_eq!(v["indication"], "TOTAL_PASSED", "{v:#}");
+    assert_eq!(sig0(&v)["revocation"]["status"], "unknown");
+    assert!(
+        sig0(&v)["warnings"].to_string().contains("does not know"),
+        "{v:#}"
+    );
+    let v = verify(&config("require", true, None), "unknown");
+    assert_eq!(v["sub_indication"], "TRY_LATER", "{v:#}");
+}
+
+#[test]
+fn responder_down_falls_back_to_the_crl() {
+    let cfg = config("require", true, None);
+    let v = verify(&cfg, "down");
+    assert_eq!(v["indication"], "TOTAL_PASSED", "{v:#}");
+    assert_eq!(sig0(&v)["revocation"]["source"], "crl");
+    assert!(lab().crl_count.load(Ordering::SeqCst) >= 1);
+    // The revoked leaf is also on the CRL: offline, with --crl, no network at all.
+    let raw = RawConfig {
+        trust: vec![lab().dir.join("ca.crt")],
+        crls: vec![lab().dir.join("ca.crl")],
+        revocation: Some("require".into()),
+        ..RawConfig::default()
+    };
+    let offline = raw.validate().expect("config");
+    let sig = std::fs::read(lab().dir.join("revoked.p7s")).expect("cms");
+    let v = offline.verifier.verify_cms(&sig, None, &offline.request);
+    assert_eq!(
+        v.signatures[0].sub_indication(),
+        Some(SubIndication::REVOKED),
+        "{}",
+        v.to_json()
+    );
+    assert_eq!(v.signatures[0].revocation.source, "crl");
+}
+
+#[test]
+fn slow_responder_times_out_and_the_crl_answers() {
+    let cfg = config("require", true, None);
+    let t = Instant::now();
+    let v = verify(&cfg, "slow");
+    assert_eq!(v["indication"], "TOTAL_PASSED", "{v:#}");
+    assert_eq!(sig0(&v)["revocation"]["source"], "crl");
+    // Bounded by the 2 s fetch deadline (plus the GET retry), not by the 30 s silence.
+    assert!(
+        t.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        t.elapsed()
+    );
+}
+
+#[test]
+fn garbage_and_unauthorised_responses_are_never_good() {
+    for leaf in ["garbage", "rogue"] {
+        let v = verify(&config("require", true, None), leaf);
+        assert_eq!(v["sub_indication"], "TRY_LATER", "{leaf}: {v:#}");
+        assert_eq!(sig0(&v)["revocation"]["status"], "unchecked");
+        let v = verify(&config("prefer", true, None), leaf);
+        assert_eq!(v["indication"], "TOTAL_PASSED", "{leaf}: {v:#}");
+        assert!(
+            sig0(&v)["warnings"]
+                .to_string()
+                .contains("revocation status not checked"),
+            "{v:#}"
+        );
+    }
+    let v = verify(&config("require", true, None), "rogue");
+    assert!(v.to_string().contains("not authorised"), "{v:#}");
+}
+
+#[test]
+fn stale_response_is_not_used() {
+    // openssl ocsp -ndays 1: validated three days on, the answer's nextUpdate has passed.
+    let at = tekser::pki::time::format_rfc3339(tekser::pki::time::now() + 3 * 86_400);
+    let v = verify(&config("require", true, Some(at)), "stale");
+    assert_eq!(v["sub_indication"], "TRY_LATER", "{v:#}");
+    assert!(v.to_string().contains("not current"), "{v:#}");
+}
+
+#[test]
+fn urls_of_a_certificate_that_does_not_chain_are_never_contacted() {
+    let cfg = config("require", true, None);
+    let v = verify(&cfg, "evil");
+    assert_eq!(v["sub_indication"], "NO_CERTIFICATE_CHAIN_FOUND", "{v:#}");
+    // A trusted certificate pointing at loopback is refused without --fetch-allow.
+    let v = verify(&config("require", false, None), "private");
+    assert_eq!(v["sub_indication"], "TRY_LATER", "{v:#}");
+    assert!(v.to_string().contains("special-purpose address"), "{v:#}");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        lab().canary.load(Ordering::SeqCst),
+        0,
+        "the canary was contacted"
+    );
+}
+
+#[test]
+fn two_hundred_concurrent_verifications_make_one_upstream_request() {
+    let cfg = Arc::new(config("require", true, None));
+    let sig = Arc::new(std::fs::read(lab().dir.join("coalesce.p7s")).expect("cms"));
+    let start = Arc::new(std::sync::Barrier::new(200));
+    let threads: Vec<_> = (0..200)
+        .map(|_| {
+            let (cfg, sig, start) = (Arc::clone(&cfg), Arc::clone(&sig), Arc::clone(&start));
+            std::thread::spawn(move || {
+                start.wait();
+                cfg.verifier
+                    .verify_cms_online(&sig, None, &cfg.request, cfg.fetcher.as_ref())
+                    .indication()
+            })
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().expect("thread"), Indication::TOTAL_PASSED);
+    }
+    assert_eq!(
+        lab().coalesce_count.load(Ordering::SeqCst),
+        1,
+        "upstream requests"
+    );
+    assert_eq!(cfg.verifier.revocation().stats().ocsp_fetches, 1);
+}
+
+#[test]
+fn cli_fetches_with_fetch_allow() {
+    let d = &lab().dir;
+    let (code, out, err) = support::tekser(&[
+        "verify",
+        "cms",
+        "--json",
+        "--revocation",
+        "require",
+        "--fetch-allow",
+        "127.0.0.1",
+        "--trust",
+        support::s(&d.join("ca.crt")),
+        "--signature",
+        support::s(&d.join("crlonly.p7s")),
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(sig0(&v)["revocation"]["source"], "crl", "{v:#}");
+    let (code, out, _) = support::tekser(&[
+        "verify",
+        "cms",
+        "--json",
+        "--revocation",
+        "require",
+        "--crl",
+        support::s(&d.join("ca.crl")),
+        "--trust",
+        support::s(&d.join("ca.crt")),
+        "--signature",
+        support::s(&d.join("revoked.p7s")),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("\"REVOKED\""), "{out}");
+}
+
+#[test]
+fn server_checks_revocation_and_counts_it() {
+    let d = lab().dir.clone();
+    let server = support::TestServer::start(|raw| {
+        raw.trust = vec![d.join("ca.crt")];
+        raw.at = None;
+        raw.revocation = Some("require".into());
+        raw.revocation_options.fetch_allow = vec!["127.0.0.1".into()];
+    });
+    let sig = std::fs::read(lab().dir.join("revoked.p7s")).expect("cms");
+    let resp = ureq::post(&format!("{}/v1/verify", server.base))
+        .set("Content-Type", "application/pkcs7-signature")
+        .send_bytes(&sig)
+        .expect("response");
+    let v: serde_json::Value = resp.into_json().expect("json");
+    assert_eq!(v["sub_indication"], "REVOKED", "{v:#}");
+    let metrics = ureq::get(&format!("{}/metrics", server.base))
+        .call()
+        .expect("metrics")
+        .into_string()
+        .expect("text");
+    assert!(
+        metrics.contains("tekser_revocation_fetches_total{kind=\"ocsp\"} 1"),
+        "{metrics}"
+    );
+}
