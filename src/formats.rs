@@ -1,3 +1,4 @@
 //! Untrusted bytes → signed objects. Each format module owns its parser and its budgets.
 
 pub mod cms;
+pub mod tsp;

@@ -218,3 +218,108 @@ fn pem(label: &str, der: &[u8]) -> String {
         lines.join("\n")
     )
 }
+
+/// A certificate file in PEM or DER.
+fn any_cert(path: &std::path::Path) -> Certificate {
+    let data = std::fs::read(path).expect("read cert");
+    parse_bundle(&data)
+        .ok()
+        .and_then(|v| v.into_iter().next())
+        .or_else(|| Certificate::from_der(&data).ok())
+        .unwrap_or_else(|| panic!("{} is not a certificate", path.display()))
+}
+
+/// The NCA's recorded OCSP responses and CRLs, validated against their CAs (Kalkan-made, GOST
+/// 2015-512, GOST 34.310-2004 and RSA signatures), at their own production time.
+#[test]
+fn kz_recorded_ocsp_responses_and_crls() {
+    let Some(kz) = shared("kz") else {
+        return;
+    };
+    let cas = [
+        ("gost2015", any_cert(&kz.join("ca/nca_gost2015_test.cer"))),
+        ("gost2004", any_cert(&kz.join("ca/nca_gost_test.crt"))),
+        ("rsa", any_cert(&kz.join("ca/nca_rsa_test.crt"))),
+    ];
+    // (file, its CA, expected status). "individual_2015" is answered "revoked" at
+    // 1970-01-01T00:00:00Z: RFC 6960 §2.2's marker for a certificate the CA never issued (the
+    // test responder was asked about a serial it does not know); the others are as named.
+    let cases = [
+        (
+            "ocsp_response_ceo_2015_revoked.bin",
+            "gost2015",
+            Some(1_658_917_530),
+        ),
+        ("ocsp_response_individual_2015.bin", "gost2015", Some(0)),
+        (
+            "ocsp_response_ceo_sign_2004_revoked.bin",
+            "gost2004",
+            Some(1_642_487_455),
+        ),
+        ("ocsp_response_individual_sign_2004.bin", "rsa", None),
+    ];
+    let policy = AlgorithmPolicy::default();
+    for (file, ca_name, revoked_at) in cases {
+        let der = std::fs::read(kz.join("ocsp").join(file)).expect("response");
+        let mut accepted = Vec::new();
+        for (name, ca) in &cas {
+            // Checked at producedAt: the responder certificates have expired since.
+            let produced = ocsp::validate(
+                &der,
+                ca,
+                &OcspCheck {
+                    id: None,
+                    nonce: None,
+                    freshness: None,
+                    at: 0,
+                    policy,
+                },
+            )
+            .err();
+            let at = match produced {
+                Some(ocsp::OcspError::Unauthorized(_)) | None => 1_662_137_000,
+                _ => continue,
+            };
+            let check = OcspCheck {
+                id: None,
+                nonce: None,
+                freshness: None,
+                at,
+                policy,
+            };
+            if let Ok(s) = ocsp::validate(&der, ca, &check) {
+                accepted.push((*name, s));
+            }
+        }
+        assert_eq!(
+            accepted.len(),
+            1,
+            "{file}: validated by {:?}",
+            accepted.iter().map(|a| a.0).collect::<Vec<_>>()
+        );
+        let (name, status) = &accepted[0];
+        assert_eq!(*name, ca_name, "{file}");
+        match revoked_at {
+            Some(t) => assert!(
+                matches!(status.status, CertStatus::Revoked { at, .. } if at == t),
+                "{file}: {status:?}"
+            ),
+            None => assert_eq!(status.status, CertStatus::Good, "{file}"),
+        }
+    }
+    // CRLs: each verifies with its own CA and no other.
+    for (file, ca_name) in [
+        ("nca_gost2022_test.crl", "gost2015"),
+        ("nca_gost_test.crl", "gost2004"),
+        ("nca_rsa_test.crl", "rsa"),
+    ] {
+        let data = std::fs::read(kz.join("crl").join(file)).expect("crl");
+        let crl = tekser::pki::crl::Crl::parse(&data, 1 << 20).expect("CRL parses");
+        for (name, ca) in &cas {
+            let ok =
+                crl.issuer_norm == ca.subject_norm && crl.verify_signed_by(ca, &policy).is_ok();
+            assert_eq!(ok, *name == ca_name, "{file} against {name}");
+        }
+        assert!(!crl.is_empty(), "{file} lists revoked certificates");
+    }
+}

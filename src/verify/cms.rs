@@ -5,11 +5,13 @@ use super::{validation_time, RequestOptions, RevocationMode, Verifier};
 use crate::asn1::{tag, AlgorithmId, Oid, Tlv};
 use crate::crypto::{self, CryptoError, DigestAlgorithm};
 use crate::formats::cms::{self as fcms, oid, SignedData, SignerId, SignerInfo};
+use crate::formats::tsp;
 use crate::pki::cert::{self, Certificate};
 use crate::pki::crl::Crl;
 use crate::pki::path::{LeafUsage, PathOptions};
 use crate::pki::time::format_rfc3339;
 use crate::revocation::{Embedded, Fetch, FetchJob, Fetches};
+use crate::verdict::TimestampReport;
 use crate::verdict::{Format, SignatureReport, SubIndication, Verdict};
 use std::sync::Arc;
 
@@ -70,11 +72,87 @@ impl Bag<'_, '_> {
     }
 }
 
+impl Verifier {
+    /// Verifies an RFC 3161 time-stamp token (or a whole TimeStampResp) on its own: its CMS
+    /// signature, and a TSA certificate with id-kp-timeStamping that chains to a trust anchor.
+    pub fn verify_timestamp_token(&self, token: &[u8], opts: &RequestOptions) -> Verdict {
+        let der = match fcms::decode_input(token, &self.config.limits) {
+            Ok(d) => d,
+            Err(e) => return Verdict::format_failure(Format::Cms, "format", e.to_string()),
+        };
+        let token = tsp::token_from_response(&der).unwrap_or(&der);
+        let mut fx = Fetches::default();
+        self.verify_cms_inner(token, None, opts, &mut fx, true)
+    }
+
+    /// A signature time-stamp: the token verifies as a TSA signature and its message imprint is
+    /// the hash of `signature_value`. Returns the report and genTime, or why it is not usable.
+    fn check_timestamp(
+        &self,
+        token: &[u8],
+        signature_value: &[u8],
+        opts: &RequestOptions,
+        fx: &mut Fetches<'_>,
+    ) -> Result<(TimestampReport, i64), (Option<TimestampReport>, String)> {
+        let limits = &self.config.limits;
+        let sd = fcms::parse_signed_data(token, limits).map_err(|e| (None, e.to_string()))?;
+        if sd.econtent_type != tsp::TST_INFO {
+            return Err((
+                None,
+                format!("token content is {}, not TSTInfo", sd.econtent_type),
+            ));
+        }
+        let tst = sd
+            .econtent
+            .ok_or_else(|| "token has no TSTInfo".to_owned())
+            .and_then(|c| tsp::parse_tst_info(c).map_err(|e| format!("TSTInfo: {e}")))
+            .map_err(|e| (None, e))?;
+        let mut report = TimestampReport {
+            gen_time: format_rfc3339(tst.gen_time),
+            tsa: tst
+                .tsa_name
+                .as_deref()
+                .and_then(|n| crate::asn1::decode_name(n).ok())
+                .map(|n| n.rfc4514)
+                .unwrap_or_default(),
+            valid: false,
+        };
+        let imprint_ok = DigestAlgorithm::from_oid(&tst.hash_algorithm.oid)
+            .and_then(|d| crypto::digest(d, signature_value))
+            .is_ok_and(|h| h == tst.hashed_message);
+        if !imprint_ok {
+            return Err((
+                Some(report),
+                "its message imprint is not the hash of this signature value".into(),
+            ));
+        }
+        let v = self.verify_cms_inner(token, None, opts, fx, true);
+        let sig = v.signatures.first();
+        if let Some(s) = sig.and_then(|s| s.signer.as_ref()) {
+            if report.tsa.is_empty() {
+                report.tsa = s.subject.clone();
+            }
+        }
+        if v.indication() != crate::verdict::Indication::TOTAL_PASSED {
+            let why = sig
+                .and_then(|s| s.errors.first())
+                .or(v.errors.first())
+                .map(|e| e.message.clone())
+                .unwrap_or_else(|| "the token does not verify".into());
+            return Err((Some(report), why));
+        }
+        report.valid = true;
+        Ok((report, tst.gen_time))
+    }
+}
+
 /// What one signer's verification draws on besides the SignerInfo.
 struct Step<'s, 'v, 'a, 'd> {
     bag: &'s mut Bag<'v, 'a>,
     embedded: &'s Embedded,
     fx: &'s mut Fetches<'d>,
+    /// Verifying a time-stamp token: the signer must be a TSA, and tokens are not nested.
+    timestamp: bool,
 }
 
 impl Verifier {
@@ -155,7 +233,7 @@ impl Verifier {
             done,
             wanted: Vec::new(),
         };
-        let v = self.verify_cms_inner(signature, content, opts, &mut fx);
+        let v = self.verify_cms_inner(signature, content, opts, &mut fx, false);
         (v, fx.wanted)
     }
 
@@ -165,6 +243,7 @@ impl Verifier {
         content: Option<&[u8]>,
         opts: &RequestOptions,
         fx: &mut Fetches<'_>,
+        timestamp: bool,
     ) -> Verdict {
         let limits = &self.config.limits;
         if let Some(c) = content {
@@ -222,6 +301,7 @@ impl Verifier {
                     bag: &mut bag,
                     embedded: &embedded,
                     fx: &mut *fx,
+                    timestamp,
                 };
                 self.verify_signer(&sd, si, content, &mut s, time, opts)
             })
@@ -345,6 +425,31 @@ impl Verifier {
             return crypto_failure(report, e);
         }
 
+        // 5a. A signature time-stamp (RFC 3161) proves the signature existed at genTime: the
+        // path and revocation are then judged at genTime.
+        let mut time = time;
+        if !step.timestamp {
+            let token = si
+                .unsigned_attrs
+                .iter()
+                .find(|a| a.oid == tsp::SIGNATURE_TIMESTAMP_TOKEN)
+                .and_then(|a| a.values.first());
+            if let Some(token) = token {
+                match self.check_timestamp(token.raw, si.signature, opts, step.fx) {
+                    Ok((ts, gen_time)) => {
+                        report.timestamp = Some(ts);
+                        time = time.min(gen_time);
+                    }
+                    Err((ts, why)) => {
+                        report.timestamp = ts;
+                        report
+                            .warnings
+                            .push(format!("signature time-stamp not usable: {why}"));
+                    }
+                }
+            }
+        }
+
         // 6. Certification path at the validation time.
         let path_opts = PathOptions::new(
             time,
@@ -373,6 +478,19 @@ impl Verifier {
             }
         };
         report.chain = chain_report(&path);
+        if step.timestamp
+            && !signer
+                .ext
+                .ext_key_usage
+                .as_ref()
+                .is_some_and(|e| e.contains(&tsp::KP_TIME_STAMPING))
+        {
+            return report.fail(
+                S::SIG_CONSTRAINTS_FAILURE,
+                "not-a-tsa",
+                "the time-stamp signer's certificate lacks id-kp-timeStamping (RFC 3161 §2.3)",
+            );
+        }
 
         // 7. Revocation of every certificate on the path.
         let pool = bag.pool().to_vec();

@@ -1,0 +1,133 @@
+//! RFC 3161 signature time-stamps: a token made by `openssl ts` over a signature made by
+//! `openssl cms` (fixtures/generate-tsa.sh), and the NCA test TSA's token and response.
+
+mod support;
+
+use support::{fixture, shared};
+use tekser::config::RawConfig;
+use tekser::pki::time::{format_rfc3339, parse_rfc3339};
+
+fn meta_gen_time() -> String {
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture("tsa/meta.json")).expect("meta"))
+            .expect("json");
+    m["gen_time"].as_str().expect("gen_time").to_owned()
+}
+
+/// Thirty days after the signer's certificate expired (it lived one day).
+fn after_expiry() -> String {
+    let gen = parse_rfc3339(&meta_gen_time()).expect("time");
+    format_rfc3339(gen + 31 * 86_400)
+}
+
+fn verify(file: &str, revocation: &str, crl: bool) -> serde_json::Value {
+    let raw = RawConfig {
+        trust: vec![fixture("tsa/ca.crt")],
+        crls: if crl {
+            vec![fixture("tsa/revoked-after.crl")]
+        } else {
+            vec![]
+        },
+        at: Some(after_expiry()),
+        revocation: Some(revocation.into()),
+        ..RawConfig::default()
+    };
+    let cfg = raw.validate().expect("config");
+    let sig = std::fs::read(fixture(&format!("tsa/{file}"))).expect("cms");
+    serde_json::from_str(&cfg.verifier.verify_cms(&sig, None, &cfg.request).to_json())
+        .expect("json")
+}
+
+#[test]
+fn a_valid_timestamp_carries_the_signature_past_certificate_expiry() {
+    let v = verify("timestamped.p7s", "off", false);
+    assert_eq!(v["indication"], "TOTAL_PASSED", "{v:#}");
+    let ts = &v["signatures"][0]["timestamp"];
+    assert_eq!(ts["valid"], true);
+    assert_eq!(ts["gen_time"], meta_gen_time().as_str());
+    assert!(
+        ts["tsa"].as_str().unwrap_or("").contains("tekser test TSA"),
+        "{ts}"
+    );
+    // Without the token the same signature is judged now: expired.
+    let v = verify("signed.p7s", "off", false);
+    assert_eq!(v["sub_indication"], "EXPIRED", "{v:#}");
+}
+
+#[test]
+fn revocation_after_gen_time_does_not_fail_a_timestamped_signature() {
+    let v = verify("timestamped.p7s", "require", true);
+    assert_eq!(v["indication"], "TOTAL_PASSED", "{v:#}");
+    let s = &v["signatures"][0];
+    assert_eq!(s["revocation"]["status"], "revoked", "{v:#}");
+    assert!(
+        s["warnings"]
+            .to_string()
+            .contains("after the validation time"),
+        "{v:#}"
+    );
+}
+
+#[test]
+fn a_token_over_other_bytes_is_not_used() {
+    let v = verify("bad-imprint.p7s", "off", false);
+    assert_eq!(v["sub_indication"], "EXPIRED", "{v:#}");
+    let s = &v["signatures"][0];
+    assert_eq!(s["timestamp"]["valid"], false, "{v:#}");
+    assert!(
+        s["warnings"].to_string().contains("message imprint"),
+        "{v:#}"
+    );
+}
+
+#[test]
+fn the_tsa_certificate_must_be_for_time_stamping() {
+    // The signer's own signature as if it were a token: the certificate lacks timeStamping.
+    let raw = RawConfig {
+        trust: vec![fixture("tsa/ca.crt")],
+        at: Some(meta_gen_time()),
+        revocation: Some("off".into()),
+        ..RawConfig::default()
+    };
+    let cfg = raw.validate().expect("config");
+    let token = std::fs::read(fixture("tsa/token.tsr")).expect("token");
+    let v = cfg.verifier.verify_timestamp_token(&token, &cfg.request);
+    assert_eq!(
+        v.indication(),
+        tekser::verdict::Indication::TOTAL_PASSED,
+        "{}",
+        v.to_json()
+    );
+    let signed = std::fs::read(fixture("tsa/signed.p7s")).expect("cms");
+    let v = cfg.verifier.verify_timestamp_token(&signed, &cfg.request);
+    assert!(v.to_json().contains("not-a-tsa"), "{}", v.to_json());
+}
+
+#[test]
+fn nca_test_tsa_token_and_response_verify() {
+    let Some(kz) = shared("kz") else {
+        return;
+    };
+    let raw = RawConfig {
+        trust: vec![kz.join("ca/nca_gost_test.crt")],
+        at: Some("2022-09-18T13:20:14Z".into()),
+        revocation: Some("off".into()),
+        ..RawConfig::default()
+    };
+    let cfg = raw.validate().expect("config");
+    for f in ["tsp/tsp_token.bin", "tsp/tsp_response.bin"] {
+        let data = std::fs::read(kz.join(f)).expect("tsp");
+        let v = cfg.verifier.verify_timestamp_token(&data, &cfg.request);
+        assert_eq!(
+            v.indication(),
+            tekser::verdict::Indication::TOTAL_PASSED,
+            "{f}: {}",
+            v.to_json()
+        );
+        assert_eq!(
+            v.signatures[0].algorithm.as_deref(),
+            Some("gost34310-2004"),
+            "{f}"
+        );
+    }
+}
