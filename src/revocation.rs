@@ -734,22 +734,13 @@ impl RevocationStore {
         let check = OcspCheck {
             id: Some(id),
             nonce: nonce.as_ref().map(|n| &n[..]),
-            freshness: Some(Freshness {
-                at: now,
-                now,
-                max_age: Some(self.config.ocsp_max_age.as_secs() as i64),
-                skew: self.config.skew.as_secs() as i64,
-            }),
+            freshness: Some(self.freshness_now(now)),
             at: now,
             policy,
         };
         match ocsp::validate(&body, issuer, &check) {
             Ok(s) => {
-                let until = s
-                    .next_update
-                    .unwrap_or(now + self.config.ocsp_max_age.as_secs() as i64);
-                let ttl = Duration::from_secs(until.saturating_sub(now).max(1) as u64)
-                    .min(self.config.ocsp_max_age);
+                let ttl = self.ocsp_ttl(&s, now);
                 Cached::Ok(s, ttl)
             }
             Err(e) => fail(e.to_string()),
@@ -779,6 +770,48 @@ impl RevocationStore {
             }
             Err(e) => fail(e.to_string()),
         }
+    }
+
+    /// Validates an OCSP response obtained elsewhere (stapled, pushed by an operator) for `cert`
+    /// issued by `issuer` and caches it as if fetched.
+    pub fn add_ocsp_response(
+        &self,
+        der: &[u8],
+        cert: &Certificate,
+        issuer: &Certificate,
+        policy: AlgorithmPolicy,
+        now: i64,
+    ) -> Result<(), ocsp::OcspError> {
+        let id = self
+            .cert_id(cert, issuer)
+            .ok_or(ocsp::OcspError::CertIdMismatch)?;
+        let check = OcspCheck {
+            id: Some(&id),
+            nonce: None,
+            freshness: Some(self.freshness_now(now)),
+            at: now,
+            policy,
+        };
+        let s = ocsp::validate(der, issuer, &check)?;
+        let ttl = self.ocsp_ttl(&s, now);
+        self.ocsp.insert(id, Arc::new(Cached::Ok(s, ttl)));
+        Ok(())
+    }
+
+    fn freshness_now(&self, now: i64) -> Freshness {
+        Freshness {
+            at: now,
+            now,
+            max_age: Some(self.config.ocsp_max_age.as_secs() as i64),
+            skew: self.config.skew.as_secs() as i64,
+        }
+    }
+
+    fn ocsp_ttl(&self, s: &ocsp::OcspStatus, now: i64) -> Duration {
+        let until = s
+            .next_update
+            .unwrap_or(now + self.config.ocsp_max_age.as_secs() as i64);
+        Duration::from_secs(until.saturating_sub(now).max(1) as u64).min(self.config.ocsp_max_age)
     }
 
     /// CRLs whose nextUpdate is within the refresh margin: the server refetches them in the

@@ -20,6 +20,11 @@ fn example_config_parses_and_documents_the_defaults() {
         Limits::default(),
         "tekser.example.toml drifted from the defaults"
     );
+    assert_eq!(
+        raw.revocation_options,
+        tekser::config::RevocationSettings::default(),
+        "tekser.example.toml drifted from the defaults"
+    );
     assert_eq!(raw.trust.len(), 2);
     let cfg = raw.validate().expect("example validates");
     assert_eq!(cfg.verifier.trust().len(), 2);
