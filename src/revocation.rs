@@ -423,8 +423,15 @@ impl RevocationStore {
                 Some(Cached::Ok(c, _)) => {
                     self.counters.crl_hits.fetch_add(1, Ordering::Relaxed);
                     cached_crls.push(Arc::clone(c));
-                    // Delta CRLs named by the CRL itself.
-                    for d in c.freshest.iter().flat_map(|dp| dp.urls()) {
+                    // Delta CRLs named by the CRL itself: followed only once the CRL's signature
+                    // verified, so a tampered download cannot point the fetcher anywhere.
+                    let signed = self.crl_signed(c, issuer, &[], cx, 0).is_ok();
+                    for d in c
+                        .freshest
+                        .iter()
+                        .filter(|_| signed)
+                        .flat_map(|dp| dp.urls())
+                    {
                         match self.crls.get(d).as_deref() {
                             Some(Cached::Ok(dc, _)) => cached_crls.push(Arc::clone(dc)),
                             Some(Cached::Failed(..)) => {}

@@ -131,6 +131,67 @@ fn counting_proxy(target: u16) -> (u16, Arc<AtomicUsize>) {
     })
 }
 
+/// A new key for `name`, a certificate for it issued by `ca` with the extensions in
+/// `{name}.ext` (one year), and `openssl cms -sign` over content.txt as `{name}.p7s`.
+fn issue_and_sign(d: &Path, name: &str, ca: &str, serial: &str) {
+    let f = |ext: &str| format!("{name}.{ext}");
+    openssl(
+        d,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            &f("key"),
+            "-out",
+            &f("csr"),
+            "-subj",
+            &format!("/CN=tekser live {name}"),
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &f("csr"),
+            "-CA",
+            &format!("{ca}.crt"),
+            "-CAkey",
+            &format!("{ca}.key"),
+            "-set_serial",
+            serial,
+            "-days",
+            "365",
+            "-extfile",
+            &f("ext"),
+            "-out",
+            &f("crt"),
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "cms",
+            "-sign",
+            "-binary",
+            "-nodetach",
+            "-in",
+            "content.txt",
+            "-signer",
+            &f("crt"),
+            "-inkey",
+            &f("key"),
+            "-outform",
+            "DER",
+            "-out",
+            &f("p7s"),
+        ],
+    );
+}
+
 /// Everything the tests share: one CA with a delegated OCSP responder, a rogue responder, the
 /// CRL server, and one leaf (with its CMS) per scenario.
 struct Lab {
@@ -301,61 +362,7 @@ fn build_lab() -> Lab {
             "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n{aia}{}",
             if with_cdp { cdp.as_str() } else { "" }
         ));
-        openssl(
-            d,
-            &[
-                "req",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-keyout",
-                &format!("{name}.key"),
-                "-out",
-                &format!("{name}.csr"),
-                "-subj",
-                &format!("/CN=tekser live {name}"),
-            ],
-        );
-        openssl(
-            d,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                &format!("{name}.csr"),
-                "-CA",
-                "ca.crt",
-                "-CAkey",
-                "ca.key",
-                "-set_serial",
-                &format!("{serial}"),
-                "-days",
-                "365",
-                "-extfile",
-                &format!("{name}.ext"),
-                "-out",
-                &format!("{name}.crt"),
-            ],
-        );
-        openssl(
-            d,
-            &[
-                "cms",
-                "-sign",
-                "-binary",
-                "-nodetach",
-                "-in",
-                "content.txt",
-                "-signer",
-                &format!("{name}.crt"),
-                "-inkey",
-                &format!("{name}.key"),
-                "-outform",
-                "DER",
-                "-out",
-                &format!("{name}.p7s"),
-            ],
-        );
+        issue_and_sign(d, name, "ca", &serial.to_string());
         // The CA database: every leaf but "unknown" is known; "revoked" is revoked.
         let hex = format!("{serial:04X}");
         match *name {
@@ -423,118 +430,10 @@ fn build_lab() -> Lab {
         "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n{}crlDistributionPoints=URI:http://127.0.0.1:{canary_port}/x.crl\n",
         ocsp(canary_port)
     ));
-    openssl(
-        d,
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "evil.key",
-            "-out",
-            "evil.csr",
-            "-subj",
-            "/CN=evil leaf",
-        ],
-    );
-    openssl(
-        d,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "evil.csr",
-            "-CA",
-            "evil-ca.crt",
-            "-CAkey",
-            "evil-ca.key",
-            "-set_serial",
-            "9",
-            "-days",
-            "365",
-            "-extfile",
-            "evil.ext",
-            "-out",
-            "evil.crt",
-        ],
-    );
-    openssl(
-        d,
-        &[
-            "cms",
-            "-sign",
-            "-binary",
-            "-nodetach",
-            "-in",
-            "content.txt",
-            "-signer",
-            "evil.crt",
-            "-inkey",
-            "evil.key",
-            "-outform",
-            "DER",
-            "-out",
-            "evil.p7s",
-        ],
-    );
+    issue_and_sign(d, "evil", "evil-ca", "9");
     // A trusted leaf whose URLs also point at the canary: fetching it needs --fetch-allow.
     ext("private", &format!("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n{}", ocsp(canary_port)));
-    openssl(
-        d,
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "private.key",
-            "-out",
-            "private.csr",
-            "-subj",
-            "/CN=tekser live private",
-        ],
-    );
-    openssl(
-        d,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "private.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-set_serial",
-            "0x5001",
-            "-days",
-            "365",
-            "-extfile",
-            "private.ext",
-            "-out",
-            "private.crt",
-        ],
-    );
-    openssl(
-        d,
-        &[
-            "cms",
-            "-sign",
-            "-binary",
-            "-nodetach",
-            "-in",
-            "content.txt",
-            "-signer",
-            "private.crt",
-            "-inkey",
-            "private.key",
-            "-outform",
-            "DER",
-            "-out",
-            "private.p7s",
-        ],
-    );
+    issue_and_sign(d, "private", "ca", "0x5001");
 
     // The responders.
     let spawn = |port: u16, hold: TcpListener, signer: &str| {
