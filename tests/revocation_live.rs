@@ -438,28 +438,21 @@ fn build_lab() -> Lab {
     // The responders.
     let spawn = |port: u16, hold: TcpListener, signer: &str| {
         drop(hold);
-        let child = Command::new("openssl")
-            .args([
-                "ocsp",
-                "-index",
-                "index.txt",
-                "-port",
-                &port.to_string(),
-                "-rsigner",
-                &format!("{signer}.crt"),
-                "-rkey",
-                &format!("{signer}.key"),
-                "-CA",
-                "ca.crt",
-                "-ndays",
-                "1",
-                "-ignore_err",
-            ])
+        // The responder lives in a small shell watchdog that kills it once this test process is
+        // gone: the Lab is a static and is never dropped, and an orphaned `openssl ocsp` spins.
+        let script = format!(
+            "openssl ocsp -index index.txt -port {port} -rsigner {signer}.crt -rkey {signer}.key \
+             -CA ca.crt -ndays 1 -ignore_err & c=$!; \
+             while kill -0 {me} 2>/dev/null && kill -0 $c 2>/dev/null; do sleep 0.5; done; kill $c",
+            me = std::process::id()
+        );
+        let child = Command::new("sh")
+            .args(["-c", &script])
             .current_dir(d)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("openssl ocsp starts");
+            .expect("sh and openssl ocsp start");
         // Ready when it says so. (Probing the port with an empty connection would wedge
         // OpenSSL 3.0's single-threaded responder on that connection.)
         let mut child = child;
