@@ -131,6 +131,26 @@ fn counting_proxy(target: u16) -> (u16, Arc<AtomicUsize>) {
     })
 }
 
+/// Extensions of the test CAs.
+const CA_EXTS: &[&str] = &[
+    "basicConstraints=critical,CA:true",
+    "keyUsage=critical,keyCertSign,cRLSign",
+    "subjectKeyIdentifier=hash",
+];
+
+/// A self-signed certificate `{name}.crt` (ten years) with its key, extensions as `-addext`.
+fn self_signed(d: &Path, name: &str, subject: &str, exts: &[&str]) {
+    let (key, crt) = (format!("{name}.key"), format!("{name}.crt"));
+    let mut args = vec![
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-out", &crt, "-subj",
+        subject, "-days", "3650",
+    ];
+    for e in exts {
+        args.extend(["-addext", e]);
+    }
+    openssl(d, &args);
+}
+
 /// A new key for `name`, a certificate for it issued by `ca` with the extensions in
 /// `{name}.ext` (one year), and `openssl cms -sign` over content.txt as `{name}.p7s`.
 fn issue_and_sign(d: &Path, name: &str, ca: &str, serial: &str) {
@@ -257,30 +277,7 @@ fn build_lab() -> Lab {
         num = d.join("crlnumber").display()
     ));
     w("crlnumber", "01\n");
-    openssl(
-        d,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.crt",
-            "-subj",
-            "/CN=tekser live test CA/O=tekser",
-            "-days",
-            "3650",
-            "-addext",
-            "basicConstraints=critical,CA:true",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-            "-addext",
-            "subjectKeyIdentifier=hash",
-        ],
-    );
+    self_signed(d, "ca", "/CN=tekser live test CA/O=tekser", CA_EXTS);
     let ext = |name: &str, body: &str| w(&format!("{name}.ext"), body);
     ext("resp", "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=OCSPSigning\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n");
     openssl(
@@ -319,25 +316,11 @@ fn build_lab() -> Lab {
             "resp.crt",
         ],
     );
-    openssl(
+    self_signed(
         d,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "rogue.key",
-            "-out",
-            "rogue.crt",
-            "-subj",
-            "/CN=rogue responder",
-            "-days",
-            "365",
-            "-addext",
-            "extendedKeyUsage=OCSPSigning",
-        ],
+        "rogue",
+        "/CN=rogue responder",
+        &["extendedKeyUsage=OCSPSigning"],
     );
 
     // Leaves: AIA and CDP per scenario.
@@ -402,30 +385,7 @@ fn build_lab() -> Lab {
     );
 
     // An untrusted CA whose leaf points every URL at the canary.
-    openssl(
-        d,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "evil-ca.key",
-            "-out",
-            "evil-ca.crt",
-            "-subj",
-            "/CN=untrusted CA",
-            "-days",
-            "3650",
-            "-addext",
-            "basicConstraints=critical,CA:true",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-            "-addext",
-            "subjectKeyIdentifier=hash",
-        ],
-    );
+    self_signed(d, "evil-ca", "/CN=untrusted CA", CA_EXTS);
     ext("evil", &format!(
         "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n{}crlDistributionPoints=URI:http://127.0.0.1:{canary_port}/x.crl\n",
         ocsp(canary_port)
