@@ -15,8 +15,9 @@ mod x509;
 
 pub use ber::normalize_ber;
 pub use x509::{
-    decode_name, ext_oid, named_bits, normalize_name, parse_dp_name, parse_extensions,
-    CertExtensions, DistributionPoint, GeneralName, NameConstraints, NameInfo,
+    decode_name, ext_oid, named_bits, normalize_name, parse_distribution_points, parse_dp_name,
+    parse_extensions, read_extension, CertExtensions, DistributionPoint, GeneralName,
+    NameConstraints, NameInfo,
 };
 
 use thiserror::Error;

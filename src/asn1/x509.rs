@@ -154,6 +154,24 @@ impl CertExtensions {
     }
 }
 
+/// Reads one `Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue }`
+/// (certificates, CRLs, CRL entries and OCSP responses share it).
+pub fn read_extension<'a>(r: &mut super::Reader<'a>) -> Result<(Oid, bool, &'a [u8]), Asn1Error> {
+    let mut e = r.read_tag(tag::SEQUENCE)?.reader();
+    let oid = e.read()?.oid()?;
+    let critical = match e.read_optional(tag::BOOLEAN)? {
+        Some(b) => match b.value {
+            [0xFF] => true,
+            [0x00] => false,
+            _ => return Err(Asn1Error::Invalid("BOOLEAN not DER")),
+        },
+        None => false,
+    };
+    let value = e.read_tag(tag::OCTET_STRING)?.value;
+    e.finish()?;
+    Ok((oid, critical, value))
+}
+
 /// Parses `Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension` (the contents of `[3]`).
 pub fn parse_extensions(seq: Tlv<'_>, max: usize) -> Result<CertExtensions, Asn1Error> {
     let mut out = CertExtensions::default();
@@ -163,18 +181,7 @@ pub fn parse_extensions(seq: Tlv<'_>, max: usize) -> Result<CertExtensions, Asn1
         if seen.len() >= max {
             return Err(Asn1Error::TooManyElements(max));
         }
-        let mut e = r.read_tag(tag::SEQUENCE)?.reader();
-        let oid = e.read()?.oid()?;
-        let critical = match e.read_optional(tag::BOOLEAN)? {
-            Some(b) => match b.value {
-                [0xFF] => true,
-                [0x00] => false,
-                _ => return Err(Asn1Error::Invalid("BOOLEAN not DER")),
-            },
-            None => false,
-        };
-        let value = e.read_tag(tag::OCTET_STRING)?.value;
-        e.finish()?;
+        let (oid, critical, value) = read_extension(&mut r)?;
         // RFC 5280 §4.2: a certificate MUST NOT include more than one instance of an extension.
         if seen.contains(&oid) {
             return Err(Asn1Error::Invalid("duplicate extension"));
@@ -353,7 +360,8 @@ pub fn named_bits(t: Tlv<'_>) -> Result<u16, Asn1Error> {
     Ok(v)
 }
 
-fn parse_distribution_points(value: &[u8]) -> Result<Vec<DistributionPoint>, Asn1Error> {
+/// `CRLDistributionPoints` / `FreshestCRL` (same syntax) from an extension value.
+pub fn parse_distribution_points(value: &[u8]) -> Result<Vec<DistributionPoint>, Asn1Error> {
     let mut r = Tlv::parse_exact(value)?.expect(tag::SEQUENCE)?.reader();
     let mut out = Vec::new();
     while !r.is_empty() {

@@ -7,8 +7,8 @@
 
 use super::cert::{norm, Certificate};
 use crate::asn1::{
-    self, ext_oid, named_bits, parse_dp_name, tag, AlgorithmId, Asn1Error, DistributionPoint,
-    GeneralName, Oid, Reader, Tlv,
+    self, ext_oid, named_bits, parse_dp_name, read_extension, tag, AlgorithmId, Asn1Error,
+    DistributionPoint, GeneralName, Reader, Tlv,
 };
 use crate::crypto::{self, AlgorithmPolicy, CryptoError};
 use std::hash::{Hash, Hasher};
@@ -220,8 +220,7 @@ impl Crl {
                 }
                 ext_oid::ISSUING_DISTRIBUTION_POINT => self.idp = Some(parse_idp(value)?),
                 ext_oid::FRESHEST_CRL => {
-                    // Same syntax as in certificates; reuse the certificate extension decoder.
-                    self.freshest = freshest_of(value)?;
+                    self.freshest = asn1::parse_distribution_points(value)?;
                 }
                 ext_oid::AUTHORITY_KEY_ID | ext_oid::ISSUER_ALT_NAME => {}
                 ext_oid::AUTHORITY_INFO_ACCESS => {}
@@ -494,18 +493,6 @@ fn append_rdn(name: &[u8], rdn_tagged: &[u8]) -> Option<Vec<u8>> {
     Some(asn1::encode_tlv(tag::SEQUENCE, &body))
 }
 
-fn read_extension<'a>(r: &mut Reader<'a>) -> Result<(Oid, bool, &'a [u8]), Asn1Error> {
-    let mut e = r.read_tag(tag::SEQUENCE)?.reader();
-    let oid = e.read()?.oid()?;
-    let critical = match e.read_optional(tag::BOOLEAN)? {
-        Some(b) => b.value == [0xFF],
-        None => false,
-    };
-    let value = e.read_tag(tag::OCTET_STRING)?.value;
-    e.finish()?;
-    Ok((oid, critical, value))
-}
-
 fn parse_idp(value: &[u8]) -> Result<IssuingDistributionPoint, Asn1Error> {
     let mut r = Tlv::parse_exact(value)?.expect(tag::SEQUENCE)?.reader();
     let mut idp = IssuingDistributionPoint::default();
@@ -530,18 +517,4 @@ fn parse_idp(value: &[u8]) -> Result<IssuingDistributionPoint, Asn1Error> {
     }
     r.finish()?;
     Ok(idp)
-}
-
-fn freshest_of(value: &[u8]) -> Result<Vec<DistributionPoint>, Asn1Error> {
-    // Wrap as a one-extension list so the certificate decoder reads it.
-    let ext = asn1::encode_tlv(
-        tag::SEQUENCE,
-        &[
-            asn1::encode_tlv(tag::OID, ext_oid::FRESHEST_CRL.as_bytes()),
-            asn1::encode_tlv(tag::OCTET_STRING, value),
-        ]
-        .concat(),
-    );
-    let list = asn1::encode_tlv(tag::SEQUENCE, &ext);
-    Ok(asn1::parse_extensions(Tlv::parse_exact(&list)?, 1)?.freshest_crl)
 }
