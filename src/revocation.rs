@@ -671,21 +671,16 @@ impl RevocationStore {
     /// Runs `jobs` (deduplicated), caching results; concurrent callers with the same key wait
     /// for one fetch. Call it where blocking is allowed (not on a CPU pool thread).
     pub fn run(&self, jobs: &[FetchJob], fetcher: &dyn Fetch, policy: AlgorithmPolicy, now: i64) {
-        let mut seen = std::collections::HashSet::new();
+        // A key already cached (by an earlier job of this list, or by another request) is
+        // returned as is: `get_with` also deduplicates.
         for job in jobs {
             match job {
                 FetchJob::Ocsp { url, id, issuer } => {
-                    if !seen.insert(format!("ocsp {url} {:?}", id)) {
-                        continue;
-                    }
                     self.ocsp.get_with_by_ref(id, || {
                         Arc::new(self.fetch_ocsp(url, id, issuer, fetcher, policy, now))
                     });
                 }
                 FetchJob::Crl { url } => {
-                    if !seen.insert(format!("crl {url}")) {
-                        continue;
-                    }
                     self.crls
                         .get_with_by_ref(url, || Arc::new(self.fetch_crl(url, fetcher, now)));
                 }
