@@ -29,6 +29,19 @@ pub struct Limits {
     /// Candidate issuers one path search may consider (webpki caps calls at 200 000; we search
     /// much smaller bags, and a hostile bag of same-name certificates must stay cheap).
     pub max_path_steps: usize,
+    /// Deepest XML element nesting (signed documents of state bodies nest ~10 levels).
+    pub max_xml_depth: usize,
+    /// Most XML nodes in one document (elements, text, comments, PIs).
+    pub max_xml_nodes: usize,
+    /// Most barcode parts in one set (egov e-certificates print 3–10 QR codes).
+    pub max_barcode_parts: usize,
+    /// Largest total size of one barcode set's payloads, in bytes (a QR symbol holds < 3 KB).
+    pub max_barcode_bytes: usize,
+    /// Largest decompressed size of a barcode's ZIP entry (the documents are a few KB of XML).
+    pub max_unzipped_bytes: usize,
+    /// Highest decompressed/compressed ratio accepted from a ZIP entry (XML compresses ~5–20×;
+    /// a decompression bomb reaches 1000×).
+    pub max_zip_ratio: usize,
 }
 
 impl Default for Limits {
@@ -44,6 +57,12 @@ impl Default for Limits {
             max_path_depth: 8,
             max_signature_checks: 64,
             max_path_steps: 256,
+            max_xml_depth: 64,
+            max_xml_nodes: 200_000,
+            max_barcode_parts: 64,
+            max_barcode_bytes: 1 << 20,
+            max_unzipped_bytes: 8 << 20,
+            max_zip_ratio: 200,
         }
     }
 }

@@ -80,6 +80,12 @@ pub enum Format {
     Cms,
     /// A certificate chain on its own.
     Chain,
+    /// XML Signature (enveloped).
+    Xmldsig,
+    /// egov.kz e-certificate QR barcode set.
+    EgovBarcode,
+    /// SIGEX digital document card QR barcode set.
+    DdcBarcode,
 }
 
 /// A machine-readable error with a human-readable message.
@@ -185,6 +191,10 @@ pub struct SignatureReport {
     pub signing_time: Option<String>,
     /// Signature timestamp.
     pub timestamp: Option<TimestampReport>,
+    /// What the signature covers, where the format can say more than "the content" (XMLDSig:
+    /// the whole document or the element a Reference named). Absent for CMS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_data: Option<String>,
     /// The validated path, leaf first (empty when none was found).
     pub chain: Vec<ChainEntry>,
     /// Revocation status.
@@ -205,6 +215,7 @@ impl SignatureReport {
             algorithm: None,
             signing_time: None,
             timestamp: None,
+            signed_data: None,
             chain: Vec::new(),
             revocation: RevocationReport::unchecked(),
             warnings: Vec::new(),

@@ -36,6 +36,14 @@ pub mod sig_oid {
     pub const GOST34310_2004_KZ: Oid = Oid::new_unwrap("1.2.398.3.10.1.1.1.2");
     /// The same algorithm under the arc Kalkan also uses.
     pub const GOST34310_2004_ALT: Oid = Oid::new_unwrap("1.3.6.1.4.1.6801.1.2.2");
+    /// GOST R 34.10-2015 256-bit with Streebog-256, under the NCA's arc (KZ).
+    pub const GOST2015_256_KZ: Oid = Oid::new_unwrap("1.2.398.3.10.1.1.2.3.1");
+    /// id-tc26-signwithdigest-gost3410-12-256 (RFC 9215).
+    pub const GOST2012_256: Oid = Oid::new_unwrap("1.2.643.7.1.1.3.2");
+    /// id-tc26-signwithdigest-gost3410-12-512 (RFC 9215).
+    pub const GOST2012_512: Oid = Oid::new_unwrap("1.2.643.7.1.1.3.3");
+    /// id-GostR3411-94-with-GostR3410-2001 (RFC 4491).
+    pub const GOST2001: Oid = Oid::new_unwrap("1.2.643.2.2.3");
 }
 
 /// The algorithms the crate can name, independent of how they were encoded.
@@ -53,8 +61,32 @@ pub enum SignatureAlgorithm {
     Ed25519,
     /// GOST R 34.10-2015 512-bit with Streebog-512 (NCA encoding).
     Gost2015_512,
+    /// GOST R 34.10-2015 256-bit with Streebog-256 (NCA encoding).
+    Gost2015_256,
     /// GOST 34.310-2004 with GOST 34.311-95 (NCA encoding).
     Gost34310_2004,
+    /// GOST R 34.10-2012 512-bit with Streebog-512 (RFC 9215 encoding).
+    Gost2012_512,
+    /// GOST R 34.10-2012 256-bit with Streebog-256 (RFC 9215 encoding).
+    Gost2012_256,
+    /// GOST R 34.10-2001 with GOST R 34.11-94 CryptoPro (RFC 4491 encoding).
+    Gost2001,
+}
+
+impl SignatureAlgorithm {
+    /// The GOST verifier for a GOST algorithm.
+    fn gost(self) -> Option<&'static super::gost::GostVerifier> {
+        use super::gost as g;
+        Some(match self {
+            Self::Gost2015_512 => &g::GOST2015_512,
+            Self::Gost2015_256 => &g::GOST2015_256,
+            Self::Gost34310_2004 => &g::GOST34310_2004,
+            Self::Gost2012_512 => &g::GOST2012_512,
+            Self::Gost2012_256 => &g::GOST2012_256,
+            Self::Gost2001 => &g::GOST2001,
+            _ => return None,
+        })
+    }
 }
 
 /// A verifier chosen for one signature, and the digest CMS's messageDigest uses.
@@ -107,14 +139,10 @@ pub fn resolve_named(
     if let PublicKey::Other { algorithm, .. } = key {
         return Err(CryptoError::Unsupported(describe_unknown(algorithm)));
     }
-    if matches!(alg, S::Gost2015_512 | S::Gost34310_2004) {
-        return match (alg, key) {
-            (S::Gost2015_512, PublicKey::Gost512(_)) => Ok(Resolved {
-                verifier: &super::gost::GOST2015_512,
-                algorithm: alg,
-            }),
-            (S::Gost34310_2004, PublicKey::Gost2004(_)) => Ok(Resolved {
-                verifier: &super::gost::GOST34310_2004,
+    if let Some(g) = alg.gost() {
+        return match key {
+            PublicKey::Gost { family, .. } if *family == g.family() => Ok(Resolved {
+                verifier: g,
                 algorithm: alg,
             }),
             _ => Err(CryptoError::BadKey(format!(
@@ -141,7 +169,7 @@ pub fn resolve_named(
         (S::Ed25519, PublicKey::Ed25519(_)) => &rb::ED25519,
         (S::RsaPkcs1(_) | S::RsaPss(_), _)
         | (S::Ecdsa(_) | S::EcdsaFixed(_), PublicKey::Rsa { .. } | PublicKey::Ed25519(_))
-        | (S::Ed25519 | S::Gost2015_512 | S::Gost34310_2004, _) => {
+        | (S::Ed25519, _) => {
             return Err(CryptoError::BadKey(format!(
                 "{alg:?} cannot be used with {}",
                 key.describe()
@@ -186,7 +214,18 @@ pub fn resolve(
         key_oid::EC => S::Ecdsa(need_digest()?),
         key_oid::ED25519 => S::Ed25519,
         sig_oid::GOST2015_512_KZ => S::Gost2015_512,
+        sig_oid::GOST2015_256_KZ => S::Gost2015_256,
         sig_oid::GOST34310_2004_KZ | sig_oid::GOST34310_2004_ALT => S::Gost34310_2004,
+        sig_oid::GOST2012_512 => S::Gost2012_512,
+        sig_oid::GOST2012_256 => S::Gost2012_256,
+        sig_oid::GOST2001 => S::Gost2001,
+        // CMS may name the key algorithm and put the hash in digestAlgorithm (RFC 4490 §3.2).
+        key_oid::GOST2012_512 => S::Gost2012_512,
+        key_oid::GOST2012_256 => S::Gost2012_256,
+        key_oid::GOST2001 => S::Gost2001,
+        key_oid::GOST2015_512_KZ => S::Gost2015_512,
+        key_oid::GOST2015_256_KZ => S::Gost2015_256,
+        key_oid::GOST34310_2004_KZ => S::Gost34310_2004,
         other => return Err(CryptoError::Unsupported(describe_unknown(&other))),
     };
     // RFC 8410 §3 and RFC 4055 §5: these OIDs carry no parameters (PSS is handled above).
@@ -249,9 +288,10 @@ fn pss_digest(sig: &AlgorithmId) -> Result<DigestAlgorithm, CryptoError> {
         DigestAlgorithm::Sha384 => 48,
         DigestAlgorithm::Sha512 => 64,
         DigestAlgorithm::Md5 => 16,
-        DigestAlgorithm::Streebog512 | DigestAlgorithm::Gost34311 => {
-            return Err(bad("a GOST hash with RSA-PSS"))
-        }
+        DigestAlgorithm::Streebog256
+        | DigestAlgorithm::Streebog512
+        | DigestAlgorithm::Gost34311
+        | DigestAlgorithm::Gost94CryptoPro => return Err(bad("a GOST hash with RSA-PSS")),
     };
     if salt != expected_salt || trailer != 1 {
         return Err(bad(
@@ -269,7 +309,7 @@ pub(crate) fn describe_unknown(o: &Oid) -> String {
         || s.starts_with("1.2.643.");
     if gost {
         format!(
-            "GOST algorithm {s} (supported so far: the NCA's GOST 34.310-2004 and GOST R 34.10-2015 512-bit)"
+            "GOST algorithm {s} (supported: GOST 34.310-2004, GOST R 34.10-2001, GOST R 34.10-2012/2015 256 and 512 on the CryptoPro and TC26 parameter sets)"
         )
     } else {
         format!("algorithm {s}")
@@ -328,12 +368,21 @@ mod tests {
         let r = resolve(&rsa, Some(DigestAlgorithm::Sha256), &key, &p).unwrap();
         assert_eq!(r.verifier.name(), "rsa-pkcs1-sha256");
         let gost = AlgorithmId {
-            oid: Oid::new_unwrap("1.2.398.3.10.1.1.2.3.1"), // GOST R 34.10-2015 256-bit: not built yet
+            oid: Oid::new_unwrap("1.2.643.7.1.1.3.9"), // no such GOST algorithm
             params: None,
         };
         match resolve(&gost, None, &key, &p) {
             Err(CryptoError::Unsupported(m)) => assert!(m.contains("GOST")),
             other => panic!("{other:?}"),
         }
+        // A GOST algorithm with an RSA key is a key mismatch, not a crash.
+        let gost256 = AlgorithmId {
+            oid: sig_oid::GOST2015_256_KZ,
+            params: None,
+        };
+        assert!(matches!(
+            resolve(&gost256, None, &key, &p),
+            Err(CryptoError::BadKey(_))
+        ));
     }
 }

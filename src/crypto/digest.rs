@@ -16,10 +16,14 @@ pub enum DigestAlgorithm {
     Sha384,
     /// SHA-512
     Sha512,
+    /// GOST R 34.11-2012 (Streebog) 256-bit.
+    Streebog256,
     /// GOST R 34.11-2012 (Streebog) 512-bit.
     Streebog512,
     /// GOST 34.311-95 (= GOST R 34.11-94 with the "test" S-boxes, as the NCA uses it).
     Gost34311,
+    /// GOST R 34.11-94 with the CryptoPro S-boxes (RFC 4357 §11.2).
+    Gost94CryptoPro,
 }
 
 /// Digest OIDs (RFC 5754, RFC 3279).
@@ -39,6 +43,14 @@ pub mod oid {
     pub const STREEBOG512_KZ: Oid = Oid::new_unwrap("1.2.398.3.10.1.3.3");
     /// GOST 34.311-95 under the NCA's arc (KZ).
     pub const GOST34311_KZ: Oid = Oid::new_unwrap("1.2.398.3.10.1.3.1");
+    /// Streebog-256 under the NCA's arc (KZ).
+    pub const STREEBOG256_KZ: Oid = Oid::new_unwrap("1.2.398.3.10.1.3.2");
+    /// id-tc26-gost3411-12-256 (RFC 9215).
+    pub const STREEBOG256: Oid = Oid::new_unwrap("1.2.643.7.1.1.2.2");
+    /// id-tc26-gost3411-12-512 (RFC 9215).
+    pub const STREEBOG512: Oid = Oid::new_unwrap("1.2.643.7.1.1.2.3");
+    /// id-GostR3411-94 (RFC 4357), CryptoPro S-boxes.
+    pub const GOST94: Oid = Oid::new_unwrap("1.2.643.2.2.9");
 }
 
 impl DigestAlgorithm {
@@ -50,8 +62,10 @@ impl DigestAlgorithm {
             oid::SHA256 => Self::Sha256,
             oid::SHA384 => Self::Sha384,
             oid::SHA512 => Self::Sha512,
-            oid::STREEBOG512_KZ => Self::Streebog512,
+            oid::STREEBOG512_KZ | oid::STREEBOG512 => Self::Streebog512,
+            oid::STREEBOG256_KZ | oid::STREEBOG256 => Self::Streebog256,
             oid::GOST34311_KZ => Self::Gost34311,
+            oid::GOST94 => Self::Gost94CryptoPro,
             other => {
                 return Err(CryptoError::Unsupported(
                     super::algorithm::describe_unknown(&other),
@@ -68,8 +82,10 @@ impl DigestAlgorithm {
             Self::Sha256 => "sha256",
             Self::Sha384 => "sha384",
             Self::Sha512 => "sha512",
+            Self::Streebog256 => "streebog256",
             Self::Streebog512 => "streebog512",
             Self::Gost34311 => "gost34311",
+            Self::Gost94CryptoPro => "gostr3411-94",
         }
     }
 
@@ -81,7 +97,9 @@ impl DigestAlgorithm {
             Self::Sha256 => Some(&ring::digest::SHA256),
             Self::Sha384 => Some(&ring::digest::SHA384),
             Self::Sha512 => Some(&ring::digest::SHA512),
-            Self::Streebog512 | Self::Gost34311 => None,
+            Self::Streebog256 | Self::Streebog512 | Self::Gost34311 | Self::Gost94CryptoPro => {
+                None
+            }
         }
     }
 }
@@ -89,6 +107,10 @@ impl DigestAlgorithm {
 /// Digests `data`. MD5 is never computed: it is refused before anyone asks.
 pub fn digest(alg: DigestAlgorithm, data: &[u8]) -> Result<Vec<u8>, CryptoError> {
     match alg {
+        DigestAlgorithm::Streebog256 => {
+            use streebog::Digest;
+            return Ok(streebog::Streebog256::digest(data).to_vec());
+        }
         DigestAlgorithm::Streebog512 => {
             use streebog::Digest;
             return Ok(streebog::Streebog512::digest(data).to_vec());
@@ -96,6 +118,10 @@ pub fn digest(alg: DigestAlgorithm, data: &[u8]) -> Result<Vec<u8>, CryptoError>
         DigestAlgorithm::Gost34311 => {
             use gost94::Digest;
             return Ok(gost94::Gost94Test::digest(data).to_vec());
+        }
+        DigestAlgorithm::Gost94CryptoPro => {
+            use gost94::Digest;
+            return Ok(gost94::Gost94CryptoPro::digest(data).to_vec());
         }
         _ => {}
     }

@@ -1,5 +1,6 @@
 //! ring-backed verifiers and the public-key model.
 
+use super::gost::{GostCurve, GostKeyFamily};
 use super::{CryptoError, SignatureVerifier};
 use crate::asn1::{tag, Asn1Error, Oid, Tlv};
 use ring::signature as rs;
@@ -21,12 +22,16 @@ pub mod key_oid {
     pub const ED25519: Oid = Oid::new_unwrap("1.3.101.112");
     /// GOST R 34.10-2015 512-bit key under the NCA's arc (KZ).
     pub const GOST2015_512_KZ: Oid = Oid::new_unwrap("1.2.398.3.10.1.1.2.2");
-    /// Its parameter set: TC26 512 paramSetA.
-    pub const GOST2015_512_PARAMSET_A_KZ: Oid = Oid::new_unwrap("1.2.398.3.10.1.1.2.2.1");
+    /// GOST R 34.10-2015 256-bit key under the NCA's arc (KZ).
+    pub const GOST2015_256_KZ: Oid = Oid::new_unwrap("1.2.398.3.10.1.1.2.1");
     /// GOST 34.310-2004 key under the NCA's arc (KZ).
     pub const GOST34310_2004_KZ: Oid = Oid::new_unwrap("1.2.398.3.10.1.1.1.1");
-    /// Its parameter set: CryptoPro-A.
-    pub const GOST34310_2004_PARAMSET_A_KZ: Oid = Oid::new_unwrap("1.2.398.3.10.1.1.1.1.1");
+    /// id-GostR3410-2001 (RFC 4491).
+    pub const GOST2001: Oid = Oid::new_unwrap("1.2.643.2.2.19");
+    /// id-tc26-gost3410-12-256 (RFC 9215).
+    pub const GOST2012_256: Oid = Oid::new_unwrap("1.2.643.7.1.1.1.1");
+    /// id-tc26-gost3410-12-512 (RFC 9215).
+    pub const GOST2012_512: Oid = Oid::new_unwrap("1.2.643.7.1.1.1.2");
 }
 
 /// A public key taken from a SubjectPublicKeyInfo.
@@ -45,10 +50,16 @@ pub enum PublicKey {
     P384(Vec<u8>),
     /// Ed25519: 32 bytes.
     Ed25519(Vec<u8>),
-    /// GOST R 34.10-2015 512-bit on TC26 paramSetA: x‖y, 64 bytes each, little-endian (NCA).
-    Gost512(Vec<u8>),
-    /// GOST 34.310-2004 on CryptoPro-A: x‖y, 32 bytes each, little-endian (NCA).
-    Gost2004(Vec<u8>),
+    /// GOST R 34.10-2001/2012 (and the NCA's GOST 34.310-2004 and R 34.10-2015) on a named
+    /// parameter set: x‖y little-endian, `2 × curve.size()` bytes.
+    Gost {
+        /// Which signature algorithms the key may be used with.
+        family: GostKeyFamily,
+        /// The parameter set.
+        curve: GostCurve,
+        /// x‖y, little-endian.
+        point: Vec<u8>,
+    },
     /// A key type we cannot use (yet): algorithm OID, parameters, key bits.
     Other {
         /// `algorithm`
@@ -97,17 +108,11 @@ impl PublicKey {
             }
             key_oid::ED25519 => PublicKey::Ed25519(key.to_vec()),
             key_oid::GOST2015_512_KZ
-                if gost_param_set(alg.params.as_deref())
-                    == Some(key_oid::GOST2015_512_PARAMSET_A_KZ) =>
-            {
-                PublicKey::Gost512(gost_point(key, 128)?)
-            }
-            key_oid::GOST34310_2004_KZ
-                if gost_param_set(alg.params.as_deref())
-                    == Some(key_oid::GOST34310_2004_PARAMSET_A_KZ) =>
-            {
-                PublicKey::Gost2004(gost_point(key, 64)?)
-            }
+            | key_oid::GOST2015_256_KZ
+            | key_oid::GOST34310_2004_KZ
+            | key_oid::GOST2001
+            | key_oid::GOST2012_256
+            | key_oid::GOST2012_512 => gost_key(alg.oid, alg.params.as_deref(), key)?,
             other => PublicKey::Other {
                 algorithm: other,
                 params: alg.params,
@@ -123,8 +128,7 @@ impl PublicKey {
             PublicKey::P256(_) => "EC P-256".into(),
             PublicKey::P384(_) => "EC P-384".into(),
             PublicKey::Ed25519(_) => "Ed25519".into(),
-            PublicKey::Gost512(_) => "GOST R 34.10-2015 512".into(),
-            PublicKey::Gost2004(_) => "GOST 34.310-2004".into(),
+            PublicKey::Gost { family, curve, .. } => format!("GOST {family:?} on {curve:?}"),
             PublicKey::Other { algorithm, .. } => format!("key algorithm {algorithm}"),
         }
     }
@@ -135,20 +139,39 @@ impl PublicKey {
             PublicKey::P256(k)
             | PublicKey::P384(k)
             | PublicKey::Ed25519(k)
-            | PublicKey::Gost512(k)
-            | PublicKey::Gost2004(k) => k,
+            | PublicKey::Gost { point: k, .. } => k,
             PublicKey::Other { key, .. } => key,
         }
     }
 }
 
-/// A GOST subjectPublicKey: an OCTET STRING holding x‖y of `len` bytes in all.
-fn gost_point(key: &[u8], len: usize) -> Result<Vec<u8>, Asn1Error> {
+/// A GOST key (RFC 4491 §2.3.2, RFC 9215 §4): parameters `SEQUENCE { publicKeyParamSet OID,
+/// digestParamSet OID OPTIONAL, … }`, subjectPublicKey an OCTET STRING holding x‖y. A key whose
+/// parameter set we do not know stays `Other` (reported by OID, never guessed).
+fn gost_key(alg: Oid, params: Option<&[u8]>, key: &[u8]) -> Result<PublicKey, Asn1Error> {
+    let family = match alg {
+        key_oid::GOST2015_512_KZ | key_oid::GOST2012_512 => GostKeyFamily::Gost2012_512,
+        key_oid::GOST2015_256_KZ | key_oid::GOST2012_256 => GostKeyFamily::Gost2012_256,
+        _ => GostKeyFamily::Gost2001,
+    };
+    let curve = gost_param_set(params).and_then(|o| GostCurve::from_oid(&o));
+    let wanted = if family == GostKeyFamily::Gost2012_512 { 64 } else { 32 };
+    let Some(curve) = curve.filter(|c| c.size() == wanted) else {
+        return Ok(PublicKey::Other {
+            algorithm: alg,
+            params: params.map(<[u8]>::to_vec),
+            key: key.to_vec(),
+        });
+    };
     let point = Tlv::parse_exact(key)?.expect(tag::OCTET_STRING)?.value;
-    if point.len() != len {
+    if point.len() != 2 * wanted {
         return Err(Asn1Error::Invalid("GOST public key of the wrong size"));
     }
-    Ok(point.to_vec())
+    Ok(PublicKey::Gost {
+        family,
+        curve,
+        point: point.to_vec(),
+    })
 }
 
 /// The parameter-set OID of GOST key parameters `SEQUENCE { paramSet OID, digest OID OPTIONAL, … }`.

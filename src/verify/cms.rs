@@ -450,14 +450,34 @@ impl Verifier {
             }
         }
 
-        // 6. Certification path at the validation time.
+        // 6–7. Path and revocation.
+        let pool = bag.pool().to_vec();
+        self.judge_signer(report, &signer, &pool, step.embedded, time, opts, step.fx, step.timestamp)
+    }
+
+    /// Steps shared by every signature format once the signature value verified: the signer's
+    /// certification path at `time` (through the path cache), the TSA purpose when `tsa`, and the
+    /// revocation status of every certificate on the path.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn judge_signer(
+        &self,
+        mut report: SignatureReport,
+        signer: &Arc<Certificate>,
+        pool: &[Arc<Certificate>],
+        embedded: &Embedded,
+        time: i64,
+        opts: &RequestOptions,
+        fx: &mut Fetches<'_>,
+        tsa: bool,
+    ) -> SignatureReport {
+        use SubIndication as S;
         let path_opts = PathOptions::new(
             time,
             self.config.policy,
             LeafUsage::DocumentSigning,
             &self.config.limits,
         );
-        let cached = self.paths.get(&signer, &self.trust, &path_opts);
+        let cached = self.paths.get(signer, &self.trust, &path_opts);
         let counter = if cached.is_some() {
             &self.stats.path_hits
         } else {
@@ -465,10 +485,7 @@ impl Verifier {
         };
         counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let path = match cached.map_or_else(
-            || {
-                self.paths
-                    .build(&signer, &self.trust, bag.pool(), &path_opts)
-            },
+            || self.paths.build(signer, &self.trust, pool, &path_opts),
             Ok,
         ) {
             Ok(p) => p,
@@ -478,7 +495,7 @@ impl Verifier {
             }
         };
         report.chain = chain_report(&path);
-        if step.timestamp
+        if tsa
             && !signer
                 .ext
                 .ext_key_usage
@@ -491,10 +508,7 @@ impl Verifier {
                 "the time-stamp signer's certificate lacks id-kp-timeStamping (RFC 3161 §2.3)",
             );
         }
-
-        // 7. Revocation of every certificate on the path.
-        let pool = bag.pool().to_vec();
-        match self.check_revocation(report, &path, &pool, step.embedded, time, opts, step.fx) {
+        match self.check_revocation(report, &path, pool, embedded, time, opts, fx) {
             Ok(r) => r.pass(),
             Err(failed) => failed,
         }
