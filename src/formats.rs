@@ -2,3 +2,5 @@
 
 pub mod cms;
 pub mod tsp;
+pub mod xml;
+pub mod xmldsig;

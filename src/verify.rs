@@ -8,6 +8,7 @@ mod chain;
 mod cms;
 mod revocation;
 mod signer;
+mod xml;
 
 use crate::crypto::AlgorithmPolicy;
 use crate::limits::Limits;

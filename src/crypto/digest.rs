@@ -97,9 +97,7 @@ impl DigestAlgorithm {
             Self::Sha256 => Some(&ring::digest::SHA256),
             Self::Sha384 => Some(&ring::digest::SHA384),
             Self::Sha512 => Some(&ring::digest::SHA512),
-            Self::Streebog256 | Self::Streebog512 | Self::Gost34311 | Self::Gost94CryptoPro => {
-                None
-            }
+            Self::Streebog256 | Self::Streebog512 | Self::Gost34311 | Self::Gost94CryptoPro => None,
         }
     }
 }

@@ -741,7 +741,8 @@ mod tests {
         ) else {
             return;
         };
-        let crate::crypto::PublicKey::Gost { point: key, .. } = ca.public_key.as_ref().unwrap() else {
+        let crate::crypto::PublicKey::Gost { point: key, .. } = ca.public_key.as_ref().unwrap()
+        else {
             panic!("not a GOST key")
         };
         let digests = [
@@ -752,7 +753,12 @@ mod tests {
             ),
         ];
         // Of 32 encodings exactly one verifies: the NCA's, with the "test" S-boxes.
-        let found = encodings_that_verify(GostCurve::CryptoProA.curve(), key, &leaf.signature, &digests);
+        let found = encodings_that_verify(
+            GostCurve::CryptoProA.curve(),
+            key,
+            &leaf.signature,
+            &digests,
+        );
         assert_eq!(found, vec!["key-le test-le r|s le".to_owned()]);
     }
 
@@ -764,7 +770,8 @@ mod tests {
         ) else {
             return;
         };
-        let crate::crypto::PublicKey::Gost { point: key, .. } = root.public_key.as_ref().unwrap() else {
+        let crate::crypto::PublicKey::Gost { point: key, .. } = root.public_key.as_ref().unwrap()
+        else {
             panic!("not a GOST key")
         };
         let digests = [(
@@ -772,7 +779,8 @@ mod tests {
             streebog::Streebog512::digest(&ca.tbs).to_vec(),
         )];
         // Of 16 encodings exactly one verifies: the samples decide, and they decide once.
-        let found = encodings_that_verify(GostCurve::Tc26_512A.curve(), key, &ca.signature, &digests);
+        let found =
+            encodings_that_verify(GostCurve::Tc26_512A.curve(), key, &ca.signature, &digests);
         assert_eq!(found, vec!["key-le streebog512-le r|s le".to_owned()]);
     }
 }

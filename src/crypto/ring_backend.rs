@@ -155,7 +155,11 @@ fn gost_key(alg: Oid, params: Option<&[u8]>, key: &[u8]) -> Result<PublicKey, As
         _ => GostKeyFamily::Gost2001,
     };
     let curve = gost_param_set(params).and_then(|o| GostCurve::from_oid(&o));
-    let wanted = if family == GostKeyFamily::Gost2012_512 { 64 } else { 32 };
+    let wanted = if family == GostKeyFamily::Gost2012_512 {
+        64
+    } else {
+        32
+    };
     let Some(curve) = curve.filter(|c| c.size() == wanted) else {
         return Ok(PublicKey::Other {
             algorithm: alg,

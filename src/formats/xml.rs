@@ -158,7 +158,11 @@ impl Document {
     /// The concatenated text of `id`'s direct text children.
     pub fn text(&self, id: NodeId) -> String {
         let mut s = String::new();
-        for &c in self.element(id).map(|e| e.children.as_slice()).unwrap_or_default() {
+        for &c in self
+            .element(id)
+            .map(|e| e.children.as_slice())
+            .unwrap_or_default()
+        {
             if let Some(Node {
                 kind: Kind::Text(t),
                 ..
@@ -206,7 +210,11 @@ impl Document {
         }
         let mut scope: Vec<(String, String)> = Vec::new();
         for &c in chain.iter().rev() {
-            for (p, u) in self.element(c).map(|e| e.ns_decls.as_slice()).unwrap_or_default() {
+            for (p, u) in self
+                .element(c)
+                .map(|e| e.ns_decls.as_slice())
+                .unwrap_or_default()
+            {
                 match scope.iter_mut().find(|(q, _)| q == p) {
                     Some(slot) => slot.1.clone_from(u),
                     None => scope.push((p.clone(), u.clone())),
@@ -233,8 +241,8 @@ pub fn parse(input: &[u8], limits: &XmlLimits) -> Result<Document, XmlError> {
         return Err(XmlError::TooLarge(input.len()));
     }
     let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
-    let text = std::str::from_utf8(input)
-        .map_err(|e| XmlError::Encoding(format!("not UTF-8 ({e})")))?;
+    let text =
+        std::str::from_utf8(input).map_err(|e| XmlError::Encoding(format!("not UTF-8 ({e})")))?;
     let text = normalize_line_ends(text);
     Parser {
         s: &text,
@@ -242,7 +250,10 @@ pub fn parse(input: &[u8], limits: &XmlLimits) -> Result<Document, XmlError> {
         limits,
         nodes: Vec::new(),
         top: Vec::new(),
-        scope: vec![("xml".into(), XML_NS.into())],
+        scope: vec![
+            (String::new(), String::new()),
+            ("xml".into(), XML_NS.into()),
+        ],
     }
     .document()
 }
@@ -284,13 +295,14 @@ fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
-impl Parser<'_, '_> {
+impl<'a> Parser<'a, '_> {
     fn err(&self, what: &'static str) -> XmlError {
         XmlError::Syntax { at: self.pos, what }
     }
 
-    fn rest(&self) -> &str {
-        self.s.get(self.pos..).unwrap_or("")
+    fn rest(&self) -> &'a str {
+        let s: &'a str = self.s;
+        s.get(self.pos..).unwrap_or("")
     }
 
     fn peek(&self) -> Option<u8> {
@@ -315,7 +327,7 @@ impl Parser<'_, '_> {
     }
 
     /// Everything up to `end` (consumed), which must appear.
-    fn until(&mut self, end: &str, what: &'static str) -> Result<&str, XmlError> {
+    fn until(&mut self, end: &str, what: &'static str) -> Result<&'a str, XmlError> {
         let rest = self.rest();
         let Some(i) = rest.find(end) else {
             return Err(self.err(what));
@@ -326,12 +338,13 @@ impl Parser<'_, '_> {
         Ok(out)
     }
 
-    fn name(&mut self) -> Result<&str, XmlError> {
+    fn name(&mut self) -> Result<&'a str, XmlError> {
         let start = self.pos;
         while self.peek().is_some_and(is_name_byte) {
             self.pos += 1;
         }
-        let name = self.s.get(start..self.pos).unwrap_or("");
+        let s: &'a str = self.s;
+        let name = s.get(start..self.pos).unwrap_or("");
         match name.bytes().next() {
             None => Err(self.err("a name was expected")),
             Some(b'-' | b'.' | b'0'..=b'9' | b':') => Err(self.err("a name cannot start so")),
@@ -360,7 +373,9 @@ impl Parser<'_, '_> {
     }
 
     fn document(mut self) -> Result<Document, XmlError> {
-        if self.rest().starts_with("<?xml") && self.rest().as_bytes().get(5).is_some_and(|&c| is_space(c)) {
+        if self.rest().starts_with("<?xml")
+            && self.rest().as_bytes().get(5).is_some_and(|&c| is_space(c))
+        {
             self.pos += 5;
             let decl = self.until("?>", "unterminated XML declaration")?;
             check_declaration(decl)?;
@@ -386,7 +401,9 @@ impl Parser<'_, '_> {
                 let had_space = self.skip_space();
                 let data = self.until("?>", "unterminated processing instruction")?;
                 if !had_space && !data.is_empty() {
-                    return Err(self.err("processing instruction target must be followed by a space"));
+                    return Err(
+                        self.err("processing instruction target must be followed by a space")
+                    );
                 }
                 let data = data.to_owned();
                 self.push(parent, Kind::Pi { target, data })?;
@@ -483,7 +500,9 @@ impl Parser<'_, '_> {
             let c = tail.as_bytes().first().copied().unwrap_or(0);
             match c {
                 b'&' => {
-                    let end = tail.find(';').ok_or_else(|| self.err("unterminated reference"))?;
+                    let end = tail
+                        .find(';')
+                        .ok_or_else(|| self.err("unterminated reference"))?;
                     let name = tail.get(1..end).unwrap_or("");
                     out.push(resolve_reference(name)?);
                     rest = tail.get(end + 1..).unwrap_or("");
@@ -538,7 +557,10 @@ impl Parser<'_, '_> {
                 _ => return Err(self.err("quoted attribute value expected")),
             };
             self.pos += 1;
-            let raw = self.until(if quote == '"' { "\"" } else { "'" }, "unterminated attribute value")?;
+            let raw = self.until(
+                if quote == '"' { "\"" } else { "'" },
+                "unterminated attribute value",
+            )?;
             let value = self.unescape(raw, true)?;
             if raw_attrs.iter().any(|(n, _)| *n == name) {
                 return Err(self.err("duplicate attribute"));
@@ -570,7 +592,8 @@ impl Parser<'_, '_> {
         el.local = local.to_owned();
         let mut seen = HashSet::new();
         for (name, value) in others {
-            let (prefix, local) = split_qname(&name).ok_or_else(|| self.err("bad qualified name"))?;
+            let (prefix, local) =
+                split_qname(&name).ok_or_else(|| self.err("bad qualified name"))?;
             let ns = if prefix.is_empty() {
                 String::new()
             } else {
@@ -590,14 +613,7 @@ impl Parser<'_, '_> {
             });
         }
         let id = self.push(parent, Kind::Element(el))?;
-        Ok((
-            Open {
-                id,
-                qname,
-                pushed,
-            },
-            empty,
-        ))
+        Ok((Open { id, qname, pushed }, empty))
     }
 }
 

@@ -452,7 +452,16 @@ impl Verifier {
 
         // 6–7. Path and revocation.
         let pool = bag.pool().to_vec();
-        self.judge_signer(report, &signer, &pool, step.embedded, time, opts, step.fx, step.timestamp)
+        self.judge_signer(
+            report,
+            &signer,
+            &pool,
+            step.embedded,
+            time,
+            opts,
+            step.fx,
+            step.timestamp,
+        )
     }
 
     /// Steps shared by every signature format once the signature value verified: the signer's
@@ -640,7 +649,7 @@ fn ess_first_cert_hash(
     Ok((alg, hash))
 }
 
-fn crypto_failure(report: SignatureReport, e: CryptoError) -> SignatureReport {
+pub(super) fn crypto_failure(report: SignatureReport, e: CryptoError) -> SignatureReport {
     use SubIndication as S;
     match &e {
         CryptoError::BadSignature => {

@@ -59,7 +59,13 @@ pub enum Apex {
 }
 
 /// Canonicalizes `apex` minus the subtrees rooted at `excluded`, appending to `out`.
-pub fn canonicalize(doc: &Document, apex: Apex, excluded: &[NodeId], m: &Method, out: &mut Vec<u8>) {
+pub fn canonicalize(
+    doc: &Document,
+    apex: Apex,
+    excluded: &[NodeId],
+    m: &Method,
+    out: &mut Vec<u8>,
+) {
     let mut w = Writer {
         doc,
         excluded,
@@ -154,11 +160,16 @@ impl Writer<'_> {
                         self.leaf(n);
                         continue;
                     };
+                    let doc = self.doc;
                     let decls = self.namespaces(n, is_apex, &rendered);
                     self.out.push(b'<');
                     write_qname(&e.prefix, &e.local, self.out);
                     for (p, u) in &decls {
-                        self.out.extend_from_slice(if p.is_empty() { b" xmlns" } else { b" xmlns:" });
+                        self.out.extend_from_slice(if p.is_empty() {
+                            b" xmlns"
+                        } else {
+                            b" xmlns:"
+                        });
                         self.out.extend_from_slice(p.as_bytes());
                         self.out.extend_from_slice(b"=\"");
                         escape_attr(u, self.out);
@@ -167,11 +178,18 @@ impl Writer<'_> {
                     let mut attrs: Vec<(&str, &str, &str, &str)> = e
                         .attrs
                         .iter()
-                        .map(|a| (a.ns.as_str(), a.local.as_str(), a.prefix.as_str(), a.value.as_str()))
+                        .map(|a| {
+                            (
+                                a.ns.as_str(),
+                                a.local.as_str(),
+                                a.prefix.as_str(),
+                                a.value.as_str(),
+                            )
+                        })
                         .collect();
                     if is_apex && !self.m.exclusive {
                         // C14N 1.0 §2.4: the apex inherits xml:* attributes of its ancestors.
-                        for (local, value) in self.inherited_xml_attrs(n) {
+                        for (local, value) in inherited_xml_attrs(doc, n) {
                             if !attrs.iter().any(|a| a.0 == XML_NS && a.1 == local) {
                                 attrs.push((XML_NS, local, "xml", value));
                             }
@@ -196,7 +214,12 @@ impl Writer<'_> {
     }
 
     /// The namespace declarations to write on element `n`, sorted by prefix (default first).
-    fn namespaces(&self, n: NodeId, apex: bool, rendered: &[(String, String)]) -> Vec<(String, String)> {
+    fn namespaces(
+        &self,
+        n: NodeId,
+        apex: bool,
+        rendered: &[(String, String)],
+    ) -> Vec<(String, String)> {
         let Some(e) = self.doc.element(n) else {
             return Vec::new();
         };
@@ -219,11 +242,17 @@ impl Writer<'_> {
             } else {
                 self.doc.in_scope_namespaces(n)
             };
-            let in_scope_value = |p: &str| scope.iter().find(|(q, _)| q == p).map(|(_, u)| u.clone());
+            let in_scope_value =
+                |p: &str| scope.iter().find(|(q, _)| q == p).map(|(_, u)| u.clone());
             // Exc-C14N §3: prefixes visibly utilised by the element and its attributes, plus the
             // InclusiveNamespaces list, when the output ancestors have not rendered them already.
             let mut used: Vec<&str> = vec![e.prefix.as_str()];
-            used.extend(e.attrs.iter().filter(|a| !a.prefix.is_empty()).map(|a| a.prefix.as_str()));
+            used.extend(
+                e.attrs
+                    .iter()
+                    .filter(|a| !a.prefix.is_empty())
+                    .map(|a| a.prefix.as_str()),
+            );
             for p in &self.m.inclusive_prefixes {
                 used.push(if p == "#default" { "" } else { p.as_str() });
             }
@@ -231,7 +260,8 @@ impl Writer<'_> {
                 if p == "xml" || out.iter().any(|(q, _)| q == p) {
                     continue;
                 }
-                let Some(value) = in_scope_value(p).or_else(|| p.is_empty().then(String::new)) else {
+                let Some(value) = in_scope_value(p).or_else(|| p.is_empty().then(String::new))
+                else {
                     continue;
                 };
                 if rendered_value(p) != value {
@@ -252,21 +282,25 @@ impl Writer<'_> {
         out.sort_by(|a, b| a.0.cmp(&b.0));
         out
     }
+}
 
-    /// xml:* attributes of the ancestors, nearest first wins.
-    fn inherited_xml_attrs(&self, n: NodeId) -> Vec<(&str, &str)> {
-        let mut found: Vec<(&str, &str)> = Vec::new();
-        let mut cur = self.doc.nodes.get(n).and_then(|x| x.parent);
-        while let Some(c) = cur {
-            for a in self.doc.element(c).map(|e| e.attrs.as_slice()).unwrap_or_default() {
-                if a.ns == XML_NS && !found.iter().any(|(l, _)| *l == a.local) {
-                    found.push((a.local.as_str(), a.value.as_str()));
-                }
+/// xml:* attributes of the ancestors, nearest first wins.
+fn inherited_xml_attrs(doc: &Document, n: NodeId) -> Vec<(&str, &str)> {
+    let mut found: Vec<(&str, &str)> = Vec::new();
+    let mut cur = doc.nodes.get(n).and_then(|x| x.parent);
+    while let Some(c) = cur {
+        for a in doc
+            .element(c)
+            .map(|e| e.attrs.as_slice())
+            .unwrap_or_default()
+        {
+            if a.ns == XML_NS && !found.iter().any(|(l, _)| *l == a.local) {
+                found.push((a.local.as_str(), a.value.as_str()));
             }
-            cur = self.doc.nodes.get(c).and_then(|x| x.parent);
         }
-        found
+        cur = doc.nodes.get(c).and_then(|x| x.parent);
     }
+    found
 }
 
 fn write_qname(prefix: &str, local: &str, out: &mut Vec<u8>) {
