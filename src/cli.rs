@@ -47,6 +47,25 @@ pub enum VerifyCommand {
         #[command(flatten)]
         common: Common,
     },
+    /// An XML document with enveloped XML signatures (XMLDSig).
+    Xml {
+        /// The signed XML document.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// A 2D-barcode set: egov.kz e-certificate or SIGEX document-card parts, in any order.
+    Barcode {
+        /// One scanned payload per file; "-" reads one payload per line from stdin.
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<PathBuf>,
+        /// The signed document of a SIGEX document card (to check the signature fully).
+        #[arg(long, value_name = "FILE")]
+        content: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
     /// A certificate (PEM or DER; further certificates in the file are path candidates).
     Chain {
         /// The end-entity certificate.
@@ -106,6 +125,15 @@ pub fn render_text(v: &Verdict) -> String {
     for e in &v.errors {
         let _ = writeln!(out, "  error: {}: {}", e.code, e.message);
     }
+    if let Some(doc) = &v.document {
+        let _ = writeln!(
+            out,
+            "  document: {}",
+            serde_json::to_string_pretty(doc)
+                .unwrap_or_default()
+                .replace('\n', "\n  ")
+        );
+    }
     for (i, s) in v.signatures.iter().enumerate() {
         let mark = if s.indication() == Indication::TOTAL_PASSED {
             "ok"
@@ -127,12 +155,18 @@ pub fn render_text(v: &Verdict) -> String {
                 signer.subject, signer.serial
             );
             let _ = writeln!(out, "     issuer:  {}", signer.issuer);
+            if !signer.roles.is_empty() {
+                let _ = writeln!(out, "     roles:   {}", signer.roles.join(", "));
+            }
             if let Some(iin) = &signer.iin {
                 let _ = writeln!(out, "     IIN:     {iin}");
             }
             if let Some(bin) = &signer.bin {
                 let _ = writeln!(out, "     BIN:     {bin}");
             }
+        }
+        if let Some(d) = &s.signed_data {
+            let _ = writeln!(out, "     covers:  {d}");
         }
         if let Some(t) = &s.signing_time {
             let _ = writeln!(out, "     signed:  {t}");

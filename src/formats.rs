@@ -1,5 +1,6 @@
 //! Untrusted bytes → signed objects. Each format module owns its parser and its budgets.
 
+pub mod barcode;
 pub mod cms;
 pub mod tsp;
 pub mod xml;

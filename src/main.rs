@@ -58,6 +58,22 @@ fn read_input(p: &Path, limit: usize) -> Result<Vec<u8>, Fail> {
     std::fs::read(p).map_err(|e| Fail::NoInput(format!("{}: {e}", p.display())))
 }
 
+/// Non-empty lines of stdin, one payload each, reading at most `limit` bytes in all.
+fn stdin_lines(limit: usize) -> Result<Vec<Vec<u8>>, Fail> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    std::io::stdin()
+        .take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(|e| Fail::NoInput(format!("stdin: {e}")))?;
+    if buf.len() > limit {
+        return Err(Fail::Usage(format!(
+            "stdin: larger than the barcode limit of {limit} bytes"
+        )));
+    }
+    Ok(tekser::formats::barcode::split_lines(&buf))
+}
+
 /// Flags override what the file and the environment said.
 fn apply_flags(raw: &mut RawConfig, common: &Common) {
     if !common.trust.is_empty() {
@@ -218,6 +234,42 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 .transpose()?;
             let v = config.verifier.verify_cms_online(
                 &sig,
+                content.as_deref(),
+                &config.request,
+                config.fetcher.as_ref(),
+            );
+            Ok(emit(&v, common.json))
+        }
+        Command::Verify(VerifyCommand::Xml { file, common }) => {
+            let config = load(&common)?;
+            let input = read_input(&file, config.verifier.limits().max_input_bytes)?;
+            let v =
+                config
+                    .verifier
+                    .verify_xml_online(&input, &config.request, config.fetcher.as_ref());
+            Ok(emit(&v, common.json))
+        }
+        Command::Verify(VerifyCommand::Barcode {
+            files,
+            content,
+            common,
+        }) => {
+            let config = load(&common)?;
+            let limits = *config.verifier.limits();
+            let mut payloads: Vec<Vec<u8>> = Vec::new();
+            for f in &files {
+                if f.as_os_str() == "-" {
+                    payloads.extend(stdin_lines(limits.max_barcode_bytes)?);
+                } else {
+                    payloads.push(read_input(f, limits.max_barcode_bytes)?);
+                }
+            }
+            let content = content
+                .map(|c| read_input(&c, limits.max_content_bytes))
+                .transpose()?;
+            let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+            let v = config.verifier.verify_barcodes_online(
+                &refs,
                 content.as_deref(),
                 &config.request,
                 config.fetcher.as_ref(),

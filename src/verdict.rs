@@ -86,6 +86,8 @@ pub enum Format {
     EgovBarcode,
     /// SIGEX digital document card QR barcode set.
     DdcBarcode,
+    /// EU Digital COVID Certificate (`HC1:`).
+    Hc1,
 }
 
 /// A machine-readable error with a human-readable message.

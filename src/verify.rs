@@ -4,6 +4,7 @@
 //! policy, limits, caches) and is shared by the CLI, the server and the benches. It never does
 //! I/O and never imports an async runtime.
 
+mod barcode;
 mod chain;
 mod cms;
 mod revocation;

@@ -1,0 +1,298 @@
+//! Barcode sets: recognise, reassemble, then verify the signed document inside (XMLDSig for
+//! egov e-certificates, CMS for SIGEX document cards) and report its decoded fields.
+
+use super::xml::Covered;
+use super::{RequestOptions, Verifier};
+use crate::formats::barcode::zip::ZipLimits;
+use crate::formats::barcode::{self, ddc, egov, BarcodeError, Kind};
+use crate::formats::xml::c14n::Apex;
+use crate::formats::xml::{self, Document, Kind as NodeKind, NodeId};
+use crate::formats::xmldsig::DSIG_NS;
+use crate::revocation::{Fetch, FetchJob, Fetches};
+use crate::verdict::{Format, Verdict};
+use serde_json::{json, Map, Value};
+
+/// The document fields reported from an e-certificate, by the element names state databases use
+/// (first match in the signed node-set, outside signatures), and their names in the verdict.
+const EGOV_FIELDS: &[(&str, &[&str])] = &[
+    (
+        "request_number",
+        &["requestNumber", "requestId", "RequestNumber"],
+    ),
+    (
+        "declarant_iin",
+        &["declarantId", "declarantIin", "iin", "IIN"],
+    ),
+    ("request_date", &["requestDate", "RequestDate"]),
+    ("response_date", &["responseDate", "ResponseDate"]),
+    ("status", &["status", "Status"]),
+    ("business_data", &["businessData", "BusinessData"]),
+];
+
+impl Verifier {
+    /// Verifies a barcode set (one scanned payload per element, any order), without network
+    /// access. `content` is the signed document of a SIGEX card, when the caller has it.
+    pub fn verify_barcodes(
+        &self,
+        payloads: &[&[u8]],
+        content: Option<&[u8]>,
+        opts: &RequestOptions,
+    ) -> Verdict {
+        self.verify_barcodes_collect(payloads, content, opts, &[]).0
+    }
+
+    /// [`Verifier::verify_barcodes`], fetching missing revocation data with `fetcher` (blocks).
+    pub fn verify_barcodes_online(
+        &self,
+        payloads: &[&[u8]],
+        content: Option<&[u8]>,
+        opts: &RequestOptions,
+        fetcher: &dyn Fetch,
+    ) -> Verdict {
+        self.online(fetcher, opts, |done| {
+            self.verify_barcodes_collect(payloads, content, opts, done)
+        })
+    }
+
+    /// [`Verifier::verify_barcodes`], also returning the fetches that would complete it.
+    pub fn verify_barcodes_collect(
+        &self,
+        payloads: &[&[u8]],
+        content: Option<&[u8]>,
+        opts: &RequestOptions,
+        done: &[FetchJob],
+    ) -> (Verdict, Vec<FetchJob>) {
+        let kind = match self.barcode_kind(payloads) {
+            Ok(k) => k,
+            Err((format, e)) => return (barcode_failure(format, &e), Vec::new()),
+        };
+        let l = &self.config.limits;
+        let zip_limits = ZipLimits {
+            max_entry_bytes: l.max_unzipped_bytes,
+            max_ratio: l.max_zip_ratio,
+        };
+        match kind {
+            Kind::Egov => {
+                let (envelope, document) = match egov::assemble(
+                    payloads,
+                    &self.part_limits(),
+                    &zip_limits,
+                    l.max_barcode_parts,
+                ) {
+                    Ok(x) => x,
+                    Err(e) => return (barcode_failure(Format::EgovBarcode, &e), Vec::new()),
+                };
+                let doc = match xml::parse(&document, &self.xml_limits()) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        return (
+                            Verdict::format_failure(
+                                Format::EgovBarcode,
+                                "xml",
+                                format!("the e-certificate document: {e}"),
+                            ),
+                            Vec::new(),
+                        )
+                    }
+                };
+                let mut fx = Fetches {
+                    done,
+                    wanted: Vec::new(),
+                };
+                let mut v = match self.verify_xml_document(&doc, opts, &mut fx) {
+                    Ok((reports, covered)) => {
+                        let mut v = Verdict::from_signatures(Format::EgovBarcode, reports);
+                        let mut fields = Map::new();
+                        fields.insert("favor_id".into(), json!(envelope.favor_id));
+                        fields.insert("creation_date".into(), json!(envelope.creation_date));
+                        fields.insert("parts".into(), json!(envelope.parts));
+                        // Fields are read only from what a signature's references covered.
+                        if let Some(c) = covered.iter().flatten().next() {
+                            fields.extend(egov_fields(&doc, *c));
+                        }
+                        v.document = Some(Value::Object(fields));
+                        v
+                    }
+                    Err(e) => {
+                        Verdict::format_failure(Format::EgovBarcode, "xmldsig", e.to_string())
+                    }
+                };
+                v.format = Format::EgovBarcode;
+                (v, fx.wanted)
+            }
+            Kind::Ddc => {
+                let (card, cms) = match ddc::assemble(payloads, &zip_limits, l.max_barcode_parts) {
+                    Ok(x) => x,
+                    Err(e) => return (barcode_failure(Format::DdcBarcode, &e), Vec::new()),
+                };
+                let (mut v, wanted) = self.verify_cms_collect(&cms, content, opts, done);
+                v.format = Format::DdcBarcode;
+                v.document = Some(json!({
+                    "sign_id": card.sign_id,
+                    "parts": card.parts,
+                    "entries": card.entries,
+                    "content_supplied": content.is_some(),
+                }));
+                (v, wanted)
+            }
+            Kind::Hc1 => (
+                Verdict::format_failure(
+                    Format::Hc1,
+                    "unsupported-format",
+                    "EU DCC (HC1:) payloads are recognised but not verified by this version",
+                ),
+                Vec::new(),
+            ),
+        }
+    }
+
+    /// One kind for the whole set, within the count and size budgets.
+    fn barcode_kind(&self, payloads: &[&[u8]]) -> Result<Kind, (Format, BarcodeError)> {
+        let l = &self.config.limits;
+        let fail = |e| (Format::EgovBarcode, e);
+        if payloads.is_empty() {
+            return Err(fail(BarcodeError::Assembly("no barcode payloads".into())));
+        }
+        if payloads.len() > l.max_barcode_parts {
+            return Err(fail(BarcodeError::Budget(format!(
+                "{} payloads exceed the limit of {}",
+                payloads.len(),
+                l.max_barcode_parts
+            ))));
+        }
+        let total: usize = payloads.iter().map(|p| p.len()).sum();
+        if total > l.max_barcode_bytes {
+            return Err(fail(BarcodeError::Budget(format!(
+                "{total} bytes of payloads exceed the limit of {}",
+                l.max_barcode_bytes
+            ))));
+        }
+        let mut kind = None;
+        for (i, p) in payloads.iter().enumerate() {
+            let k = barcode::detect(p).ok_or_else(|| {
+                fail(BarcodeError::Unrecognised(
+                    i + 1,
+                    "not an egov BarcodeElement, a SIGEX document-card part or an HC1: payload"
+                        .into(),
+                ))
+            })?;
+            match kind {
+                None => kind = Some(k),
+                Some(prev) if prev != k => {
+                    return Err((
+                        format_of(prev),
+                        BarcodeError::Assembly(format!(
+                            "payload {} is a {k:?} part in a set of {prev:?} parts",
+                            i + 1
+                        )),
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        kind.ok_or_else(|| fail(BarcodeError::Assembly("no barcode payloads".into())))
+    }
+
+    /// XML budgets for one symbol's envelope (a QR symbol holds under 3 KB).
+    fn part_limits(&self) -> xml::XmlLimits {
+        xml::XmlLimits {
+            max_bytes: 64 << 10,
+            max_depth: 8,
+            max_nodes: 256,
+        }
+    }
+}
+
+fn format_of(k: Kind) -> Format {
+    match k {
+        Kind::Egov => Format::EgovBarcode,
+        Kind::Ddc => Format::DdcBarcode,
+        Kind::Hc1 => Format::Hc1,
+    }
+}
+
+fn barcode_failure(format: Format, e: &BarcodeError) -> Verdict {
+    let code = match e {
+        BarcodeError::Unrecognised(..) => "unrecognised-payload",
+        BarcodeError::Part(..) => "barcode-part",
+        BarcodeError::Assembly(_) => "barcode-parts",
+        BarcodeError::Budget(_) => "limit",
+        BarcodeError::Zip(_) => "archive",
+    };
+    Verdict::format_failure(format, code, e.to_string())
+}
+
+/// The e-certificate's key fields from the node-set a signature covered.
+fn egov_fields(doc: &Document, covered: Covered) -> Map<String, Value> {
+    let apex = match covered.apex {
+        Apex::Document => doc.root,
+        Apex::Element(e) => e,
+    };
+    let mut out = Map::new();
+    for &(key, names) in EGOV_FIELDS {
+        let hit = signed_elements(doc, apex).into_iter().find(|&id| {
+            doc.element(id)
+                .is_some_and(|e| names.contains(&e.local.as_str()))
+        });
+        if let Some(id) = hit {
+            out.insert(key.to_owned(), tree(doc, id));
+        }
+    }
+    out
+}
+
+/// Elements under `apex` in document order, skipping ds:Signature subtrees.
+fn signed_elements(doc: &Document, apex: NodeId) -> Vec<NodeId> {
+    let mut out = Vec::new();
+    let mut stack = vec![apex];
+    while let Some(id) = stack.pop() {
+        let Some(e) = doc.element(id) else { continue };
+        if e.ns == DSIG_NS && e.local == "Signature" {
+            continue;
+        }
+        out.push(id);
+        stack.extend(e.children.iter().rev().copied());
+    }
+    out
+}
+
+/// An element as JSON: text for a leaf, else an object of children (repeated names become
+/// arrays), attributes as `@name`. Depth is bounded by the parser's depth budget.
+fn tree(doc: &Document, id: NodeId) -> Value {
+    let Some(e) = doc.element(id) else {
+        return Value::Null;
+    };
+    let has_children = e.children.iter().any(|&c| doc.element(c).is_some());
+    if !has_children && e.attrs.is_empty() {
+        return Value::String(doc.text(id).trim().to_owned());
+    }
+    let mut map = Map::new();
+    for a in &e.attrs {
+        map.insert(format!("@{}", a.local), Value::String(a.value.clone()));
+    }
+    for &c in &e.children {
+        match doc.nodes.get(c).map(|n| &n.kind) {
+            Some(NodeKind::Element(ce)) => {
+                if ce.ns == DSIG_NS && ce.local == "Signature" {
+                    continue;
+                }
+                let v = tree(doc, c);
+                match map.get_mut(&ce.local) {
+                    Some(Value::Array(arr)) => arr.push(v),
+                    Some(prev) => {
+                        let first = prev.take();
+                        *prev = Value::Array(vec![first, v]);
+                    }
+                    None => {
+                        map.insert(ce.local.clone(), v);
+                    }
+                }
+            }
+            Some(NodeKind::Text(t)) if !t.trim().is_empty() => {
+                map.insert("#text".into(), Value::String(t.trim().to_owned()));
+            }
+            _ => {}
+        }
+    }
+    Value::Object(map)
+}
