@@ -1,0 +1,415 @@
+//! Barcode sets end to end: synthetic egov e-certificates (signed by xmlsec1) and SIGEX document
+//! cards (signed by openssl cms) from fixtures/generate-barcodes.sh, in any order, with every
+//! way a set can be broken.
+
+mod support;
+
+use support::*;
+use tekser::formats::barcode::zip::crc32;
+use tekser::pki::time::parse_rfc3339;
+use tekser::verdict::{Format, Indication, SubIndication, Verdict};
+use tekser::verify::{RequestOptions, RevocationMode, Verifier};
+
+fn opts(t: &str) -> RequestOptions {
+    RequestOptions {
+        at: Some(parse_rfc3339(t).expect("time")),
+        revocation: RevocationMode::Off,
+    }
+}
+
+const FIXTURE_TIME: &str = "2025-06-01T00:00:00Z";
+
+fn fixture_verifier() -> Verifier {
+    verifier(&[fixture("pki/rsa-root.crt")], &[], false)
+}
+
+fn parts(set: &str) -> Vec<Vec<u8>> {
+    let dir = fixture(&format!("barcode/{set}"));
+    let mut n = 1;
+    let mut out = Vec::new();
+    while let Ok(p) = std::fs::read(dir.join(format!("part-{n}.txt"))) {
+        out.push(p);
+        n += 1;
+    }
+    assert!(out.len() > 1, "{set}: the fixture set has several parts");
+    out
+}
+
+fn verify(v: &Verifier, payloads: &[Vec<u8>], content: Option<&[u8]>) -> Verdict {
+    let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+    v.verify_barcodes(&refs, content, &opts(FIXTURE_TIME))
+}
+
+fn error_text(v: &Verdict) -> String {
+    v.errors
+        .iter()
+        .chain(v.signatures.iter().flat_map(|s| s.errors.iter()))
+        .map(|e| format!("{}: {}", e.code, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Every permutation of a small set, by Heap's algorithm.
+fn permutations(items: &[Vec<u8>]) -> Vec<Vec<Vec<u8>>> {
+    fn heap(k: usize, a: &mut Vec<Vec<u8>>, out: &mut Vec<Vec<Vec<u8>>>) {
+        if k <= 1 {
+            out.push(a.clone());
+            return;
+        }
+        for i in 0..k {
+            heap(k - 1, a, out);
+            let j = if k % 2 == 0 { i } else { 0 };
+            a.swap(j, k - 1);
+        }
+    }
+    let mut a = items.to_vec();
+    let mut out = Vec::new();
+    heap(a.len(), &mut a, &mut out);
+    out
+}
+
+#[test]
+fn egov_set_verifies_in_every_order_with_its_fields() {
+    let v = fixture_verifier();
+    let set = parts("egov-rsa");
+    let all = permutations(&set);
+    assert_eq!(all.len(), (1..=set.len()).product::<usize>());
+    for order in &all {
+        let verdict = verify(&v, order, None);
+        assert_eq!(
+            verdict.indication(),
+            Indication::TOTAL_PASSED,
+            "{}",
+            verdict.to_json()
+        );
+    }
+    let verdict = verify(&v, &set, None);
+    assert_eq!(verdict.format, Format::EgovBarcode);
+    let doc = verdict.document.as_ref().expect("document fields");
+    assert_eq!(doc["favor_id"], "E2025052000000001");
+    assert_eq!(doc["request_number"], "E2025052000000001");
+    assert_eq!(doc["declarant_iin"], "870101300123");
+    assert_eq!(doc["request_date"], "2025-05-20T10:14:58+05:00");
+    assert_eq!(doc["status"]["code"], "OK");
+    assert_eq!(
+        doc["business_data"]["certificate"]["person"]["lastName"],
+        "ТЕСТОВ"
+    );
+    assert_eq!(doc["parts"], set.len());
+    let s = &verdict.signatures[0];
+    assert_eq!(
+        s.signer.as_ref().unwrap().subject,
+        "C=KZ,O=tekser test,CN=RSA Signer"
+    );
+    assert_eq!(
+        s.signed_data.as_deref(),
+        Some("the whole document (/response)")
+    );
+}
+
+#[test]
+fn egov_set_signed_with_the_nca_rsa_test_key_verifies() {
+    let Some(kz) = shared("kz") else { return };
+    let v = verifier(&[kz.join("ca/nca_rsa_test.crt")], &[], false);
+    let set = parts("egov-nca-rsa");
+    let refs: Vec<&[u8]> = set.iter().map(Vec::as_slice).collect();
+    let verdict = v.verify_barcodes(&refs, None, &opts("2021-06-01T00:00:00Z"));
+    assert_eq!(
+        verdict.indication(),
+        Indication::TOTAL_PASSED,
+        "{}",
+        verdict.to_json()
+    );
+    let signer = verdict.signatures[0].signer.as_ref().unwrap();
+    assert_eq!(signer.iin.as_deref(), Some("123456789011"));
+    assert_eq!(
+        verdict.document.as_ref().unwrap()["declarant_iin"],
+        "123456789011"
+    );
+}
+
+#[test]
+fn broken_sets_fail_with_a_precise_reason() {
+    let v = fixture_verifier();
+    let set = parts("egov-rsa");
+    let n = set.len();
+    let check = |payloads: Vec<Vec<u8>>, needle: &str| {
+        let verdict = verify(&v, &payloads, None);
+        assert_eq!(verdict.indication(), Indication::TOTAL_FAILED, "{needle}");
+        assert_eq!(
+            verdict.sub_indication(),
+            Some(SubIndication::FORMAT_FAILURE),
+            "{needle}"
+        );
+        assert!(
+            error_text(&verdict).contains(needle),
+            "{needle}: {}",
+            error_text(&verdict)
+        );
+    };
+    // Missing.
+    let mut missing = set.clone();
+    missing.remove(2);
+    check(missing, &format!("part 3 of {n} missing"));
+    // Duplicated.
+    let mut dup = set.clone();
+    dup.push(set[1].clone());
+    check(dup, &format!("part 2 of {n} appears more than once"));
+    // Mixed with another document's part (same position).
+    let other = parts("egov-nca-rsa");
+    let mut mixed = set.clone();
+    mixed[n - 1] = other[n.min(other.len()) - 1].clone();
+    check(mixed, "different documents");
+    // A part of another kind.
+    let mut kinds = set.clone();
+    kinds[0] = parts("ddc-rsa")[0].clone();
+    check(kinds, "in a set of");
+    // Unrecognisable.
+    check(vec![b"hello world".to_vec()], "payload 1");
+    // A damaged symbol: one base64 character of the data changed (the archive no longer checks).
+    let mut damaged = set.clone();
+    let text = String::from_utf8(damaged[1].clone()).unwrap();
+    let i = text.find("<elementData>").unwrap() + "<elementData>".len() + 100;
+    let c = text.as_bytes()[i];
+    damaged[1][i] = if c == b'A' { b'B' } else { b'A' };
+    check(damaged, "ZIP archive");
+}
+
+/// Minimal stored (method 0) ZIP writer for crafting archives in tests.
+fn stored_zip(name: &str, data: &[u8]) -> Vec<u8> {
+    let crc = crc32(data).to_le_bytes();
+    let size = u32::try_from(data.len()).unwrap().to_le_bytes();
+    let nlen = u16::try_from(name.len()).unwrap().to_le_bytes();
+    let mut z = Vec::new();
+    z.extend_from_slice(b"PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00\x00\x00");
+    z.extend_from_slice(&crc);
+    z.extend_from_slice(&size);
+    z.extend_from_slice(&size);
+    z.extend_from_slice(&nlen);
+    z.extend_from_slice(&[0, 0]);
+    z.extend_from_slice(name.as_bytes());
+    z.extend_from_slice(data);
+    let cd = z.len();
+    z.extend_from_slice(b"PK\x01\x02\x14\x00\x14\x00\x00\x00\x00\x00\x00\x00\x00\x00");
+    z.extend_from_slice(&crc);
+    z.extend_from_slice(&size);
+    z.extend_from_slice(&size);
+    z.extend_from_slice(&nlen);
+    z.extend_from_slice(&[0; 12]);
+    z.extend_from_slice(&0u32.to_le_bytes());
+    z.extend_from_slice(name.as_bytes());
+    let cd_size = u32::try_from(z.len() - cd).unwrap().to_le_bytes();
+    z.extend_from_slice(b"PK\x05\x06\x00\x00\x00\x00\x01\x00\x01\x00");
+    z.extend_from_slice(&cd_size);
+    z.extend_from_slice(&u32::try_from(cd).unwrap().to_le_bytes());
+    z.extend_from_slice(&[0, 0]);
+    z
+}
+
+fn egov_parts_for(archive: &[u8], favor: &str) -> Vec<Vec<u8>> {
+    use base64::Engine as _;
+    let chunks: Vec<&[u8]> = archive.chunks(651).collect();
+    chunks
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            format!(
+                "<BarcodeElement xmlns=\"http://barcodes.pdf.shep.nitec.kz/\"><creationDate>x</creationDate><elementData>{}</elementData><elementNumber>{}</elementNumber><elementsAmount>{}</elementsAmount><FavorID>{favor}</FavorID></BarcodeElement>",
+                base64::engine::general_purpose::STANDARD.encode(c),
+                i + 1,
+                chunks.len()
+            )
+            .into_bytes()
+        })
+        .collect()
+}
+
+#[test]
+fn an_altered_document_in_a_well_formed_archive_is_a_hash_failure() {
+    let v = fixture_verifier();
+    let doc = std::fs::read(fixture("barcode/egov-rsa/document.xml")).unwrap();
+    // The original document re-zipped (stored) still verifies: the archive is only a container.
+    let verdict = verify(&v, &egov_parts_for(&stored_zip("d.xml", &doc), "F1"), None);
+    assert_eq!(
+        verdict.indication(),
+        Indication::TOTAL_PASSED,
+        "{}",
+        verdict.to_json()
+    );
+    // One changed digit of the declarant's IIN.
+    let text = String::from_utf8(doc)
+        .unwrap()
+        .replacen("870101300123", "870101300124", 1);
+    let verdict = verify(
+        &v,
+        &egov_parts_for(&stored_zip("d.xml", text.as_bytes()), "F1"),
+        None,
+    );
+    assert_eq!(verdict.indication(), Indication::TOTAL_FAILED);
+    assert_eq!(verdict.sub_indication(), Some(SubIndication::HASH_FAILURE));
+}
+
+/// A one-entry DEFLATE archive declaring `data`'s real size.
+fn deflated_zip(name: &str, data: &[u8]) -> Vec<u8> {
+    let deflated = miniz_oxide::deflate::compress_to_vec(data, 10);
+    let size = u32::try_from(data.len()).unwrap().to_le_bytes();
+    let csize = u32::try_from(deflated.len()).unwrap().to_le_bytes();
+    let crc = crc32(data).to_le_bytes();
+    let nlen = u16::try_from(name.len()).unwrap().to_le_bytes();
+    let mut z = Vec::new();
+    z.extend_from_slice(b"PK\x03\x04\x14\x00\x00\x00\x08\x00\x00\x00\x00\x00");
+    z.extend_from_slice(&crc);
+    z.extend_from_slice(&csize);
+    z.extend_from_slice(&size);
+    z.extend_from_slice(&nlen);
+    z.extend_from_slice(&[0, 0]);
+    z.extend_from_slice(name.as_bytes());
+    z.extend_from_slice(&deflated);
+    let cd = z.len();
+    z.extend_from_slice(b"PK\x01\x02\x14\x00\x14\x00\x00\x00\x08\x00\x00\x00\x00\x00");
+    z.extend_from_slice(&crc);
+    z.extend_from_slice(&csize);
+    z.extend_from_slice(&size);
+    z.extend_from_slice(&nlen);
+    z.extend_from_slice(&[0; 12]);
+    z.extend_from_slice(&0u32.to_le_bytes());
+    z.extend_from_slice(name.as_bytes());
+    let cd_size = u32::try_from(z.len() - cd).unwrap().to_le_bytes();
+    z.extend_from_slice(b"PK\x05\x06\x00\x00\x00\x00\x01\x00\x01\x00");
+    z.extend_from_slice(&cd_size);
+    z.extend_from_slice(&u32::try_from(cd).unwrap().to_le_bytes());
+    z.extend_from_slice(&[0, 0]);
+    z
+}
+
+#[test]
+fn decompression_bombs_are_refused_before_inflating() {
+    let v = fixture_verifier();
+    // 16 MiB of zeros deflate to ~16 KB: the declared size is over the 8 MiB budget.
+    let verdict = verify(
+        &v,
+        &egov_parts_for(&deflated_zip("b.xml", &vec![0u8; 16 << 20]), "B"),
+        None,
+    );
+    assert_eq!(
+        verdict.sub_indication(),
+        Some(SubIndication::FORMAT_FAILURE)
+    );
+    assert!(
+        error_text(&verdict).contains("over the limit"),
+        "{}",
+        error_text(&verdict)
+    );
+    // 4 MiB of zeros fit the size budget but expand ~1000x: over the ratio budget.
+    let verdict = verify(
+        &v,
+        &egov_parts_for(&deflated_zip("b.xml", &vec![0u8; 4 << 20]), "B"),
+        None,
+    );
+    assert!(
+        error_text(&verdict).contains("ratio over"),
+        "{}",
+        error_text(&verdict)
+    );
+    // A well-formed DEFLATE archive of the real document verifies (the writer above is sound).
+    let doc = std::fs::read(fixture("barcode/egov-rsa/document.xml")).unwrap();
+    let verdict = verify(&v, &egov_parts_for(&deflated_zip("d.xml", &doc), "D"), None);
+    assert_eq!(
+        verdict.indication(),
+        Indication::TOTAL_PASSED,
+        "{}",
+        verdict.to_json()
+    );
+}
+
+#[test]
+fn ddc_card_with_and_without_content() {
+    let v = fixture_verifier();
+    let set = parts("ddc-rsa");
+    let content = std::fs::read(fixture("barcode/ddc-document.txt")).unwrap();
+    let mut reversed = set.clone();
+    reversed.reverse();
+    let full = verify(&v, &reversed, Some(&content));
+    assert_eq!(
+        full.indication(),
+        Indication::TOTAL_PASSED,
+        "{}",
+        full.to_json()
+    );
+    assert_eq!(full.format, Format::DdcBarcode);
+    assert_eq!(full.document.as_ref().unwrap()["sign_id"], "1700000000001");
+    // Without the document: the signature over the signed attributes is checked, the content
+    // is reported missing.
+    let partial = verify(&v, &set, None);
+    assert_eq!(partial.indication(), Indication::INDETERMINATE);
+    assert_eq!(
+        partial.sub_indication(),
+        Some(SubIndication::SIGNED_DATA_NOT_FOUND)
+    );
+    assert!(partial.signatures[0].signer.is_some());
+    // The wrong document.
+    let wrong = verify(&v, &set, Some(b"another document"));
+    assert_eq!(wrong.sub_indication(), Some(SubIndication::HASH_FAILURE));
+    // A missing part.
+    let verdict = verify(&v, &set[1..], Some(&content));
+    assert!(
+        error_text(&verdict).contains("part 1 of"),
+        "{}",
+        error_text(&verdict)
+    );
+}
+
+#[test]
+fn cli_reads_files_in_any_order_and_stdin_lines() {
+    let dir = fixture("barcode/egov-rsa");
+    let n = parts("egov-rsa").len();
+    let mut args = vec!["verify", "barcode"];
+    let files: Vec<String> = (1..=n)
+        .rev()
+        .map(|i| s(&dir.join(format!("part-{i}.txt"))).to_owned())
+        .collect();
+    args.extend(files.iter().map(String::as_str));
+    let root = fixture("pki/rsa-root.crt");
+    args.extend([
+        "--trust",
+        s(&root),
+        "--at",
+        FIXTURE_TIME,
+        "--revocation",
+        "off",
+        "--json",
+    ]);
+    let (code, out, err) = tekser(&args);
+    assert_eq!(code, 0, "{out}{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["format"], "egov-barcode");
+    assert_eq!(json["document"]["declarant_iin"], "870101300123");
+    // stdin: one payload per line.
+    let all = std::fs::read(dir.join("all.txt")).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tekser"))
+        .args([
+            "verify",
+            "barcode",
+            "-",
+            "--trust",
+            s(&root),
+            "--at",
+            FIXTURE_TIME,
+            "--revocation",
+            "off",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(&all).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("TOTAL_PASSED (EgovBarcode)"));
+}
