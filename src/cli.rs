@@ -103,6 +103,9 @@ pub struct Common {
     /// Accept SHA-1 signatures (legacy archives). MD5 and RSA < 2048 stay refused.
     #[arg(long)]
     pub danger_allow_sha1: bool,
+    /// Documents signed with an authentication-only key: warn (default) or refuse.
+    #[arg(long, value_name = "POLICY")]
+    pub auth_key_signatures: Option<tekser::verify::AuthKeyPolicy>,
     /// Print the verdict JSON on stdout.
     #[arg(long)]
     pub json: bool,

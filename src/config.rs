@@ -9,7 +9,7 @@ use crate::pki::time::parse_rfc3339;
 use crate::pki::trust::{load_paths, LoadError, TrustStore};
 use crate::revocation::fetch::{AllowRule, FetchPolicy, HttpFetcher};
 use crate::revocation::RevocationConfig;
-use crate::verify::{RequestOptions, RevocationMode, Verifier, VerifierConfig};
+use crate::verify::{AuthKeyPolicy, RequestOptions, RevocationMode, Verifier, VerifierConfig};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -195,6 +195,8 @@ pub struct FileConfig {
     pub revocation: Option<String>,
     /// SHA-1 legacy knob.
     pub danger_allow_sha1: bool,
+    /// Documents signed with authentication-only keys: "warn" (default) or "refuse".
+    pub auth_key_signatures: AuthKeyPolicy,
     /// Budgets.
     pub limits: Limits,
     /// Server settings.
@@ -226,6 +228,8 @@ pub struct RawConfig {
     pub revocation: Option<String>,
     /// `--danger-allow-sha1`
     pub danger_allow_sha1: bool,
+    /// `--auth-key-signatures`
+    pub auth_key_signatures: AuthKeyPolicy,
     /// Budgets.
     pub limits: Limits,
     /// Revocation fetching and caching (`--fetch-allow` adds to `fetch_allow`).
@@ -286,6 +290,7 @@ impl RawConfig {
             revocation_options: f.revocation_options,
             revocation: f.revocation,
             danger_allow_sha1: f.danger_allow_sha1,
+            auth_key_signatures: f.auth_key_signatures,
             limits: f.limits,
             ..Self::default()
         })
@@ -430,6 +435,7 @@ impl RawConfig {
                 limits: self.limits,
                 policy,
                 revocation: revocation_config,
+                auth_key_signatures: self.auth_key_signatures,
                 ..VerifierConfig::default()
             },
             crls,

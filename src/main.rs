@@ -95,6 +95,9 @@ fn apply_flags(raw: &mut RawConfig, common: &Common) {
         raw.revocation = common.revocation.clone();
     }
     raw.danger_allow_sha1 |= common.danger_allow_sha1;
+    if let Some(p) = common.auth_key_signatures {
+        raw.auth_key_signatures = p;
+    }
 }
 
 fn config_error(e: ConfigError) -> Fail {

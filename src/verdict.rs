@@ -124,6 +124,8 @@ pub struct SignerReport {
     pub bin: Option<String>,
     /// Roles from the NCA's extended key usage / policy OIDs.
     pub roles: Vec<String>,
+    /// signing | authentication | signing-and-authentication | unspecified (keyUsage and EKU).
+    pub key_purpose: String,
 }
 
 /// One certificate on the validated path.

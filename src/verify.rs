@@ -52,6 +52,31 @@ impl std::str::FromStr for RevocationMode {
     }
 }
 
+/// What to do when a document was signed with an authentication-only key (an NCA AUTH
+/// certificate: keyEncipherment / clientAuth, no nonRepudiation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthKeyPolicy {
+    /// Accept, with a warning in the verdict (default: such signatures exist in the wild).
+    #[default]
+    Warn,
+    /// INDETERMINATE / SIG_CONSTRAINTS_FAILURE.
+    Refuse,
+}
+
+impl std::str::FromStr for AuthKeyPolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "warn" => Ok(Self::Warn),
+            "refuse" => Ok(Self::Refuse),
+            other => Err(format!(
+                "authentication-key policy must be warn or refuse, not {other:?}"
+            )),
+        }
+    }
+}
+
 /// Per-request options.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RequestOptions {
@@ -76,6 +101,8 @@ pub struct VerifierConfig {
     pub cert_cache_capacity: u64,
     /// Revocation checking.
     pub revocation: RevocationConfig,
+    /// Documents signed with authentication-only keys.
+    pub auth_key_signatures: AuthKeyPolicy,
 }
 
 impl Default for VerifierConfig {
@@ -87,6 +114,7 @@ impl Default for VerifierConfig {
             path_cache_ttl: Duration::from_secs(3600),
             cert_cache_capacity: 10_000,
             revocation: RevocationConfig::default(),
+            auth_key_signatures: AuthKeyPolicy::default(),
         }
     }
 }

@@ -277,3 +277,153 @@ fn gost_2004_user_certificate_chains_to_the_nca_2004_ca_and_a_corrupted_byte_fai
     let verdict = v.verify_chain(&bad, None, &opts);
     assert_ne!(verdict.indication(), Indication::TOTAL_PASSED);
 }
+
+/// The certificate inside an NCA test PKCS#12 (openssl pkcs12 -legacy), as PEM.
+fn p12_cert(p12: &std::path::Path, password: &str) -> Vec<u8> {
+    let out = std::process::Command::new("openssl")
+        .args(["pkcs12", "-legacy", "-nokeys", "-clcerts", "-passin"])
+        .arg(format!("pass:{password}"))
+        .arg("-in")
+        .arg(p12)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// IIN, BIN, roles and key purpose of the NCA's test certificates (issued by the NCA, read by us).
+#[test]
+fn nca_roles_and_key_purposes() {
+    let Some(kz) = shared("kz") else { return };
+    let report = |pem: &[u8]| {
+        let c = tekser::pki::trust::parse_bundle(pem)
+            .expect("cert")
+            .remove(0);
+        tekser::verify::signer_report(&c)
+    };
+    let sign = report(&std::fs::read(kz.join("certs/individual_valid_sign_2004_rsa.cer")).unwrap());
+    assert_eq!(
+        (sign.key_purpose.as_str(), sign.roles.clone()),
+        ("signing", vec!["individual".to_owned()])
+    );
+    let auth =
+        report(&std::fs::read(kz.join("certs/individual_valid_sign_2004_rsa_auth.cer")).unwrap());
+    assert_eq!(auth.key_purpose, "authentication");
+    let dir = kz.join("ncanode-go");
+    let password = std::fs::read_to_string(dir.join("PASSWORD.txt")).unwrap();
+    let password = password.trim();
+    for (file, iin, bin, roles) in [
+        (
+            "legal/valid/head.p12",
+            Some("123456789011"),
+            Some("123456789021"),
+            &["legal-entity", "ceo"][..],
+        ),
+        (
+            "legal/valid/employee.p12",
+            Some("123456789012"),
+            Some("123456789021"),
+            &["legal-entity", "employee"],
+        ),
+        (
+            "legal/valid/employee_signright.p12",
+            Some("123456789012"),
+            Some("123456789021"),
+            &["legal-entity", "signing-right"],
+        ),
+        (
+            "legal/valid/infosystem.p12",
+            Some("123456789012"),
+            Some("123456789021"),
+            &["legal-entity", "information-system"],
+        ),
+        // An unknown role under the NCA's arc is reported by OID.
+        (
+            "legal/valid/treasury_client.p12",
+            None,
+            Some("123456789021"),
+            &["legal-entity", "1.2.398.3.3.4.1.2.6"],
+        ),
+        (
+            "individual/valid/individual_valid.p12",
+            Some("123456789011"),
+            None,
+            &["individual"],
+        ),
+    ] {
+        let r = report(&p12_cert(&dir.join(file), password));
+        assert_eq!(r.iin.as_deref(), iin, "{file}");
+        assert_eq!(r.bin.as_deref(), bin, "{file}");
+        assert_eq!(r.roles, roles, "{file}");
+        // GOST 2015 signing keys carry keyAgreement too; they are still signing keys.
+        assert_eq!(r.key_purpose, "signing", "{file}");
+    }
+}
+
+/// A document signed with an authentication-only key: a warning by default, a
+/// SIG_CONSTRAINTS_FAILURE under the refuse policy. The PKI and CMS are made by the OpenSSL CLI.
+#[test]
+fn authentication_key_signatures_follow_the_policy() {
+    let dir = std::env::temp_dir().join(format!("tekser-authkey-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = r#"set -e
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -subj /CN=AuthKeyCA -days 3650 \
+  -addext basicConstraints=critical,CA:true -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout auth.key -out auth.csr -subj /CN=AuthKeyLeaf 2>/dev/null
+printf 'keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n' > auth.ext
+openssl x509 -req -in auth.csr -CA ca.crt -CAkey ca.key -set_serial 7 -days 365 -extfile auth.ext -out auth.crt 2>/dev/null
+printf 'content' > content.txt
+openssl cms -sign -binary -nodetach -in content.txt -signer auth.crt -inkey auth.key -outform DER -out auth.p7s
+"#;
+    let ok = std::process::Command::new("sh")
+        .args(["-c", script])
+        .current_dir(&dir)
+        .status()
+        .expect("sh runs")
+        .success();
+    assert!(ok, "openssl made the fixture");
+    let sig = std::fs::read(dir.join("auth.p7s")).unwrap();
+    let opts = RequestOptions {
+        at: None,
+        revocation: RevocationMode::Off,
+    };
+    for (policy, indication) in [
+        (
+            tekser::verify::AuthKeyPolicy::Warn,
+            Indication::TOTAL_PASSED,
+        ),
+        (
+            tekser::verify::AuthKeyPolicy::Refuse,
+            Indication::INDETERMINATE,
+        ),
+    ] {
+        let mut raw = tekser::config::RawConfig {
+            trust: vec![dir.join("ca.crt")],
+            auth_key_signatures: policy,
+            ..Default::default()
+        };
+        raw.limits = tekser::limits::Limits::default();
+        let v = raw.validate().expect("config").verifier;
+        let verdict = v.verify_cms(&sig, None, &opts);
+        assert_eq!(verdict.indication(), indication, "{}", verdict.to_json());
+        let s = &verdict.signatures[0];
+        assert_eq!(s.signer.as_ref().unwrap().key_purpose, "authentication");
+        if policy == tekser::verify::AuthKeyPolicy::Refuse {
+            assert_eq!(
+                s.sub_indication(),
+                Some(SubIndication::SIG_CONSTRAINTS_FAILURE)
+            );
+        } else {
+            assert!(
+                s.warnings.iter().any(|w| w.contains("authentication key")),
+                "{:?}",
+                s.warnings
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -171,6 +171,16 @@ fn responses_match_the_openapi_document() {
         );
         spec.check("/v1/verify", "post", &r);
     }
+    for (ct, f) in [
+        ("application/xml", "barcode/egov-rsa/document.xml"),
+        ("text/plain", "barcode/egov-rsa/all.txt"),
+        ("text/plain", "barcode/ddc-rsa/all.txt"),
+        ("text/plain", "cms/content.txt"),
+    ] {
+        let r = s.call("POST", "/v1/verify?revocation=off", Some(ct), &rd(f));
+        assert_eq!(r.status, 200);
+        spec.check("/v1/verify", "post", &r);
+    }
     for (ct, body) in [
         ("application/json", b"{oops".to_vec()),
         ("application/json", b"{}".to_vec()),

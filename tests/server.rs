@@ -81,6 +81,48 @@ fn verify_accepts_every_cms_input_form() {
     assert_eq!(r.json()["sub_indication"], "FORMAT_FAILURE");
 }
 
+/// XMLDSig (application/xml) and barcode sets (text/plain, one payload per line; JSON
+/// `{"barcodes": [...]}`) through the real socket.
+#[test]
+fn xml_and_barcode_bodies_are_verified() {
+    let s = TestServer::start(|_| {});
+    let q = "/v1/verify?revocation=off";
+    let doc = read("barcode/egov-rsa/document.xml");
+    let r = s.call("POST", q, Some("application/xml"), &doc);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["format"], "xmldsig");
+    assert_eq!(r.json()["indication"], "TOTAL_PASSED", "{}", r.body);
+
+    let lines = read("barcode/egov-rsa/all.txt");
+    let r = s.call("POST", q, Some("text/plain; charset=utf-8"), &lines);
+    assert_eq!(r.json()["format"], "egov-barcode");
+    assert_eq!(r.json()["indication"], "TOTAL_PASSED", "{}", r.body);
+    assert_eq!(r.json()["document"]["declarant_iin"], "870101300123");
+
+    // A set with a part missing is a verdict naming it, not an HTTP error.
+    let text = String::from_utf8(lines).unwrap();
+    let without_first: String = text.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    let r = s.call("POST", q, Some("text/plain"), without_first.as_bytes());
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["sub_indication"], "FORMAT_FAILURE");
+    assert!(r.body.contains("part 1 of"), "{}", r.body);
+
+    let ddc: Vec<String> = text_lines("barcode/ddc-rsa/all.txt");
+    let content = read("barcode/ddc-document.txt");
+    let j = serde_json::json!({"barcodes": ddc, "content": b64(&content)}).to_string();
+    let r = s.call("POST", q, Some("application/json"), j.as_bytes());
+    assert_eq!(r.json()["format"], "ddc-barcode");
+    assert_eq!(r.json()["indication"], "TOTAL_PASSED", "{}", r.body);
+}
+
+fn text_lines(rel: &str) -> Vec<String> {
+    String::from_utf8(read(rel))
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
 #[test]
 fn query_parameters_override_the_defaults() {
     let s = TestServer::start(|_| {});

@@ -227,7 +227,8 @@ struct JsonRequest {
     id: Option<serde_json::Value>,
     cms: Option<String>,
     content: Option<String>,
-    barcodes: Option<serde_json::Value>,
+    barcodes: Option<Vec<String>>,
+    xml: Option<String>,
     pdf: Option<String>,
 }
 
@@ -237,13 +238,18 @@ enum Job {
         signature: Vec<u8>,
         content: Option<Vec<u8>>,
     },
+    Xml(Vec<u8>),
+    Barcodes {
+        payloads: Vec<Vec<u8>>,
+        content: Option<Vec<u8>>,
+    },
 }
 
 fn unsupported(what: &str) -> Problem {
     Problem::new(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "unsupported-format",
-        format!("{what} verification is not available in this build yet; supported: CMS (application/pkcs7-signature, multipart/form-data, JSON {{\"cms\": …}})"),
+        format!("{what} verification is not available in this build yet; supported: CMS (application/pkcs7-signature, multipart/form-data, JSON {{\"cms\": …}}), XMLDSig (application/xml, JSON {{\"xml\": …}}), barcodes (text/plain, JSON {{\"barcodes\": […]}})"),
     )
 }
 
@@ -259,8 +265,19 @@ fn job_from_json(r: JsonRequest) -> Result<Job, Problem> {
             content,
         });
     }
-    if r.barcodes.is_some() {
-        return Err(unsupported("barcode"));
+    let content = r
+        .content
+        .as_deref()
+        .map(|c| b64("content", c))
+        .transpose()?;
+    if let Some(b) = r.barcodes {
+        return Ok(Job::Barcodes {
+            payloads: b.into_iter().map(String::into_bytes).collect(),
+            content,
+        });
+    }
+    if let Some(x) = r.xml {
+        return Ok(Job::Xml(b64("xml", &x)?));
     }
     if r.pdf.is_some() {
         return Err(unsupported("PDF"));
@@ -268,7 +285,7 @@ fn job_from_json(r: JsonRequest) -> Result<Job, Problem> {
     Err(Problem::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         "missing-field",
-        "the JSON request needs a \"cms\" field (base64), optionally \"content\"",
+        "the JSON request needs a \"cms\" (base64, optionally \"content\"), \"xml\" (base64) or \"barcodes\" (array of scanned payloads) field",
     ))
 }
 
@@ -278,6 +295,9 @@ enum BodyKind {
     Der,
     Multipart(String),
     Json,
+    Xml,
+    /// Barcode payloads, one per line.
+    Text,
 }
 
 /// Reads the body under the limit of its content type; decoding happens later, on the pool.
@@ -300,8 +320,8 @@ async fn read_verify_body(
         }
         "application/json" => (BodyKind::Json, cfg.max_text_body_bytes),
         "application/pdf" => return Err(unsupported("PDF")),
-        "application/xml" | "text/xml" => return Err(unsupported("XMLDSig")),
-        "text/plain" => return Err(unsupported("barcode")),
+        "application/xml" | "text/xml" => (BodyKind::Xml, cfg.max_body_bytes),
+        "text/plain" => (BodyKind::Text, cfg.max_text_body_bytes),
         "" => {
             return Err(Problem::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -343,6 +363,11 @@ fn decode_job(kind: BodyKind, body: &[u8]) -> Result<Job, Problem> {
                 content: get("content"),
             })
         }
+        BodyKind::Xml => Ok(Job::Xml(body.to_vec())),
+        BodyKind::Text => Ok(Job::Barcodes {
+            payloads: crate::formats::barcode::split_lines(body),
+            content: None,
+        }),
         BodyKind::Json => {
             let r: JsonRequest = serde_json::from_slice(body)
                 .map_err(|e| Problem::bad_request(format!("invalid JSON: {e}")))?;
@@ -361,13 +386,22 @@ fn run_job(
 ) -> (Verdict, Vec<FetchJob>) {
     let v = state.verifier();
     let start = Instant::now();
-    let (verdict, jobs) = match job {
-        Job::Cms { signature, content } => {
-            v.verify_cms_collect(&signature, content.as_deref(), &opts, done)
+    let (format, (verdict, jobs)) = match job {
+        Job::Cms { signature, content } => (
+            "cms",
+            v.verify_cms_collect(&signature, content.as_deref(), &opts, done),
+        ),
+        Job::Xml(document) => ("xml", v.verify_xml_collect(&document, &opts, done)),
+        Job::Barcodes { payloads, content } => {
+            let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+            (
+                "barcode",
+                v.verify_barcodes_collect(&refs, content.as_deref(), &opts, done),
+            )
         }
     };
     state.metrics.verification(
-        "cms",
+        format,
         start.elapsed().as_secs_f64(),
         indication_label(&verdict),
     );

@@ -504,6 +504,15 @@ impl Verifier {
             }
         };
         report.chain = chain_report(&path);
+        if !tsa && super::signer::key_purpose(signer) == "authentication" {
+            let why = "the document was signed with an authentication key (keyEncipherment/clientAuth, no nonRepudiation)";
+            match self.config.auth_key_signatures {
+                super::AuthKeyPolicy::Warn => report.warnings.push(why.to_owned()),
+                super::AuthKeyPolicy::Refuse => {
+                    return report.fail(S::SIG_CONSTRAINTS_FAILURE, "authentication-key", why)
+                }
+            }
+        }
         if tsa
             && !signer
                 .ext

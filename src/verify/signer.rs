@@ -25,6 +25,31 @@ const ROLES: &[(Oid, &str)] = &[
     ),
 ];
 
+/// id-kp-clientAuth: the NCA's authentication certificates carry it.
+const KP_CLIENT_AUTH: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.2");
+/// id-kp-emailProtection: the NCA's signing certificates carry it.
+const KP_EMAIL_PROTECTION: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.4");
+
+/// What a key is for, from keyUsage and extended key usage. The NCA issues every person two
+/// keys: AUTH (digitalSignature + keyEncipherment, clientAuth) for logging in, and RSA/GOST SIGN
+/// (digitalSignature + nonRepudiation, emailProtection) for signing documents.
+pub fn key_purpose(c: &Certificate) -> &'static str {
+    use crate::pki::cert::key_usage as ku;
+    let usage = c.ext.key_usage.unwrap_or(0);
+    let eku = c.ext.ext_key_usage.as_deref().unwrap_or_default();
+    let sign = usage & ku::NON_REPUDIATION != 0 || eku.contains(&KP_EMAIL_PROTECTION);
+    // The NCA's GOST 2015 signing keys also carry keyAgreement (for GOST key exchange): only an
+    // encipherment/agreement key *without* a signing mark counts as an authentication key.
+    let auth = eku.contains(&KP_CLIENT_AUTH)
+        || (!sign && usage & (ku::KEY_ENCIPHERMENT | ku::KEY_AGREEMENT) != 0);
+    match (sign, auth) {
+        (true, false) => "signing",
+        (false, true) => "authentication",
+        (true, true) => "signing-and-authentication",
+        (false, false) => "unspecified",
+    }
+}
+
 /// The NCA's arc for role OIDs; unknown roles under it are reported by OID.
 const NCA_ROLE_ARC: &[u8] = &[0x2a, 0x83, 0x0e, 0x03, 0x03, 0x04];
 
@@ -65,6 +90,7 @@ pub fn signer_report(c: &Certificate) -> SignerReport {
         iin,
         bin,
         roles,
+        key_purpose: key_purpose(c).to_owned(),
     }
 }
 
