@@ -7,184 +7,87 @@
 //! Byte order follows the NCA's encoding, settled against the real Kalkan samples (see tests):
 //! public key x‖y little-endian, digest read as a little-endian integer.
 
-use crypto_bigint::modular::runtime_mod::{DynResidue, DynResidueParams};
-use crypto_bigint::{Encoding, U512};
+mod field;
+
+use field::{Fe, Field};
 use num_bigint::BigUint;
-use num_traits::{One, Zero};
+use num_traits::Zero;
 
-/// A field element: 512-bit Montgomery form, no allocation per operation.
-type Fe = DynResidue<8>;
+/// Window width of the precomputed odd multiples of the base point (2^(W_G−2) = 32 points).
+const W_G: u32 = 7;
+/// Window width for the public key's odd multiples, computed per verification (8 points).
+const W_Q: u32 = 5;
 
-/// Curve parameters: y² = x³ + a·x + b over F_p, base point (x, y) of prime order q.
+/// Curve parameters: y² = x³ + a·x + b over F_p, base point G of prime order q.
 #[derive(Debug)]
 pub struct Curve {
     /// Name for messages.
     pub name: &'static str,
-    p: BigUint,
-    params: DynResidueParams<8>,
-    a: Fe,
-    b: Fe,
-    q: BigUint,
-    gx: Fe,
-    gy: Fe,
     /// Coordinate size in bytes (32 or 64).
     pub size: usize,
+    /// The order of the base point.
+    pub q: BigUint,
+    p: BigUint,
+    imp: Imp,
+}
+
+/// The arithmetic, at the limb count the field needs.
+#[derive(Debug)]
+enum Imp {
+    W4(Box<Weier<4>>),
+    W8(Box<Weier<8>>),
 }
 
 fn h(s: &str) -> BigUint {
     BigUint::parse_bytes(s.as_bytes(), 16).unwrap_or_default()
 }
 
-/// Little-endian bytes of a value below 2^512, padded to 64.
-fn le64(x: &BigUint) -> Vec<u8> {
-    let mut bytes = x.to_bytes_le();
-    bytes.resize(64, 0);
-    bytes
-}
-
-/// A big integer below 2^512 as a field element (callers check the range first).
-fn fe(x: &BigUint, params: DynResidueParams<8>) -> Fe {
-    DynResidue::new(&U512::from_le_slice(&le64(x)), params)
-}
-
-fn to_big(x: &Fe) -> BigUint {
-    BigUint::from_bytes_le(&x.retrieve().to_le_bytes())
-}
-
 impl Curve {
     /// A curve from hex constants (p, a, b, q, base point) and its coordinate size in bytes.
     pub fn from_hex(name: &'static str, [p, a, b, q, gx, gy]: [&str; 6], size: usize) -> Self {
-        let p = h(p);
-        let params = DynResidueParams::new(&U512::from_le_slice(&le64(&p)));
-        let f = |x: &str| fe(&h(x), params);
+        let (p, a, b, q, gx, gy) = (h(p), h(a), h(b), h(q), h(gx), h(gy));
+        let imp = if p.bits() <= 256 {
+            Imp::W4(Box::new(Weier::new(&p, &a, &b, &gx, &gy)))
+        } else {
+            Imp::W8(Box::new(Weier::new(&p, &a, &b, &gx, &gy)))
+        };
         Self {
             name,
-            a: f(a),
-            b: f(b),
-            q: h(q),
-            gx: f(gx),
-            gy: f(gy),
-            p,
-            params,
             size,
+            q,
+            p,
+            imp,
         }
     }
 
-    fn zero(&self) -> Fe {
-        DynResidue::zero(self.params)
-    }
-
-    /// Jacobian doubling (general a; dbl-2007-bl).
-    fn double(&self, pt: &Jac) -> Jac {
-        if pt.inf || pt.y == self.zero() {
-            return Jac::infinity(self.params);
+    /// The base point (affine).
+    pub fn base_point(&self) -> (BigUint, BigUint) {
+        match &self.imp {
+            Imp::W4(w) => w.affine_big(&w.g),
+            Imp::W8(w) => w.affine_big(&w.g),
         }
-        let xx = pt.x.square();
-        let yy = pt.y.square();
-        let yyyy = yy.square();
-        let zz = pt.z.square();
-        let xyy = pt.x * yy;
-        let s = xyy + xyy + xyy + xyy;
-        let m = xx + xx + xx + self.a * zz.square();
-        let x3 = m.square() - (s + s);
-        let y8 = yyyy + yyyy;
-        let y8 = y8 + y8;
-        let y8 = y8 + y8;
-        let y3 = m * (s - x3) - y8;
-        let yz = pt.y * pt.z;
-        Jac {
-            x: x3,
-            y: y3,
-            z: yz + yz,
-            inf: false,
-        }
-    }
-
-    /// Jacobian addition (add-2007-bl without the doubling shortcut).
-    fn add(&self, p1: &Jac, p2: &Jac) -> Jac {
-        if p1.inf {
-            return *p2;
-        }
-        if p2.inf {
-            return *p1;
-        }
-        let z1z1 = p1.z.square();
-        let z2z2 = p2.z.square();
-        let u1 = p1.x * z2z2;
-        let u2 = p2.x * z1z1;
-        let s1 = p1.y * p2.z * z2z2;
-        let s2 = p2.y * p1.z * z1z1;
-        if u1 == u2 {
-            return if s1 == s2 {
-                self.double(p1)
-            } else {
-                Jac::infinity(self.params)
-            };
-        }
-        let hh = u2 - u1;
-        let r = s2 - s1;
-        let h2 = hh.square();
-        let h3 = h2 * hh;
-        let u1h2 = u1 * h2;
-        let x3 = r.square() - h3 - (u1h2 + u1h2);
-        let y3 = r * (u1h2 - x3) - s1 * h3;
-        let z3 = hh * p1.z * p2.z;
-        Jac {
-            x: x3,
-            y: y3,
-            z: z3,
-            inf: false,
-        }
-    }
-
-    /// Affine x of k1·G + k2·Q (Shamir's trick), None at infinity.
-    fn double_mul_x(&self, k1: &BigUint, k2: &BigUint, qx: Fe, qy: Fe) -> Option<BigUint> {
-        let one = DynResidue::one(self.params);
-        let g = Jac {
-            x: self.gx,
-            y: self.gy,
-            z: one,
-            inf: false,
-        };
-        let q = Jac {
-            x: qx,
-            y: qy,
-            z: one,
-            inf: false,
-        };
-        let gq = self.add(&g, &q);
-        let bits = k1.bits().max(k2.bits());
-        let mut acc = Jac::infinity(self.params);
-        for i in (0..bits).rev() {
-            acc = self.double(&acc);
-            match (k1.bit(i), k2.bit(i)) {
-                (true, true) => acc = self.add(&acc, &gq),
-                (true, false) => acc = self.add(&acc, &g),
-                (false, true) => acc = self.add(&acc, &q),
-                (false, false) => {}
-            }
-        }
-        if acc.inf || acc.z == self.zero() {
-            return None;
-        }
-        let (zinv, ok) = acc.z.invert();
-        if !bool::from(ok) {
-            return None;
-        }
-        Some(to_big(&(acc.x * zinv.square())))
-    }
-
-    /// Is (x, y) (affine, already below p) on the curve?
-    fn on_curve_fe(&self, x: &Fe, y: &Fe) -> bool {
-        y.square() == x.square() * *x + self.a * *x + self.b
     }
 
     /// Is (x, y) on the curve?
     pub fn on_curve(&self, x: &BigUint, y: &BigUint) -> bool {
-        x < &self.p && y < &self.p && self.on_curve_fe(&fe(x, self.params), &fe(y, self.params))
+        if x >= &self.p || y >= &self.p {
+            return false;
+        }
+        match &self.imp {
+            Imp::W4(w) => w.on_curve(&w.point(x, y)),
+            Imp::W8(w) => w.on_curve(&w.point(x, y)),
+        }
     }
 
-    /// Verifies (r, s) over the digest value `e` with public key (qx, qy).
+    /// Affine x of k1·G + k2·(qx, qy); None at infinity.
+    pub fn mul_x(&self, k1: &BigUint, k2: &BigUint, qx: &BigUint, qy: &BigUint) -> Option<BigUint> {
+        match &self.imp {
+            Imp::W4(w) => w.affine_x(&w.double_mul(k1, k2, &w.point(qx, qy))),
+            Imp::W8(w) => w.affine_x(&w.double_mul(k1, k2, &w.point(qx, qy))),
+        }
+    }
+
+    /// Verifies (r, s) over the digest value `e` with public key (qx, qy) (GOST R 34.10-2012 §6.2).
     pub fn verify(
         &self,
         e: &BigUint,
@@ -198,15 +101,375 @@ impl Curve {
         }
         let mut e = e % &self.q;
         if e.is_zero() {
-            e = BigUint::one();
+            e = BigUint::from(1u8);
         }
-        // q is prime: e⁻¹ = e^(q−2) (a handful of scalar operations; the point work dominates).
-        let v = e.modpow(&(&self.q - BigUint::from(2u8)), &self.q);
+        let Some(v) = e.modinv(&self.q) else {
+            return false;
+        };
         let z1 = (s * &v) % &self.q;
         let z2 = ((&self.q - r) * &v) % &self.q;
-        self.double_mul_x(&z1, &z2, fe(qx, self.params), fe(qy, self.params))
-            .is_some_and(|x| &(x % &self.q) == r)
+        match &self.imp {
+            Imp::W4(w) => w.check_x(
+                &w.double_mul(&z1, &z2, &w.point(qx, qy)),
+                r,
+                &self.q,
+                &self.p,
+            ),
+            Imp::W8(w) => w.check_x(
+                &w.double_mul(&z1, &z2, &w.point(qx, qy)),
+                r,
+                &self.q,
+                &self.p,
+            ),
+        }
     }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Affine<const L: usize> {
+    x: Fe<L>,
+    y: Fe<L>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Jac<const L: usize> {
+    x: Fe<L>,
+    y: Fe<L>,
+    z: Fe<L>,
+    inf: bool,
+}
+
+/// Short Weierstrass arithmetic in Jacobian coordinates (formulas from the Explicit-Formulas
+/// Database: dbl-2001-b for a = −3, dbl-2007-bl otherwise, add-2007-bl, madd-2007-bl).
+#[derive(Debug)]
+struct Weier<const L: usize> {
+    f: Field<L>,
+    a: Fe<L>,
+    b: Fe<L>,
+    a_is_minus_3: bool,
+    g: Affine<L>,
+    /// G, 3G, 5G, … (2^(W_G−1) − 1)G, affine.
+    g_table: Vec<Affine<L>>,
+}
+
+impl<const L: usize> Weier<L> {
+    fn new(p: &BigUint, a: &BigUint, b: &BigUint, gx: &BigUint, gy: &BigUint) -> Self {
+        // The constants are compiled in; a modulus that does not fit is a programming error the
+        // tests catch (every named curve is checked there).
+        let f = Field::<L>::new(p).unwrap_or_else(|| panic!("GOST modulus does not fit {L} limbs"));
+        let mut w = Self {
+            a: f.from_big(a),
+            b: f.from_big(b),
+            a_is_minus_3: (a + 3u8) == *p,
+            g: Affine {
+                x: f.from_big(gx),
+                y: f.from_big(gy),
+            },
+            g_table: Vec::new(),
+            f,
+        };
+        let multiples = w.odd_multiples(&w.to_jac(&w.g), W_G);
+        w.g_table = multiples.iter().map(|j| w.to_affine(j)).collect();
+        w
+    }
+
+    fn point(&self, x: &BigUint, y: &BigUint) -> Affine<L> {
+        Affine {
+            x: self.f.from_big(x),
+            y: self.f.from_big(y),
+        }
+    }
+
+    fn affine_big(&self, p: &Affine<L>) -> (BigUint, BigUint) {
+        (self.f.to_big(&p.x), self.f.to_big(&p.y))
+    }
+
+    fn on_curve(&self, p: &Affine<L>) -> bool {
+        let f = &self.f;
+        let rhs = f.add(&f.mul(&f.add(&f.sqr(&p.x), &self.a), &p.x), &self.b);
+        f.sqr(&p.y) == rhs
+    }
+
+    fn infinity(&self) -> Jac<L> {
+        Jac {
+            x: self.f.one(),
+            y: self.f.one(),
+            z: self.f.zero(),
+            inf: true,
+        }
+    }
+
+    fn to_jac(&self, p: &Affine<L>) -> Jac<L> {
+        Jac {
+            x: p.x,
+            y: p.y,
+            z: self.f.one(),
+            inf: false,
+        }
+    }
+
+    fn to_affine(&self, p: &Jac<L>) -> Affine<L> {
+        let f = &self.f;
+        let zi = f.inv(&p.z);
+        let zi2 = f.sqr(&zi);
+        Affine {
+            x: f.mul(&p.x, &zi2),
+            y: f.mul(&p.y, &f.mul(&zi2, &zi)),
+        }
+    }
+
+    fn affine_x(&self, p: &Jac<L>) -> Option<BigUint> {
+        if p.inf || p.z == self.f.zero() {
+            return None;
+        }
+        Some(self.f.to_big(&self.to_affine(p).x))
+    }
+
+    fn dbl(&self, p: &Jac<L>) -> Jac<L> {
+        let f = &self.f;
+        if p.inf || p.y == f.zero() {
+            return self.infinity();
+        }
+        if self.a_is_minus_3 {
+            // dbl-2001-b: 3M + 5S.
+            let delta = f.sqr(&p.z);
+            let gamma = f.sqr(&p.y);
+            let beta = f.mul(&p.x, &gamma);
+            let t = f.mul(&f.sub(&p.x, &delta), &f.add(&p.x, &delta));
+            let alpha = f.add(&f.add(&t, &t), &t);
+            let beta4 = f.add(&f.add(&beta, &beta), &f.add(&beta, &beta));
+            let x3 = f.sub(&f.sqr(&alpha), &f.add(&beta4, &beta4));
+            let z3 = f.sub(&f.sub(&f.sqr(&f.add(&p.y, &p.z)), &gamma), &delta);
+            let g2 = f.sqr(&gamma);
+            let g8 = f.add(&g2, &g2);
+            let g8 = f.add(&g8, &g8);
+            let g8 = f.add(&g8, &g8);
+            let y3 = f.sub(&f.mul(&alpha, &f.sub(&beta4, &x3)), &g8);
+            return Jac {
+                x: x3,
+                y: y3,
+                z: z3,
+                inf: false,
+            };
+        }
+        // dbl-2007-bl: 1M + 8S + 1·a.
+        let xx = f.sqr(&p.x);
+        let yy = f.sqr(&p.y);
+        let yyyy = f.sqr(&yy);
+        let zz = f.sqr(&p.z);
+        let t = f.sub(&f.sub(&f.sqr(&f.add(&p.x, &yy)), &xx), &yyyy);
+        let s = f.add(&t, &t);
+        let m = f.add(&f.add(&f.add(&xx, &xx), &xx), &f.mul(&self.a, &f.sqr(&zz)));
+        let x3 = f.sub(&f.sqr(&m), &f.add(&s, &s));
+        let y8 = f.add(&yyyy, &yyyy);
+        let y8 = f.add(&y8, &y8);
+        let y8 = f.add(&y8, &y8);
+        let y3 = f.sub(&f.mul(&m, &f.sub(&s, &x3)), &y8);
+        let z3 = f.sub(&f.sub(&f.sqr(&f.add(&p.y, &p.z)), &yy), &zz);
+        Jac {
+            x: x3,
+            y: y3,
+            z: z3,
+            inf: false,
+        }
+    }
+
+    /// p1 + p2 (add-2007-bl, 11M + 5S), with the doubling and inverse cases.
+    fn add(&self, p1: &Jac<L>, p2: &Jac<L>) -> Jac<L> {
+        let f = &self.f;
+        if p1.inf {
+            return *p2;
+        }
+        if p2.inf {
+            return *p1;
+        }
+        let z1z1 = f.sqr(&p1.z);
+        let z2z2 = f.sqr(&p2.z);
+        let u1 = f.mul(&p1.x, &z2z2);
+        let u2 = f.mul(&p2.x, &z1z1);
+        let s1 = f.mul(&f.mul(&p1.y, &p2.z), &z2z2);
+        let s2 = f.mul(&f.mul(&p2.y, &p1.z), &z1z1);
+        if u1 == u2 {
+            return if s1 == s2 {
+                self.dbl(p1)
+            } else {
+                self.infinity()
+            };
+        }
+        let hh = f.sub(&u2, &u1);
+        let i = f.sqr(&f.add(&hh, &hh));
+        let j = f.mul(&hh, &i);
+        let rr = f.sub(&s2, &s1);
+        let rr = f.add(&rr, &rr);
+        let v = f.mul(&u1, &i);
+        let x3 = f.sub(&f.sub(&f.sqr(&rr), &j), &f.add(&v, &v));
+        let s1j = f.mul(&s1, &j);
+        let y3 = f.sub(&f.mul(&rr, &f.sub(&v, &x3)), &f.add(&s1j, &s1j));
+        let zs = f.sub(&f.sub(&f.sqr(&f.add(&p1.z, &p2.z)), &z1z1), &z2z2);
+        Jac {
+            x: x3,
+            y: y3,
+            z: f.mul(&zs, &hh),
+            inf: false,
+        }
+    }
+
+    /// p1 + p2 with p2 affine (madd-2007-bl, 7M + 4S).
+    fn add_affine(&self, p1: &Jac<L>, p2: &Affine<L>) -> Jac<L> {
+        let f = &self.f;
+        if p1.inf {
+            return self.to_jac(p2);
+        }
+        let z1z1 = f.sqr(&p1.z);
+        let u2 = f.mul(&p2.x, &z1z1);
+        let s2 = f.mul(&f.mul(&p2.y, &p1.z), &z1z1);
+        if p1.x == u2 {
+            return if p1.y == s2 {
+                self.dbl(p1)
+            } else {
+                self.infinity()
+            };
+        }
+        let hh = f.sub(&u2, &p1.x);
+        let hh2 = f.sqr(&hh);
+        let i = f.add(&f.add(&hh2, &hh2), &f.add(&hh2, &hh2));
+        let j = f.mul(&hh, &i);
+        let rr = f.sub(&s2, &p1.y);
+        let rr = f.add(&rr, &rr);
+        let v = f.mul(&p1.x, &i);
+        let x3 = f.sub(&f.sub(&f.sqr(&rr), &j), &f.add(&v, &v));
+        let yj = f.mul(&p1.y, &j);
+        let y3 = f.sub(&f.mul(&rr, &f.sub(&v, &x3)), &f.add(&yj, &yj));
+        let z3 = f.sub(&f.sub(&f.sqr(&f.add(&p1.z, &hh)), &z1z1), &hh2);
+        Jac {
+            x: x3,
+            y: y3,
+            z: z3,
+            inf: false,
+        }
+    }
+
+    fn neg_jac(&self, p: &Jac<L>) -> Jac<L> {
+        Jac {
+            y: self.f.sub(&self.f.zero(), &p.y),
+            ..*p
+        }
+    }
+
+    fn neg_affine(&self, p: &Affine<L>) -> Affine<L> {
+        Affine {
+            x: p.x,
+            y: self.f.sub(&self.f.zero(), &p.y),
+        }
+    }
+
+    /// P, 3P, 5P, … (2^(w−1) − 1)P.
+    fn odd_multiples(&self, p: &Jac<L>, w: u32) -> Vec<Jac<L>> {
+        let n = 1usize << (w - 2);
+        let twice = self.dbl(p);
+        let mut out = Vec::with_capacity(n);
+        out.push(*p);
+        for i in 1..n {
+            let next = self.add(&out[i - 1], &twice);
+            out.push(next);
+        }
+        out
+    }
+
+    /// k1·G + k2·Q by interleaved width-w NAF (G from the precomputed affine table).
+    #[allow(clippy::indexing_slicing)] // digits are odd and below 2^(w−1): table indices in range
+    fn double_mul(&self, k1: &BigUint, k2: &BigUint, q: &Affine<L>) -> Jac<L> {
+        let d1 = wnaf(k1, W_G);
+        let d2 = wnaf(k2, W_Q);
+        let q_table = self.odd_multiples(&self.to_jac(q), W_Q);
+        let mut acc = self.infinity();
+        for i in (0..d1.len().max(d2.len())).rev() {
+            acc = self.dbl(&acc);
+            if let Some(&d) = d1.get(i) {
+                if d > 0 {
+                    acc = self.add_affine(&acc, &self.g_table[usize::from(d.unsigned_abs() / 2)]);
+                } else if d < 0 {
+                    let g = self.neg_affine(&self.g_table[usize::from(d.unsigned_abs() / 2)]);
+                    acc = self.add_affine(&acc, &g);
+                }
+            }
+            if let Some(&d) = d2.get(i) {
+                if d > 0 {
+                    acc = self.add(&acc, &q_table[usize::from(d.unsigned_abs() / 2)]);
+                } else if d < 0 {
+                    let m = self.neg_jac(&q_table[usize::from(d.unsigned_abs() / 2)]);
+                    acc = self.add(&acc, &m);
+                }
+            }
+        }
+        acc
+    }
+
+    /// Does x(P) mod q equal r? Without an inversion: x = X/Z², so test X = c·Z² for each
+    /// c ≡ r (mod q) below p (one or two values; four for the cofactor-4 curves).
+    fn check_x(&self, p: &Jac<L>, r: &BigUint, q: &BigUint, modulus: &BigUint) -> bool {
+        if p.inf || p.z == self.f.zero() {
+            return false;
+        }
+        let zz = self.f.sqr(&p.z);
+        let mut c = r.clone();
+        while &c < modulus {
+            if self.f.mul(&self.f.from_big(&c), &zz) == p.x {
+                return true;
+            }
+            c += q;
+        }
+        false
+    }
+}
+
+/// Width-w non-adjacent form, least significant digit first: digits are 0 or odd in
+/// (−2^(w−1), 2^(w−1)).
+fn wnaf(k: &BigUint, w: u32) -> Vec<i8> {
+    let mut limbs = k.to_u64_digits();
+    limbs.push(0);
+    let mut out = Vec::with_capacity(limbs.len() * 64 + 1);
+    let full = 1i64 << w;
+    let half = 1i64 << (w - 1);
+    let is_zero = |l: &[u64]| l.iter().all(|&x| x == 0);
+    while !is_zero(&limbs) {
+        let mut digit = 0i64;
+        if limbs[0] & 1 == 1 {
+            let m = (limbs[0] & u64::try_from(full - 1).unwrap_or(0)) as i64;
+            digit = if m >= half { m - full } else { m };
+            // k −= digit (digit odd, |digit| < 2^(w−1)); carries/borrows ripple up.
+            if digit > 0 {
+                let mut borrow = digit.unsigned_abs();
+                for l in limbs.iter_mut() {
+                    let (v, b) = l.overflowing_sub(borrow);
+                    *l = v;
+                    borrow = u64::from(b);
+                    if borrow == 0 {
+                        break;
+                    }
+                }
+            } else {
+                let mut carry = digit.unsigned_abs();
+                for l in limbs.iter_mut() {
+                    let (v, c) = l.overflowing_add(carry);
+                    *l = v;
+                    carry = u64::from(c);
+                    if carry == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+        out.push(i8::try_from(digit).unwrap_or(0));
+        // k >>= 1
+        let mut carry = 0u64;
+        for l in limbs.iter_mut().rev() {
+            let next = *l & 1;
+            *l = (*l >> 1) | (carry << 63);
+            carry = next;
+        }
+    }
+    out
 }
 
 /// The named GOST parameter sets tekser verifies with (RFC 4357 §11.4 CryptoPro sets, RFC 7836
@@ -548,26 +811,6 @@ impl super::SignatureVerifier for GostVerifier {
     }
 }
 
-#[derive(Clone, Copy, Debug)]
-struct Jac {
-    x: Fe,
-    y: Fe,
-    z: Fe,
-    inf: bool,
-}
-
-impl Jac {
-    fn infinity(params: DynResidueParams<8>) -> Self {
-        let one = DynResidue::one(params);
-        Jac {
-            x: one,
-            y: one,
-            z: DynResidue::zero(params),
-            inf: true,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -638,21 +881,23 @@ mod tests {
             let c = id.curve();
             assert_eq!(c.size, id.size());
             // The base point is on the curve and q·G = O: together they pin p, a, b, G and q.
-            assert!(c.on_curve(&to_big(&c.gx), &to_big(&c.gy)), "{}", c.name);
-            assert!(
-                !c.on_curve(&to_big(&c.gx), &(to_big(&c.gy) + 1u8)),
-                "{}",
-                c.name
-            );
+            let (gx, gy) = c.base_point();
+            assert!(c.on_curve(&gx, &gy), "{}", c.name);
+            assert!(!c.on_curve(&gx, &(&gy + 1u8)), "{}", c.name);
+            let zero = BigUint::zero();
             assert_eq!(
-                c.double_mul_x(&c.q, &BigUint::zero(), c.gx, c.gy),
+                c.mul_x(&c.q, &zero, &gx, &gy),
                 None,
-                "{}: q·G is not the identity",
+                "{}: q·G is not O",
                 c.name
             );
-            assert!(c
-                .double_mul_x(&(&c.q - 1u8), &BigUint::zero(), c.gx, c.gy)
-                .is_some());
+            assert!(c.mul_x(&(&c.q - 1u8), &zero, &gx, &gy).is_some());
+            // The joint multiplication agrees with its parts: 5G + 7G = 12G (x of both).
+            let x12 = c.mul_x(&BigUint::from(12u8), &zero, &gx, &gy);
+            assert_eq!(
+                c.mul_x(&BigUint::from(5u8), &BigUint::from(7u8), &gx, &gy),
+                x12
+            );
         }
     }
 
@@ -672,7 +917,8 @@ mod tests {
             ],
             32,
         );
-        assert!(c.on_curve(&to_big(&c.gx), &to_big(&c.gy)));
+        let (gx, gy) = c.base_point();
+        assert!(c.on_curve(&gx, &gy));
         let qx = h("7F2B49E270DB6D90D8595BEC458B50C58585BA1D4E9B788F6689DBD8E56FD80B");
         let qy = h("26F1B489D6701DD185C8413A977B3CBBAF64D1C593D26627DFFB101A87FF77DA");
         let e = h("2DFBC1B372D89A1188C09C52E0EEC61FCE52032AB1022E8E67ECE6672B043EE5");
@@ -700,7 +946,8 @@ mod tests {
             ],
             64,
         );
-        assert!(c.on_curve(&to_big(&c.gx), &to_big(&c.gy)));
+        let (gx, gy) = c.base_point();
+        assert!(c.on_curve(&gx, &gy));
         let qx = h("115DC5BC96760C7B48598D8AB9E740D4C4A85A65BE33C1815B5C320C854621DD5A515856D13314AF69BC5B924C8B4DDFF75C45415C1D9DD9DD33612CD530EFE1");
         let qy = h("37C7C90CD40B0F5621DC3AC1B751CFA0E2634FA0503B3D52639F5D7FB72AFD61EA199441D943FFE7F0C70A2759A3CDB84C114E1F9339FDF27F35ECA93677BEEC");
         let e = h("3754F3CFACC9E0615C4F4A7C4D8DAB531B09B6F9C170C533A71D147035B0C5917184EE536593F4414339976C647C5D5A407ADEDB1D560C4FC6777D2972075B8C");
