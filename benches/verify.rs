@@ -210,6 +210,41 @@ fn gost(c: &mut Criterion) {
         &cert("pki/ec-leaf.crt"),
         &cert("pki/ec-int.crt"),
     );
+    // GOST R 34.10-2015 256-bit on TC26 256-A (the NCA's 256-bit set): gostcrypto's vector.
+    let vectors: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/gost/vectors.json"),
+        )
+        .expect("vectors"),
+    )
+    .expect("json");
+    let hex = |s: &str| -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+            .collect()
+    };
+    let v256 = &vectors["vectors"][0];
+    assert_eq!(v256["curve"], "Tc26_256A");
+    let key = tekser::crypto::PublicKey::Gost {
+        family: tekser::crypto::gost::GostKeyFamily::Gost2012_256,
+        curve: tekser::crypto::gost::GostCurve::Tc26_256A,
+        point: hex(v256["public_key_nca_hex"].as_str().expect("key")),
+    };
+    let (msg, sig) = (
+        hex(v256["message_hex"].as_str().expect("msg")),
+        hex(v256["signature_nca_hex"].as_str().expect("sig")),
+    );
+    let r = tekser::crypto::resolve_named(
+        tekser::crypto::SignatureAlgorithm::Gost2015_256,
+        &key,
+        &policy,
+    )
+    .expect("alg");
+    assert!(r.verifier.verify(&key, &msg, &sig).is_ok());
+    g.bench_function("gost3410_2015_256", |b| {
+        b.iter(|| black_box(r.verifier.verify(&key, &msg, &sig)))
+    });
     g.finish();
 }
 

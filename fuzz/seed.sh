@@ -2,7 +2,7 @@
 # Seeds fuzz/corpus/<target> from fixtures/ (run from anywhere).
 set -euo pipefail
 cd "$(dirname "$0")"
-mkdir -p corpus/cms corpus/cert_bundle corpus/revocation
+mkdir -p corpus/cms corpus/cert_bundle corpus/revocation corpus/xml corpus/egov corpus/ddc corpus/gost
 cp ../fixtures/cms/*.p7s ../fixtures/cms/*.pem corpus/cms/
 cp ../fixtures/pki/*.crt corpus/cert_bundle/
 cat ../fixtures/pki/rsa-leaf.crt ../fixtures/pki/rsa-int.crt > corpus/cert_bundle/leaf-and-int.pem
@@ -10,4 +10,22 @@ cp ../fixtures/tsa/revoked-after.crl ../fixtures/tsa/token.tsr corpus/revocation
 if [ -d ../../shared/testdata/openssl-ocsp ]; then
   for f in ../../shared/testdata/openssl-ocsp/*.ors; do base64 -d "$f" > "corpus/revocation/$(basename "$f").der" 2>/dev/null || true; done
   cp ../../shared/testdata/pkits/crls/GoodCACRL.crl ../../shared/testdata/kz/ocsp/*.bin corpus/revocation/ 2>/dev/null || true
+fi
+cp ../fixtures/barcode/egov-rsa/document.xml corpus/xml/
+cp ../fixtures/barcode/egov-rsa/all.txt corpus/egov/egov-rsa.txt
+cp ../fixtures/barcode/hello.zip corpus/egov/
+cp ../fixtures/barcode/ddc-rsa/all.txt corpus/ddc/ddc-rsa.txt
+printf '<a xmlns="urn:a" xmlns:p="urn:p" xml:lang="kk"><p:b p:x="1">t&amp;<!--c--><?pi d?></p:b><![CDATA[<x>]]></a>' > corpus/xml/ns.xml
+# GOST: selector byte, then x||y, then r||s, then a message (the gostcrypto vectors' shapes).
+python3 - <<'PY'
+import json
+v = json.load(open("../fixtures/gost/vectors.json"))["vectors"]
+sel = {"Tc26_512A": 0, "Tc26_256A": 1, "CryptoProA": 2, "Tc26_512C": 3}
+for x in v:
+    if x["curve"] in sel:
+        data = bytes([sel[x["curve"]]]) + bytes.fromhex(x["public_key_nca_hex"]) + bytes.fromhex(x["signature_nca_hex"]) + bytes.fromhex(x["message_hex"])
+        open(f"corpus/gost/{x['curve']}.bin", "wb").write(data)
+PY
+if [ -d ../../shared/testdata/kz/xml ]; then
+  cp ../../shared/testdata/kz/xml/*.xml corpus/xml/
 fi
