@@ -128,6 +128,31 @@ fn egov_set_signed_with_the_nca_rsa_test_key_verifies() {
     );
 }
 
+/// The newer real e-certificates are GOST-signed: this set carries a GOST R 34.10-2015-512
+/// signature made by gostcrypto with the NCA's test key of an information system.
+#[test]
+fn egov_set_signed_with_the_nca_gost_test_key_verifies() {
+    let Some(kz) = shared("kz") else { return };
+    let go = kz.join("ncanode-go");
+    let v = verifier(
+        &[go.join("root_test_gost_2022.cer")],
+        &[go.join("nca_gost2022_test.cer")],
+        false,
+    );
+    let mut set = parts("egov-nca-gost");
+    set.rotate_left(1);
+    let refs: Vec<&[u8]> = set.iter().map(Vec::as_slice).collect();
+    let verdict = v.verify_barcodes(&refs, None, &opts("2026-06-01T00:00:00Z"));
+    assert_eq!(verdict.indication(), Indication::TOTAL_PASSED, "{}", verdict.to_json());
+    let s = &verdict.signatures[0];
+    assert_eq!(s.algorithm.as_deref(), Some("gost3410-2015-512"));
+    let signer = s.signer.as_ref().unwrap();
+    assert_eq!(signer.bin.as_deref(), Some("123456789021"));
+    assert!(signer.roles.iter().any(|r| r == "information-system"), "{:?}", signer.roles);
+    assert_eq!(s.chain.len(), 3);
+    assert_eq!(verdict.document.as_ref().unwrap()["declarant_iin"], "123456789012");
+}
+
 #[test]
 fn broken_sets_fail_with_a_precise_reason() {
     let v = fixture_verifier();
