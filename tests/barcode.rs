@@ -143,14 +143,26 @@ fn egov_set_signed_with_the_nca_gost_test_key_verifies() {
     set.rotate_left(1);
     let refs: Vec<&[u8]> = set.iter().map(Vec::as_slice).collect();
     let verdict = v.verify_barcodes(&refs, None, &opts("2026-06-01T00:00:00Z"));
-    assert_eq!(verdict.indication(), Indication::TOTAL_PASSED, "{}", verdict.to_json());
+    assert_eq!(
+        verdict.indication(),
+        Indication::TOTAL_PASSED,
+        "{}",
+        verdict.to_json()
+    );
     let s = &verdict.signatures[0];
     assert_eq!(s.algorithm.as_deref(), Some("gost3410-2015-512"));
     let signer = s.signer.as_ref().unwrap();
     assert_eq!(signer.bin.as_deref(), Some("123456789021"));
-    assert!(signer.roles.iter().any(|r| r == "information-system"), "{:?}", signer.roles);
+    assert!(
+        signer.roles.iter().any(|r| r == "information-system"),
+        "{:?}",
+        signer.roles
+    );
     assert_eq!(s.chain.len(), 3);
-    assert_eq!(verdict.document.as_ref().unwrap()["declarant_iin"], "123456789012");
+    assert_eq!(
+        verdict.document.as_ref().unwrap()["declarant_iin"],
+        "123456789012"
+    );
 }
 
 #[test]

@@ -202,3 +202,105 @@ fn a_document_without_signature_is_a_format_failure() {
         Some(SubIndication::FORMAT_FAILURE)
     );
 }
+
+/// xmlsec1-made signatures (fixtures/xml/generate.sh) for what the Kalkan samples do not cover.
+fn fixture_verify(name: &str, text: &str) -> Verdict {
+    let root = if name.starts_with("id-") {
+        "pki/ec-root.crt"
+    } else {
+        "pki/rsa-root.crt"
+    };
+    verifier(&[fixture(root)], &[], false).verify_xml(text.as_bytes(), &at("2025-06-01T00:00:00Z"))
+}
+
+fn fixture_text(name: &str) -> String {
+    std::fs::read_to_string(fixture(&format!("xml/{name}"))).expect("fixture")
+}
+
+#[test]
+fn exclusive_c14n_with_inclusive_namespaces() {
+    let name = "exc-c14n-rsa.xml";
+    let text = fixture_text(name);
+    let v = fixture_verify(name, &text);
+    assert_eq!(v.indication(), Indication::TOTAL_PASSED, "{}", v.to_json());
+    // Exclusive C14N ignores a namespace nobody uses and nobody listed...
+    let extra = text.replacen("<doc:Envelope ", "<doc:Envelope xmlns:other=\"urn:x\" ", 1);
+    assert_eq!(
+        fixture_verify(name, &extra).indication(),
+        Indication::TOTAL_PASSED
+    );
+    // ...but not one named in the InclusiveNamespaces PrefixList.
+    let listed = text.replacen("urn:tekser:unused", "urn:tekser:changed", 1);
+    assert_eq!(
+        fixture_verify(name, &listed).sub_indication(),
+        Some(SubIndication::HASH_FAILURE)
+    );
+    let body = text.replacen("Exclusive &amp; canonical", "Exclusive &amp; changed", 1);
+    assert_eq!(
+        fixture_verify(name, &body).sub_indication(),
+        Some(SubIndication::HASH_FAILURE)
+    );
+}
+
+#[test]
+fn id_references_cover_exactly_their_elements() {
+    let name = "id-ref-ecdsa.xml";
+    let text = fixture_text(name);
+    let v = fixture_verify(name, &text);
+    assert_eq!(v.indication(), Indication::TOTAL_PASSED, "{}", v.to_json());
+    let s = &v.signatures[0];
+    assert_eq!(s.algorithm.as_deref(), Some("ecdsa-p256-sha256-fixed"));
+    assert_eq!(s.signed_data.as_deref(), Some("element /root/item"));
+    // Outside the referenced elements: not signed, still valid.
+    let outside = text.replacen(
+        "<unsigned>anything</unsigned>",
+        "<unsigned>else</unsigned>",
+        1,
+    );
+    assert_eq!(
+        fixture_verify(name, &outside).indication(),
+        Indication::TOTAL_PASSED
+    );
+    // A bare-name reference drops comments (XMLDSig 4.3.3.3): a changed comment is not signed.
+    let comment = text.replacen("<!-- signed comment -->", "<!-- another comment -->", 1);
+    assert_eq!(
+        fixture_verify(name, &comment).indication(),
+        Indication::TOTAL_PASSED
+    );
+    // Inside either referenced element: HASH_FAILURE.
+    for (from, to) in [
+        ("<value>42</value>", "<value>43</value>"),
+        ("Тақырып", "Тақырыб"),
+    ] {
+        let changed = text.replacen(from, to, 1);
+        assert_eq!(
+            fixture_verify(name, &changed).sub_indication(),
+            Some(SubIndication::HASH_FAILURE),
+            "{from}"
+        );
+    }
+    // The inherited xml:lang and default namespace are part of the signed subtree's C14N.
+    let lang = text.replacen("xml:lang=\"kk\"", "xml:lang=\"ru\"", 1);
+    assert_eq!(
+        fixture_verify(name, &lang).sub_indication(),
+        Some(SubIndication::HASH_FAILURE)
+    );
+    // Wrapping: the original element moved into <unsigned>, a forged one with the same Id in
+    // its place. Two elements carry Id="payload": refused, whichever one would be found.
+    let item_start = text.find("<item Id=\"payload\"").unwrap();
+    let item_end = text.find("</item>").unwrap() + "</item>".len();
+    let original = &text[item_start..item_end];
+    let forged = original.replacen("<value>42</value>", "<value>1000000</value>", 1);
+    let wrapped = text.replacen(original, &forged, 1).replacen(
+        "<unsigned>anything</unsigned>",
+        &format!("<unsigned>{original}</unsigned>"),
+        1,
+    );
+    let v = fixture_verify(name, &wrapped);
+    assert_eq!(v.indication(), Indication::TOTAL_FAILED, "{}", v.to_json());
+    assert!(
+        v.to_json().contains("more than one element"),
+        "{}",
+        v.to_json()
+    );
+}
