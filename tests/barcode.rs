@@ -212,33 +212,55 @@ fn broken_sets_fail_with_a_precise_reason() {
     check(damaged, "ZIP archive");
 }
 
-/// Minimal stored (method 0) ZIP writer for crafting archives in tests.
-fn stored_zip(name: &str, data: &[u8]) -> Vec<u8> {
-    let crc = crc32(data).to_le_bytes();
-    let size = u32::try_from(data.len()).unwrap().to_le_bytes();
+/// A one-entry ZIP, stored (method 0) or DEFLATE (8), declaring `data`'s real size and CRC:
+/// a minimal writer for crafting archives in tests.
+fn zip_entry(name: &str, data: &[u8], method: u16) -> Vec<u8> {
+    let body = if method == 8 {
+        miniz_oxide::deflate::compress_to_vec(data, 10)
+    } else {
+        data.to_vec()
+    };
+    let le32 = |n: usize| u32::try_from(n).unwrap().to_le_bytes();
+    let (crc, size, csize) = (
+        crc32(data).to_le_bytes(),
+        le32(data.len()),
+        le32(body.len()),
+    );
     let nlen = u16::try_from(name.len()).unwrap().to_le_bytes();
     let mut z = Vec::new();
-    z.extend_from_slice(b"PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00\x00\x00");
-    z.extend_from_slice(&crc);
-    z.extend_from_slice(&size);
-    z.extend_from_slice(&size);
-    z.extend_from_slice(&nlen);
-    z.extend_from_slice(&[0, 0]);
-    z.extend_from_slice(name.as_bytes());
-    z.extend_from_slice(data);
+    z.extend_from_slice(b"PK\x03\x04\x14\x00\x00\x00");
+    z.extend_from_slice(&method.to_le_bytes());
+    z.extend_from_slice(&[0, 0, 0, 0]); // time, date
+    for part in [
+        &crc[..],
+        &csize,
+        &size,
+        &nlen,
+        &[0, 0],
+        name.as_bytes(),
+        &body,
+    ] {
+        z.extend_from_slice(part);
+    }
     let cd = z.len();
-    z.extend_from_slice(b"PK\x01\x02\x14\x00\x14\x00\x00\x00\x00\x00\x00\x00\x00\x00");
-    z.extend_from_slice(&crc);
-    z.extend_from_slice(&size);
-    z.extend_from_slice(&size);
-    z.extend_from_slice(&nlen);
-    z.extend_from_slice(&[0; 12]);
-    z.extend_from_slice(&0u32.to_le_bytes());
-    z.extend_from_slice(name.as_bytes());
-    let cd_size = u32::try_from(z.len() - cd).unwrap().to_le_bytes();
+    z.extend_from_slice(b"PK\x01\x02\x14\x00\x14\x00\x00\x00");
+    z.extend_from_slice(&method.to_le_bytes());
+    z.extend_from_slice(&[0, 0, 0, 0]);
+    for part in [
+        &crc[..],
+        &csize,
+        &size,
+        &nlen,
+        &[0; 12],
+        &le32(0),
+        name.as_bytes(),
+    ] {
+        z.extend_from_slice(part);
+    }
+    let cd_size = le32(z.len() - cd);
     z.extend_from_slice(b"PK\x05\x06\x00\x00\x00\x00\x01\x00\x01\x00");
     z.extend_from_slice(&cd_size);
-    z.extend_from_slice(&u32::try_from(cd).unwrap().to_le_bytes());
+    z.extend_from_slice(&le32(cd));
     z.extend_from_slice(&[0, 0]);
     z
 }
@@ -266,7 +288,11 @@ fn an_altered_document_in_a_well_formed_archive_is_a_hash_failure() {
     let v = fixture_verifier();
     let doc = std::fs::read(fixture("barcode/egov-rsa/document.xml")).unwrap();
     // The original document re-zipped (stored) still verifies: the archive is only a container.
-    let verdict = verify(&v, &egov_parts_for(&stored_zip("d.xml", &doc), "F1"), None);
+    let verdict = verify(
+        &v,
+        &egov_parts_for(&zip_entry("d.xml", &doc, 0), "F1"),
+        None,
+    );
     assert_eq!(
         verdict.indication(),
         Indication::TOTAL_PASSED,
@@ -279,44 +305,11 @@ fn an_altered_document_in_a_well_formed_archive_is_a_hash_failure() {
         .replacen("870101300123", "870101300124", 1);
     let verdict = verify(
         &v,
-        &egov_parts_for(&stored_zip("d.xml", text.as_bytes()), "F1"),
+        &egov_parts_for(&zip_entry("d.xml", text.as_bytes(), 0), "F1"),
         None,
     );
     assert_eq!(verdict.indication(), Indication::TOTAL_FAILED);
     assert_eq!(verdict.sub_indication(), Some(SubIndication::HASH_FAILURE));
-}
-
-/// A one-entry DEFLATE archive declaring `data`'s real size.
-fn deflated_zip(name: &str, data: &[u8]) -> Vec<u8> {
-    let deflated = miniz_oxide::deflate::compress_to_vec(data, 10);
-    let size = u32::try_from(data.len()).unwrap().to_le_bytes();
-    let csize = u32::try_from(deflated.len()).unwrap().to_le_bytes();
-    let crc = crc32(data).to_le_bytes();
-    let nlen = u16::try_from(name.len()).unwrap().to_le_bytes();
-    let mut z = Vec::new();
-    z.extend_from_slice(b"PK\x03\x04\x14\x00\x00\x00\x08\x00\x00\x00\x00\x00");
-    z.extend_from_slice(&crc);
-    z.extend_from_slice(&csize);
-    z.extend_from_slice(&size);
-    z.extend_from_slice(&nlen);
-    z.extend_from_slice(&[0, 0]);
-    z.extend_from_slice(name.as_bytes());
-    z.extend_from_slice(&deflated);
-    let cd = z.len();
-    z.extend_from_slice(b"PK\x01\x02\x14\x00\x14\x00\x00\x00\x08\x00\x00\x00\x00\x00");
-    z.extend_from_slice(&crc);
-    z.extend_from_slice(&csize);
-    z.extend_from_slice(&size);
-    z.extend_from_slice(&nlen);
-    z.extend_from_slice(&[0; 12]);
-    z.extend_from_slice(&0u32.to_le_bytes());
-    z.extend_from_slice(name.as_bytes());
-    let cd_size = u32::try_from(z.len() - cd).unwrap().to_le_bytes();
-    z.extend_from_slice(b"PK\x05\x06\x00\x00\x00\x00\x01\x00\x01\x00");
-    z.extend_from_slice(&cd_size);
-    z.extend_from_slice(&u32::try_from(cd).unwrap().to_le_bytes());
-    z.extend_from_slice(&[0, 0]);
-    z
 }
 
 #[test]
@@ -325,7 +318,7 @@ fn decompression_bombs_are_refused_before_inflating() {
     // 16 MiB of zeros deflate to ~16 KB: the declared size is over the 8 MiB budget.
     let verdict = verify(
         &v,
-        &egov_parts_for(&deflated_zip("b.xml", &vec![0u8; 16 << 20]), "B"),
+        &egov_parts_for(&zip_entry("b.xml", &vec![0u8; 16 << 20], 8), "B"),
         None,
     );
     assert_eq!(
@@ -340,7 +333,7 @@ fn decompression_bombs_are_refused_before_inflating() {
     // 4 MiB of zeros fit the size budget but expand ~1000x: over the ratio budget.
     let verdict = verify(
         &v,
-        &egov_parts_for(&deflated_zip("b.xml", &vec![0u8; 4 << 20]), "B"),
+        &egov_parts_for(&zip_entry("b.xml", &vec![0u8; 4 << 20], 8), "B"),
         None,
     );
     assert!(
@@ -350,7 +343,7 @@ fn decompression_bombs_are_refused_before_inflating() {
     );
     // A well-formed DEFLATE archive of the real document verifies (the writer above is sound).
     let doc = std::fs::read(fixture("barcode/egov-rsa/document.xml")).unwrap();
-    let verdict = verify(&v, &egov_parts_for(&deflated_zip("d.xml", &doc), "D"), None);
+    let verdict = verify(&v, &egov_parts_for(&zip_entry("d.xml", &doc, 8), "D"), None);
     assert_eq!(
         verdict.indication(),
         Indication::TOTAL_PASSED,
