@@ -158,12 +158,12 @@ impl<const L: usize> Weier<L> {
         // tests catch (every named curve is checked there).
         let f = Field::<L>::new(p).unwrap_or_else(|| panic!("GOST modulus does not fit {L} limbs"));
         let mut w = Self {
-            a: f.from_big(a),
-            b: f.from_big(b),
+            a: f.element(a),
+            b: f.element(b),
             a_is_minus_3: (a + 3u8) == *p,
             g: Affine {
-                x: f.from_big(gx),
-                y: f.from_big(gy),
+                x: f.element(gx),
+                y: f.element(gy),
             },
             g_table: Vec::new(),
             f,
@@ -175,13 +175,13 @@ impl<const L: usize> Weier<L> {
 
     fn point(&self, x: &BigUint, y: &BigUint) -> Affine<L> {
         Affine {
-            x: self.f.from_big(x),
-            y: self.f.from_big(y),
+            x: self.f.element(x),
+            y: self.f.element(y),
         }
     }
 
     fn affine_big(&self, p: &Affine<L>) -> (BigUint, BigUint) {
-        (self.f.to_big(&p.x), self.f.to_big(&p.y))
+        (self.f.value(&p.x), self.f.value(&p.y))
     }
 
     fn on_curve(&self, p: &Affine<L>) -> bool {
@@ -222,7 +222,7 @@ impl<const L: usize> Weier<L> {
         if p.inf || p.z == self.f.zero() {
             return None;
         }
-        Some(self.f.to_big(&self.to_affine(p).x))
+        Some(self.f.value(&self.to_affine(p).x))
     }
 
     fn dbl(&self, p: &Jac<L>) -> Jac<L> {
@@ -414,7 +414,7 @@ impl<const L: usize> Weier<L> {
         let zz = self.f.sqr(&p.z);
         let mut c = r.clone();
         while &c < modulus {
-            if self.f.mul(&self.f.from_big(&c), &zz) == p.x {
+            if self.f.mul(&self.f.element(&c), &zz) == p.x {
                 return true;
             }
             c += q;

@@ -6,6 +6,10 @@
 //! elements, not inside them, so an element is just its limbs (crypto-bigint's `DynResidue`
 //! carried its whole parameter set in every value, which dominated the cost of copies).
 
+// Indexing below is by loop variables bounded by L into [u64; L] arrays, or by i + j < 2L into
+// the 16-word product buffer (L <= 8 is asserted at compile time where that buffer is used).
+#![allow(clippy::indexing_slicing)]
+
 use num_bigint::BigUint;
 
 /// A field element in Montgomery form.
@@ -114,7 +118,7 @@ impl<const L: usize> Field<L> {
     }
 
     /// x mod p into the field's representation (x may be any size).
-    pub fn from_big(&self, x: &BigUint) -> Fe<L> {
+    pub fn element(&self, x: &BigUint) -> Fe<L> {
         let reduced = x % to_big(&self.p);
         // Reduced below p, so it fits L limbs.
         let plain = limbs(&reduced).unwrap_or([0; L]);
@@ -126,7 +130,7 @@ impl<const L: usize> Field<L> {
     }
 
     /// Out of the field's representation.
-    pub fn to_big(&self, x: &Fe<L>) -> BigUint {
+    pub fn value(&self, x: &Fe<L>) -> BigUint {
         if self.pseudo_mersenne.is_some() {
             return to_big(x);
         }
@@ -338,9 +342,9 @@ mod tests {
             for k in 0..50u32 {
                 x = (&x * &x + BigUint::from(k)) % &p;
                 let y = (&p - 1u8) - (&x % 1000u32);
-                let (fx, fy) = (f.from_big(&x), f.from_big(&y));
-                assert_eq!(f.to_big(&f.mul(&fx, &fy)), (&x * &y) % &p);
-                assert_eq!(f.to_big(&f.sqr(&fy)), (&y * &y) % &p);
+                let (fx, fy) = (f.element(&x), f.element(&y));
+                assert_eq!(f.value(&f.mul(&fx, &fy)), (&x * &y) % &p);
+                assert_eq!(f.value(&f.sqr(&fy)), (&y * &y) % &p);
             }
         }
         let ps = [
@@ -356,12 +360,12 @@ mod tests {
                 // Pseudo-random walk through the field, including values near p.
                 x = (&x * &x + BigUint::from(k) + (&p - 1u8) * BigUint::from(k % 3)) % &p;
                 let y = (&x * 7u8 + &p - 5u8) % &p;
-                let (fx, fy) = (f.from_big(&x), f.from_big(&y));
-                assert_eq!(f.to_big(&f.mul(&fx, &fy)), (&x * &y) % &p);
-                assert_eq!(f.to_big(&f.add(&fx, &fy)), (&x + &y) % &p);
-                assert_eq!(f.to_big(&f.sub(&fx, &fy)), (&x + &p - &y) % &p);
+                let (fx, fy) = (f.element(&x), f.element(&y));
+                assert_eq!(f.value(&f.mul(&fx, &fy)), (&x * &y) % &p);
+                assert_eq!(f.value(&f.add(&fx, &fy)), (&x + &y) % &p);
+                assert_eq!(f.value(&f.sub(&fx, &fy)), (&x + &p - &y) % &p);
                 if x != BigUint::from(0u8) {
-                    assert_eq!(f.to_big(&f.mul(&f.inv(&fx), &fx)), BigUint::from(1u8));
+                    assert_eq!(f.value(&f.mul(&f.inv(&fx), &fx)), BigUint::from(1u8));
                 }
             }
         }

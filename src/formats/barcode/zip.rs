@@ -43,13 +43,13 @@ pub struct ZipLimits {
 }
 
 fn u16_at(b: &[u8], i: usize) -> Option<usize> {
-    let s = b.get(i..i + 2)?;
-    Some(usize::from(u16::from_le_bytes([s[0], s[1]])))
+    let s: [u8; 2] = b.get(i..i.checked_add(2)?)?.try_into().ok()?;
+    Some(usize::from(u16::from_le_bytes(s)))
 }
 
 fn u32_at(b: &[u8], i: usize) -> Option<usize> {
-    let s = b.get(i..i + 4)?;
-    usize::try_from(u32::from_le_bytes([s[0], s[1], s[2], s[3]])).ok()
+    let s: [u8; 4] = b.get(i..i.checked_add(4)?)?.try_into().ok()?;
+    usize::try_from(u32::from_le_bytes(s)).ok()
 }
 
 const MALFORMED: ZipError = ZipError::Malformed("truncated or inconsistent");
