@@ -369,9 +369,10 @@ impl<const L: usize> Weier<L> {
         let twice = self.dbl(p);
         let mut out = Vec::with_capacity(n);
         out.push(*p);
-        for i in 1..n {
-            let next = self.add(&out[i - 1], &twice);
-            out.push(next);
+        let mut last = *p;
+        for _ in 1..n {
+            last = self.add(&last, &twice);
+            out.push(last);
         }
         out
     }
@@ -434,8 +435,9 @@ fn wnaf(k: &BigUint, w: u32) -> Vec<i8> {
     let is_zero = |l: &[u64]| l.iter().all(|&x| x == 0);
     while !is_zero(&limbs) {
         let mut digit = 0i64;
-        if limbs[0] & 1 == 1 {
-            let m = (limbs[0] & u64::try_from(full - 1).unwrap_or(0)) as i64;
+        let low = limbs.first().copied().unwrap_or(0);
+        if low & 1 == 1 {
+            let m = (low & u64::try_from(full - 1).unwrap_or(0)) as i64;
             digit = if m >= half { m - full } else { m };
             // k −= digit (digit odd, |digit| < 2^(w−1)); carries/borrows ripple up.
             if digit > 0 {
