@@ -2,7 +2,7 @@
 # Seeds fuzz/corpus/<target> from fixtures/ (run from anywhere).
 set -euo pipefail
 cd "$(dirname "$0")"
-mkdir -p corpus/cms corpus/cert_bundle corpus/revocation corpus/xml corpus/egov corpus/ddc corpus/gost
+mkdir -p corpus/cms corpus/cert_bundle corpus/revocation corpus/xml corpus/egov corpus/ddc corpus/gost corpus/pdf
 cp ../fixtures/cms/*.p7s ../fixtures/cms/*.pem corpus/cms/
 cp ../fixtures/pki/*.crt corpus/cert_bundle/
 cat ../fixtures/pki/rsa-leaf.crt ../fixtures/pki/rsa-int.crt > corpus/cert_bundle/leaf-and-int.pem
@@ -29,3 +29,4 @@ PY
 if [ -d ../../shared/testdata/kz/xml ]; then
   cp ../../shared/testdata/kz/xml/*.xml corpus/xml/
 fi
+cp ../fixtures/pdf/*.pdf corpus/pdf/

@@ -47,6 +47,14 @@ pub enum VerifyCommand {
         #[command(flatten)]
         common: Common,
     },
+    /// A signed PDF: every signature field, byte ranges, later revisions, DocMDP, DSS.
+    Pdf {
+        /// The PDF file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
     /// An XML document with enveloped XML signatures (XMLDSig).
     Xml {
         /// The signed XML document.

@@ -12,7 +12,7 @@ pub mod gost;
 mod ring_backend;
 
 pub use algorithm::{resolve, resolve_named, Resolved, SignatureAlgorithm};
-pub use digest::{digest, oid as digest_oid, DigestAlgorithm};
+pub use digest::{digest, digest_parts, oid as digest_oid, DigestAlgorithm};
 pub use ring_backend::PublicKey;
 
 use thiserror::Error;

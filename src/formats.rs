@@ -2,6 +2,7 @@
 
 pub mod barcode;
 pub mod cms;
+pub mod pdf;
 pub mod tsp;
 pub mod xml;
 pub mod xmldsig;

@@ -42,6 +42,14 @@ pub struct Limits {
     /// Highest decompressed/compressed ratio accepted from a ZIP entry (XML compresses ~5–20×;
     /// a decompression bomb reaches 1000×).
     pub max_zip_ratio: usize,
+    /// Most objects in one PDF revision's cross-reference (large scanned documents have ~10^4).
+    pub max_pdf_objects: usize,
+    /// Deepest nesting of PDF arrays and dictionaries (real files stay under 10).
+    pub max_pdf_depth: usize,
+    /// Most bytes decompressed from one PDF's object and cross-reference streams.
+    pub max_pdf_decompressed_bytes: usize,
+    /// Most revisions (incremental updates) in one PDF.
+    pub max_pdf_revisions: usize,
 }
 
 impl Default for Limits {
@@ -63,6 +71,10 @@ impl Default for Limits {
             max_barcode_bytes: 1 << 20,
             max_unzipped_bytes: 8 << 20,
             max_zip_ratio: 200,
+            max_pdf_objects: 1_000_000,
+            max_pdf_depth: 32,
+            max_pdf_decompressed_bytes: 256 << 20,
+            max_pdf_revisions: 256,
         }
     }
 }

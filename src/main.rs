@@ -243,6 +243,15 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             );
             Ok(emit(&v, common.json))
         }
+        Command::Verify(VerifyCommand::Pdf { file, common }) => {
+            let config = load(&common)?;
+            let input = read_input(&file, config.verifier.limits().max_input_bytes)?;
+            let v =
+                config
+                    .verifier
+                    .verify_pdf_online(&input, &config.request, config.fetcher.as_ref());
+            Ok(emit(&v, common.json))
+        }
         Command::Verify(VerifyCommand::Xml { file, common }) => {
             let config = load(&common)?;
             let input = read_input(&file, config.verifier.limits().max_input_bytes)?;

@@ -88,6 +88,39 @@ pub enum Format {
     DdcBarcode,
     /// EU Digital COVID Certificate (`HC1:`).
     Hc1,
+    /// A signed PDF.
+    Pdf,
+}
+
+/// Where a PDF signature sits and what it covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PdfSignatureInfo {
+    /// The signature field's name.
+    pub field: String,
+    /// approval | certification | document-timestamp
+    pub kind: String,
+    /// DocMDP permission level of a certification signature (1, 2 or 3).
+    pub docmdp: Option<u8>,
+    /// /SubFilter.
+    pub sub_filter: String,
+    /// The revision the signature covers (1-based), when its byte range is sound.
+    pub revision: Option<usize>,
+    /// How many revisions the file has.
+    pub revisions: usize,
+    /// True when the signature covers the whole file as it is now.
+    pub covers_whole_document: bool,
+    /// Changes made after this signature that it permits.
+    pub allowed_changes: Vec<String>,
+    /// Changes made after this signature that it does not permit.
+    pub disallowed_changes: Vec<String>,
+    /// /Reason.
+    pub reason: Option<String>,
+    /// /Location.
+    pub location: Option<String>,
+    /// /Name.
+    pub name: Option<String>,
+    /// /M, the signing time the signer's software claims (not verified).
+    pub claimed_signing_time: Option<String>,
 }
 
 /// A machine-readable error with a human-readable message.
@@ -199,6 +232,9 @@ pub struct SignatureReport {
     /// the whole document or the element a Reference named). Absent for CMS.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signed_data: Option<String>,
+    /// PDF signatures: field, revision, permitted and forbidden later changes. Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pdf: Option<PdfSignatureInfo>,
     /// The validated path, leaf first (empty when none was found).
     pub chain: Vec<ChainEntry>,
     /// Revocation status.
@@ -220,6 +256,7 @@ impl SignatureReport {
             signing_time: None,
             timestamp: None,
             signed_data: None,
+            pdf: None,
             chain: Vec::new(),
             revocation: RevocationReport::unchecked(),
             warnings: Vec::new(),
@@ -241,6 +278,12 @@ impl SignatureReport {
     }
 
     /// Marks the report as passed. Only the verification pipeline calls this.
+    /// Adds an error without changing the indication (a second reason on a failed signature).
+    pub(crate) fn with_error(mut self, code: &str, message: impl Into<String>) -> Self {
+        self.errors.push(ErrorEntry::new(code, message));
+        self
+    }
+
     pub(crate) fn pass(mut self) -> Self {
         self.indication = Indication::TOTAL_PASSED;
         self.sub_indication = None;

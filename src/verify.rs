@@ -7,6 +7,7 @@
 mod barcode;
 mod chain;
 mod cms;
+mod pdf;
 mod revocation;
 mod signer;
 mod xml;

@@ -176,6 +176,8 @@ fn responses_match_the_openapi_document() {
         ("text/plain", "barcode/egov-rsa/all.txt"),
         ("text/plain", "barcode/ddc-rsa/all.txt"),
         ("text/plain", "cms/content.txt"),
+        ("application/pdf", "pdf/two-signatures.pdf"),
+        ("application/pdf", "pdf/attack-isa-content.pdf"),
     ] {
         let r = s.call("POST", "/v1/verify?revocation=off", Some(ct), &rd(f));
         assert_eq!(r.status, 200);
@@ -184,7 +186,7 @@ fn responses_match_the_openapi_document() {
     for (ct, body) in [
         ("application/json", b"{oops".to_vec()),
         ("application/json", b"{}".to_vec()),
-        ("application/pdf", b"%PDF".to_vec()),
+        ("application/zip", b"PK".to_vec()),
     ] {
         let r = s.call("POST", "/v1/verify", Some(ct), &body);
         assert!(r.status >= 400);

@@ -179,7 +179,7 @@ fn error_statuses_are_problem_json() {
         413,
     );
     problem(
-        &s.call("POST", "/v1/verify", Some("application/pdf"), b"%PDF-1.7"),
+        &s.call("POST", "/v1/verify", Some("application/zip"), b"PK"),
         415,
     );
     problem(&s.call("POST", "/v1/verify", Some("image/png"), b"x"), 415);

@@ -102,6 +102,28 @@ impl DigestAlgorithm {
     }
 }
 
+/// Digests the concatenation of `parts` without joining them (a PDF's two byte ranges).
+pub fn digest_parts(alg: DigestAlgorithm, parts: &[&[u8]]) -> Result<Vec<u8>, CryptoError> {
+    fn feed<D: streebog::Digest>(mut d: D, parts: &[&[u8]]) -> Vec<u8> {
+        parts.iter().for_each(|p| d.update(p));
+        d.finalize().to_vec()
+    }
+    match alg {
+        DigestAlgorithm::Streebog256 => Ok(feed(streebog::Streebog256::default(), parts)),
+        DigestAlgorithm::Streebog512 => Ok(feed(streebog::Streebog512::default(), parts)),
+        DigestAlgorithm::Gost34311 => Ok(feed(gost94::Gost94Test::default(), parts)),
+        DigestAlgorithm::Gost94CryptoPro => Ok(feed(gost94::Gost94CryptoPro::default(), parts)),
+        _ => {
+            let r = alg
+                .ring()
+                .ok_or_else(|| CryptoError::Constraints("MD5 is broken".into()))?;
+            let mut ctx = ring::digest::Context::new(r);
+            parts.iter().for_each(|p| ctx.update(p));
+            Ok(ctx.finish().as_ref().to_vec())
+        }
+    }
+}
+
 /// Digests `data`. MD5 is never computed: it is refused before anyone asks.
 pub fn digest(alg: DigestAlgorithm, data: &[u8]) -> Result<Vec<u8>, CryptoError> {
     match alg {

@@ -17,7 +17,7 @@ pub const ROUTES: &[&str] = &[
     "other",
 ];
 const CLASSES: &[&str] = &["2xx", "3xx", "4xx", "5xx"];
-const FORMATS: &[&str] = &["cms", "chain", "xml", "barcode"];
+const FORMATS: &[&str] = &["cms", "chain", "xml", "barcode", "pdf"];
 const INDICATIONS: &[&str] = &["TOTAL_PASSED", "TOTAL_FAILED", "INDETERMINATE"];
 /// Latency buckets in seconds (100 µs .. 10 s).
 const BUCKETS: &[f64] = &[

@@ -239,18 +239,11 @@ enum Job {
         content: Option<Vec<u8>>,
     },
     Xml(Vec<u8>),
+    Pdf(Vec<u8>),
     Barcodes {
         payloads: Vec<Vec<u8>>,
         content: Option<Vec<u8>>,
     },
-}
-
-fn unsupported(what: &str) -> Problem {
-    Problem::new(
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported-format",
-        format!("{what} verification is not available in this build yet; supported: CMS (application/pkcs7-signature, multipart/form-data, JSON {{\"cms\": …}}), XMLDSig (application/xml, JSON {{\"xml\": …}}), barcodes (text/plain, JSON {{\"barcodes\": […]}})"),
-    )
 }
 
 fn job_from_json(r: JsonRequest) -> Result<Job, Problem> {
@@ -279,13 +272,13 @@ fn job_from_json(r: JsonRequest) -> Result<Job, Problem> {
     if let Some(x) = r.xml {
         return Ok(Job::Xml(b64("xml", &x)?));
     }
-    if r.pdf.is_some() {
-        return Err(unsupported("PDF"));
+    if let Some(p) = r.pdf {
+        return Ok(Job::Pdf(b64("pdf", &p)?));
     }
     Err(Problem::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         "missing-field",
-        "the JSON request needs a \"cms\" (base64, optionally \"content\"), \"xml\" (base64) or \"barcodes\" (array of scanned payloads) field",
+        "the JSON request needs a \"cms\" (base64, optionally \"content\"), \"xml\" or \"pdf\" (base64), or \"barcodes\" (array of scanned payloads) field",
     ))
 }
 
@@ -296,6 +289,7 @@ enum BodyKind {
     Multipart(String),
     Json,
     Xml,
+    Pdf,
     /// Barcode payloads, one per line.
     Text,
 }
@@ -319,7 +313,7 @@ async fn read_verify_body(
             (BodyKind::Multipart(boundary), cfg.max_body_bytes)
         }
         "application/json" => (BodyKind::Json, cfg.max_text_body_bytes),
-        "application/pdf" => return Err(unsupported("PDF")),
+        "application/pdf" => (BodyKind::Pdf, cfg.max_body_bytes),
         "application/xml" | "text/xml" => (BodyKind::Xml, cfg.max_body_bytes),
         "text/plain" => (BodyKind::Text, cfg.max_text_body_bytes),
         "" => {
@@ -364,6 +358,7 @@ fn decode_job(kind: BodyKind, body: &[u8]) -> Result<Job, Problem> {
             })
         }
         BodyKind::Xml => Ok(Job::Xml(body.to_vec())),
+        BodyKind::Pdf => Ok(Job::Pdf(body.to_vec())),
         BodyKind::Text => Ok(Job::Barcodes {
             payloads: crate::formats::barcode::split_lines(body),
             content: None,
@@ -392,6 +387,7 @@ fn run_job(
             v.verify_cms_collect(&signature, content.as_deref(), &opts, done),
         ),
         Job::Xml(document) => ("xml", v.verify_xml_collect(&document, &opts, done)),
+        Job::Pdf(pdf) => ("pdf", v.verify_pdf_collect(&pdf, &opts, done)),
         Job::Barcodes { payloads, content } => {
             let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
             (

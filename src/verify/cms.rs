@@ -82,7 +82,7 @@ impl Verifier {
         };
         let token = tsp::token_from_response(&der).unwrap_or(&der);
         let mut fx = Fetches::default();
-        self.verify_cms_inner(token, None, opts, &mut fx, true)
+        self.verify_cms_inner(token, None, opts, &mut fx, true, &Extra::default())
     }
 
     /// A signature time-stamp: the token verifies as a TSA signature and its message imprint is
@@ -126,7 +126,7 @@ impl Verifier {
                 "its message imprint is not the hash of this signature value".into(),
             ));
         }
-        let v = self.verify_cms_inner(token, None, opts, fx, true);
+        let v = self.verify_cms_inner(token, None, opts, fx, true, &Extra::default());
         let sig = v.signatures.first();
         if let Some(s) = sig.and_then(|s| s.signer.as_ref()) {
             if report.tsa.is_empty() {
@@ -233,27 +233,40 @@ impl Verifier {
             done,
             wanted: Vec::new(),
         };
-        let v = self.verify_cms_inner(signature, content, opts, &mut fx, false);
+        let parts = content.map(|c| [c]);
+        let v = self.verify_cms_inner(
+            signature,
+            parts.as_ref().map(|p| &p[..]),
+            opts,
+            &mut fx,
+            false,
+            &Extra::default(),
+        );
         (v, fx.wanted)
     }
 
-    fn verify_cms_inner(
+    /// The CMS pipeline. `content` is the detached content as parts hashed in order (one part,
+    /// or a PDF's two byte ranges); `extra` adds certificates and revocation data found beside
+    /// the signature (a PDF's DSS).
+    pub(super) fn verify_cms_inner(
         &self,
         signature: &[u8],
-        content: Option<&[u8]>,
+        content: Option<&[&[u8]]>,
         opts: &RequestOptions,
         fx: &mut Fetches<'_>,
         timestamp: bool,
+        extra: &Extra,
     ) -> Verdict {
         let limits = &self.config.limits;
         if let Some(c) = content {
-            if c.len() > limits.max_content_bytes {
+            let total: usize = c.iter().map(|p| p.len()).sum();
+            // PDF byte ranges are hashed in place and bounded by the input limit instead.
+            if c.len() == 1 && total > limits.max_content_bytes {
                 return Verdict::format_failure(
                     Format::Cms,
                     "content-too-large",
                     format!(
-                        "content of {} bytes exceeds the limit of {}",
-                        c.len(),
+                        "content of {total} bytes exceeds the limit of {}",
                         limits.max_content_bytes
                     ),
                 );
@@ -267,31 +280,37 @@ impl Verifier {
             Ok(sd) => sd,
             Err(e) => return Verdict::format_failure(Format::Cms, "format", e.to_string()),
         };
-        let (content, content_warning) =
-            match (sd.econtent, content) {
-                (Some(att), Some(det)) if att != det => return Verdict::format_failure(
+        let attached = sd.econtent.map(|a| [a]);
+        let (content, content_warning) = match (attached.as_ref(), content) {
+            (Some(att), Some(det)) if !same_bytes(&att[..], det) => {
+                return Verdict::format_failure(
                     Format::Cms,
                     "content-mismatch",
                     "the signature carries attached content that differs from the content given",
-                ),
-                (Some(att), _) => (Some(att), None),
-                (None, Some(det)) => (Some(det), None),
-                (None, None) => (
-                    None,
-                    Some("detached signature: the signed content was not supplied"),
-                ),
-            };
+                )
+            }
+            (Some(att), _) => (Some(&att[..]), None),
+            (None, Some(det)) => (Some(det), None),
+            (None, None) => (
+                None,
+                Some("detached signature: the signed content was not supplied"),
+            ),
+        };
         let time = validation_time(opts);
+        let mut raw_certs: Vec<&[u8]> = sd.certificates.clone();
+        raw_certs.extend(extra.certificates.iter().map(Vec::as_slice));
         let mut bag = Bag {
             verifier: self,
-            raw: &sd.certificates,
+            raw: &raw_certs,
             parsed: None,
             warnings: Vec::new(),
         };
         let embedded = if opts.revocation == RevocationMode::Off {
             Embedded::default()
         } else {
-            self.embedded_revocation(&sd, &mut bag.warnings)
+            let mut e = self.embedded_revocation(&sd, &mut bag.warnings);
+            self.add_extra_revocation(&mut e, extra, &mut bag.warnings);
+            e
         };
         let mut reports: Vec<SignatureReport> = sd
             .signers
@@ -319,7 +338,7 @@ impl Verifier {
         &self,
         sd: &SignedData<'_>,
         si: &SignerInfo<'_>,
-        content: Option<&[u8]>,
+        content: Option<&[&[u8]]>,
         step: &mut Step<'_, '_, '_, '_>,
         time: i64,
         opts: &RequestOptions,
@@ -341,6 +360,7 @@ impl Verifier {
         // 2. Signed attributes (§5.3, §11): contentType, messageDigest, signingTime, ESS.
         let mut digest_alg = None;
         let message: Vec<u8>;
+        let joined: Vec<u8>;
         let signed_message: &[u8] =
             match si.signed_attrs_message() {
                 Some(m) => {
@@ -352,7 +372,12 @@ impl Verifier {
                     &message
                 }
                 None => match content {
-                    Some(c) => c,
+                    Some([one]) => one,
+                    Some(parts) => {
+                        // No signed attributes: the signature is over the content itself.
+                        joined = parts.concat();
+                        &joined
+                    }
                     None => return report.fail(
                         S::SIGNED_DATA_NOT_FOUND,
                         "content-missing",
@@ -393,7 +418,7 @@ impl Verifier {
                         .and_then(|a| a.values.first())
                         .filter(|v| v.tag == tag::OCTET_STRING)
                         .map(|v| v.value);
-                    match crypto::digest(d, c) {
+                    match crypto::digest_parts(d, c) {
                         Ok(actual) if Some(actual.as_slice()) == expected => {}
                         Ok(_) => {
                             return report.fail(
@@ -534,6 +559,36 @@ impl Verifier {
 }
 
 type Failure = (SubIndication, &'static str, String);
+
+/// Evidence found beside a signature rather than inside it (a PDF's DSS): DER certificates,
+/// OCSP responses and CRLs.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Extra {
+    pub certificates: Vec<Vec<u8>>,
+    pub ocsp: Vec<Vec<u8>>,
+    pub crls: Vec<Vec<u8>>,
+}
+
+impl Verifier {
+    fn add_extra_revocation(&self, e: &mut Embedded, extra: &Extra, warnings: &mut Vec<String>) {
+        let max = self.revocation.config().crl_max_bytes;
+        for (i, raw) in extra.crls.iter().enumerate() {
+            match Crl::parse(raw, max) {
+                Ok(c) => e.crls.push(Arc::new(c)),
+                Err(err) => warnings.push(format!("DSS CRL #{} ignored: {err}", i + 1)),
+            }
+        }
+        e.ocsp.extend(extra.ocsp.iter().cloned());
+    }
+}
+
+/// Whether `whole` equals the concatenation of `parts`.
+fn same_bytes(whole: &[&[u8]], parts: &[&[u8]]) -> bool {
+    whole
+        .iter()
+        .flat_map(|p| p.iter())
+        .eq(parts.iter().flat_map(|p| p.iter()))
+}
 
 /// contentType must be present once and equal eContentType (RFC 5652 §11.1); messageDigest must be
 /// present once (§11.2); signingTime is reported (§11.3); ESS signing-certificate(-v2), when

@@ -1,0 +1,29 @@
+//! The PDF reader and signature extraction on untrusted bytes. Invariants: never panics, never
+//! overflows the stack (nesting is budgeted); every signature it reports has either a sound
+//! byte range inside the file or a reason.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tekser::formats::pdf::{Document, PdfLimits};
+
+const LIMITS: PdfLimits = PdfLimits {
+    max_objects: 100_000,
+    max_depth: 32,
+    max_decompressed: 16 << 20,
+    max_revisions: 64,
+};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(doc) = Document::parse(data, LIMITS) else { return };
+    if let Ok(sigs) = doc.signatures() {
+        for s in sigs {
+            if let Ok(r) = &s.ranges {
+                assert!(r[0].end <= r[1].start && r[1].end <= data.len());
+            }
+            if let Some(rev) = s.revision {
+                let _ = doc.changes_after(rev, Some(2));
+            }
+        }
+    }
+    let _ = doc.dss();
+});

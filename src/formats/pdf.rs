@@ -1,0 +1,687 @@
+//! PDF structure for signature verification: objects, cross-reference tables and streams,
+//! object streams, revisions, signature fields.
+//!
+//! The parser reads the file as untrusted bytes: every object read is bounded (nesting depth,
+//! object count, decompressed bytes per stream and per document, revision count), recursion is
+//! depth-limited (the `lopdf` stack overflow on deep nesting, RUSTSEC-2026-0187, cannot happen),
+//! and nothing is ever written. A damaged cross-reference section is recovered by scanning for
+//! `N G obj` headers, and the verdict says so.
+
+mod lexer;
+pub mod sig;
+
+use lexer::Lexer;
+pub use lexer::Obj;
+use std::collections::BTreeMap;
+
+/// Why a PDF cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PdfError {
+    /// Not a PDF, or too damaged to use.
+    #[error("PDF structure: {0}")]
+    Structure(String),
+    /// Over a budget.
+    #[error("PDF budget: {0}")]
+    Budget(String),
+    /// A feature not supported (filters, encryption).
+    #[error("unsupported PDF feature: {0}")]
+    Unsupported(String),
+}
+
+fn structure(what: impl Into<String>) -> PdfError {
+    PdfError::Structure(what.into())
+}
+
+/// Budgets for one document.
+#[derive(Debug, Clone, Copy)]
+pub struct PdfLimits {
+    /// Most objects in the cross-reference of one revision.
+    pub max_objects: usize,
+    /// Deepest nesting of arrays and dictionaries.
+    pub max_depth: usize,
+    /// Most decompressed bytes in all (object and xref streams).
+    pub max_decompressed: usize,
+    /// Most revisions (incremental updates).
+    pub max_revisions: usize,
+}
+
+/// Where an object lives, per the cross-reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loc {
+    /// At a byte offset in the file.
+    Offset(usize),
+    /// Inside an object stream: (stream object number, index).
+    InStream(u32, u32),
+}
+
+/// One revision: the file up to its `%%EOF`, and the objects its cross-reference reaches.
+#[derive(Debug, Clone)]
+pub struct Revision {
+    /// Byte length of the file up to and including this revision's `%%EOF` line end.
+    pub end: usize,
+    /// Object number → location (the newest definition as of this revision).
+    pub objects: BTreeMap<u32, Loc>,
+    /// The trailer dictionary.
+    pub trailer: Obj,
+}
+
+/// A parsed document.
+#[derive(Debug)]
+pub struct Document<'a> {
+    /// The file.
+    pub data: &'a [u8],
+    /// Revisions, oldest first.
+    pub revisions: Vec<Revision>,
+    /// Messages about damage the reader worked around.
+    pub warnings: Vec<String>,
+    limits: PdfLimits,
+    decompressed: std::cell::Cell<usize>,
+}
+
+impl<'a> Document<'a> {
+    /// Reads the structure of `data`.
+    pub fn parse(data: &'a [u8], limits: PdfLimits) -> Result<Self, PdfError> {
+        if !data.starts_with(b"%PDF-") {
+            // Some writers put junk before the header; accept it within the first KB.
+            let head = data.get(..1024.min(data.len())).unwrap_or_default();
+            if !head.windows(5).any(|w| w == b"%PDF-") {
+                return Err(structure("no %PDF- header"));
+            }
+        }
+        let mut doc = Self {
+            data,
+            revisions: Vec::new(),
+            warnings: Vec::new(),
+            limits,
+            decompressed: std::cell::Cell::new(0),
+        };
+        let eofs = eof_positions(data);
+        if eofs.len() > limits.max_revisions {
+            return Err(PdfError::Budget(format!(
+                "{} revisions exceed the limit of {}",
+                eofs.len(),
+                limits.max_revisions
+            )));
+        }
+        for &end in &eofs {
+            match doc.revision_at(end) {
+                Ok(r) => doc.revisions.push(r),
+                Err(e) => doc
+                    .warnings
+                    .push(format!("revision ending at byte {end} unreadable: {e}")),
+            }
+        }
+        if doc.revisions.is_empty() {
+            let r = doc.recover()?;
+            doc.warnings
+                .push("cross-reference damaged: objects recovered by scanning the file".into());
+            doc.revisions.push(r);
+        }
+        // Encryption is looked for in every trailer, readable revision or not.
+        let mut encrypted = doc
+            .revisions
+            .iter()
+            .any(|r| r.trailer.get(b"Encrypt").is_some());
+        let mut at = 0;
+        while let Some(rel) = find(data.get(at..).unwrap_or_default(), b"trailer") {
+            let mut lx = Lexer::new(data, at + rel + 7, limits.max_depth);
+            encrypted |= lx.object().is_ok_and(|t| t.get(b"Encrypt").is_some());
+            at += rel + 7;
+        }
+        if encrypted {
+            return Err(PdfError::Unsupported(
+                "encrypted PDF (the /Encrypt dictionary): decrypting is not supported, so its signatures cannot be checked".into(),
+            ));
+        }
+        Ok(doc)
+    }
+
+    /// The last revision (the document as it is now).
+    pub fn current(&self) -> Option<&Revision> {
+        self.revisions.last()
+    }
+
+    /// The revision whose end is exactly `end`, if any.
+    pub fn revision_ending_at(&self, end: usize) -> Option<usize> {
+        self.revisions.iter().position(|r| r.end == end)
+    }
+
+    /// Reads the cross-reference chain of the revision whose `%%EOF` ends at `end`.
+    fn revision_at(&self, end: usize) -> Result<Revision, PdfError> {
+        let window_start = end.saturating_sub(1100);
+        let tail = self.data.get(window_start..end).unwrap_or_default();
+        let sx = rfind(tail, b"startxref").ok_or_else(|| structure("no startxref"))?;
+        let mut lx = Lexer::new(self.data, window_start + sx + 9, self.limits.max_depth);
+        let start = lx
+            .object()?
+            .as_int()
+            .and_then(|v| usize::try_from(v).ok())
+            .ok_or_else(|| structure("startxref is not an offset"))?;
+        let mut objects = BTreeMap::new();
+        let mut trailer = None;
+        let mut next = Some(start);
+        let mut seen = Vec::new();
+        while let Some(off) = next.take() {
+            if seen.contains(&off) || seen.len() > self.limits.max_revisions * 2 + 2 {
+                return Err(structure("cross-reference /Prev chain loops"));
+            }
+            if off >= end {
+                return Err(structure("cross-reference offset beyond its revision"));
+            }
+            seen.push(off);
+            let (t, entries) = self.xref_section(off)?;
+            for (num, loc) in entries {
+                objects.entry(num).or_insert(loc);
+            }
+            if objects.len() > self.limits.max_objects {
+                return Err(PdfError::Budget(format!(
+                    "more than {} objects",
+                    self.limits.max_objects
+                )));
+            }
+            // Hybrid files: the stream section of a table-based trailer.
+            if let Some(stm) = t.get(b"XRefStm").and_then(Obj::as_int) {
+                if let Ok(o) = usize::try_from(stm) {
+                    if let Ok((_, entries)) = self.xref_section(o) {
+                        for (num, loc) in entries {
+                            objects.entry(num).or_insert(loc);
+                        }
+                    }
+                }
+            }
+            next = t
+                .get(b"Prev")
+                .and_then(Obj::as_int)
+                .and_then(|v| usize::try_from(v).ok());
+            if trailer.is_none() {
+                trailer = Some(t);
+            }
+        }
+        Ok(Revision {
+            end,
+            objects,
+            trailer: trailer.ok_or_else(|| structure("no trailer"))?,
+        })
+    }
+
+    /// One xref section (table or stream) at `off`: its trailer and entries.
+    fn xref_section(&self, off: usize) -> Result<(Obj, Vec<(u32, Loc)>), PdfError> {
+        let mut lx = Lexer::new(self.data, off, self.limits.max_depth);
+        if lx.keyword(b"xref") {
+            let mut entries = Vec::new();
+            loop {
+                lx.skip_ws();
+                if lx.keyword(b"trailer") {
+                    let t = lx.object()?;
+                    return Ok((t, entries));
+                }
+                let first = lx
+                    .object()?
+                    .as_int()
+                    .ok_or_else(|| structure("xref subsection"))?;
+                let count = lx
+                    .object()?
+                    .as_int()
+                    .ok_or_else(|| structure("xref subsection"))?;
+                let (first, count) = (
+                    u32::try_from(first).map_err(|_| structure("xref subsection"))?,
+                    usize::try_from(count).map_err(|_| structure("xref subsection"))?,
+                );
+                if count > self.limits.max_objects {
+                    return Err(PdfError::Budget("xref subsection too long".into()));
+                }
+                for i in 0..count {
+                    lx.skip_ws();
+                    let line = lx
+                        .take(20)
+                        .ok_or_else(|| structure("xref entry truncated"))?;
+                    let field = |r: std::ops::Range<usize>| {
+                        std::str::from_utf8(line.get(r).unwrap_or_default())
+                            .ok()
+                            .and_then(|s| s.trim().parse::<usize>().ok())
+                    };
+                    let (o, kind) = (field(0..10), line.get(17).copied());
+                    let num = first
+                        .checked_add(u32::try_from(i).unwrap_or(u32::MAX))
+                        .ok_or_else(|| structure("xref numbering"))?;
+                    match (o, kind) {
+                        (Some(o), Some(b'n')) if o > 0 => entries.push((num, Loc::Offset(o))),
+                        (_, Some(b'n' | b'f')) => {}
+                        _ => return Err(structure("bad xref entry")),
+                    }
+                    // Entries are 20 bytes with a two-byte end of line; tolerate one.
+                    lx.pos = lx.pos.min(self.data.len());
+                }
+            }
+        }
+        // A cross-reference stream: N G obj << /Type /XRef /W [..] /Index [..] >> stream.
+        let (_, _, obj) = self.indirect_at(off)?;
+        let Obj::Stream(dict, _) = &obj else {
+            return Err(structure("startxref does not point at a cross-reference"));
+        };
+        if dget(dict, b"Type").and_then(Obj::as_name) != Some(b"XRef".as_slice()) {
+            return Err(structure("startxref does not point at a cross-reference"));
+        }
+        let data = self.stream_data(&obj)?;
+        let w: Vec<usize> = dget(dict, b"W")
+            .and_then(Obj::as_array)
+            .ok_or_else(|| structure("xref stream without /W"))?
+            .iter()
+            .map(|o| {
+                o.as_int()
+                    .and_then(|v| usize::try_from(v).ok())
+                    .unwrap_or(usize::MAX)
+            })
+            .collect();
+        if w.len() != 3 || w.iter().any(|&x| x > 8) {
+            return Err(structure("xref stream /W"));
+        }
+        let size = dget(dict, b"Size").and_then(Obj::as_int).unwrap_or(0);
+        let index: Vec<i64> = match dget(dict, b"Index").and_then(Obj::as_array) {
+            Some(a) => a.iter().filter_map(Obj::as_int).collect(),
+            None => vec![0, size],
+        };
+        let row = w[0] + w[1] + w[2];
+        if row == 0 {
+            return Err(structure("xref stream /W"));
+        }
+        let mut entries = Vec::new();
+        let mut rows = data.chunks_exact(row);
+        for pair in index.chunks(2) {
+            let (Some(&first), Some(&count)) = (pair.first(), pair.get(1)) else {
+                break;
+            };
+            for i in 0..count.max(0) {
+                let Some(r) = rows.next() else {
+                    return Err(structure("xref stream shorter than /Index"));
+                };
+                let field = |a: usize, b: usize, default: u64| -> u64 {
+                    if b == a {
+                        return default;
+                    }
+                    r.get(a..b)
+                        .unwrap_or_default()
+                        .iter()
+                        .fold(0u64, |acc, &x| (acc << 8) | u64::from(x))
+                };
+                let kind = field(0, w[0], 1);
+                let f2 = field(w[0], w[0] + w[1], 0);
+                let f3 = field(w[0] + w[1], row, 0);
+                let num = u32::try_from(first + i).map_err(|_| structure("xref numbering"))?;
+                match kind {
+                    1 => entries.push((
+                        num,
+                        Loc::Offset(usize::try_from(f2).map_err(|_| structure("offset"))?),
+                    )),
+                    2 => entries.push((
+                        num,
+                        Loc::InStream(
+                            u32::try_from(f2).map_err(|_| structure("objstm"))?,
+                            u32::try_from(f3).map_err(|_| structure("objstm"))?,
+                        ),
+                    )),
+                    _ => {}
+                }
+            }
+        }
+        Ok((Obj::Dict(dict.clone()), entries))
+    }
+
+    /// Rebuilds a cross-reference by scanning for `N G obj` (the last definition wins).
+    fn recover(&self) -> Result<Revision, PdfError> {
+        let mut objects = BTreeMap::new();
+        let mut trailer = None;
+        let d = self.data;
+        let mut i = 0;
+        while let Some(rel) = find(d.get(i..).unwrap_or_default(), b" obj") {
+            let at = i + rel;
+            // Walk back over "N G".
+            let mut s = at;
+            let mut fields = 0;
+            while fields < 2 && s > 0 {
+                let mut e = s;
+                while e > 0 && d.get(e - 1) == Some(&b' ') {
+                    e -= 1;
+                }
+                let mut b = e;
+                while b > 0 && d.get(b - 1).is_some_and(u8::is_ascii_digit) {
+                    b -= 1;
+                }
+                if b == e {
+                    break;
+                }
+                fields += 1;
+                s = b;
+            }
+            if fields == 2 {
+                let mut lx = Lexer::new(d, s, self.limits.max_depth);
+                if let Some(n) = lx.object().ok().and_then(|o| o.as_int()) {
+                    if let Ok(n) = u32::try_from(n) {
+                        objects.insert(n, Loc::Offset(s));
+                        if objects.len() > self.limits.max_objects {
+                            return Err(PdfError::Budget("too many objects".into()));
+                        }
+                    }
+                }
+            }
+            i = at + 4;
+        }
+        if let Some(t) = rfind(d, b"trailer") {
+            let mut lx = Lexer::new(d, t + 7, self.limits.max_depth);
+            trailer = lx.object().ok();
+        }
+        let trailer = match trailer {
+            Some(t) => t,
+            None => {
+                // No trailer: find the catalog among the recovered objects.
+                let root = objects.iter().find_map(|(&n, &loc)| {
+                    let o = self.load(loc).ok()?;
+                    (o.get(b"Type").and_then(Obj::as_name) == Some(b"Catalog".as_slice()))
+                        .then_some(n)
+                });
+                let root = root.ok_or_else(|| structure("no trailer and no catalog"))?;
+                Obj::Dict(vec![(b"Root".to_vec(), Obj::Ref(root, 0))])
+            }
+        };
+        Ok(Revision {
+            end: self.data.len(),
+            objects,
+            trailer,
+        })
+    }
+
+    /// The indirect object at a byte offset: (number, generation, object).
+    fn indirect_at(&self, off: usize) -> Result<(u32, u16, Obj), PdfError> {
+        let mut lx = Lexer::new(self.data, off, self.limits.max_depth);
+        let num = lx
+            .object()?
+            .as_int()
+            .ok_or_else(|| structure("object number"))?;
+        let gen = lx
+            .object()?
+            .as_int()
+            .ok_or_else(|| structure("generation"))?;
+        if !lx.keyword(b"obj") {
+            return Err(structure(format!("no 'obj' at byte {off}")));
+        }
+        let obj = lx.object()?;
+        let obj = match obj {
+            Obj::Dict(d) if lx.keyword(b"stream") => {
+                // The stream starts after the EOL following "stream".
+                let mut start = lx.pos;
+                if self.data.get(start) == Some(&b'\r') {
+                    start += 1;
+                }
+                if self.data.get(start) == Some(&b'\n') {
+                    start += 1;
+                }
+                let declared = match d.iter().find(|(k, _)| k == b"Length").map(|(_, v)| v) {
+                    Some(Obj::Int(n)) => usize::try_from(*n).ok(),
+                    Some(Obj::Ref(n, _)) => self
+                        .resolve_ref_shallow(*n)
+                        .and_then(|o| o.as_int())
+                        .and_then(|n| usize::try_from(n).ok()),
+                    _ => None,
+                };
+                let ok = declared.and_then(|len| {
+                    let end = start.checked_add(len)?;
+                    let after = self
+                        .data
+                        .get(end..end.checked_add(12)?.min(self.data.len()))?;
+                    let trimmed: Vec<u8> = after
+                        .iter()
+                        .copied()
+                        .skip_while(u8::is_ascii_whitespace)
+                        .collect();
+                    trimmed.starts_with(b"endstream").then_some(end)
+                });
+                let end = match ok {
+                    Some(e) => e,
+                    None => {
+                        let rel = find(self.data.get(start..).unwrap_or_default(), b"endstream")
+                            .ok_or_else(|| structure("stream without endstream"))?;
+                        let mut e = start + rel;
+                        while e > start && self.data.get(e - 1).is_some_and(u8::is_ascii_whitespace)
+                        {
+                            e -= 1;
+                        }
+                        e
+                    }
+                };
+                Obj::Stream(d, start..end)
+            }
+            other => other,
+        };
+        Ok((
+            u32::try_from(num).map_err(|_| structure("object number"))?,
+            u16::try_from(gen).map_err(|_| structure("generation"))?,
+            obj,
+        ))
+    }
+
+    /// An object's value by its number in the current revision, without following streams
+    /// (used for /Length, which cannot itself be in an object stream per ISO 32000-1 7.3.10).
+    fn resolve_ref_shallow(&self, num: u32) -> Option<Obj> {
+        let loc = self.current()?.objects.get(&num).copied()?;
+        match loc {
+            Loc::Offset(o) => self.indirect_at(o).ok().map(|(_, _, obj)| obj),
+            Loc::InStream(..) => None,
+        }
+    }
+
+    /// Loads an object from a location.
+    pub fn load(&self, loc: Loc) -> Result<Obj, PdfError> {
+        match loc {
+            Loc::Offset(o) => Ok(self.indirect_at(o)?.2),
+            Loc::InStream(stm, index) => {
+                let rev = self.current().ok_or_else(|| structure("no revision"))?;
+                let sloc = rev
+                    .objects
+                    .get(&stm)
+                    .copied()
+                    .ok_or_else(|| structure("object stream missing"))?;
+                let Loc::Offset(so) = sloc else {
+                    return Err(structure("object stream inside an object stream"));
+                };
+                let (_, _, s) = self.indirect_at(so)?;
+                let Obj::Stream(dict, _) = &s else {
+                    return Err(structure("object stream is not a stream"));
+                };
+                let n = dget(dict, b"N").and_then(Obj::as_int).unwrap_or(0);
+                let first = dget(dict, b"First")
+                    .and_then(Obj::as_int)
+                    .and_then(|v| usize::try_from(v).ok())
+                    .ok_or_else(|| structure("object stream /First"))?;
+                if i64::from(index) >= n {
+                    return Err(structure("object stream index"));
+                }
+                let data = self.stream_data(&s)?;
+                let mut lx = Lexer::new(&data, 0, self.limits.max_depth);
+                let mut offset = None;
+                for i in 0..=index {
+                    let _num = lx.object()?;
+                    let off = lx
+                        .object()?
+                        .as_int()
+                        .ok_or_else(|| structure("objstm header"))?;
+                    if i == index {
+                        offset = usize::try_from(off).ok();
+                    }
+                }
+                let at = first
+                    .checked_add(offset.ok_or_else(|| structure("objstm header"))?)
+                    .ok_or_else(|| structure("objstm offset"))?;
+                let mut lx = Lexer::new(&data, at, self.limits.max_depth);
+                lx.object()
+            }
+        }
+    }
+
+    /// Object `num` as of revision `rev` (None when the revision does not define it).
+    pub fn get_in(&self, rev: &Revision, num: u32) -> Option<Obj> {
+        let loc = rev.objects.get(&num).copied()?;
+        self.load(loc).ok()
+    }
+
+    /// Follows a reference in the current revision (other values are returned as they are).
+    pub fn resolve(&self, o: &Obj) -> Obj {
+        match o {
+            Obj::Ref(n, _) => self
+                .current()
+                .and_then(|r| self.get_in(r, *n))
+                .unwrap_or(Obj::Null),
+            other => other.clone(),
+        }
+    }
+
+    /// A stream's decoded data (FlateDecode with PNG predictors, or no filter).
+    pub fn stream_data(&self, o: &Obj) -> Result<Vec<u8>, PdfError> {
+        let Obj::Stream(dict, range) = o else {
+            return Err(structure("not a stream"));
+        };
+        let raw = self
+            .data
+            .get(range.clone())
+            .ok_or_else(|| structure("stream outside the file"))?;
+        let filters: Vec<Vec<u8>> = match dget(dict, b"Filter") {
+            None => Vec::new(),
+            Some(Obj::Name(n)) => vec![n.clone()],
+            Some(Obj::Array(a)) => a
+                .iter()
+                .filter_map(|x| x.as_name().map(<[u8]>::to_vec))
+                .collect(),
+            Some(_) => return Err(structure("bad /Filter")),
+        };
+        let mut data = raw.to_vec();
+        for f in &filters {
+            data = match f.as_slice() {
+                b"FlateDecode" => {
+                    let left = self
+                        .limits
+                        .max_decompressed
+                        .saturating_sub(self.decompressed.get());
+                    let out = miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(&data, left)
+                        .map_err(|e| match e.status {
+                            miniz_oxide::inflate::TINFLStatus::HasMoreOutput => {
+                                PdfError::Budget("decompressed stream data over the limit".into())
+                            }
+                            _ => structure("bad FlateDecode data"),
+                        })?;
+                    self.decompressed.set(self.decompressed.get() + out.len());
+                    out
+                }
+                other => {
+                    return Err(PdfError::Unsupported(format!(
+                        "stream filter /{}",
+                        String::from_utf8_lossy(other)
+                    )))
+                }
+            };
+        }
+        let parms = dget(dict, b"DecodeParms");
+        let predictor = parms
+            .and_then(|p| p.get(b"Predictor"))
+            .and_then(Obj::as_int)
+            .unwrap_or(1);
+        if predictor >= 10 {
+            let columns = parms
+                .and_then(|p| p.get(b"Columns"))
+                .and_then(Obj::as_int)
+                .and_then(|c| usize::try_from(c).ok())
+                .unwrap_or(1);
+            data = png_unpredict(&data, columns)?;
+        }
+        Ok(data)
+    }
+}
+
+/// PNG "Up"/"Sub"/… predictors row by row (what xref streams use), bytes per pixel 1.
+fn png_unpredict(data: &[u8], columns: usize) -> Result<Vec<u8>, PdfError> {
+    if columns == 0 {
+        return Err(structure("predictor /Columns 0"));
+    }
+    let row = columns + 1;
+    let mut out = Vec::with_capacity(data.len());
+    let mut prev = vec![0u8; columns];
+    for chunk in data.chunks(row) {
+        let Some((&ty, bytes)) = chunk.split_first() else {
+            break;
+        };
+        let mut cur = bytes.to_vec();
+        cur.resize(columns, 0);
+        for i in 0..columns {
+            let left = if i > 0 {
+                cur.get(i - 1).copied().unwrap_or(0)
+            } else {
+                0
+            };
+            let up = prev.get(i).copied().unwrap_or(0);
+            let ul = if i > 0 {
+                prev.get(i - 1).copied().unwrap_or(0)
+            } else {
+                0
+            };
+            let add = match ty {
+                0 => 0,
+                1 => left,
+                2 => up,
+                3 => ((u16::from(left) + u16::from(up)) / 2) as u8,
+                4 => {
+                    let p = i16::from(left) + i16::from(up) - i16::from(ul);
+                    let (pa, pb, pc) = (
+                        (p - i16::from(left)).abs(),
+                        (p - i16::from(up)).abs(),
+                        (p - i16::from(ul)).abs(),
+                    );
+                    if pa <= pb && pa <= pc {
+                        left
+                    } else if pb <= pc {
+                        up
+                    } else {
+                        ul
+                    }
+                }
+                _ => return Err(structure("unknown PNG predictor")),
+            };
+            if let Some(c) = cur.get_mut(i) {
+                *c = c.wrapping_add(add);
+            }
+        }
+        out.extend_from_slice(&cur);
+        prev = cur;
+    }
+    Ok(out)
+}
+
+/// Positions just after each `%%EOF` marker and its line end: the ends of revisions.
+fn eof_positions(data: &[u8]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(rel) = find(data.get(i..).unwrap_or_default(), b"%%EOF") {
+        let mut end = i + rel + 5;
+        if data.get(end) == Some(&b'\r') {
+            end += 1;
+        }
+        if data.get(end) == Some(&b'\n') {
+            end += 1;
+        }
+        out.push(end);
+        i = end;
+    }
+    out
+}
+
+/// First position of `needle` in `hay`.
+pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).rposition(|w| w == needle)
+}
+
+/// A dictionary entry from a dictionary's entry list.
+fn dget<'x>(d: &'x [(Vec<u8>, Obj)], key: &[u8]) -> Option<&'x Obj> {
+    d.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+}

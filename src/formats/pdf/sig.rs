@@ -1,0 +1,552 @@
+//! Signature fields, byte-range integrity (the USF and SWA attacks), DocMDP, DSS, and what
+//! changed in the revisions after a signature (incremental saving and shadow attacks).
+
+use super::{find, Document, Loc, Obj, PdfError, Revision};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Most signature fields read from one document.
+const MAX_FIELDS: usize = 64;
+/// Most field-tree nodes visited (fields with /Kids).
+const MAX_FIELD_NODES: usize = 10_000;
+/// Most objects reachability follows when classifying later changes.
+const MAX_REACH: usize = 100_000;
+
+/// What a signature dictionary is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigKind {
+    /// An approval signature.
+    Approval,
+    /// A certification signature with its DocMDP permission level (1, 2 or 3).
+    Certification(u8),
+    /// A document time-stamp (/Type /DocTimeStamp, ETSI.RFC3161).
+    DocTimeStamp,
+}
+
+/// One signature as found in the document, before any cryptography.
+#[derive(Debug, Clone)]
+pub struct PdfSignature {
+    /// The field's fully qualified name (T entries joined by '.').
+    pub field: String,
+    /// /SubFilter.
+    pub sub_filter: String,
+    /// Kind.
+    pub kind: SigKind,
+    /// /Reason, /Location, /Name, /M as text.
+    pub reason: Option<String>,
+    /// /Location.
+    pub location: Option<String>,
+    /// /Name.
+    pub name: Option<String>,
+    /// /M (claimed signing time, as written).
+    pub claimed_time: Option<String>,
+    /// The two signed ranges, or why the byte range is unusable.
+    pub ranges: Result<[std::ops::Range<usize>; 2], String>,
+    /// The revision (index into `Document::revisions`) the signature covers.
+    pub revision: Option<usize>,
+    /// The CMS (or time-stamp token) bytes, trailing zero padding removed.
+    pub contents: Vec<u8>,
+}
+
+fn text(o: Option<&Obj>) -> Option<String> {
+    let s = o?.as_str()?;
+    // UTF-16BE with BOM, else PDFDocEncoding (Latin-1 is close enough for reporting).
+    if let Some(rest) = s.strip_prefix(&[0xFE, 0xFF]) {
+        let units: Vec<u16> = rest
+            .chunks_exact(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+            .collect();
+        return Some(String::from_utf16_lossy(&units));
+    }
+    Some(s.iter().map(|&b| char::from(b)).collect())
+}
+
+impl Document<'_> {
+    /// The catalog of a revision.
+    pub fn catalog(&self, rev: &Revision) -> Option<Obj> {
+        let r = rev.trailer.get(b"Root")?.as_ref_num()?;
+        self.get_in(rev, r)
+    }
+
+    fn deref_in(&self, rev: &Revision, o: &Obj) -> Obj {
+        match o {
+            Obj::Ref(n, _) => self.get_in(rev, *n).unwrap_or(Obj::Null),
+            other => other.clone(),
+        }
+    }
+
+    /// Every signature field with a value, in field-tree order.
+    pub fn signatures(&self) -> Result<Vec<PdfSignature>, PdfError> {
+        let rev = self
+            .current()
+            .ok_or_else(|| PdfError::Structure("no revision".into()))?;
+        let Some(catalog) = self.catalog(rev) else {
+            return Err(PdfError::Structure("no document catalog".into()));
+        };
+        let acro = self.deref_in(rev, catalog.get(b"AcroForm").unwrap_or(&Obj::Null));
+        let perms_ref = catalog
+            .get(b"Perms")
+            .map(|p| self.deref_in(rev, p))
+            .and_then(|p| p.get(b"DocMDP").and_then(Obj::as_ref_num));
+        let mut out = Vec::new();
+        let mut stack: Vec<(Obj, String, Option<Vec<u8>>)> = acro
+            .get(b"Fields")
+            .map(|f| self.deref_in(rev, f))
+            .and_then(|f| f.as_array().map(<[Obj]>::to_vec))
+            .unwrap_or_default()
+            .into_iter()
+            .rev()
+            .map(|f| (f, String::new(), None))
+            .collect();
+        let mut visited = 0usize;
+        let mut seen = BTreeSet::new();
+        while let Some((field_ref, parent_name, inherited_ft)) = stack.pop() {
+            visited += 1;
+            if visited > MAX_FIELD_NODES {
+                return Err(PdfError::Budget("too many form fields".into()));
+            }
+            if let Some(n) = field_ref.as_ref_num() {
+                if !seen.insert(n) {
+                    continue; // a field tree that loops
+                }
+            }
+            let field = self.deref_in(rev, &field_ref);
+            let part = text(field.get(b"T")).unwrap_or_default();
+            let name = match (parent_name.is_empty(), part.is_empty()) {
+                (true, _) => part,
+                (false, true) => parent_name.clone(),
+                (false, false) => format!("{parent_name}.{part}"),
+            };
+            let ft = field
+                .get(b"FT")
+                .and_then(Obj::as_name)
+                .map(<[u8]>::to_vec)
+                .or(inherited_ft);
+            if let Some(kids) = field.get(b"Kids").map(|k| self.deref_in(rev, k)) {
+                for k in kids.as_array().unwrap_or_default().iter().rev() {
+                    stack.push((k.clone(), name.clone(), ft.clone()));
+                }
+            }
+            if ft.as_deref() != Some(b"Sig".as_slice()) {
+                continue;
+            }
+            let Some(v) = field.get(b"V") else { continue };
+            if out.len() == MAX_FIELDS {
+                return Err(PdfError::Budget("too many signature fields".into()));
+            }
+            let sig_num = v.as_ref_num();
+            let sig = self.deref_in(rev, v);
+            let certification = sig_num.is_some() && sig_num == perms_ref;
+            out.push(self.read_signature(rev, name, &sig, sig_num, certification));
+        }
+        Ok(out)
+    }
+
+    fn read_signature(
+        &self,
+        rev: &Revision,
+        field: String,
+        sig: &Obj,
+        sig_num: Option<u32>,
+        certification: bool,
+    ) -> PdfSignature {
+        let sub_filter = sig
+            .get(b"SubFilter")
+            .and_then(Obj::as_name)
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .unwrap_or_default();
+        let is_ts = sig.get(b"Type").and_then(Obj::as_name) == Some(b"DocTimeStamp".as_slice())
+            || sub_filter == "ETSI.RFC3161";
+        let kind = if is_ts {
+            SigKind::DocTimeStamp
+        } else if certification {
+            SigKind::Certification(docmdp_level(self, rev, sig))
+        } else {
+            SigKind::Approval
+        };
+        let contents = sig
+            .get(b"Contents")
+            .and_then(Obj::as_str)
+            .unwrap_or_default();
+        let ranges = self.check_byte_range(rev, sig, sig_num, contents);
+        let revision = ranges
+            .as_ref()
+            .ok()
+            .and_then(|r| self.revision_ending_at(r[1].end));
+        PdfSignature {
+            field,
+            sub_filter,
+            kind,
+            reason: text(sig.get(b"Reason")),
+            location: text(sig.get(b"Location")),
+            name: text(sig.get(b"Name")),
+            claimed_time: text(sig.get(b"M")),
+            ranges,
+            revision,
+            contents: trim_der_padding(contents),
+        }
+    }
+
+    /// ISO 32000-1 §12.8.1 and the USF/SWA lessons: /ByteRange is [0 a b c]; a..b is exactly
+    /// this signature's /Contents hex string, inside the signature dictionary; the second range
+    /// ends at the end of a revision; the signature dictionary belongs to that revision.
+    fn check_byte_range(
+        &self,
+        rev: &Revision,
+        sig: &Obj,
+        sig_num: Option<u32>,
+        contents: &[u8],
+    ) -> Result<[std::ops::Range<usize>; 2], String> {
+        let br = sig
+            .get(b"ByteRange")
+            .and_then(Obj::as_array)
+            .ok_or("no /ByteRange")?;
+        let v: Vec<i64> = br.iter().filter_map(Obj::as_int).collect();
+        if v.len() != 4 || br.len() != 4 {
+            return Err(format!(
+                "/ByteRange must be four integers, found {} entries",
+                br.len()
+            ));
+        }
+        let u = |x: i64| usize::try_from(x).map_err(|_| "negative /ByteRange value".to_owned());
+        let (s0, l0, s1, l1) = (u(v[0])?, u(v[1])?, u(v[2])?, u(v[3])?);
+        let len = self.data.len();
+        if s0 != 0 {
+            return Err("/ByteRange does not start at byte 0".into());
+        }
+        let e1 = s1.checked_add(l1).ok_or("/ByteRange overflows")?;
+        if l0 == 0 || s1 <= l0 || e1 > len {
+            return Err(
+                "/ByteRange ranges overlap, are empty or run past the end of the file".into(),
+            );
+        }
+        if contents.is_empty() || contents.iter().all(|&b| b == 0) {
+            return Err("empty or zeroed /Contents (universal signature forgery)".into());
+        }
+        // The gap is exactly one hex string, equal to this /Contents.
+        if self.data.get(l0) != Some(&b'<') || self.data.get(s1 - 1) != Some(&b'>') {
+            return Err("the gap between the byte ranges is not a hex string".into());
+        }
+        let mut lx = super::lexer::Lexer::new(self.data, l0, 1);
+        match lx.object() {
+            Ok(Obj::Str(s)) if lx.pos == s1 && s == contents => {}
+            _ => {
+                return Err(
+                    "the gap between the byte ranges is not this signature's /Contents (signature wrapping)"
+                        .into(),
+                )
+            }
+        }
+        // The signature dictionary is the object that holds the gap.
+        let Some(num) = sig_num else {
+            return Err("the signature dictionary is not an indirect object".into());
+        };
+        let Some(&Loc::Offset(off)) = rev.objects.get(&num) else {
+            return Err("the signature dictionary is not at a file offset".into());
+        };
+        let endobj = find(self.data.get(off..).unwrap_or_default(), b"endobj")
+            .map(|e| off + e)
+            .unwrap_or(len);
+        if !(off < l0 && s1 <= endobj) {
+            return Err(
+                "the signed gap is outside the signature dictionary (signature wrapping)".into(),
+            );
+        }
+        let Some(k) = self.revision_ending_at(e1) else {
+            return Err(format!(
+                "the signed range ends at byte {e1}, which is not the end of a revision"
+            ));
+        };
+        if let Some(r) = self.revisions.get(k) {
+            if r.objects.get(&num) != Some(&Loc::Offset(off)) {
+                return Err("the signature dictionary is not part of the revision it signs".into());
+            }
+        }
+        Ok([s0..l0, s1..e1])
+    }
+
+    /// DSS (ETSI EN 319 142-1 §5.4.2): certificates, OCSP responses and CRLs (DER), as of the
+    /// current revision.
+    pub fn dss(&self) -> (Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<Vec<u8>>) {
+        let Some(rev) = self.current() else {
+            return Default::default();
+        };
+        let Some(dss) = self
+            .catalog(rev)
+            .and_then(|c| c.get(b"DSS").map(|d| self.deref_in(rev, d)))
+        else {
+            return Default::default();
+        };
+        let list = |key: &[u8]| -> Vec<Vec<u8>> {
+            let arr = dss.get(key).map(|a| self.deref_in(rev, a));
+            arr.as_ref()
+                .and_then(Obj::as_array)
+                .unwrap_or_default()
+                .iter()
+                .take(256)
+                .filter_map(|s| self.stream_data(&self.deref_in(rev, s)).ok())
+                .collect()
+        };
+        (list(b"Certs"), list(b"OCSPs"), list(b"CRLs"))
+    }
+
+    /// What changed between revision `from` and the current one, and which of it is allowed for
+    /// a signature of `kind` when the document's certification level is `mdp` (None: not
+    /// certified). Returns (allowed notes, disallowed changes).
+    pub fn changes_after(&self, from: usize, mdp: Option<u8>) -> (Vec<String>, Vec<String>) {
+        let (Some(old), Some(new)) = (self.revisions.get(from), self.current()) else {
+            return (Vec::new(), Vec::new());
+        };
+        if from + 1 >= self.revisions.len() {
+            return (Vec::new(), Vec::new());
+        }
+        let mut allowed = Vec::new();
+        let mut bad = Vec::new();
+        let changed: BTreeMap<u32, Obj> = new
+            .objects
+            .iter()
+            .filter(|(n, loc)| old.objects.get(n) != Some(loc))
+            .filter_map(|(&n, &loc)| Some((n, self.load(loc).ok()?)))
+            .filter(|(n, obj)| match self.get_in(old, *n) {
+                // Rewritten but identical: not a change.
+                Some(prev) => !self.same(&prev, obj),
+                None => true,
+            })
+            .collect();
+        // Objects known by where the current catalog and trailer refer to them.
+        let catalog = self.catalog(new);
+        let by_ref = |o: Option<&Obj>| o.and_then(Obj::as_ref_num);
+        let acroform = by_ref(catalog.as_ref().and_then(|c| c.get(b"AcroForm")));
+        let dss = by_ref(catalog.as_ref().and_then(|c| c.get(b"DSS")));
+        let info = by_ref(new.trailer.get(b"Info"));
+        let annotations_ok = mdp.is_none_or(|p| p >= 3);
+        let forms_ok = mdp.is_none_or(|p| p >= 2);
+        let mut roots: Vec<u32> = Vec::new();
+        let mut explained: BTreeSet<u32> = BTreeSet::new();
+        for (&n, obj) in &changed {
+            let ty = obj.get(b"Type").and_then(Obj::as_name).unwrap_or_default();
+            let is_new = !old.objects.contains_key(&n);
+            let verdict: Result<&str, String> = match ty {
+                _ if Some(n) == acroform => Ok("form field list updated"),
+                _ if Some(n) == dss => Ok("validation data (DSS) added"),
+                // The document information dictionary (ModDate, Producer) is never rendered.
+                _ if Some(n) == info => Ok("document information updated"),
+                b"Metadata" => Ok("XMP metadata updated"),
+                b"XRef" | b"ObjStm" => Ok(""),
+                b"Sig" | b"DocTimeStamp" => Ok("signature added"),
+                b"DSS" | b"VRI" => Ok("validation data (DSS) added"),
+                b"Catalog" => match self.get_in(old, n) {
+                    Some(prev) => {
+                        let diff = dict_diff(&prev, obj);
+                        let other: Vec<&String> = diff
+                            .iter()
+                            .filter(|k| !matches!(k.as_str(), "AcroForm" | "DSS" | "Extensions"))
+                            .collect();
+                        if other.is_empty() {
+                            Ok("catalog: form or DSS entry updated")
+                        } else {
+                            Err(format!("document catalog changed: /{}", join(&other)))
+                        }
+                    }
+                    None => Err("document catalog replaced".into()),
+                },
+                b"Page" => match self.get_in(old, n) {
+                    Some(prev) => {
+                        let diff = dict_diff(&prev, obj);
+                        if diff.iter().all(|k| k == "Annots") {
+                            Ok("page annotations updated")
+                        } else {
+                            Err(format!(
+                                "page object {n} changed: /{}",
+                                join(&diff.iter().collect::<Vec<_>>())
+                            ))
+                        }
+                    }
+                    None => Err(format!("page object {n} added")),
+                },
+                b"Pages" => Err(format!("page tree changed (object {n})")),
+                b"Annot" | b"" if is_widget_or_field(obj) => {
+                    if is_sig_field(obj) {
+                        Ok("signature field added or filled")
+                    } else if forms_ok {
+                        Ok("form field filled")
+                    } else {
+                        Err(format!("form field {n} changed, which DocMDP P1 forbids"))
+                    }
+                }
+                b"Annot" => {
+                    if annotations_ok {
+                        Ok("annotation added or changed")
+                    } else {
+                        Err(format!("annotation {n} added or changed, which the certification level forbids"))
+                    }
+                }
+                _ if is_new => {
+                    // New objects without a type (appearance streams, fonts of appearances,
+                    // DSS entries) are judged by who refers to them, below.
+                    continue;
+                }
+                b"Font" | b"FontDescriptor" => Err(format!("font object {n} changed")),
+                b"XObject" => Err(format!("XObject {n} changed")),
+                _ if matches!(obj, Obj::Stream(..)) => Err(format!(
+                    "stream object {n} changed (page content or resource)"
+                )),
+                _ => Err(format!("object {n} changed")),
+            };
+            match verdict {
+                Ok(note) => {
+                    explained.insert(n);
+                    roots.push(n);
+                    if !note.is_empty() && !allowed.iter().any(|a: &String| a == note) {
+                        allowed.push(note.to_owned());
+                    }
+                }
+                Err(why) => bad.push(why),
+            }
+        }
+        // New untyped objects are fine when an allowed change refers to them (appearance
+        // streams of a new signature widget, DSS entries); otherwise they are unexplained.
+        let mut stack = roots;
+        let mut steps = 0;
+        while let Some(n) = stack.pop() {
+            steps += 1;
+            if steps > MAX_REACH {
+                break;
+            }
+            let Some(obj) = changed.get(&n) else { continue };
+            let mut refs = Vec::new();
+            collect_refs(obj, &mut refs, 0);
+            for r in refs {
+                if changed.contains_key(&r) && explained.insert(r) {
+                    stack.push(r);
+                }
+            }
+        }
+        for (&n, obj) in &changed {
+            if !explained.contains(&n)
+                && !old.objects.contains_key(&n)
+                && obj.get(b"Type").and_then(Obj::as_name).is_none()
+            {
+                bad.push(format!(
+                    "object {n} added and not part of a signature, form field, annotation or DSS"
+                ));
+            }
+        }
+        if mdp == Some(1) {
+            let substantive: Vec<String> = allowed
+                .iter()
+                .filter(|a| {
+                    ![
+                        "DSS",
+                        "signature added",
+                        "catalog",
+                        "document information",
+                        "form field list",
+                        "metadata",
+                    ]
+                    .iter()
+                    .any(|k| a.contains(k))
+                })
+                .cloned()
+                .collect();
+            if !substantive.is_empty() {
+                bad.push(format!(
+                    "DocMDP P1 permits no changes, but: {}",
+                    substantive.join("; ")
+                ));
+            }
+        }
+        (allowed, bad)
+    }
+
+    /// Two objects with the same meaning (streams compared by dictionary and decoded data).
+    fn same(&self, a: &Obj, b: &Obj) -> bool {
+        match (a, b) {
+            (Obj::Stream(da, _), Obj::Stream(db, _)) => {
+                da == db
+                    && match (self.stream_data(a), self.stream_data(b)) {
+                        (Ok(x), Ok(y)) => x == y,
+                        _ => false,
+                    }
+            }
+            _ => a == b,
+        }
+    }
+}
+
+fn join(keys: &[&String]) -> String {
+    keys.iter()
+        .map(|k| k.as_str())
+        .collect::<Vec<_>>()
+        .join(", /")
+}
+
+fn is_widget_or_field(o: &Obj) -> bool {
+    o.get(b"FT").is_some()
+        || o.get(b"Subtype").and_then(Obj::as_name) == Some(b"Widget".as_slice())
+        || o.get(b"T").is_some()
+}
+
+fn is_sig_field(o: &Obj) -> bool {
+    o.get(b"FT").and_then(Obj::as_name) == Some(b"Sig".as_slice())
+}
+
+/// Keys whose values differ between two dictionaries.
+fn dict_diff(a: &Obj, b: &Obj) -> Vec<String> {
+    let (da, db) = (
+        a.as_dict().unwrap_or_default(),
+        b.as_dict().unwrap_or_default(),
+    );
+    let mut keys: BTreeSet<&[u8]> = da.iter().map(|(k, _)| k.as_slice()).collect();
+    keys.extend(db.iter().map(|(k, _)| k.as_slice()));
+    keys.into_iter()
+        .filter(|k| a.get(k) != b.get(k))
+        .map(|k| String::from_utf8_lossy(k).into_owned())
+        .collect()
+}
+
+fn collect_refs(o: &Obj, out: &mut Vec<u32>, depth: usize) {
+    if depth > 64 || out.len() > 10_000 {
+        return;
+    }
+    match o {
+        Obj::Ref(n, _) => out.push(*n),
+        Obj::Array(a) => a.iter().for_each(|x| collect_refs(x, out, depth + 1)),
+        Obj::Dict(d) | Obj::Stream(d, _) => {
+            d.iter().for_each(|(_, v)| collect_refs(v, out, depth + 1))
+        }
+        _ => {}
+    }
+}
+
+/// /Reference [<< /TransformMethod /DocMDP /TransformParams << /P n >> >>]; default P = 2.
+fn docmdp_level(doc: &Document<'_>, rev: &Revision, sig: &Obj) -> u8 {
+    let refs = sig.get(b"Reference").map(|r| doc.deref_in(rev, r));
+    let p = refs
+        .as_ref()
+        .and_then(Obj::as_array)
+        .unwrap_or_default()
+        .iter()
+        .map(|r| doc.deref_in(rev, r))
+        .find(|r| r.get(b"TransformMethod").and_then(Obj::as_name) == Some(b"DocMDP".as_slice()))
+        .and_then(|r| {
+            r.get(b"TransformParams")
+                .map(|t| doc.deref_in(rev, t))
+                .and_then(|t| t.get(b"P").and_then(Obj::as_int))
+        })
+        .unwrap_or(2);
+    u8::try_from(p.clamp(1, 3)).unwrap_or(2)
+}
+
+/// /Contents is reserved larger than the CMS and zero-padded: keep the DER object alone.
+fn trim_der_padding(c: &[u8]) -> Vec<u8> {
+    match crate::asn1::Reader::new(c).read() {
+        Ok(tlv)
+            if c.get(tlv.raw.len()..)
+                .is_some_and(|rest| rest.iter().all(|&b| b == 0)) =>
+        {
+            tlv.raw.to_vec()
+        }
+        // BER with indefinite lengths (some signers): left whole for the CMS decoder.
+        _ => c.to_vec(),
+    }
+}

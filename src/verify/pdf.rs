@@ -1,0 +1,316 @@
+//! Signed PDFs (ISO 32000-1 §12.8, PAdES / ETSI EN 319 142-1): each signature field is a CMS
+//! signature over two byte ranges of one revision; the document as it is now is judged by what
+//! the later revisions changed.
+
+use super::cms::Extra;
+use super::{validation_time, RequestOptions, Verifier};
+use crate::crypto::{self, DigestAlgorithm, Sha1Policy};
+use crate::formats::cms as fcms;
+use crate::formats::pdf::sig::{PdfSignature, SigKind};
+use crate::formats::pdf::{Document, PdfError, PdfLimits};
+use crate::formats::tsp;
+use crate::revocation::{Fetch, FetchJob, Fetches};
+use crate::verdict::{
+    Format, Indication, PdfSignatureInfo, SignatureReport, SubIndication, Verdict,
+};
+
+impl Verifier {
+    /// PDF parser budgets from the configured limits.
+    fn pdf_limits(&self) -> PdfLimits {
+        let l = &self.config.limits;
+        PdfLimits {
+            max_objects: l.max_pdf_objects,
+            max_depth: l.max_pdf_depth,
+            max_decompressed: l.max_pdf_decompressed_bytes,
+            max_revisions: l.max_pdf_revisions,
+        }
+    }
+
+    /// Verifies every signature of a PDF, without network access.
+    pub fn verify_pdf(&self, input: &[u8], opts: &RequestOptions) -> Verdict {
+        self.verify_pdf_collect(input, opts, &[]).0
+    }
+
+    /// [`Verifier::verify_pdf`], fetching missing revocation data with `fetcher` (blocks).
+    pub fn verify_pdf_online(
+        &self,
+        input: &[u8],
+        opts: &RequestOptions,
+        fetcher: &dyn Fetch,
+    ) -> Verdict {
+        self.online(fetcher, opts, |done| {
+            self.verify_pdf_collect(input, opts, done)
+        })
+    }
+
+    /// [`Verifier::verify_pdf`], also returning the fetches that would complete it.
+    pub fn verify_pdf_collect(
+        &self,
+        input: &[u8],
+        opts: &RequestOptions,
+        done: &[FetchJob],
+    ) -> (Verdict, Vec<FetchJob>) {
+        let fail =
+            |code: &str, e: String| (Verdict::format_failure(Format::Pdf, code, e), Vec::new());
+        if input.len() > self.config.limits.max_input_bytes {
+            return fail(
+                "limit",
+                format!("PDF of {} bytes exceeds the input limit", input.len()),
+            );
+        }
+        let doc = match Document::parse(input, self.pdf_limits()) {
+            Ok(d) => d,
+            Err(e @ PdfError::Unsupported(_)) => return fail("unsupported-pdf", e.to_string()),
+            Err(e) => return fail("pdf", e.to_string()),
+        };
+        let sigs = match doc.signatures() {
+            Ok(s) if s.is_empty() => {
+                return fail(
+                    "no-signature",
+                    "the PDF has no signed signature field".into(),
+                )
+            }
+            Ok(s) => s,
+            Err(e) => return fail("pdf", e.to_string()),
+        };
+        let (certificates, ocsp, crls) = doc.dss();
+        let extra = Extra {
+            certificates,
+            ocsp,
+            crls,
+        };
+        let mut fx = Fetches {
+            done,
+            wanted: Vec::new(),
+        };
+        let revisions = doc.revisions.len();
+        // The certification signature's DocMDP level governs every later change.
+        let certification = sigs.iter().find_map(|s| match s.kind {
+            SigKind::Certification(p) => Some((p, s.revision.unwrap_or(0))),
+            _ => None,
+        });
+        // Document time-stamps first: a valid one proves the revisions it covers existed at its
+        // genTime, which is when the signatures of those revisions are then judged.
+        let mut proofs: Vec<(usize, i64)> = Vec::new();
+        let mut stamped: Vec<Option<SignatureReport>> = Vec::with_capacity(sigs.len());
+        for s in &sigs {
+            stamped.push((s.kind == SigKind::DocTimeStamp).then(|| {
+                let (r, gen) = self.pdf_doc_timestamp(&doc, s, opts, &mut fx);
+                if let (Some(g), Some(rev)) = (gen, s.revision) {
+                    proofs.push((rev, g));
+                }
+                r
+            }));
+        }
+        let mut reports: Vec<SignatureReport> = Vec::with_capacity(sigs.len());
+        for (s, ts) in sigs.iter().zip(stamped) {
+            let mdp = certification
+                .filter(|(_, at)| s.revision.is_some_and(|r| r >= *at))
+                .map(|(p, _)| p);
+            let mut report = match ts {
+                Some(r) => r,
+                None => {
+                    let poe = s.revision.and_then(|rev| {
+                        proofs
+                            .iter()
+                            .filter(|(r, _)| *r >= rev)
+                            .map(|(_, t)| *t)
+                            .min()
+                    });
+                    self.pdf_signature(&doc, s, opts, &mut fx, &extra, poe)
+                }
+            };
+            let (allowed, bad) = match s.revision {
+                Some(rev) => doc.changes_after(rev, mdp),
+                None => (Vec::new(), Vec::new()),
+            };
+            if !bad.is_empty() {
+                let why = format!(
+                    "the document was changed after this signature in ways it does not permit: {}",
+                    bad.join("; ")
+                );
+                report = if report.indication() == Indication::TOTAL_PASSED {
+                    report.fail(SubIndication::HASH_FAILURE, "modified-after-signing", why)
+                } else {
+                    report.with_error("modified-after-signing", why)
+                };
+            }
+            report.warnings.extend(doc.warnings.iter().cloned());
+            report.pdf = Some(PdfSignatureInfo {
+                field: s.field.clone(),
+                kind: match s.kind {
+                    SigKind::Approval => "approval",
+                    SigKind::Certification(_) => "certification",
+                    SigKind::DocTimeStamp => "document-timestamp",
+                }
+                .into(),
+                docmdp: match s.kind {
+                    SigKind::Certification(p) => Some(p),
+                    _ => None,
+                },
+                sub_filter: s.sub_filter.clone(),
+                revision: s.revision.map(|r| r + 1),
+                revisions,
+                covers_whole_document: s.revision.is_some_and(|r| r + 1 == revisions),
+                allowed_changes: allowed,
+                disallowed_changes: bad,
+                reason: s.reason.clone(),
+                location: s.location.clone(),
+                name: s.name.clone(),
+                claimed_signing_time: s.claimed_time.clone(),
+            });
+            reports.push(report);
+        }
+        (Verdict::from_signatures(Format::Pdf, reports), fx.wanted)
+    }
+
+    /// One approval or certification signature: byte range, then the CMS over it.
+    fn pdf_signature(
+        &self,
+        doc: &Document<'_>,
+        s: &PdfSignature,
+        opts: &RequestOptions,
+        fx: &mut Fetches<'_>,
+        extra: &Extra,
+        poe: Option<i64>,
+    ) -> SignatureReport {
+        let report = SignatureReport::pending();
+        let ranges = match &s.ranges {
+            Ok(r) => r.clone(),
+            Err(why) => {
+                return report.fail(SubIndication::FORMAT_FAILURE, "byte-range", why.clone())
+            }
+        };
+        let parts: [&[u8]; 2] = [
+            doc.data.get(ranges[0].clone()).unwrap_or_default(),
+            doc.data.get(ranges[1].clone()).unwrap_or_default(),
+        ];
+        // A valid document time-stamp over this revision is proof of existence at its genTime.
+        let mut o = *opts;
+        if let Some(t) = poe {
+            o.at = Some(validation_time(opts).min(t));
+        }
+        let v = match s.sub_filter.as_str() {
+            "adbe.pkcs7.detached" | "ETSI.CAdES.detached" => {
+                self.verify_cms_inner(&s.contents, Some(&parts), &o, fx, false, extra)
+            }
+            "adbe.pkcs7.sha1" => {
+                // The CMS is attached and its content is the SHA-1 of the byte ranges.
+                if self.config.policy.sha1 == Sha1Policy::Refuse {
+                    return report.fail(
+                        SubIndication::CRYPTO_CONSTRAINTS_FAILURE,
+                        "weak-algorithm",
+                        "adbe.pkcs7.sha1 hashes the document with SHA-1 (allow only with the legacy SHA-1 setting)",
+                    );
+                }
+                let econtent = fcms::decode_input(&s.contents, &self.config.limits)
+                    .ok()
+                    .and_then(|der| {
+                        fcms::parse_signed_data(&der, &self.config.limits)
+                            .ok()
+                            .and_then(|sd| sd.econtent.map(<[u8]>::to_vec))
+                    });
+                let digest = crypto::digest_parts(DigestAlgorithm::Sha1, &parts).ok();
+                if econtent.is_none() || econtent != digest {
+                    return report.fail(
+                        SubIndication::HASH_FAILURE,
+                        "hash-mismatch",
+                        "the adbe.pkcs7.sha1 content is not the SHA-1 of the signed byte ranges",
+                    );
+                }
+                self.verify_cms_inner(&s.contents, None, &o, fx, false, extra)
+            }
+            other => {
+                return report.fail(
+                    SubIndication::FORMAT_FAILURE,
+                    "unsupported-subfilter",
+                    format!("/SubFilter /{other} is not supported (adbe.pkcs7.detached, ETSI.CAdES.detached, adbe.pkcs7.sha1, ETSI.RFC3161)"),
+                )
+            }
+        };
+        let mut r = v.signatures.into_iter().next().unwrap_or_else(|| {
+            let e = v.errors.first();
+            SignatureReport::pending().fail(
+                SubIndication::FORMAT_FAILURE,
+                e.map_or("format", |e| e.code.as_str()),
+                e.map_or_else(
+                    || "the /Contents is not a CMS signature".into(),
+                    |e| e.message.clone(),
+                ),
+            )
+        });
+        if poe.is_some() {
+            r.warnings.push(
+                "validated at the genTime of a document time-stamp over this revision (proof of existence)"
+                    .into(),
+            );
+        }
+        r
+    }
+
+    /// A document time-stamp: the token verifies (TSA, chain) and its imprint is the hash of
+    /// the byte ranges. Returns the report and genTime when valid.
+    fn pdf_doc_timestamp(
+        &self,
+        doc: &Document<'_>,
+        s: &PdfSignature,
+        opts: &RequestOptions,
+        fx: &mut Fetches<'_>,
+    ) -> (SignatureReport, Option<i64>) {
+        let report = SignatureReport::pending();
+        let ranges = match &s.ranges {
+            Ok(r) => r.clone(),
+            Err(why) => {
+                return (
+                    report.fail(SubIndication::FORMAT_FAILURE, "byte-range", why.clone()),
+                    None,
+                )
+            }
+        };
+        let parts: [&[u8]; 2] = [
+            doc.data.get(ranges[0].clone()).unwrap_or_default(),
+            doc.data.get(ranges[1].clone()).unwrap_or_default(),
+        ];
+        let limits = &self.config.limits;
+        let tst = fcms::parse_signed_data(&s.contents, limits)
+            .ok()
+            .filter(|sd| sd.econtent_type == tsp::TST_INFO)
+            .and_then(|sd| sd.econtent.and_then(|c| tsp::parse_tst_info(c).ok()));
+        let Some(tst) = tst else {
+            return (
+                report.fail(
+                    SubIndication::FORMAT_FAILURE,
+                    "format",
+                    "the document time-stamp is not an RFC 3161 token",
+                ),
+                None,
+            );
+        };
+        let imprint_ok = DigestAlgorithm::from_oid(&tst.hash_algorithm.oid)
+            .and_then(|d| crypto::digest_parts(d, &parts))
+            .is_ok_and(|h| h == tst.hashed_message);
+        if !imprint_ok {
+            return (
+                report.fail(
+                    SubIndication::HASH_FAILURE,
+                    "hash-mismatch",
+                    "the time-stamp's message imprint is not the hash of the signed byte ranges",
+                ),
+                None,
+            );
+        }
+        let v = self.verify_cms_inner(&s.contents, None, opts, fx, true, &Extra::default());
+        let mut r = v.signatures.into_iter().next().unwrap_or(report);
+        let ok = r.indication() == Indication::TOTAL_PASSED;
+        r.timestamp = Some(crate::verdict::TimestampReport {
+            gen_time: crate::pki::time::format_rfc3339(tst.gen_time),
+            tsa: r
+                .signer
+                .as_ref()
+                .map(|s| s.subject.clone())
+                .unwrap_or_default(),
+            valid: ok,
+        });
+        (r, ok.then_some(tst.gen_time))
+    }
+}

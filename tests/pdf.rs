@@ -1,0 +1,278 @@
+//! Signed PDFs: pyHanko-made signatures verify (approval, certification P1/P2, two signatures, a
+//! document time-stamp, a DSS), and every crafted attack variant (fixtures/pdf/generate.py) is
+//! not TOTAL_PASSED with the problem named; USF and SWA are TOTAL_FAILED.
+
+mod support;
+
+use support::*;
+use tekser::pki::time::parse_rfc3339;
+use tekser::verdict::{Format, Indication, SubIndication, Verdict};
+use tekser::verify::{RequestOptions, RevocationMode};
+
+/// After the time-stamp key made at generation time became valid, inside every fixture key's.
+const AT: &str = "2027-01-01T00:00:00Z";
+
+fn verify_bytes(pdf: &[u8]) -> Verdict {
+    let v = verifier(&[fixture("pki/rsa-root.crt")], &[], false);
+    v.verify_pdf(
+        pdf,
+        &RequestOptions {
+            at: Some(parse_rfc3339(AT).expect("time")),
+            revocation: RevocationMode::Off,
+        },
+    )
+}
+
+fn verify(name: &str) -> Verdict {
+    verify_bytes(&std::fs::read(fixture(&format!("pdf/{name}"))).expect("fixture"))
+}
+
+fn messages(v: &Verdict) -> String {
+    v.errors
+        .iter()
+        .chain(v.signatures.iter().flat_map(|s| s.errors.iter()))
+        .map(|e| format!("{}: {}", e.code, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[test]
+fn pyhanko_signed_pdfs_verify() {
+    for (name, sigs, kinds) in [
+        ("signed.pdf", 1, &["approval"][..]),
+        ("certified-p2.pdf", 1, &["certification"]),
+        ("certified-p1.pdf", 1, &["certification"]),
+        ("two-signatures.pdf", 2, &["approval", "approval"]),
+        ("doc-timestamp.pdf", 2, &["approval", "document-timestamp"]),
+        ("dss.pdf", 1, &["approval"]),
+    ] {
+        let v = verify(name);
+        assert_eq!(v.format, Format::Pdf);
+        assert_eq!(
+            v.indication(),
+            Indication::TOTAL_PASSED,
+            "{name}: {}",
+            v.to_json()
+        );
+        assert_eq!(v.signatures.len(), sigs, "{name}");
+        for (s, kind) in v.signatures.iter().zip(kinds) {
+            let pdf = s.pdf.as_ref().expect("pdf info");
+            assert_eq!(pdf.kind, *kind, "{name}");
+            assert!(pdf.disallowed_changes.is_empty(), "{name}");
+        }
+    }
+    // Details: field, reason, location, the revision covered, DocMDP level.
+    let v = verify("signed.pdf");
+    let p = v.signatures[0].pdf.as_ref().unwrap();
+    assert_eq!(
+        (p.field.as_str(), p.revision, p.revisions),
+        ("Signature1", Some(2), 2)
+    );
+    assert!(p.covers_whole_document);
+    assert_eq!(p.reason.as_deref(), Some("Approved"));
+    assert_eq!(p.location.as_deref(), Some("Astana"));
+    assert_eq!(p.sub_filter, "ETSI.CAdES.detached");
+    let v = verify("certified-p1.pdf");
+    assert_eq!(v.signatures[0].pdf.as_ref().unwrap().docmdp, Some(1));
+    // The first of two signatures: later changes are a signature, its field and widget.
+    let v = verify("two-signatures.pdf");
+    let first = v.signatures[0].pdf.as_ref().unwrap();
+    assert!(!first.covers_whole_document);
+    assert!(
+        first.allowed_changes.iter().any(|c| c == "signature added"),
+        "{:?}",
+        first.allowed_changes
+    );
+    // The document time-stamp is valid and moves the signature's validation to its genTime.
+    let v = verify("doc-timestamp.pdf");
+    let ts = v.signatures[1].timestamp.as_ref().expect("timestamp");
+    assert!(ts.valid);
+    assert!(v.signatures[0]
+        .warnings
+        .iter()
+        .any(|w| w.contains("proof of existence")));
+    // The DSS feeds revocation: the signer's OCSP response (made by openssl ocsp) is used.
+    let v = verifier(&[fixture("pki/rsa-root.crt")], &[], false).verify_pdf(
+        &std::fs::read(fixture("pdf/dss.pdf")).unwrap(),
+        &RequestOptions {
+            at: Some(parse_rfc3339(AT).unwrap()),
+            revocation: RevocationMode::Prefer,
+        },
+    );
+    assert_eq!(
+        v.signatures[0].revocation.source,
+        "embedded",
+        "{}",
+        v.to_json()
+    );
+    assert_eq!(v.signatures[0].revocation.status, "good");
+}
+
+#[test]
+fn incremental_and_shadow_attacks_are_not_passed() {
+    for (name, needle) in [
+        ("attack-isa-content.pdf", "stream object 4 changed"),
+        ("attack-redirect.pdf", "/Contents"),
+        ("attack-font.pdf", "font object 5 changed"),
+        ("attack-p2-annotation.pdf", "certification level forbids"),
+        ("attack-changed-byte.pdf", "messageDigest does not match"),
+    ] {
+        let v = verify(name);
+        assert_ne!(v.indication(), Indication::TOTAL_PASSED, "{name}");
+        assert!(messages(&v).contains(needle), "{name}: {}", messages(&v));
+    }
+    // The changes are listed in the signature's pdf object too.
+    let v = verify("attack-isa-content.pdf");
+    assert!(!v.signatures[0]
+        .pdf
+        .as_ref()
+        .unwrap()
+        .disallowed_changes
+        .is_empty());
+}
+
+#[test]
+fn universal_signature_forgery_and_wrapping_are_total_failed() {
+    for (name, needle) in [
+        ("attack-usf-zero-contents.pdf", "zeroed /Contents"),
+        ("attack-usf-no-byterange.pdf", "no /ByteRange"),
+        ("attack-swa-shift.pdf", "ByteRange"),
+    ] {
+        let v = verify(name);
+        assert_eq!(
+            v.indication(),
+            Indication::TOTAL_FAILED,
+            "{name}: {}",
+            v.to_json()
+        );
+        assert_eq!(
+            v.sub_indication(),
+            Some(SubIndication::FORMAT_FAILURE),
+            "{name}"
+        );
+        assert!(messages(&v).contains(needle), "{name}: {}", messages(&v));
+    }
+    // A ByteRange whose gap is moved onto other bytes of the right length: not the /Contents.
+    let signed = std::fs::read(fixture("pdf/signed.pdf")).unwrap();
+    let at = signed
+        .windows(12)
+        .position(|w| w == b"/ByteRange [")
+        .unwrap();
+    let end = at + signed[at..].iter().position(|&b| b == b']').unwrap();
+    let inner = std::str::from_utf8(&signed[at + 12..end]).unwrap();
+    let nums: Vec<usize> = inner
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    // Ranges that skip past the file end or start elsewhere than 0.
+    for (b0, b1, b2, b3) in [
+        (1, nums[1], nums[2], nums[3]),
+        (0, nums[1], nums[2], nums[3] + 10),
+        (0, nums[2], nums[1], nums[3]),
+    ] {
+        let new = format!("/ByteRange [{b0} {b1} {b2} {b3}");
+        let old_len = end - at;
+        if new.len() > old_len {
+            continue;
+        }
+        let mut edited = signed.clone();
+        let padded = format!("{new:<old_len$}");
+        edited[at..end].copy_from_slice(padded.as_bytes());
+        let v = verify_bytes(&edited);
+        assert_eq!(
+            v.indication(),
+            Indication::TOTAL_FAILED,
+            "{new}: {}",
+            v.to_json()
+        );
+    }
+}
+
+#[test]
+fn unsigned_damaged_and_hostile_pdfs_are_format_failures() {
+    let v = verify("unsigned.pdf");
+    assert_eq!(v.sub_indication(), Some(SubIndication::FORMAT_FAILURE));
+    assert!(messages(&v).contains("no signed signature field"));
+    // Not a PDF, truncated, deeply nested, encrypted.
+    let signed = std::fs::read(fixture("pdf/signed.pdf")).unwrap();
+    let mut deep = b"%PDF-1.7\n1 0 obj\n".to_vec();
+    deep.extend(std::iter::repeat_n(b'[', 200_000));
+    deep.extend_from_slice(b"\nendobj\ntrailer << /Root 1 0 R >>\n%%EOF\n");
+    let mut encrypted = signed.clone();
+    let t = signed.windows(5).rposition(|w| w == b"/Root").unwrap();
+    encrypted.splice(t..t, b"/Encrypt << /Filter /Standard >> ".iter().copied());
+    for (bytes, what) in [
+        (b"hello".to_vec(), "no %PDF- header"),
+        (signed[..signed.len() / 2].to_vec(), ""),
+        (deep, ""),
+        (encrypted, "encrypted"),
+    ] {
+        let v = verify_bytes(&bytes);
+        assert_ne!(v.indication(), Indication::TOTAL_PASSED);
+        assert!(messages(&v).contains(what), "{what}: {}", messages(&v));
+    }
+    // Every prefix of a signed file: never a panic, never a pass.
+    for n in (0..signed.len()).step_by(97) {
+        assert_ne!(
+            verify_bytes(&signed[..n]).indication(),
+            Indication::TOTAL_PASSED
+        );
+    }
+}
+
+#[test]
+fn a_damaged_cross_reference_is_recovered_and_said() {
+    // Break the xref offsets of the original section: objects are found by scanning.
+    let signed = std::fs::read(fixture("pdf/signed.pdf")).unwrap();
+    let x = signed.windows(8).position(|w| w == b"xref\n0 6").unwrap();
+    let mut broken = signed.clone();
+    broken[x..x + 4].copy_from_slice(b"xreF");
+    let v = verify_bytes(&broken);
+    let all = v.to_json();
+    assert!(
+        all.contains("recovered") || all.contains("unreadable"),
+        "{all}"
+    );
+}
+
+#[test]
+fn cli_and_http_take_pdfs() {
+    let root = fixture("pki/rsa-root.crt");
+    let f = fixture("pdf/signed.pdf");
+    let (code, out, err) = tekser(&[
+        "verify",
+        "pdf",
+        s(&f),
+        "--trust",
+        s(&root),
+        "--at",
+        AT,
+        "--revocation",
+        "off",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("\"format\": \"pdf\""));
+    let (code, _, _) = tekser(&[
+        "verify",
+        "pdf",
+        s(&fixture("pdf/attack-usf-zero-contents.pdf")),
+        "--trust",
+        s(&root),
+        "--at",
+        AT,
+        "--revocation",
+        "off",
+    ]);
+    assert_eq!(code, 1);
+    let server = TestServer::start(|_| {});
+    let r = server.call(
+        "POST",
+        "/v1/verify?revocation=off&at=2027-01-01T00%3A00%3A00Z",
+        Some("application/pdf"),
+        &std::fs::read(&f).unwrap(),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["format"], "pdf");
+    assert_eq!(r.json()["indication"], "TOTAL_PASSED", "{}", r.body);
+}
