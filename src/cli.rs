@@ -66,8 +66,11 @@ pub enum VerifyCommand {
     /// A 2D-barcode set: egov.kz e-certificate or SIGEX document-card parts, in any order.
     Barcode {
         /// One scanned payload per file; "-" reads one payload per line from stdin.
-        #[arg(value_name = "FILE", required = true)]
+        #[arg(value_name = "FILE", required_unless_present = "image")]
         files: Vec<PathBuf>,
+        /// A PNG or JPEG scan or photo with the QR codes (repeatable) instead of payload files.
+        #[arg(long, value_name = "FILE")]
+        image: Vec<PathBuf>,
         /// The signed document of a SIGEX document card (to check the signature fully).
         #[arg(long, value_name = "FILE")]
         content: Option<PathBuf>,

@@ -50,6 +50,13 @@ pub struct Limits {
     pub max_pdf_decompressed_bytes: usize,
     /// Most revisions (incremental updates) in one PDF.
     pub max_pdf_revisions: usize,
+    /// Largest image read for QR codes, in pixels (a 48-megapixel phone photo).
+    pub max_image_pixels: usize,
+    /// Most images of one PDF read for QR codes.
+    pub max_pdf_images: usize,
+    /// Time budget for reading the QR codes of one PDF's images, in milliseconds (checked between
+    /// images; each image is bounded by `max_image_pixels`).
+    pub qr_time_budget_ms: u64,
 }
 
 impl Default for Limits {
@@ -75,6 +82,9 @@ impl Default for Limits {
             max_pdf_depth: 32,
             max_pdf_decompressed_bytes: 256 << 20,
             max_pdf_revisions: 256,
+            max_image_pixels: 48_000_000,
+            max_pdf_images: 32,
+            qr_time_budget_ms: 3000,
         }
     }
 }

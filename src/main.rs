@@ -263,11 +263,29 @@ fn run(cli: Cli) -> Result<u8, Fail> {
         }
         Command::Verify(VerifyCommand::Barcode {
             files,
+            image,
             content,
             common,
         }) => {
             let config = load(&common)?;
             let limits = *config.verifier.limits();
+            if !image.is_empty() {
+                let images = image
+                    .iter()
+                    .map(|f| read_input(f, limits.max_input_bytes))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let content = content
+                    .map(|c| read_input(&c, limits.max_content_bytes))
+                    .transpose()?;
+                let refs: Vec<&[u8]> = images.iter().map(Vec::as_slice).collect();
+                let v = config.verifier.verify_barcode_images_online(
+                    &refs,
+                    content.as_deref(),
+                    &config.request,
+                    config.fetcher.as_ref(),
+                );
+                return Ok(emit(&v, common.json));
+            }
             let mut payloads: Vec<Vec<u8>> = Vec::new();
             for f in &files {
                 if f.as_os_str() == "-" {

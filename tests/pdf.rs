@@ -276,3 +276,65 @@ fn cli_and_http_take_pdfs() {
     assert_eq!(r.json()["format"], "pdf");
     assert_eq!(r.json()["indication"], "TOTAL_PASSED", "{}", r.body);
 }
+
+/// e-certificate renderings made from the synthetic egov set (fixtures/generate-barcodes.sh):
+/// a PDF whose page carries the QR codes as images, and a PNG of the printed page.
+#[test]
+fn e_certificate_pdf_and_page_image_verify_through_their_barcodes() {
+    let v = verify("../barcode/egov-rsa/ecert.pdf");
+    assert_eq!(v.format, Format::Pdf);
+    assert_eq!(v.indication(), Indication::TOTAL_PASSED, "{}", v.to_json());
+    let barcodes = &v.document.as_ref().expect("document")["barcodes"];
+    assert_eq!(barcodes["format"], "egov-barcode");
+    assert_eq!(barcodes["document"]["declarant_iin"], "870101300123");
+    let root = fixture("pki/rsa-root.crt");
+    let png = fixture("barcode/egov-rsa/page.png");
+    let (code, out, err) = tekser(&[
+        "verify",
+        "barcode",
+        "--image",
+        s(&png),
+        "--trust",
+        s(&root),
+        "--at",
+        AT,
+        "--revocation",
+        "off",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["document"]["favor_id"], "E2025052000000001");
+    // One QR code alone is an incomplete set, named as such; a file that is no image says so.
+    let (code, out, _) = tekser(&[
+        "verify",
+        "barcode",
+        "--image",
+        s(&fixture("barcode/egov-rsa/part-1.png")),
+        "--trust",
+        s(&root),
+        "--at",
+        AT,
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("missing"), "{out}");
+    let (code, out, _) = tekser(&[
+        "verify",
+        "barcode",
+        "--image",
+        s(&fixture("cms/content.txt")),
+        "--trust",
+        s(&root),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("not a PNG or JPEG"), "{out}");
+    // Over HTTP: image/png bodies.
+    let server = TestServer::start(|_| {});
+    let r = server.call(
+        "POST",
+        "/v1/verify?revocation=off&at=2027-01-01T00%3A00%3A00Z",
+        Some("image/png"),
+        &std::fs::read(&png).unwrap(),
+    );
+    assert_eq!(r.json()["indication"], "TOTAL_PASSED", "{}", r.body);
+}

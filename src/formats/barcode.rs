@@ -7,6 +7,7 @@
 
 pub mod ddc;
 pub mod egov;
+pub mod qr;
 pub mod zip;
 
 /// The payload kinds tekser recognises.

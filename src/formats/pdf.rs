@@ -7,6 +7,7 @@
 //! and nothing is ever written. A damaged cross-reference section is recovered by scanning for
 //! `N G obj` headers, and the verdict says so.
 
+pub mod images;
 mod lexer;
 pub mod sig;
 

@@ -240,6 +240,8 @@ enum Job {
     },
     Xml(Vec<u8>),
     Pdf(Vec<u8>),
+    /// A PNG or JPEG with QR codes.
+    Image(Vec<u8>),
     Barcodes {
         payloads: Vec<Vec<u8>>,
         content: Option<Vec<u8>>,
@@ -290,6 +292,7 @@ enum BodyKind {
     Json,
     Xml,
     Pdf,
+    Image,
     /// Barcode payloads, one per line.
     Text,
 }
@@ -314,6 +317,7 @@ async fn read_verify_body(
         }
         "application/json" => (BodyKind::Json, cfg.max_text_body_bytes),
         "application/pdf" => (BodyKind::Pdf, cfg.max_body_bytes),
+        "image/png" | "image/jpeg" => (BodyKind::Image, cfg.max_body_bytes),
         "application/xml" | "text/xml" => (BodyKind::Xml, cfg.max_body_bytes),
         "text/plain" => (BodyKind::Text, cfg.max_text_body_bytes),
         "" => {
@@ -359,6 +363,7 @@ fn decode_job(kind: BodyKind, body: &[u8]) -> Result<Job, Problem> {
         }
         BodyKind::Xml => Ok(Job::Xml(body.to_vec())),
         BodyKind::Pdf => Ok(Job::Pdf(body.to_vec())),
+        BodyKind::Image => Ok(Job::Image(body.to_vec())),
         BodyKind::Text => Ok(Job::Barcodes {
             payloads: crate::formats::barcode::split_lines(body),
             content: None,
@@ -388,6 +393,10 @@ fn run_job(
         ),
         Job::Xml(document) => ("xml", v.verify_xml_collect(&document, &opts, done)),
         Job::Pdf(pdf) => ("pdf", v.verify_pdf_collect(&pdf, &opts, done)),
+        Job::Image(img) => (
+            "barcode",
+            v.verify_barcode_images_collect(&[img.as_slice()], None, &opts, done),
+        ),
         Job::Barcodes { payloads, content } => {
             let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
             (

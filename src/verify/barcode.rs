@@ -4,7 +4,7 @@
 use super::xml::Covered;
 use super::{RequestOptions, Verifier};
 use crate::formats::barcode::zip::ZipLimits;
-use crate::formats::barcode::{self, ddc, egov, BarcodeError, Kind};
+use crate::formats::barcode::{self, ddc, egov, qr, BarcodeError, Kind};
 use crate::formats::xml::c14n::Apex;
 use crate::formats::xml::{self, Document, Kind as NodeKind, NodeId};
 use crate::formats::xmldsig::DSIG_NS;
@@ -144,6 +144,59 @@ impl Verifier {
                 Vec::new(),
             ),
         }
+    }
+
+    /// [`Verifier::verify_barcode_images_collect`], fetching missing revocation data (blocks).
+    pub fn verify_barcode_images_online(
+        &self,
+        images: &[&[u8]],
+        content: Option<&[u8]>,
+        opts: &RequestOptions,
+        fetcher: &dyn Fetch,
+    ) -> Verdict {
+        self.online(fetcher, opts, |done| {
+            self.verify_barcode_images_collect(images, content, opts, done)
+        })
+    }
+
+    /// Verifies the QR codes found in images (PNG or JPEG scans or photos, any order).
+    pub fn verify_barcode_images_collect(
+        &self,
+        images: &[&[u8]],
+        content: Option<&[u8]>,
+        opts: &RequestOptions,
+        done: &[FetchJob],
+    ) -> (Verdict, Vec<FetchJob>) {
+        let mut payloads = Vec::new();
+        for (i, img) in images.iter().enumerate() {
+            match qr::decode_image(img, self.config.limits.max_image_pixels) {
+                Ok(luma) => {
+                    payloads.extend(qr::read_qr_codes(luma).into_iter().map(String::into_bytes))
+                }
+                Err(e) => {
+                    return (
+                        Verdict::format_failure(
+                            Format::EgovBarcode,
+                            "image",
+                            format!("image {}: {e}", i + 1),
+                        ),
+                        Vec::new(),
+                    )
+                }
+            }
+        }
+        if payloads.is_empty() {
+            return (
+                Verdict::format_failure(
+                    Format::EgovBarcode,
+                    "no-barcode",
+                    "no QR code was found in the image",
+                ),
+                Vec::new(),
+            );
+        }
+        let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+        self.verify_barcodes_collect(&refs, content, opts, done)
     }
 
     /// One kind for the whole set, within the count and size budgets.

@@ -64,15 +64,17 @@ impl Verifier {
             Err(e) => return fail("pdf", e.to_string()),
         };
         let sigs = match doc.signatures() {
-            Ok(s) if s.is_empty() => {
-                return fail(
-                    "no-signature",
-                    "the PDF has no signed signature field".into(),
-                )
-            }
             Ok(s) => s,
             Err(e) => return fail("pdf", e.to_string()),
         };
+        // QR codes printed on the pages (e-certificates): read within the image budgets.
+        let (barcodes, barcode_jobs) = self.pdf_barcodes(&doc, opts, done);
+        if sigs.is_empty() && barcodes.is_none() {
+            return fail(
+                "no-signature",
+                "the PDF has no signed signature field and no readable QR codes".into(),
+            );
+        }
         let (certificates, ocsp, crls) = doc.dss();
         let extra = Extra {
             certificates,
@@ -161,7 +163,64 @@ impl Verifier {
             });
             reports.push(report);
         }
-        (Verdict::from_signatures(Format::Pdf, reports), fx.wanted)
+        let mut wanted = fx.wanted;
+        wanted.extend(barcode_jobs);
+        let mut verdict = match barcodes {
+            Some(b) => {
+                // The barcodes' signatures join the PDF's; their verdict is in `document`.
+                let mut all = reports;
+                if b.signatures.is_empty() {
+                    let e = b.errors.first();
+                    all.push(SignatureReport::pending().fail(
+                        SubIndication::FORMAT_FAILURE,
+                        "barcode",
+                        e.map_or_else(
+                            || "the QR codes do not form a verifiable set".into(),
+                            |e| e.message.clone(),
+                        ),
+                    ));
+                } else {
+                    all.extend(b.signatures.iter().cloned());
+                }
+                let mut v = Verdict::from_signatures(Format::Pdf, all);
+                v.document = Some(serde_json::json!({ "barcodes": b }));
+                v
+            }
+            None => Verdict::from_signatures(Format::Pdf, reports),
+        };
+        verdict.format = Format::Pdf;
+        (verdict, wanted)
+    }
+
+    /// Reads the QR codes of the document's images; a barcode verdict when any were found.
+    fn pdf_barcodes(
+        &self,
+        doc: &Document<'_>,
+        opts: &RequestOptions,
+        done: &[FetchJob],
+    ) -> (Option<Verdict>, Vec<FetchJob>) {
+        let l = &self.config.limits;
+        let (images, _skipped) = doc.page_images(l.max_pdf_images, l.max_image_pixels);
+        let start = std::time::Instant::now();
+        let budget = std::time::Duration::from_millis(l.qr_time_budget_ms);
+        let mut payloads: Vec<Vec<u8>> = Vec::new();
+        for img in images {
+            if start.elapsed() > budget {
+                break;
+            }
+            payloads.extend(
+                crate::formats::barcode::qr::read_qr_codes(img)
+                    .into_iter()
+                    .map(String::into_bytes)
+                    .filter(|p| crate::formats::barcode::detect(p).is_some()),
+            );
+        }
+        if payloads.is_empty() {
+            return (None, Vec::new());
+        }
+        let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+        let (v, jobs) = self.verify_barcodes_collect(&refs, None, opts, done);
+        (Some(v), jobs)
     }
 
     /// One approval or certification signature: byte range, then the CMS over it.
