@@ -182,7 +182,7 @@ fn error_statuses_are_problem_json() {
         &s.call("POST", "/v1/verify", Some("application/zip"), b"PK"),
         415,
     );
-    problem(&s.call("POST", "/v1/verify", Some("image/png"), b"x"), 415);
+    problem(&s.call("POST", "/v1/verify", Some("image/gif"), b"x"), 415);
     problem(
         &s.call(
             "POST",
