@@ -45,6 +45,7 @@ fn pyhanko_signed_pdfs_verify() {
         ("two-signatures.pdf", 2, &["approval", "approval"]),
         ("doc-timestamp.pdf", 2, &["approval", "document-timestamp"]),
         ("dss.pdf", 1, &["approval"]),
+        ("objstm-signed.pdf", 1, &["approval"]),
     ] {
         let v = verify(name);
         assert_eq!(v.format, Format::Pdf);
@@ -116,6 +117,8 @@ fn incremental_and_shadow_attacks_are_not_passed() {
         ("attack-font.pdf", "font object 5 changed"),
         ("attack-p2-annotation.pdf", "certification level forbids"),
         ("attack-changed-byte.pdf", "messageDigest does not match"),
+        // The font inside a redefined object stream: the object's own xref entry is unchanged.
+        ("attack-objstm-font.pdf", "font object 5 changed"),
     ] {
         let v = verify(name);
         assert_ne!(v.indication(), Indication::TOTAL_PASSED, "{name}");

@@ -471,12 +471,18 @@ impl<'a> Document<'a> {
         }
     }
 
-    /// Loads an object from a location.
+    /// Loads an object from a location, as of the current revision.
     pub fn load(&self, loc: Loc) -> Result<Obj, PdfError> {
+        let rev = self.current().ok_or_else(|| structure("no revision"))?;
+        self.load_in(rev, loc)
+    }
+
+    /// Loads an object from a location, resolving object streams as of revision `rev` (a later
+    /// revision may redefine an object stream: the old objects must come from the old one).
+    pub fn load_in(&self, rev: &Revision, loc: Loc) -> Result<Obj, PdfError> {
         match loc {
             Loc::Offset(o) => Ok(self.indirect_at(o)?.2),
             Loc::InStream(stm, index) => {
-                let rev = self.current().ok_or_else(|| structure("no revision"))?;
                 let sloc = rev
                     .objects
                     .get(&stm)
@@ -522,7 +528,7 @@ impl<'a> Document<'a> {
     /// Object `num` as of revision `rev` (None when the revision does not define it).
     pub fn get_in(&self, rev: &Revision, num: u32) -> Option<Obj> {
         let loc = rev.objects.get(&num).copied()?;
-        self.load(loc).ok()
+        self.load_in(rev, loc).ok()
     }
 
     /// Follows a reference in the current revision (other values are returned as they are).

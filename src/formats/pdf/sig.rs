@@ -301,11 +301,15 @@ impl Document<'_> {
         }
         let mut allowed = Vec::new();
         let mut bad = Vec::new();
+        // Changed: a new location, or the same place in an object stream that was redefined.
         let changed: BTreeMap<u32, Obj> = new
             .objects
             .iter()
-            .filter(|(n, loc)| old.objects.get(n) != Some(loc))
-            .filter_map(|(&n, &loc)| Some((n, self.load(loc).ok()?)))
+            .filter(|(n, loc)| {
+                old.objects.get(n) != Some(loc)
+                    || matches!(loc, Loc::InStream(s, _) if old.objects.get(s) != new.objects.get(s))
+            })
+            .filter_map(|(&n, &loc)| Some((n, self.load_in(new, loc).ok()?)))
             .filter(|(n, obj)| match self.get_in(old, *n) {
                 // Rewritten but identical: not a change.
                 Some(prev) => !self.same(&prev, obj),
