@@ -78,7 +78,13 @@ pub struct Document<'a> {
     pub warnings: Vec<String>,
     limits: PdfLimits,
     decompressed: std::cell::Cell<usize>,
+    /// Cross-reference sections by offset: each revision's /Prev chain shares the older
+    /// sections, which are read once (n revisions would otherwise cost n² section reads).
+    sections: std::cell::RefCell<BTreeMap<usize, Section>>,
 }
+
+/// A parsed cross-reference section: its trailer and entries.
+type Section = (Obj, Vec<(u32, Loc)>);
 
 impl<'a> Document<'a> {
     /// Reads the structure of `data`.
@@ -96,6 +102,7 @@ impl<'a> Document<'a> {
             warnings: Vec::new(),
             limits,
             decompressed: std::cell::Cell::new(0),
+            sections: std::cell::RefCell::new(BTreeMap::new()),
         };
         let eofs = eof_positions(data);
         if eofs.len() > limits.max_revisions {
@@ -105,9 +112,20 @@ impl<'a> Document<'a> {
                 limits.max_revisions
             )));
         }
+        let mut total_entries = 0usize;
         for &end in &eofs {
             match doc.revision_at(end) {
-                Ok(r) => doc.revisions.push(r),
+                Ok(r) => {
+                    // Each revision holds its own object table: bound them together too.
+                    total_entries += r.objects.len();
+                    if total_entries > limits.max_objects.saturating_mul(4) {
+                        return Err(PdfError::Budget(format!(
+                            "the revisions' object tables exceed {} entries in all",
+                            limits.max_objects.saturating_mul(4)
+                        )));
+                    }
+                    doc.revisions.push(r)
+                }
                 Err(e) => doc
                     .warnings
                     .push(format!("revision ending at byte {end} unreadable: {e}")),
@@ -171,7 +189,7 @@ impl<'a> Document<'a> {
                 return Err(structure("cross-reference offset beyond its revision"));
             }
             seen.push(off);
-            let (t, entries) = self.xref_section(off)?;
+            let (t, entries) = self.cached_section(off)?;
             for (num, loc) in entries {
                 objects.entry(num).or_insert(loc);
             }
@@ -184,7 +202,7 @@ impl<'a> Document<'a> {
             // Hybrid files: the stream section of a table-based trailer.
             if let Some(stm) = t.get(b"XRefStm").and_then(Obj::as_int) {
                 if let Ok(o) = usize::try_from(stm) {
-                    if let Ok((_, entries)) = self.xref_section(o) {
+                    if let Ok((_, entries)) = self.cached_section(o) {
                         for (num, loc) in entries {
                             objects.entry(num).or_insert(loc);
                         }
@@ -204,6 +222,15 @@ impl<'a> Document<'a> {
             objects,
             trailer: trailer.ok_or_else(|| structure("no trailer"))?,
         })
+    }
+
+    fn cached_section(&self, off: usize) -> Result<Section, PdfError> {
+        if let Some(s) = self.sections.borrow().get(&off) {
+            return Ok(s.clone());
+        }
+        let s = self.xref_section(off)?;
+        self.sections.borrow_mut().insert(off, s.clone());
+        Ok(s)
     }
 
     /// One xref section (table or stream) at `off`: its trailer and entries.
