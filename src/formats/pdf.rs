@@ -302,7 +302,10 @@ impl<'a> Document<'a> {
                     .unwrap_or(usize::MAX)
             })
             .collect();
-        if w.len() != 3 || w.iter().any(|&x| x > 8) {
+        let &[w0, w1, w2] = w.as_slice() else {
+            return Err(structure("xref stream /W"));
+        };
+        if w0 > 8 || w1 > 8 || w2 > 8 {
             return Err(structure("xref stream /W"));
         }
         let size = dget(dict, b"Size").and_then(Obj::as_int).unwrap_or(0);
@@ -310,7 +313,7 @@ impl<'a> Document<'a> {
             Some(a) => a.iter().filter_map(Obj::as_int).collect(),
             None => vec![0, size],
         };
-        let row = w[0] + w[1] + w[2];
+        let row = w0 + w1 + w2;
         if row == 0 {
             return Err(structure("xref stream /W"));
         }
@@ -333,9 +336,9 @@ impl<'a> Document<'a> {
                         .iter()
                         .fold(0u64, |acc, &x| (acc << 8) | u64::from(x))
                 };
-                let kind = field(0, w[0], 1);
-                let f2 = field(w[0], w[0] + w[1], 0);
-                let f3 = field(w[0] + w[1], row, 0);
+                let kind = field(0, w0, 1);
+                let f2 = field(w0, w0 + w1, 0);
+                let f3 = field(w0 + w1, row, 0);
                 let num = u32::try_from(first + i).map_err(|_| structure("xref numbering"))?;
                 match kind {
                     1 => entries.push((

@@ -120,7 +120,7 @@ pub fn read_qr_codes(image: Luma) -> Vec<String> {
     let Ok(source) = Luma8LuminanceSource::new(image.pixels, image.width, image.height) else {
         return Vec::new();
     };
-    let mut hints = DecodeHints {
+    let hints = DecodeHints {
         PossibleFormats: Some(HashSet::from([BarcodeFormat::QR_CODE])),
         TryHarder: Some(true),
         ..DecodeHints::default()
@@ -128,7 +128,7 @@ pub fn read_qr_codes(image: Luma) -> Vec<String> {
     let mut scanner = GenericMultipleBarcodeReader::new(MultiUseMultiFormatReader::default());
     let mut bitmap = BinaryBitmap::new(HybridBinarizer::new(source));
     scanner
-        .decode_multiple_with_hints(&mut bitmap, &mut hints)
+        .decode_multiple_with_hints(&mut bitmap, &hints)
         .map(|results| results.iter().map(|r| r.getText().to_owned()).collect())
         .unwrap_or_default()
 }

@@ -4,6 +4,9 @@
 use super::{find, Document, Loc, Obj, PdfError, Revision};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The DSS's certificates, OCSP responses and CRLs, DER each.
+pub type Dss = (Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<Vec<u8>>);
+
 /// Most signature fields read from one document.
 const MAX_FIELDS: usize = 64;
 /// Most field-tree nodes visited (fields with /Kids).
@@ -53,7 +56,7 @@ fn text(o: Option<&Obj>) -> Option<String> {
     if let Some(rest) = s.strip_prefix(&[0xFE, 0xFF]) {
         let units: Vec<u16> = rest
             .chunks_exact(2)
-            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+            .map(|c| u16::from_be_bytes(c.try_into().unwrap_or([0, 0])))
             .collect();
         return Some(String::from_utf16_lossy(&units));
     }
@@ -201,14 +204,14 @@ impl Document<'_> {
             .and_then(Obj::as_array)
             .ok_or("no /ByteRange")?;
         let v: Vec<i64> = br.iter().filter_map(Obj::as_int).collect();
-        if v.len() != 4 || br.len() != 4 {
+        let (&[a, b, c, d], 4) = (v.as_slice(), br.len()) else {
             return Err(format!(
                 "/ByteRange must be four integers, found {} entries",
                 br.len()
             ));
-        }
+        };
         let u = |x: i64| usize::try_from(x).map_err(|_| "negative /ByteRange value".to_owned());
-        let (s0, l0, s1, l1) = (u(v[0])?, u(v[1])?, u(v[2])?, u(v[3])?);
+        let (s0, l0, s1, l1) = (u(a)?, u(b)?, u(c)?, u(d)?);
         let len = self.data.len();
         if s0 != 0 {
             return Err("/ByteRange does not start at byte 0".into());
@@ -266,7 +269,7 @@ impl Document<'_> {
 
     /// DSS (ETSI EN 319 142-1 §5.4.2): certificates, OCSP responses and CRLs (DER), as of the
     /// current revision.
-    pub fn dss(&self) -> (Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    pub fn dss(&self) -> Dss {
         let Some(rev) = self.current() else {
             return Default::default();
         };
