@@ -8,7 +8,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 def make(out_dir):
     import generate as g  # fixtures/pdf/generate.py: base_pdf() and sign()
-    for name, size in (("50k", 50_000), ("10m", 10_000_000)):
+    for name, size in (("50k", 50_000), ("10m", 10_000_000), ("100m", 100_000_000)):
         # A page whose content stream carries `size` bytes of PDF comments (never rendered).
         pdf = g.base_pdf("Benchmark page")
         filler = b"% " + b"x" * 78 + b"\n"

@@ -7,7 +7,8 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
-    /// Largest signature/document input in bytes (64 MiB: a signed PDF of a scanned file fits).
+    /// Largest signature/document input in bytes (256 MiB: a 100 MB signed PDF of scans fits;
+    /// PDF byte ranges are hashed in place, so the file is the only copy held).
     pub max_input_bytes: usize,
     /// Largest detached content in bytes (256 MiB).
     pub max_content_bytes: usize,
@@ -62,7 +63,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            max_input_bytes: 64 << 20,
+            max_input_bytes: 256 << 20,
             max_content_bytes: 256 << 20,
             max_certificates: 64,
             max_signers: 32,
