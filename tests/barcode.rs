@@ -443,3 +443,32 @@ fn cli_reads_files_in_any_order_and_stdin_lines() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("TOTAL_PASSED (EgovBarcode)"));
 }
+
+/// A card whose CMS carries a signature time-stamp (made by openssl ts): verified after the
+/// signer's one-day certificate expired, the token carrying it (fixtures/tsa).
+#[test]
+fn ddc_card_with_an_embedded_time_stamp() {
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture("tsa/meta.json")).unwrap()).unwrap();
+    let gen = parse_rfc3339(meta["gen_time"].as_str().unwrap()).unwrap();
+    let v = verifier(&[fixture("tsa/ca.crt")], &[], false);
+    let set = parts("ddc-tsa");
+    let refs: Vec<&[u8]> = set.iter().map(Vec::as_slice).collect();
+    let opts = RequestOptions {
+        at: Some(gen + 31 * 86_400),
+        revocation: RevocationMode::Off,
+    };
+    let verdict = v.verify_barcodes(&refs, None, &opts);
+    assert_eq!(verdict.format, Format::DdcBarcode);
+    assert_eq!(
+        verdict.indication(),
+        Indication::TOTAL_PASSED,
+        "{}",
+        verdict.to_json()
+    );
+    let ts = verdict.signatures[0]
+        .timestamp
+        .as_ref()
+        .expect("time-stamp");
+    assert!(ts.valid);
+}
