@@ -109,6 +109,22 @@ fn pyhanko_signed_pdfs_verify() {
     assert_eq!(v.signatures[0].revocation.status, "good");
 }
 
+/// What a later revision may do without invalidating an approval signature: a comment
+/// annotation (no certification restricts it); the verdict lists it as an allowed change.
+#[test]
+fn permitted_later_changes_pass_and_are_listed() {
+    let v = verify("allowed-annotation.pdf");
+    assert_eq!(v.indication(), Indication::TOTAL_PASSED, "{}", v.to_json());
+    let p = v.signatures[0].pdf.as_ref().unwrap();
+    assert!(!p.covers_whole_document);
+    assert!(
+        p.allowed_changes.iter().any(|c| c.contains("annotation")),
+        "{:?}",
+        p.allowed_changes
+    );
+    assert!(p.disallowed_changes.is_empty());
+}
+
 #[test]
 fn incremental_and_shadow_attacks_are_not_passed() {
     for (name, needle) in [

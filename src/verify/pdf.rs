@@ -204,8 +204,10 @@ impl Verifier {
         // scans are 4–9 MP and carry no QR code to read: skipping images over 4 MP keeps signed
         // scans from paying for QR reading on every verification.
         const PDF_QR_IMAGE_PIXELS: usize = 4_000_000;
-        let (images, _skipped) =
-            doc.page_images(l.max_pdf_images, l.max_image_pixels.min(PDF_QR_IMAGE_PIXELS));
+        let (images, _skipped) = doc.page_images(
+            l.max_pdf_images,
+            l.max_image_pixels.min(PDF_QR_IMAGE_PIXELS),
+        );
         let start = std::time::Instant::now();
         let budget = std::time::Duration::from_millis(l.qr_time_budget_ms);
         let mut payloads: Vec<Vec<u8>> = Vec::new();
