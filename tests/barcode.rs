@@ -40,15 +40,6 @@ fn verify(v: &Verifier, payloads: &[Vec<u8>], content: Option<&[u8]>) -> Verdict
     v.verify_barcodes(&refs, content, &opts(FIXTURE_TIME))
 }
 
-fn error_text(v: &Verdict) -> String {
-    v.errors
-        .iter()
-        .chain(v.signatures.iter().flat_map(|s| s.errors.iter()))
-        .map(|e| format!("{}: {}", e.code, e.message))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 /// Every permutation of a small set, by Heap's algorithm.
 fn permutations(items: &[Vec<u8>]) -> Vec<Vec<Vec<u8>>> {
     fn heap(k: usize, a: &mut Vec<Vec<u8>>, out: &mut Vec<Vec<Vec<u8>>>) {

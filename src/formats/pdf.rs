@@ -594,13 +594,11 @@ impl<'a> Document<'a> {
         self.load_in(rev, loc).ok()
     }
 
-    /// Follows a reference in the current revision (other values are returned as they are).
-    pub fn resolve(&self, o: &Obj) -> Obj {
+    /// Follows a reference as of revision `rev` (other values are returned as they are; a
+    /// dangling reference is null, as ISO 32000-1 §7.3.10 says).
+    pub fn deref_in(&self, rev: &Revision, o: &Obj) -> Obj {
         match o {
-            Obj::Ref(n, _) => self
-                .current()
-                .and_then(|r| self.get_in(r, *n))
-                .unwrap_or(Obj::Null),
+            Obj::Ref(n, _) => self.get_in(rev, *n).unwrap_or(Obj::Null),
             other => other.clone(),
         }
     }

@@ -285,11 +285,7 @@ fn check_reference(
         _ => (S::FORMAT_FAILURE, "reference", e.to_string()),
     })?;
     if r.enveloped {
-        let inside = match target.apex {
-            Apex::Document => true,
-            Apex::Element(a) => doc.is_within(sig.element, a),
-        };
-        if !inside {
+        if !within(doc, sig.element, target.apex) {
             return Err((
                 S::FORMAT_FAILURE,
                 "reference",

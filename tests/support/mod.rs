@@ -56,6 +56,17 @@ pub fn tekser(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// Every error of a verdict, document-level and per signature, as "code: message; …" (for
+/// asserting that a verdict names its problem).
+pub fn error_text(v: &tekser::verdict::Verdict) -> String {
+    v.errors
+        .iter()
+        .chain(v.signatures.iter().flat_map(|s| s.errors.iter()))
+        .map(|e| format!("{}: {}", e.code, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Path as &str for command lines.
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")

@@ -2,7 +2,7 @@
 //! PDFs print their signed data as QR codes). Supported: DCTDecode (JPEG), and FlateDecode or
 //! unfiltered DeviceGray / DeviceRGB samples of 8 bits, or 1-bit gray; anything else is skipped.
 
-use super::{Document, Obj, Revision};
+use super::{Document, Obj};
 use crate::formats::barcode::qr::{decode_jpeg, to_luma, Luma};
 use std::collections::BTreeSet;
 
@@ -35,12 +35,12 @@ impl Document<'_> {
                     continue;
                 }
             }
-            let node = self.deref(rev, &node_ref);
+            let node = self.deref_in(rev, &node_ref);
             let resources = node
                 .get(b"Resources")
-                .map(|r| self.deref(rev, r))
+                .map(|r| self.deref_in(rev, r))
                 .or(inherited);
-            if let Some(kids) = node.get(b"Kids").map(|k| self.deref(rev, k)) {
+            if let Some(kids) = node.get(b"Kids").map(|k| self.deref_in(rev, k)) {
                 for k in kids.as_array().unwrap_or_default().iter().rev() {
                     stack.push((k.clone(), resources.clone()));
                 }
@@ -49,7 +49,7 @@ impl Document<'_> {
             let xobjects = resources
                 .as_ref()
                 .and_then(|r| r.get(b"XObject"))
-                .map(|x| self.deref(rev, x));
+                .map(|x| self.deref_in(rev, x));
             for (_, r) in xobjects.as_ref().and_then(Obj::as_dict).unwrap_or_default() {
                 if out.len() >= max_images {
                     notes.push(format!("more than {max_images} images: the rest not read"));
@@ -60,7 +60,7 @@ impl Document<'_> {
                         continue;
                     }
                 }
-                let img = self.deref(rev, r);
+                let img = self.deref_in(rev, r);
                 if img.get(b"Subtype").and_then(Obj::as_name) != Some(b"Image".as_slice()) {
                     continue;
                 }
@@ -71,13 +71,6 @@ impl Document<'_> {
             }
         }
         (out, notes)
-    }
-
-    fn deref(&self, rev: &Revision, o: &Obj) -> Obj {
-        match o {
-            Obj::Ref(n, _) => self.get_in(rev, *n).unwrap_or(Obj::Null),
-            other => other.clone(),
-        }
     }
 
     fn image(&self, img: &Obj, max_pixels: usize) -> Result<Luma, String> {

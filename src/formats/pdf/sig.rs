@@ -70,13 +70,6 @@ impl Document<'_> {
         self.get_in(rev, r)
     }
 
-    fn deref_in(&self, rev: &Revision, o: &Obj) -> Obj {
-        match o {
-            Obj::Ref(n, _) => self.get_in(rev, *n).unwrap_or(Obj::Null),
-            other => other.clone(),
-        }
-    }
-
     /// Every signature field with a value, in field-tree order.
     pub fn signatures(&self) -> Result<Vec<PdfSignature>, PdfError> {
         let rev = self
