@@ -85,28 +85,40 @@ impl Verifier {
         self.verify_cms_inner(token, None, opts, &mut fx, true, &Extra::default())
     }
 
-    /// A signature time-stamp: the token verifies as a TSA signature and its message imprint is
-    /// the hash of `signature_value`. Returns the report and genTime, or why it is not usable.
-    fn check_timestamp(
+    /// A time-stamp token over `stamped` (a CMS signature value, or a PDF's byte ranges): the
+    /// token verifies as a TSA signature and its message imprint is the hash of `stamped`.
+    pub(super) fn check_timestamp(
         &self,
         token: &[u8],
-        signature_value: &[u8],
+        stamped: &[&[u8]],
         opts: &RequestOptions,
         fx: &mut Fetches<'_>,
-    ) -> Result<(TimestampReport, i64), (Option<TimestampReport>, String)> {
+    ) -> StampCheck {
+        let fail = |report, tsa, why: String| StampCheck {
+            report,
+            tsa,
+            result: Err(why),
+        };
         let limits = &self.config.limits;
-        let sd = fcms::parse_signed_data(token, limits).map_err(|e| (None, e.to_string()))?;
+        let sd = match fcms::parse_signed_data(token, limits) {
+            Ok(sd) => sd,
+            Err(e) => return fail(None, None, e.to_string()),
+        };
         if sd.econtent_type != tsp::TST_INFO {
-            return Err((
+            return fail(
+                None,
                 None,
                 format!("token content is {}, not TSTInfo", sd.econtent_type),
-            ));
+            );
         }
-        let tst = sd
+        let tst = match sd
             .econtent
             .ok_or_else(|| "token has no TSTInfo".to_owned())
             .and_then(|c| tsp::parse_tst_info(c).map_err(|e| format!("TSTInfo: {e}")))
-            .map_err(|e| (None, e))?;
+        {
+            Ok(t) => t,
+            Err(e) => return fail(None, None, e),
+        };
         let mut report = TimestampReport {
             gen_time: format_rfc3339(tst.gen_time),
             tsa: tst
@@ -118,32 +130,50 @@ impl Verifier {
             valid: false,
         };
         let imprint_ok = DigestAlgorithm::from_oid(&tst.hash_algorithm.oid)
-            .and_then(|d| crypto::digest(d, signature_value))
+            .and_then(|d| crypto::digest_parts(d, stamped))
             .is_ok_and(|h| h == tst.hashed_message);
         if !imprint_ok {
-            return Err((
+            return fail(
                 Some(report),
-                "its message imprint is not the hash of this signature value".into(),
-            ));
+                None,
+                "its message imprint is not the hash of the time-stamped data".into(),
+            );
         }
         let v = self.verify_cms_inner(token, None, opts, fx, true, &Extra::default());
-        let sig = v.signatures.first();
-        if let Some(s) = sig.and_then(|s| s.signer.as_ref()) {
+        let passed = v.indication() == crate::verdict::Indication::TOTAL_PASSED;
+        let why = v
+            .signatures
+            .first()
+            .and_then(|s| s.errors.first())
+            .or(v.errors.first())
+            .map(|e| e.message.clone());
+        let sig = v.signatures.into_iter().next();
+        if let Some(s) = sig.as_ref().and_then(|s| s.signer.as_ref()) {
             if report.tsa.is_empty() {
                 report.tsa = s.subject.clone();
             }
         }
-        if v.indication() != crate::verdict::Indication::TOTAL_PASSED {
-            let why = sig
-                .and_then(|s| s.errors.first())
-                .or(v.errors.first())
-                .map(|e| e.message.clone())
-                .unwrap_or_else(|| "the token does not verify".into());
-            return Err((Some(report), why));
+        if !passed {
+            let why = why.unwrap_or_else(|| "the token does not verify".into());
+            return fail(Some(report), sig, why);
         }
         report.valid = true;
-        Ok((report, tst.gen_time))
+        StampCheck {
+            report: Some(report),
+            tsa: sig,
+            result: Ok(tst.gen_time),
+        }
     }
+}
+
+/// The outcome of checking a time-stamp token against the data it stamps.
+pub(super) struct StampCheck {
+    /// What the token says, when it could be read.
+    pub report: Option<TimestampReport>,
+    /// The token's own signature report, when verification got that far.
+    pub tsa: Option<SignatureReport>,
+    /// genTime when the token is usable, else why not.
+    pub result: Result<i64, String>,
 }
 
 /// What one signer's verification draws on besides the SignerInfo.
@@ -460,17 +490,13 @@ impl Verifier {
                 .find(|a| a.oid == tsp::SIGNATURE_TIMESTAMP_TOKEN)
                 .and_then(|a| a.values.first());
             if let Some(token) = token {
-                match self.check_timestamp(token.raw, si.signature, opts, step.fx) {
-                    Ok((ts, gen_time)) => {
-                        report.timestamp = Some(ts);
-                        time = time.min(gen_time);
-                    }
-                    Err((ts, why)) => {
-                        report.timestamp = ts;
-                        report
-                            .warnings
-                            .push(format!("signature time-stamp not usable: {why}"));
-                    }
+                let check = self.check_timestamp(token.raw, &[si.signature], opts, step.fx);
+                report.timestamp = check.report;
+                match check.result {
+                    Ok(gen_time) => time = time.min(gen_time),
+                    Err(why) => report
+                        .warnings
+                        .push(format!("signature time-stamp not usable: {why}")),
                 }
             }
         }

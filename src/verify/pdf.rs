@@ -8,7 +8,6 @@ use crate::crypto::{self, DigestAlgorithm, Sha1Policy};
 use crate::formats::cms as fcms;
 use crate::formats::pdf::sig::{PdfSignature, SigKind};
 use crate::formats::pdf::{Document, PdfError, PdfLimits};
-use crate::formats::tsp;
 use crate::revocation::{Fetch, FetchJob, Fetches};
 use crate::verdict::{
     Format, Indication, PdfSignatureInfo, SignatureReport, SubIndication, Verdict,
@@ -337,46 +336,17 @@ impl Verifier {
             doc.data.get(ranges[0].clone()).unwrap_or_default(),
             doc.data.get(ranges[1].clone()).unwrap_or_default(),
         ];
-        let limits = &self.config.limits;
-        let tst = fcms::parse_signed_data(&s.contents, limits)
-            .ok()
-            .filter(|sd| sd.econtent_type == tsp::TST_INFO)
-            .and_then(|sd| sd.econtent.and_then(|c| tsp::parse_tst_info(c).ok()));
-        let Some(tst) = tst else {
-            return (
-                report.fail(
-                    SubIndication::FORMAT_FAILURE,
-                    "format",
-                    "the document time-stamp is not an RFC 3161 token",
-                ),
-                None,
-            );
+        let check = self.check_timestamp(&s.contents, &parts, opts, fx);
+        let gen_time = check.result.as_ref().ok().copied();
+        let mut r = match (check.tsa, &check.result) {
+            (Some(tsa), _) => tsa,
+            (None, Err(why)) if check.report.is_some() => {
+                report.fail(SubIndication::HASH_FAILURE, "hash-mismatch", why.clone())
+            }
+            (None, Err(why)) => report.fail(SubIndication::FORMAT_FAILURE, "format", why.clone()),
+            (None, Ok(_)) => report,
         };
-        let imprint_ok = DigestAlgorithm::from_oid(&tst.hash_algorithm.oid)
-            .and_then(|d| crypto::digest_parts(d, &parts))
-            .is_ok_and(|h| h == tst.hashed_message);
-        if !imprint_ok {
-            return (
-                report.fail(
-                    SubIndication::HASH_FAILURE,
-                    "hash-mismatch",
-                    "the time-stamp's message imprint is not the hash of the signed byte ranges",
-                ),
-                None,
-            );
-        }
-        let v = self.verify_cms_inner(&s.contents, None, opts, fx, true, &Extra::default());
-        let mut r = v.signatures.into_iter().next().unwrap_or(report);
-        let ok = r.indication() == Indication::TOTAL_PASSED;
-        r.timestamp = Some(crate::verdict::TimestampReport {
-            gen_time: crate::pki::time::format_rfc3339(tst.gen_time),
-            tsa: r
-                .signer
-                .as_ref()
-                .map(|s| s.subject.clone())
-                .unwrap_or_default(),
-            valid: ok,
-        });
-        (r, ok.then_some(tst.gen_time))
+        r.timestamp = check.report;
+        (r, gen_time)
     }
 }
