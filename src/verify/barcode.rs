@@ -75,7 +75,7 @@ impl Verifier {
             Kind::Egov => {
                 let (envelope, document) = match egov::assemble(
                     payloads,
-                    &self.part_limits(),
+                    &PART_LIMITS,
                     &zip_limits,
                     l.max_barcode_parts,
                 ) {
@@ -245,16 +245,14 @@ impl Verifier {
         }
         kind.ok_or_else(|| fail(BarcodeError::Assembly("no barcode payloads".into())))
     }
-
-    /// XML budgets for one symbol's envelope (a QR symbol holds under 3 KB).
-    fn part_limits(&self) -> xml::XmlLimits {
-        xml::XmlLimits {
-            max_bytes: 64 << 10,
-            max_depth: 8,
-            max_nodes: 256,
-        }
-    }
 }
+
+/// XML budgets for one symbol's envelope (a QR symbol holds under 3 KB of a flat element).
+const PART_LIMITS: xml::XmlLimits = xml::XmlLimits {
+    max_bytes: 64 << 10,
+    max_depth: 8,
+    max_nodes: 256,
+};
 
 fn format_of(k: Kind) -> Format {
     match k {
