@@ -13,7 +13,7 @@ mod ber;
 pub mod pem;
 mod x509;
 
-pub use ber::normalize_ber;
+pub use ber::{ber_element_len, normalize_ber};
 pub use x509::{
     decode_name, ext_oid, named_bits, normalize_name, parse_distribution_points, parse_dp_name,
     parse_extensions, read_extension, CertExtensions, DistributionPoint, GeneralName,

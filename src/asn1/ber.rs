@@ -82,6 +82,22 @@ pub fn normalize_ber(
 
 /// True when `input` (exactly one element, checked) has an indefinite length or a constructed
 /// OCTET STRING anywhere. Same budget and errors as [`parse`], no allocation.
+/// The length of the first complete BER element of `input` (definite or indefinite lengths),
+/// within the same budgets as [`normalize_ber`]: a PDF's /Contents holds one such element and
+/// then the zero padding its writer reserved.
+pub fn ber_element_len(
+    input: &[u8],
+    max_depth: usize,
+    max_elements: usize,
+) -> Result<usize, Asn1Error> {
+    let mut budget = Budget {
+        max_depth,
+        elements_left: max_elements,
+        max_elements,
+    };
+    Ok(parse(input, 0, 0, &mut budget)?.raw_len)
+}
+
 fn needs_rewrite(input: &[u8], depth: usize, budget: &mut Budget) -> Result<bool, Asn1Error> {
     let mut pos = 0;
     let mut first = true;

@@ -7,7 +7,9 @@
 //! and nothing is ever written. A damaged cross-reference section is recovered by scanning for
 //! `N G obj` headers, and the verdict says so.
 
+pub mod changes;
 pub mod images;
+pub mod layout;
 mod lexer;
 pub mod sig;
 
@@ -45,6 +47,10 @@ pub struct PdfLimits {
     pub max_decompressed: usize,
     /// Most revisions (incremental updates).
     pub max_revisions: usize,
+    /// ASN.1 nesting and element budgets for the BER signature in a /Contents.
+    pub max_asn1_depth: usize,
+    /// See `max_asn1_depth`.
+    pub max_asn1_elements: usize,
 }
 
 /// Where an object lives, per the cross-reference.
@@ -54,6 +60,9 @@ pub enum Loc {
     Offset(usize),
     /// Inside an object stream: (stream object number, index).
     InStream(u32, u32),
+    /// Freed by a cross-reference entry (`f`, or type 0 in a stream): an older definition
+    /// does not shine through (ISO 32000-1 §7.5.4).
+    Free,
 }
 
 /// One revision: the file up to its `%%EOF`, and the objects its cross-reference reaches.
@@ -61,8 +70,12 @@ pub enum Loc {
 pub struct Revision {
     /// Byte length of the file up to and including this revision's `%%EOF` line end.
     pub end: usize,
-    /// Object number → location (the newest definition as of this revision).
+    /// Object number → location (the newest entry as of this revision, free ones included).
     pub objects: BTreeMap<u32, Loc>,
+    /// Generation numbers other than 0 of in-use entries (a generation change is a change).
+    pub generations: BTreeMap<u32, u16>,
+    /// Offsets of the cross-reference sections this revision's chain read.
+    pub sections: Vec<usize>,
     /// The trailer dictionary.
     pub trailer: Obj,
 }
@@ -91,10 +104,12 @@ struct ObjectStream {
     data: Vec<u8>,
     first: usize,
     offsets: Vec<usize>,
+    /// The object numbers its header lists, in order.
+    numbers: Vec<u32>,
 }
 
-/// A parsed cross-reference section: its trailer and entries.
-type Section = (Obj, Vec<(u32, Loc)>);
+/// A parsed cross-reference section: its trailer and entries (number, location, generation).
+type Section = (Obj, Vec<(u32, Loc, u16)>);
 
 impl<'a> Document<'a> {
     /// Reads the structure of `data`.
@@ -124,8 +139,11 @@ impl<'a> Document<'a> {
             )));
         }
         let mut total_entries = 0usize;
+        let mut begin = 0;
         for &end in &eofs {
-            match doc.revision_at(end) {
+            let read = doc.revision_at(begin, end);
+            begin = end;
+            match read {
                 Ok(r) => {
                     // Each revision holds its own object table: bound them together too.
                     total_entries += r.objects.len();
@@ -177,18 +195,20 @@ impl<'a> Document<'a> {
         self.revisions.iter().position(|r| r.end == end)
     }
 
-    /// Reads the cross-reference chain of the revision whose `%%EOF` ends at `end`.
-    fn revision_at(&self, end: usize) -> Result<Revision, PdfError> {
-        let window_start = end.saturating_sub(1100);
-        let tail = self.data.get(window_start..end).unwrap_or_default();
+    /// Reads the cross-reference chain of the revision whose `%%EOF` ends at `end`; its
+    /// `startxref` is the last one after `begin` (the previous revision's end), however far
+    /// before the `%%EOF` it is.
+    fn revision_at(&self, begin: usize, end: usize) -> Result<Revision, PdfError> {
+        let tail = self.data.get(begin..end).unwrap_or_default();
         let sx = rfind(tail, b"startxref").ok_or_else(|| structure("no startxref"))?;
-        let mut lx = Lexer::new(self.data, window_start + sx + 9, self.limits.max_depth);
+        let mut lx = Lexer::new(self.data, begin + sx + 9, self.limits.max_depth);
         let start = lx
             .object()?
             .as_int()
             .and_then(|v| usize::try_from(v).ok())
             .ok_or_else(|| structure("startxref is not an offset"))?;
         let mut objects = BTreeMap::new();
+        let mut generations = BTreeMap::new();
         let mut trailer = None;
         let mut next = Some(start);
         let mut seen = Vec::new();
@@ -200,25 +220,38 @@ impl<'a> Document<'a> {
                 return Err(structure("cross-reference offset beyond its revision"));
             }
             seen.push(off);
-            let (t, entries) = self.cached_section(off)?;
-            for (num, loc) in entries {
-                objects.entry(num).or_insert(loc);
+            let (t, mut entries) = self.cached_section(off)?;
+            // Hybrid files: the table marks objects in object streams free for old readers and
+            // the /XRefStm stream defines them; its in-use entries win over the table's free
+            // ones of the same section (ISO 32000-1 §7.5.8.4).
+            if let Some(stm) = t.get(b"XRefStm").and_then(Obj::as_int) {
+                let stm = usize::try_from(stm).map_err(|_| structure("/XRefStm"))?;
+                if stm >= end {
+                    return Err(structure("/XRefStm beyond its revision"));
+                }
+                let (_, more) = self.cached_section(stm)?;
+                seen.push(stm);
+                let used: std::collections::BTreeSet<u32> = more
+                    .iter()
+                    .filter(|(_, l, _)| *l != Loc::Free)
+                    .map(|(n, _, _)| *n)
+                    .collect();
+                entries.retain(|(n, l, _)| *l != Loc::Free || !used.contains(n));
+                entries.extend(more);
+            }
+            for (num, loc, gen) in entries {
+                if let std::collections::btree_map::Entry::Vacant(v) = objects.entry(num) {
+                    v.insert(loc);
+                    if gen != 0 && loc != Loc::Free {
+                        generations.insert(num, gen);
+                    }
+                }
             }
             if objects.len() > self.limits.max_objects {
                 return Err(PdfError::Budget(format!(
                     "more than {} objects",
                     self.limits.max_objects
                 )));
-            }
-            // Hybrid files: the stream section of a table-based trailer.
-            if let Some(stm) = t.get(b"XRefStm").and_then(Obj::as_int) {
-                if let Ok(o) = usize::try_from(stm) {
-                    if let Ok((_, entries)) = self.cached_section(o) {
-                        for (num, loc) in entries {
-                            objects.entry(num).or_insert(loc);
-                        }
-                    }
-                }
             }
             next = t
                 .get(b"Prev")
@@ -228,9 +261,13 @@ impl<'a> Document<'a> {
                 trailer = Some(t);
             }
         }
+        // Object 0 heads the free list; it is never an object.
+        objects.remove(&0);
         Ok(Revision {
             end,
             objects,
+            generations,
+            sections: seen,
             trailer: trailer.ok_or_else(|| structure("no trailer"))?,
         })
     }
@@ -239,13 +276,14 @@ impl<'a> Document<'a> {
         if let Some(s) = self.sections.borrow().get(&off) {
             return Ok(s.clone());
         }
-        let s = self.xref_section(off)?;
+        let (s, _) = self.xref_section(off)?;
         self.sections.borrow_mut().insert(off, s.clone());
         Ok(s)
     }
 
-    /// One xref section (table or stream) at `off`: its trailer and entries.
-    fn xref_section(&self, off: usize) -> Result<(Obj, Vec<(u32, Loc)>), PdfError> {
+    /// One xref section (table or stream) at `off`: its trailer and entries, and for a table
+    /// the byte just after its trailer dictionary (for a stream, `off`).
+    fn xref_section(&self, off: usize) -> Result<(Section, usize), PdfError> {
         let mut lx = Lexer::new(self.data, off, self.limits.max_depth);
         if lx.keyword(b"xref") {
             let mut entries = Vec::new();
@@ -253,44 +291,42 @@ impl<'a> Document<'a> {
                 lx.skip_ws();
                 if lx.keyword(b"trailer") {
                     let t = lx.object()?;
-                    return Ok((t, entries));
+                    return Ok(((t, entries), lx.pos));
                 }
-                let first = lx
-                    .object()?
-                    .as_int()
-                    .ok_or_else(|| structure("xref subsection"))?;
-                let count = lx
-                    .object()?
-                    .as_int()
-                    .ok_or_else(|| structure("xref subsection"))?;
-                let (first, count) = (
-                    u32::try_from(first).map_err(|_| structure("xref subsection"))?,
-                    usize::try_from(count).map_err(|_| structure("xref subsection"))?,
-                );
-                if count > self.limits.max_objects {
+                let first = lx.unsigned().ok_or_else(|| structure("xref subsection"))?;
+                let count = lx.unsigned().ok_or_else(|| structure("xref subsection"))?;
+                let first = u32::try_from(first).map_err(|_| structure("xref subsection"))?;
+                let count = usize::try_from(count).map_err(|_| structure("xref subsection"))?;
+                if count > self.limits.max_objects
+                    || entries.len().saturating_add(count) > self.limits.max_objects
+                {
                     return Err(PdfError::Budget("xref subsection too long".into()));
                 }
+                entries.reserve(count);
                 for i in 0..count {
+                    // Entries are "oooooooooo ggggg n" and an end of line that writers spell
+                    // CR LF, space LF, space CR, or (not per the standard, but seen) a single
+                    // LF: read the three fields as tokens, so 19- and 20-byte entries both work.
+                    let (o, g) = (lx.unsigned(), lx.unsigned());
                     lx.skip_ws();
-                    let line = lx
-                        .take(20)
-                        .ok_or_else(|| structure("xref entry truncated"))?;
-                    let field = |r: std::ops::Range<usize>| {
-                        std::str::from_utf8(line.get(r).unwrap_or_default())
-                            .ok()
-                            .and_then(|s| s.trim().parse::<usize>().ok())
-                    };
-                    let (o, kind) = (field(0..10), line.get(17).copied());
+                    let kind = lx.take(1).and_then(|k| k.first().copied());
                     let num = first
                         .checked_add(u32::try_from(i).unwrap_or(u32::MAX))
                         .ok_or_else(|| structure("xref numbering"))?;
+                    let gen = g
+                        .and_then(|g| u16::try_from(g).ok())
+                        .ok_or_else(|| structure("bad xref entry"))?;
                     match (o, kind) {
-                        (Some(o), Some(b'n')) if o > 0 => entries.push((num, Loc::Offset(o))),
-                        (_, Some(b'n' | b'f')) => {}
+                        (Some(o), Some(b'n')) if o > 0 => entries.push((
+                            num,
+                            Loc::Offset(usize::try_from(o).map_err(|_| structure("offset"))?),
+                            gen,
+                        )),
+                        (Some(_), Some(b'f')) => entries.push((num, Loc::Free, gen)),
+                        // "n" with offset 0 is a writer's way of saying free.
+                        (Some(_), Some(b'n')) => entries.push((num, Loc::Free, gen)),
                         _ => return Err(structure("bad xref entry")),
                     }
-                    // Entries are 20 bytes with a two-byte end of line; tolerate one.
-                    lx.pos = lx.pos.min(self.data.len());
                 }
             }
         }
@@ -350,11 +386,17 @@ impl<'a> Document<'a> {
                 let kind = field(0, w0, 1);
                 let f2 = field(w0, w0 + w1, 0);
                 let f3 = field(w0 + w1, row, 0);
-                let num = u32::try_from(first + i).map_err(|_| structure("xref numbering"))?;
+                if entries.len() >= self.limits.max_objects {
+                    return Err(PdfError::Budget("xref stream too long".into()));
+                }
+                let num = u32::try_from(first.saturating_add(i))
+                    .map_err(|_| structure("xref numbering"))?;
                 match kind {
+                    0 => entries.push((num, Loc::Free, 0)),
                     1 => entries.push((
                         num,
                         Loc::Offset(usize::try_from(f2).map_err(|_| structure("offset"))?),
+                        u16::try_from(f3).map_err(|_| structure("generation"))?,
                     )),
                     2 => entries.push((
                         num,
@@ -362,12 +404,14 @@ impl<'a> Document<'a> {
                             u32::try_from(f2).map_err(|_| structure("objstm"))?,
                             u32::try_from(f3).map_err(|_| structure("objstm"))?,
                         ),
+                        0,
                     )),
+                    // Other types are reserved and read as null objects (§7.5.8.3).
                     _ => {}
                 }
             }
         }
-        Ok((Obj::Dict(dict.clone()), entries))
+        Ok(((Obj::Dict(dict.clone()), entries), off))
     }
 
     /// Rebuilds a cross-reference by scanning for `N G obj` (the last definition wins).
@@ -429,12 +473,20 @@ impl<'a> Document<'a> {
         Ok(Revision {
             end: self.data.len(),
             objects,
+            generations: BTreeMap::new(),
+            sections: Vec::new(),
             trailer,
         })
     }
 
     /// The indirect object at a byte offset: (number, generation, object).
     fn indirect_at(&self, off: usize) -> Result<(u32, u16, Obj), PdfError> {
+        self.indirect_span(off).map(|(n, g, o, _)| (n, g, o))
+    }
+
+    /// [`Document::indirect_at`], and the byte after the object's value (after `endstream`
+    /// for a stream), where `endobj` should follow.
+    fn indirect_span(&self, off: usize) -> Result<(u32, u16, Obj, usize), PdfError> {
         let mut lx = Lexer::new(self.data, off, self.limits.max_depth);
         let num = lx
             .object()?
@@ -491,6 +543,11 @@ impl<'a> Document<'a> {
                         e
                     }
                 };
+                let mut after = Lexer::new(self.data, end, 1);
+                if !after.keyword(b"endstream") {
+                    return Err(structure("stream without endstream"));
+                }
+                lx.pos = after.pos;
                 Obj::Stream(d, start..end)
             }
             other => other,
@@ -499,6 +556,7 @@ impl<'a> Document<'a> {
             u32::try_from(num).map_err(|_| structure("object number"))?,
             u16::try_from(gen).map_err(|_| structure("generation"))?,
             obj,
+            lx.pos,
         ))
     }
 
@@ -508,7 +566,7 @@ impl<'a> Document<'a> {
         let loc = self.current()?.objects.get(&num).copied()?;
         match loc {
             Loc::Offset(o) => self.indirect_at(o).ok().map(|(_, _, obj)| obj),
-            Loc::InStream(..) => None,
+            Loc::InStream(..) | Loc::Free => None,
         }
     }
 
@@ -522,6 +580,7 @@ impl<'a> Document<'a> {
     /// revision may redefine an object stream: the old objects must come from the old one).
     pub fn load_in(&self, rev: &Revision, loc: Loc) -> Result<Obj, PdfError> {
         match loc {
+            Loc::Free => Err(structure("free object")),
             Loc::Offset(o) => Ok(self.indirect_at(o)?.2),
             Loc::InStream(stm, index) => {
                 let sloc = rev
@@ -567,9 +626,18 @@ impl<'a> Document<'a> {
             .ok_or_else(|| structure("object stream /First"))?;
         let data = self.stream_data(&s)?;
         let mut lx = Lexer::new(&data, 0, self.limits.max_depth);
-        let mut offsets = Vec::with_capacity(n);
+        // Each header pair takes at least four bytes: a count the data cannot hold is not
+        // allocated for.
+        let cap = n.min(data.len() / 4);
+        let mut offsets = Vec::with_capacity(cap);
+        let mut numbers = Vec::with_capacity(cap);
         for _ in 0..n {
-            let _num = lx.object()?;
+            let num = lx
+                .object()?
+                .as_int()
+                .and_then(|v| u32::try_from(v).ok())
+                .ok_or_else(|| structure("objstm header"))?;
+            numbers.push(num);
             let o = lx
                 .object()?
                 .as_int()
@@ -581,6 +649,7 @@ impl<'a> Document<'a> {
             data,
             first,
             offsets,
+            numbers,
         });
         self.objstms
             .borrow_mut()

@@ -22,6 +22,8 @@ impl Verifier {
             max_depth: l.max_pdf_depth,
             max_decompressed: l.max_pdf_decompressed_bytes,
             max_revisions: l.max_pdf_revisions,
+            max_asn1_depth: l.max_asn1_depth,
+            max_asn1_elements: l.max_asn1_elements,
         }
     }
 
@@ -85,6 +87,12 @@ impl Verifier {
             wanted: Vec::new(),
         };
         let revisions = doc.revisions.len();
+        // Every byte after a signed revision must belong to a revision that is read and judged.
+        let signed_ends: Vec<usize> = sigs
+            .iter()
+            .filter_map(|s| s.ranges.as_ref().ok().map(|r| r[1].end))
+            .collect();
+        let unaccounted = doc.unaccounted(&signed_ends);
         // The certification signature's DocMDP level governs every later change.
         let certification = sigs.iter().find_map(|s| match s.kind {
             SigKind::Certification(p) => Some((p, s.revision.unwrap_or(0))),
@@ -121,14 +129,20 @@ impl Verifier {
                     self.pdf_signature(&doc, s, opts, &mut fx, &extra, poe)
                 }
             };
-            let (allowed, bad) = match s.revision {
+            let changes = match s.revision {
                 Some(rev) => doc.changes_after(rev, mdp),
-                None => (Vec::new(), Vec::new()),
+                None => Default::default(),
             };
-            if !bad.is_empty() {
+            let end = s.ranges.as_ref().map_or(usize::MAX, |r| r[1].end);
+            let unread: Vec<&str> = unaccounted
+                .iter()
+                .filter(|u| u.at >= end)
+                .map(|u| u.what.as_str())
+                .collect();
+            if !changes.disallowed.is_empty() {
                 let why = format!(
                     "the document was changed after this signature in ways it does not permit: {}",
-                    bad.join("; ")
+                    changes.disallowed.join("; ")
                 );
                 report = if report.indication() == Indication::TOTAL_PASSED {
                     report.fail(SubIndication::HASH_FAILURE, "modified-after-signing", why)
@@ -136,6 +150,23 @@ impl Verifier {
                     report.with_error("modified-after-signing", why)
                 };
             }
+            if !unread.is_empty() {
+                // Bytes a viewer may apply and this reader could not judge: never a pass.
+                let why = format!(
+                    "bytes after this signature's revision are not accounted for: {}",
+                    unread.join("; ")
+                );
+                report = if report.indication() == Indication::TOTAL_PASSED {
+                    report.fail(
+                        SubIndication::SIG_CONSTRAINTS_FAILURE,
+                        "unaccounted-bytes",
+                        why,
+                    )
+                } else {
+                    report.with_error("unaccounted-bytes", why)
+                };
+            }
+            report.warnings.extend(changes.overlays.iter().cloned());
             report.warnings.extend(doc.warnings.iter().cloned());
             report.pdf = Some(PdfSignatureInfo {
                 field: s.field.clone(),
@@ -152,9 +183,10 @@ impl Verifier {
                 sub_filter: s.sub_filter.clone(),
                 revision: s.revision.map(|r| r + 1),
                 revisions,
-                covers_whole_document: s.revision.is_some_and(|r| r + 1 == revisions),
-                allowed_changes: allowed,
-                disallowed_changes: bad,
+                covers_whole_document: s.revision.is_some_and(|r| r + 1 == revisions)
+                    && unread.is_empty(),
+                allowed_changes: changes.allowed,
+                disallowed_changes: changes.disallowed,
                 reason: s.reason.clone(),
                 location: s.location.clone(),
                 name: s.name.clone(),

@@ -158,6 +158,19 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// An unsigned decimal integer token (after whitespace), without sign or fraction.
+    pub fn unsigned(&mut self) -> Option<u64> {
+        self.skip_ws();
+        let start = self.pos;
+        let mut v: u64 = 0;
+        while let Some(c) = self.peek().filter(u8::is_ascii_digit) {
+            v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+            self.pos += 1;
+        }
+        let ends = self.peek().is_none_or(|c| is_ws(c) || is_delim(c));
+        (self.pos > start && ends).then_some(v)
+    }
+
     /// The next `n` raw bytes.
     pub fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         let s = self.data.get(self.pos..self.pos.checked_add(n)?)?;

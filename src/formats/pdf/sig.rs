@@ -2,7 +2,7 @@
 //! changed in the revisions after a signature (incremental saving and shadow attacks).
 
 use super::{find, Document, Loc, Obj, PdfError, Revision};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// The DSS's certificates, OCSP responses and CRLs, DER each.
 pub type Dss = (Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<Vec<u8>>);
@@ -11,8 +11,6 @@ pub type Dss = (Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<Vec<u8>>);
 const MAX_FIELDS: usize = 64;
 /// Most field-tree nodes visited (fields with /Kids).
 const MAX_FIELD_NODES: usize = 10_000;
-/// Most objects reachability follows when classifying later changes.
-const MAX_REACH: usize = 100_000;
 
 /// What a signature dictionary is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,7 +176,7 @@ impl Document<'_> {
             claimed_time: text(sig.get(b"M")),
             ranges,
             revision,
-            contents: trim_der_padding(contents),
+            contents: self.trim_padding(contents),
         }
     }
 
@@ -284,238 +282,6 @@ impl Document<'_> {
         };
         (list(b"Certs"), list(b"OCSPs"), list(b"CRLs"))
     }
-
-    /// What changed between revision `from` and the current one, and which of it is allowed for
-    /// a signature of `kind` when the document's certification level is `mdp` (None: not
-    /// certified). Returns (allowed notes, disallowed changes).
-    pub fn changes_after(&self, from: usize, mdp: Option<u8>) -> (Vec<String>, Vec<String>) {
-        let (Some(old), Some(new)) = (self.revisions.get(from), self.current()) else {
-            return (Vec::new(), Vec::new());
-        };
-        if from + 1 >= self.revisions.len() {
-            return (Vec::new(), Vec::new());
-        }
-        let mut allowed = Vec::new();
-        let mut bad = Vec::new();
-        // Changed: a new location, or the same place in an object stream that was redefined.
-        let changed: BTreeMap<u32, Obj> = new
-            .objects
-            .iter()
-            .filter(|(n, loc)| {
-                old.objects.get(n) != Some(loc)
-                    || matches!(loc, Loc::InStream(s, _) if old.objects.get(s) != new.objects.get(s))
-            })
-            .filter_map(|(&n, &loc)| Some((n, self.load_in(new, loc).ok()?)))
-            .filter(|(n, obj)| match self.get_in(old, *n) {
-                // Rewritten but identical: not a change.
-                Some(prev) => !self.same(&prev, obj),
-                None => true,
-            })
-            .collect();
-        // Objects known by where the current catalog and trailer refer to them.
-        let catalog = self.catalog(new);
-        let by_ref = |o: Option<&Obj>| o.and_then(Obj::as_ref_num);
-        let acroform = by_ref(catalog.as_ref().and_then(|c| c.get(b"AcroForm")));
-        let dss = by_ref(catalog.as_ref().and_then(|c| c.get(b"DSS")));
-        let info = by_ref(new.trailer.get(b"Info"));
-        let annotations_ok = mdp.is_none_or(|p| p >= 3);
-        let forms_ok = mdp.is_none_or(|p| p >= 2);
-        let mut roots: Vec<u32> = Vec::new();
-        let mut explained: BTreeSet<u32> = BTreeSet::new();
-        for (&n, obj) in &changed {
-            let ty = obj.get(b"Type").and_then(Obj::as_name).unwrap_or_default();
-            let is_new = !old.objects.contains_key(&n);
-            let verdict: Result<&str, String> = match ty {
-                _ if Some(n) == acroform => Ok("form field list updated"),
-                _ if Some(n) == dss => Ok("validation data (DSS) added"),
-                // The document information dictionary (ModDate, Producer) is never rendered.
-                _ if Some(n) == info => Ok("document information updated"),
-                b"Metadata" => Ok("XMP metadata updated"),
-                b"XRef" | b"ObjStm" => Ok(""),
-                b"Sig" | b"DocTimeStamp" => Ok("signature added"),
-                b"DSS" | b"VRI" => Ok("validation data (DSS) added"),
-                b"Catalog" => match self.get_in(old, n) {
-                    Some(prev) => {
-                        let diff = dict_diff(&prev, obj);
-                        let other: Vec<&String> = diff
-                            .iter()
-                            .filter(|k| !matches!(k.as_str(), "AcroForm" | "DSS" | "Extensions"))
-                            .collect();
-                        if other.is_empty() {
-                            Ok("catalog: form or DSS entry updated")
-                        } else {
-                            Err(format!("document catalog changed: /{}", join(&other)))
-                        }
-                    }
-                    None => Err("document catalog replaced".into()),
-                },
-                b"Page" => match self.get_in(old, n) {
-                    Some(prev) => {
-                        let diff = dict_diff(&prev, obj);
-                        if diff.iter().all(|k| k == "Annots") {
-                            Ok("page annotations updated")
-                        } else {
-                            Err(format!(
-                                "page object {n} changed: /{}",
-                                join(&diff.iter().collect::<Vec<_>>())
-                            ))
-                        }
-                    }
-                    None => Err(format!("page object {n} added")),
-                },
-                b"Pages" => Err(format!("page tree changed (object {n})")),
-                b"Annot" | b"" if is_widget_or_field(obj) => {
-                    if is_sig_field(obj) {
-                        Ok("signature field added or filled")
-                    } else if forms_ok {
-                        Ok("form field filled")
-                    } else {
-                        Err(format!("form field {n} changed, which DocMDP P1 forbids"))
-                    }
-                }
-                b"Annot" => {
-                    if annotations_ok {
-                        Ok("annotation added or changed")
-                    } else {
-                        Err(format!("annotation {n} added or changed, which the certification level forbids"))
-                    }
-                }
-                _ if is_new => {
-                    // New objects without a type (appearance streams, fonts of appearances,
-                    // DSS entries) are judged by who refers to them, below.
-                    continue;
-                }
-                b"Font" | b"FontDescriptor" => Err(format!("font object {n} changed")),
-                b"XObject" => Err(format!("XObject {n} changed")),
-                _ if matches!(obj, Obj::Stream(..)) => Err(format!(
-                    "stream object {n} changed (page content or resource)"
-                )),
-                _ => Err(format!("object {n} changed")),
-            };
-            match verdict {
-                Ok(note) => {
-                    explained.insert(n);
-                    roots.push(n);
-                    if !note.is_empty() && !allowed.iter().any(|a: &String| a == note) {
-                        allowed.push(note.to_owned());
-                    }
-                }
-                Err(why) => bad.push(why),
-            }
-        }
-        // New untyped objects are fine when an allowed change refers to them (appearance
-        // streams of a new signature widget, DSS entries); otherwise they are unexplained.
-        let mut stack = roots;
-        let mut steps = 0;
-        while let Some(n) = stack.pop() {
-            steps += 1;
-            if steps > MAX_REACH {
-                break;
-            }
-            let Some(obj) = changed.get(&n) else { continue };
-            let mut refs = Vec::new();
-            collect_refs(obj, &mut refs, 0);
-            for r in refs {
-                if changed.contains_key(&r) && explained.insert(r) {
-                    stack.push(r);
-                }
-            }
-        }
-        for (&n, obj) in &changed {
-            if !explained.contains(&n)
-                && !old.objects.contains_key(&n)
-                && obj.get(b"Type").and_then(Obj::as_name).is_none()
-            {
-                bad.push(format!(
-                    "object {n} added and not part of a signature, form field, annotation or DSS"
-                ));
-            }
-        }
-        if mdp == Some(1) {
-            let substantive: Vec<String> = allowed
-                .iter()
-                .filter(|a| {
-                    ![
-                        "DSS",
-                        "signature added",
-                        "catalog",
-                        "document information",
-                        "form field list",
-                        "metadata",
-                    ]
-                    .iter()
-                    .any(|k| a.contains(k))
-                })
-                .cloned()
-                .collect();
-            if !substantive.is_empty() {
-                bad.push(format!(
-                    "DocMDP P1 permits no changes, but: {}",
-                    substantive.join("; ")
-                ));
-            }
-        }
-        (allowed, bad)
-    }
-
-    /// Two objects with the same meaning (streams compared by dictionary and decoded data).
-    fn same(&self, a: &Obj, b: &Obj) -> bool {
-        match (a, b) {
-            (Obj::Stream(da, _), Obj::Stream(db, _)) => {
-                da == db
-                    && match (self.stream_data(a), self.stream_data(b)) {
-                        (Ok(x), Ok(y)) => x == y,
-                        _ => false,
-                    }
-            }
-            _ => a == b,
-        }
-    }
-}
-
-fn join(keys: &[&String]) -> String {
-    keys.iter()
-        .map(|k| k.as_str())
-        .collect::<Vec<_>>()
-        .join(", /")
-}
-
-fn is_widget_or_field(o: &Obj) -> bool {
-    o.get(b"FT").is_some()
-        || o.get(b"Subtype").and_then(Obj::as_name) == Some(b"Widget".as_slice())
-        || o.get(b"T").is_some()
-}
-
-fn is_sig_field(o: &Obj) -> bool {
-    o.get(b"FT").and_then(Obj::as_name) == Some(b"Sig".as_slice())
-}
-
-/// Keys whose values differ between two dictionaries.
-fn dict_diff(a: &Obj, b: &Obj) -> Vec<String> {
-    let (da, db) = (
-        a.as_dict().unwrap_or_default(),
-        b.as_dict().unwrap_or_default(),
-    );
-    let mut keys: BTreeSet<&[u8]> = da.iter().map(|(k, _)| k.as_slice()).collect();
-    keys.extend(db.iter().map(|(k, _)| k.as_slice()));
-    keys.into_iter()
-        .filter(|k| a.get(k) != b.get(k))
-        .map(|k| String::from_utf8_lossy(k).into_owned())
-        .collect()
-}
-
-fn collect_refs(o: &Obj, out: &mut Vec<u32>, depth: usize) {
-    if depth > 64 || out.len() > 10_000 {
-        return;
-    }
-    match o {
-        Obj::Ref(n, _) => out.push(*n),
-        Obj::Array(a) => a.iter().for_each(|x| collect_refs(x, out, depth + 1)),
-        Obj::Dict(d) | Obj::Stream(d, _) => {
-            d.iter().for_each(|(_, v)| collect_refs(v, out, depth + 1))
-        }
-        _ => {}
-    }
 }
 
 /// /Reference [<< /TransformMethod /DocMDP /TransformParams << /P n >> >>]; default P = 2.
@@ -537,16 +303,20 @@ fn docmdp_level(doc: &Document<'_>, rev: &Revision, sig: &Obj) -> u8 {
     u8::try_from(p.clamp(1, 3)).unwrap_or(2)
 }
 
-/// /Contents is reserved larger than the CMS and zero-padded: keep the DER object alone.
-fn trim_der_padding(c: &[u8]) -> Vec<u8> {
-    match crate::asn1::Reader::new(c).read() {
-        Ok(tlv)
-            if c.get(tlv.raw.len()..)
-                .is_some_and(|rest| rest.iter().all(|&b| b == 0)) =>
-        {
-            tlv.raw.to_vec()
+impl Document<'_> {
+    /// /Contents is reserved larger than the signature and padded with zeros: keep the first
+    /// complete BER value (several Java and .NET signers write indefinite lengths) when what
+    /// follows is zeros only; otherwise keep it all, and the CMS decoder refuses the rest.
+    fn trim_padding(&self, c: &[u8]) -> Vec<u8> {
+        match crate::asn1::ber_element_len(
+            c,
+            self.limits.max_asn1_depth,
+            self.limits.max_asn1_elements,
+        ) {
+            Ok(n) if c.get(n..).is_some_and(|rest| rest.iter().all(|&b| b == 0)) => {
+                c.get(..n).unwrap_or(c).to_vec()
+            }
+            _ => c.to_vec(),
         }
-        // BER with indefinite lengths (some signers): left whole for the CMS decoder.
-        _ => c.to_vec(),
     }
 }

@@ -1,0 +1,990 @@
+//! What changed after a signed revision, judged by what each object *was* in the signed
+//! revision — never by what the new bytes call it.
+//!
+//! 1. The cross-reference states are compared entry by entry: every object whose entry changed
+//!    (new offset, re-pointed, freed, another generation, its object stream redefined) and whose
+//!    value differs is a change. Entries re-pointed into the signed bytes, entries pointing at
+//!    another object's definition and two numbers sharing one definition are refused outright.
+//! 2. Roles come from the signed revision's object graph: catalog → page tree → pages →
+//!    contents, resources, annotations; the AcroForm and its field tree; the catalog's
+//!    metadata and DSS; the signed trailer's /Info. A shared object has every role it is
+//!    reached by, and a change must be allowed under each.
+//! 3. A short list of changes is allowed (pyHanko's difference analysis and EU DSS allow the
+//!    same): new signature fields with their widgets, signature dictionaries and appearances
+//!    (where DocMDP permits), /V and /AP of fields that are not read-only (P2, P3, approval),
+//!    new annotations (P3, approval), DSS and document time-stamps (always), the metadata stream
+//!    and information dictionary that were such in the signed revision. A new object is allowed
+//!    only when an allowed change refers to it in an allowed place; everything else is a
+//!    disallowed change, named.
+//! 4. A new annotation or signature widget that is visible draws over the signed page: that is
+//!    reported as an overlay, a warning even where it is permitted.
+
+use super::{Document, Loc, Obj, Revision};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What an object is in the signed revision (or what an allowed change makes a new one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Role {
+    Catalog,
+    PageTree,
+    Page,
+    Content,
+    Resource,
+    Annotation,
+    /// An annotation's appearance (or an object it uses).
+    Appearance,
+    /// A non-signature form field or its widget.
+    Field,
+    /// A signature field or its widget.
+    SigField,
+    /// A widget's appearance (changes with a form fill).
+    FieldAppearance,
+    FieldList,
+    AnnotList,
+    AcroForm,
+    Info,
+    Metadata,
+    Dss,
+    Signature,
+    /// Reachable from the catalog through anything else (/Names, /OpenAction, outlines, …).
+    Structure,
+    // Transient: resolved when the object is loaded.
+    /// An entry of /Kids in the page tree.
+    Kid,
+    /// An entry of a page's /Annots.
+    AnnotEntry,
+    /// An entry of /Fields or a field's /Kids.
+    FieldEntry,
+    /// A /Kids entry of a signature field.
+    SigFieldEntry,
+}
+
+impl Role {
+    fn noun(self) -> &'static str {
+        match self {
+            Role::Catalog => "the document catalog",
+            Role::PageTree | Role::Kid => "a page tree node",
+            Role::Page => "a page",
+            Role::Content => "a page content stream",
+            Role::Resource => "a page resource (font, image, form XObject, …)",
+            Role::Annotation | Role::AnnotEntry => "an annotation",
+            Role::Appearance => "an annotation appearance",
+            Role::Field | Role::FieldEntry => "a form field",
+            Role::SigField | Role::SigFieldEntry => "a signature field",
+            Role::FieldAppearance => "a form field appearance",
+            Role::FieldList => "the form's field list",
+            Role::AnnotList => "a page's annotation list",
+            Role::AcroForm => "the interactive form (AcroForm)",
+            Role::Info => "the document information dictionary",
+            Role::Metadata => "the document's XMP metadata",
+            Role::Dss => "validation data (DSS)",
+            Role::Signature => "a signature dictionary",
+            Role::Structure => "document structure",
+        }
+    }
+}
+
+/// The outcome of the analysis for one signature.
+#[derive(Debug, Default, Clone)]
+pub struct Changes {
+    /// Permitted changes, one note each.
+    pub allowed: Vec<String>,
+    /// Forbidden changes, each naming the object and what it was.
+    pub disallowed: Vec<String>,
+    /// Permitted new annotations and widgets that draw over the signed page.
+    pub overlays: Vec<String>,
+}
+
+/// Annotation flags (ISO 32000-1 Table 165): Hidden and NoView make an annotation invisible.
+const ANNOT_HIDDEN: i64 = 2;
+const ANNOT_NOVIEW: i64 = 32;
+/// Field flag ReadOnly (Table 221).
+const FIELD_READ_ONLY: i64 = 1;
+
+impl Document<'_> {
+    /// What changed between revision `from` (the signed one) and the current revision, judged
+    /// for a signature under DocMDP level `mdp` (None: the document is not certified).
+    pub fn changes_after(&self, from: usize, mdp: Option<u8>) -> Changes {
+        let (Some(old), Some(new)) = (self.revisions.get(from), self.current()) else {
+            return Changes::default();
+        };
+        if from + 1 >= self.revisions.len() {
+            return Changes::default();
+        }
+        let mut a = Analysis {
+            doc: self,
+            old,
+            new,
+            mdp,
+            out: Changes::default(),
+            changed: BTreeMap::new(),
+            roles: BTreeMap::new(),
+            judged: BTreeSet::new(),
+            granted: BTreeSet::new(),
+        };
+        a.diff_entries();
+        if !a.changed.is_empty() {
+            a.compute_roles();
+        }
+        a.trailer();
+        if a.changed.is_empty() {
+            return a.out;
+        }
+        a.judge_existing();
+        a.judge_new();
+        a.out
+    }
+
+    /// Two objects with the same meaning (streams compared by dictionary and decoded data).
+    fn same(&self, a: &Obj, b: &Obj) -> bool {
+        match (a, b) {
+            (Obj::Stream(da, _), Obj::Stream(db, _)) => {
+                da == db
+                    && match (self.stream_data(a), self.stream_data(b)) {
+                        (Ok(x), Ok(y)) => x == y,
+                        _ => false,
+                    }
+            }
+            _ => a == b,
+        }
+    }
+}
+
+struct Analysis<'d, 'a> {
+    doc: &'d Document<'a>,
+    old: &'d Revision,
+    new: &'d Revision,
+    mdp: Option<u8>,
+    out: Changes,
+    /// Changed objects: the new value, or None when freed.
+    changed: BTreeMap<u32, Option<Obj>>,
+    /// Roles in the signed revision.
+    roles: BTreeMap<u32, BTreeSet<Role>>,
+    /// Changed objects already judged (by a role or a grant).
+    judged: BTreeSet<u32>,
+    /// (object, grant) pairs already followed.
+    granted: BTreeSet<(u32, Role)>,
+}
+
+impl Analysis<'_, '_> {
+    fn bad(&mut self, why: String) {
+        if !self.out.disallowed.contains(&why) {
+            self.out.disallowed.push(why);
+        }
+    }
+
+    fn allow(&mut self, note: &str) {
+        if !self.out.allowed.iter().any(|a| a == note) {
+            self.out.allowed.push(note.to_owned());
+        }
+    }
+
+    fn forms_ok(&self) -> bool {
+        self.mdp.is_none_or(|p| p >= 2)
+    }
+
+    fn annotations_ok(&self) -> bool {
+        self.mdp.is_none_or(|p| p >= 3)
+    }
+
+    /// Step 1: the cross-reference states, entry by entry.
+    fn diff_entries(&mut self) {
+        let (doc, old, new) = (self.doc, self.old, self.new);
+        let used = |r: &Revision, n: u32| r.objects.get(&n).is_some_and(|l| *l != Loc::Free);
+        let nums: BTreeSet<u32> = old
+            .objects
+            .keys()
+            .chain(new.objects.keys())
+            .copied()
+            .collect();
+        for n in nums {
+            let (lo, ln) = (old.objects.get(&n), new.objects.get(&n));
+            let (uo, un) = (used(old, n), used(new, n));
+            if !uo && !un {
+                continue;
+            }
+            let stream_redefined = matches!(ln, Some(Loc::InStream(s, _))
+                if old.objects.get(s) != new.objects.get(s));
+            let same_gen = old.generations.get(&n) == new.generations.get(&n);
+            if lo == ln && same_gen && !stream_redefined {
+                continue;
+            }
+            if uo && !un {
+                self.changed.insert(n, None);
+                continue;
+            }
+            let Some(&loc) = ln else { continue };
+            if let Loc::Offset(off) = loc {
+                if off < old.end {
+                    self.bad(format!(
+                        "object {n}'s cross-reference entry was re-pointed to byte {off} inside the signed revision"
+                    ));
+                }
+                match doc.indirect_at(off) {
+                    Ok((num, gen, _)) if num == n && gen == new.generations.get(&n).copied().unwrap_or(0) => {}
+                    Ok((num, gen, _)) => self.bad(format!(
+                        "object {n}'s cross-reference entry points at the definition of object {num} {gen}"
+                    )),
+                    Err(_) => {}
+                }
+            }
+            let value = match doc.load_in(new, loc) {
+                Ok(v) => v,
+                Err(e) => {
+                    self.bad(format!(
+                        "object {n} of the current revision cannot be read: {e}"
+                    ));
+                    Obj::Null
+                }
+            };
+            if uo && same_gen {
+                if let Some(prev) = doc.get_in(old, n) {
+                    if doc.same(&prev, &value) {
+                        continue;
+                    }
+                }
+            }
+            self.changed.insert(n, Some(value));
+        }
+        // Two numbers with one definition: "hide via referenced object".
+        let mut by_offset: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
+        for (&n, loc) in &new.objects {
+            if let Loc::Offset(o) = loc {
+                by_offset.entry(*o).or_default().push(n);
+            }
+        }
+        for (o, nums) in by_offset {
+            if nums.len() > 1 && nums.iter().any(|n| self.changed.contains_key(n)) {
+                let list: Vec<String> = nums.iter().map(u32::to_string).collect();
+                self.bad(format!(
+                    "objects {} share one definition at byte {o}",
+                    list.join(" and ")
+                ));
+            }
+        }
+    }
+
+    /// The trailer may not move the catalog; its /Info pointer names nothing by itself.
+    fn trailer(&mut self) {
+        let root = |r: &Revision| r.trailer.get(b"Root").and_then(Obj::as_ref_num);
+        if root(self.old) != root(self.new) {
+            self.bad(format!(
+                "the trailer's /Root now points at object {} (the signed catalog is object {})",
+                root(self.new).map_or("none".into(), |n| n.to_string()),
+                root(self.old).map_or("none".into(), |n| n.to_string()),
+            ));
+        }
+        let info = |r: &Revision| r.trailer.get(b"Info").and_then(Obj::as_ref_num);
+        if let Some(n) = info(self.new) {
+            if info(self.old) != Some(n) {
+                self.grant(Obj::Ref(n, 0), Role::Info, None);
+            }
+        }
+    }
+
+    /// Step 2: roles in the signed revision, from the signed trailer.
+    fn compute_roles(&mut self) {
+        let (doc, old) = (self.doc, self.old);
+        let mut stack: Vec<(Obj, Role)> = Vec::new();
+        if let Some(r) = old.trailer.get(b"Root") {
+            stack.push((r.clone(), Role::Catalog));
+        }
+        if let Some(i) = old.trailer.get(b"Info") {
+            stack.push((i.clone(), Role::Info));
+        }
+        let mut visited: BTreeSet<(u32, Role)> = BTreeSet::new();
+        // Each (object, role) pair is expanded once: linear in the signed graph.
+        let budget = doc.limits.max_objects.saturating_mul(4);
+        while let Some((o, role)) = stack.pop() {
+            if visited.len() > budget {
+                self.bad("the signed revision's object graph is too large to analyse".into());
+                return;
+            }
+            let (value, role) = match o {
+                Obj::Ref(n, _) => {
+                    let value = doc.get_in(old, n).unwrap_or(Obj::Null);
+                    let role = refine(doc, old, role, &value);
+                    if !visited.insert((n, role)) {
+                        continue;
+                    }
+                    self.roles.entry(n).or_default().insert(role);
+                    (value, role)
+                }
+                other => (other, role),
+            };
+            children(&value, role, &mut stack);
+        }
+    }
+
+    /// Step 3a: changed objects that had a role in the signed revision.
+    fn judge_existing(&mut self) {
+        let items: Vec<(u32, Option<Obj>, BTreeSet<Role>)> = self
+            .changed
+            .iter()
+            .filter_map(|(&n, v)| Some((n, v.clone(), self.roles.get(&n)?.clone())))
+            .collect();
+        for (n, value, roles) in items {
+            self.judged.insert(n);
+            let Some(value) = value else {
+                let what = roles.first().map_or("an object", |r| r.noun());
+                self.bad(format!("object {n} ({what}) was freed"));
+                continue;
+            };
+            let old = self.doc.get_in(self.old, n).unwrap_or(Obj::Null);
+            for role in roles {
+                if let Err(why) = self.existing(n, role, &old, &value) {
+                    self.bad(why);
+                    break;
+                }
+            }
+        }
+    }
+
+    /// One changed object judged as what it was.
+    fn existing(&mut self, n: u32, role: Role, old: &Obj, new: &Obj) -> Result<(), String> {
+        let changed_keys = || dict_diff(old, new);
+        match role {
+            Role::Catalog => {
+                for k in changed_keys() {
+                    let (ov, nv) = (old.get(k.as_bytes()), new.get(k.as_bytes()));
+                    match k.as_str() {
+                        "AcroForm" => match (ov, nv) {
+                            (None, Some(v)) => self.grant(v.clone(), Role::AcroForm, None),
+                            (Some(o @ Obj::Dict(_)), Some(v @ Obj::Dict(_))) => {
+                                let (o, v) = (o.clone(), v.clone());
+                                self.existing(n, Role::AcroForm, &o, &v)?
+                            }
+                            _ => {
+                                return Err(format!(
+                                "the document catalog (object {n}) now points /AcroForm elsewhere"
+                            ))
+                            }
+                        },
+                        "DSS" => match nv {
+                            Some(v) => self.grant(v.clone(), Role::Dss, None),
+                            None => return Err("the DSS was removed from the catalog".into()),
+                        },
+                        "Metadata" => match nv {
+                            Some(v) => self.grant(v.clone(), Role::Metadata, None),
+                            None => return Err("the catalog's /Metadata was removed".into()),
+                        },
+                        // Extensions and Version declare features; they carry no content.
+                        "Extensions" | "Version" if nv.is_none_or(|v| !has_refs(v)) => {}
+                        _ => {
+                            return Err(format!("the document catalog (object {n}) changed: /{k}"))
+                        }
+                    }
+                }
+                self.allow("document catalog updated (form, DSS or metadata entry)");
+                Ok(())
+            }
+            Role::AcroForm => {
+                for k in changed_keys() {
+                    let (ov, nv) = (old.get(k.as_bytes()), new.get(k.as_bytes()));
+                    match k.as_str() {
+                        "Fields" => {
+                            let (ov, nv) = (ov.cloned(), nv.cloned());
+                            self.list_change(n, ov.as_ref(), nv.as_ref(), Role::FieldEntry, None)?
+                        }
+                        "SigFlags" | "DA" => {}
+                        "DR" => {
+                            if let Some(v) = nv {
+                                self.grant(v.clone(), Role::Appearance, None)
+                            }
+                        }
+                        _ => {
+                            return Err(format!("the interactive form (object {n}) changed: /{k}"))
+                        }
+                    }
+                }
+                self.allow("form field list updated");
+                Ok(())
+            }
+            Role::Page => {
+                let keys = changed_keys();
+                let other: Vec<&str> = keys
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|k| *k != "Annots")
+                    .collect();
+                if !other.is_empty() {
+                    return Err(format!("page object {n} changed: /{}", other.join(", /")));
+                }
+                if !keys.is_empty() {
+                    let (ov, nv) = (old.get(b"Annots").cloned(), new.get(b"Annots").cloned());
+                    self.list_change(n, ov.as_ref(), nv.as_ref(), Role::AnnotEntry, Some(n))?;
+                }
+                self.allow("page annotations updated");
+                Ok(())
+            }
+            Role::FieldList => self.list_change(n, Some(old), Some(new), Role::FieldEntry, None),
+            // The page is not known here: overlays are named by the annotation alone.
+            Role::AnnotList => self.list_change(n, Some(old), Some(new), Role::AnnotEntry, None),
+            Role::SigField | Role::Field => {
+                let sig = role == Role::SigField;
+                if !sig && !self.forms_ok() {
+                    return Err(format!("form field {n} changed, which DocMDP P1 forbids"));
+                }
+                let ff = old.get(b"Ff").and_then(Obj::as_int).unwrap_or(0);
+                for k in changed_keys() {
+                    let nv = new.get(k.as_bytes()).cloned();
+                    match (k.as_str(), nv) {
+                        ("V", Some(v)) if sig && old.get(b"V").is_none() => {
+                            self.new_signature_value(&v, &format!("object {n}"))?;
+                        }
+                        ("V" | "AS", _) if !sig && ff & FIELD_READ_ONLY == 0 => {
+                            if let Some(v) = new.get(b"V") {
+                                self.grant(v.clone(), Role::Appearance, None);
+                            }
+                        }
+                        ("AP", Some(v)) if ff & FIELD_READ_ONLY == 0 => {
+                            self.grant(v, Role::FieldAppearance, None)
+                        }
+                        _ if ff & FIELD_READ_ONLY != 0 => {
+                            return Err(format!("read-only form field {n} changed: /{k}"))
+                        }
+                        _ => return Err(format!("{} {n} changed: /{k}", role.noun())),
+                    }
+                }
+                self.allow(if sig {
+                    "signature field signed"
+                } else {
+                    "form field filled"
+                });
+                Ok(())
+            }
+            Role::FieldAppearance if self.forms_ok() => {
+                for r in refs_of(new) {
+                    self.grant(Obj::Ref(r, 0), Role::Appearance, None);
+                }
+                self.allow("form field appearance updated");
+                Ok(())
+            }
+            Role::Info if !matches!(new, Obj::Stream(..)) => {
+                for r in refs_of(new) {
+                    self.grant(Obj::Ref(r, 0), Role::Info, None);
+                }
+                self.allow("document information updated");
+                Ok(())
+            }
+            Role::Metadata if is_metadata(new) => {
+                self.allow("XMP metadata updated");
+                Ok(())
+            }
+            Role::Dss => {
+                for r in refs_of(new) {
+                    self.grant(Obj::Ref(r, 0), Role::Dss, None);
+                }
+                self.allow("validation data (DSS) updated");
+                Ok(())
+            }
+            _ => Err(format!("object {n} ({}) changed", role.noun())),
+        }
+    }
+
+    /// An array of references that may only grow: every old entry stays, new ones are judged
+    /// as `entry` (fields or annotations). `holder` owns the array (for messages).
+    fn list_change(
+        &mut self,
+        holder: u32,
+        old: Option<&Obj>,
+        new: Option<&Obj>,
+        entry: Role,
+        page: Option<u32>,
+    ) -> Result<(), String> {
+        let (doc, or, nr) = (self.doc, self.old, self.new);
+        let old_list = old
+            .map(|o| doc.deref_in(or, o))
+            .unwrap_or(Obj::Array(Vec::new()));
+        let Some(new) = new else {
+            return Err(format!(
+                "the list /{} of object {holder} was removed",
+                list_key(entry)
+            ));
+        };
+        let new_list = doc.deref_in(nr, new);
+        // The array may itself be a new indirect object: this judges it.
+        if let Obj::Ref(a, _) = new {
+            if old.and_then(Obj::as_ref_num) != Some(*a) && self.changed.contains_key(a) {
+                self.judged.insert(*a);
+            }
+        }
+        let (Some(ol), Some(nl)) = (old_list.as_array(), new_list.as_array()) else {
+            return Err(format!(
+                "the list /{} of object {holder} is no longer a list",
+                list_key(entry)
+            ));
+        };
+        // New entries are judged even when old ones went missing, so both are named.
+        for x in nl
+            .iter()
+            .filter(|x| !ol.contains(x))
+            .cloned()
+            .collect::<Vec<_>>()
+        {
+            self.grant(x, entry, page);
+        }
+        match ol.iter().find(|o| !nl.contains(o)) {
+            Some(o) => Err(format!(
+                "{} was removed from /{} of object {holder}",
+                o.as_ref_num()
+                    .map_or_else(|| "an entry".to_owned(), |r| format!("object {r}")),
+                list_key(entry)
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// A new /V of a signature field: a signature dictionary, allowed unless P1 forbids it.
+    fn new_signature_value(&mut self, v: &Obj, field: &str) -> Result<(), String> {
+        let sig = self.doc.deref_in(self.new, v);
+        let ts = sig.get(b"Type").and_then(Obj::as_name) == Some(b"DocTimeStamp".as_slice())
+            || sig.get(b"SubFilter").and_then(Obj::as_name) == Some(b"ETSI.RFC3161".as_slice());
+        if !ts && self.mdp == Some(1) {
+            return Err(format!(
+                "signature field {field} was signed, which DocMDP P1 forbids (only document time-stamps)"
+            ));
+        }
+        self.grant(v.clone(), Role::Signature, None);
+        self.allow(if ts {
+            "document time-stamp added"
+        } else {
+            "signature added"
+        });
+        Ok(())
+    }
+
+    /// Follows a grant: `o` is allowed as `role` if it is a new object that fits it.
+    fn grant(&mut self, o: Obj, role: Role, page: Option<u32>) {
+        let mut stack = vec![(o, role, page)];
+        while let Some((o, role, page)) = stack.pop() {
+            let (n, value) = match o {
+                Obj::Ref(n, _) => {
+                    // Objects that had a role are judged by it; unchanged ones need nothing.
+                    if self.roles.contains_key(&n) {
+                        continue;
+                    }
+                    let Some(Some(v)) = self.changed.get(&n).cloned() else {
+                        continue;
+                    };
+                    if !self.granted.insert((n, role)) {
+                        continue;
+                    }
+                    self.judged.insert(n);
+                    (Some(n), v)
+                }
+                other => (None, other),
+            };
+            let name = n.map_or_else(|| "a direct object".to_owned(), |n| format!("object {n}"));
+            match self.new_object(&name, &value, role, page) {
+                Ok(more) => stack.extend(more),
+                Err(why) => self.bad(why),
+            }
+        }
+    }
+
+    /// A new object allowed as `role`: what it refers to in allowed places, or why not.
+    fn new_object(
+        &mut self,
+        name: &str,
+        v: &Obj,
+        role: Role,
+        page: Option<u32>,
+    ) -> Result<Vec<(Obj, Role, Option<u32>)>, String> {
+        let mut next = Vec::new();
+        let all = |r: Role| {
+            refs_of(v)
+                .into_iter()
+                .map(move |n| (Obj::Ref(n, 0), r, None))
+        };
+        match role {
+            Role::AnnotEntry => {
+                if is_widget(v) || v.get(b"FT").is_some() {
+                    return self.new_object(name, v, Role::FieldEntry, page);
+                }
+                if v.as_dict().is_none() {
+                    return Err(format!(
+                        "{name} was added to a page's annotations but is no annotation"
+                    ));
+                }
+                let sub = subtype(v);
+                if !self.annotations_ok() {
+                    return Err(format!(
+                        "annotation {name} (/{sub}) was added, which DocMDP P{} forbids",
+                        self.mdp.unwrap_or(0)
+                    ));
+                }
+                self.overlay(name, &sub, v, page);
+                self.allow("annotation added");
+                for (k, r) in [
+                    (b"AP".as_slice(), Role::Appearance),
+                    (b"Popup", Role::AnnotEntry),
+                ] {
+                    if let Some(x) = v.get(k) {
+                        next.push((x.clone(), r, page));
+                    }
+                }
+            }
+            Role::FieldEntry | Role::SigFieldEntry => {
+                if v.as_dict().is_none() {
+                    return Err(format!(
+                        "{name} was added as a form field but is no dictionary"
+                    ));
+                }
+                let sig = role == Role::SigFieldEntry
+                    || field_type(self.doc, self.new, v).as_deref() == Some(b"Sig".as_slice());
+                if !sig {
+                    return Err(format!(
+                        "form field {name} was added (only signature fields may be added)"
+                    ));
+                }
+                if self.mdp == Some(1) && v.get(b"V").is_none() && v.get(b"Kids").is_none() {
+                    return Err(format!(
+                        "signature field {name} was added, which DocMDP P1 forbids"
+                    ));
+                }
+                if let Some(x) = v.get(b"V") {
+                    let x = x.clone();
+                    self.new_signature_value(&x, name)?;
+                }
+                if is_widget(v) {
+                    self.overlay(name, "Widget", v, page);
+                }
+                if v.get(b"V").is_none() {
+                    self.allow("signature field added");
+                }
+                if let Some(x) = v.get(b"AP") {
+                    next.push((x.clone(), Role::FieldAppearance, page));
+                }
+                if let Some(k) = v.get(b"Kids") {
+                    let k = self.doc.deref_in(self.new, k);
+                    for x in k.as_array().unwrap_or_default() {
+                        next.push((x.clone(), Role::SigFieldEntry, page));
+                    }
+                }
+                if let Some(x) = v.get(b"Lock") {
+                    next.push((x.clone(), Role::Signature, page));
+                }
+            }
+            Role::Signature => {
+                if v.as_dict().is_none() {
+                    return Err(format!(
+                        "{name} was added as a signature value but is no dictionary"
+                    ));
+                }
+                next.extend(all(Role::Signature));
+            }
+            Role::Appearance | Role::FieldAppearance => {
+                if !matches!(v, Obj::Stream(..) | Obj::Dict(_)) {
+                    return Err(format!("{name} was added as an appearance but is none"));
+                }
+                next.extend(all(Role::Appearance));
+            }
+            Role::Dss => {
+                self.allow("validation data (DSS) added");
+                next.extend(all(Role::Dss));
+            }
+            Role::Metadata => {
+                if !is_metadata(v) {
+                    return Err(format!(
+                        "{name} was made the catalog's /Metadata but is no XMP metadata stream"
+                    ));
+                }
+                self.allow("XMP metadata updated");
+            }
+            Role::Info => {
+                if matches!(v, Obj::Stream(..)) {
+                    return Err(format!(
+                        "{name} was made the document information but is a stream"
+                    ));
+                }
+                self.allow("document information updated");
+                next.extend(all(Role::Info));
+            }
+            Role::AcroForm => {
+                for (k, val) in v.as_dict().unwrap_or_default() {
+                    match k.as_slice() {
+                        b"Fields" => {
+                            let l = self.doc.deref_in(self.new, val);
+                            if let Some(Obj::Ref(a, _)) = Some(val) {
+                                self.judged.insert(*a);
+                            }
+                            for x in l.as_array().unwrap_or_default() {
+                                next.push((x.clone(), Role::FieldEntry, None));
+                            }
+                        }
+                        b"DR" => next.push((val.clone(), Role::Appearance, None)),
+                        b"SigFlags" | b"DA" => {}
+                        other => {
+                            return Err(format!(
+                                "the new interactive form {name} has /{}",
+                                String::from_utf8_lossy(other)
+                            ))
+                        }
+                    }
+                }
+                self.allow("interactive form added");
+            }
+            other => return Err(format!("{name} was added as {}", other.noun())),
+        }
+        Ok(next)
+    }
+
+    /// A visible new annotation or widget draws over the signed page.
+    fn overlay(&mut self, name: &str, sub: &str, v: &Obj, page: Option<u32>) {
+        let flags = v.get(b"F").and_then(Obj::as_int).unwrap_or(0);
+        if flags & (ANNOT_HIDDEN | ANNOT_NOVIEW) != 0 {
+            return;
+        }
+        let rect: Vec<f64> = v
+            .get(b"Rect")
+            .and_then(Obj::as_array)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(num)
+            .collect();
+        let &[x0, y0, x1, y1] = rect.as_slice() else {
+            return;
+        };
+        if (x1 - x0).abs() < 0.5 || (y1 - y0).abs() < 0.5 {
+            return; // zero-area: invisible signature widgets
+        }
+        let on = page.map_or_else(String::new, |p| format!(" on page object {p}"));
+        let msg = format!(
+            "overlay: new {name} (/{sub}){on} draws over the signed page at [{x0} {y0} {x1} {y1}]"
+        );
+        if !self.out.overlays.contains(&msg) {
+            self.out.overlays.push(msg);
+        }
+    }
+
+    /// Step 3b: changed objects without a role must have been reached through an allowed
+    /// change; object and cross-reference streams of the new state are structure.
+    fn judge_new(&mut self) {
+        let streams: BTreeSet<u32> = self
+            .new
+            .objects
+            .values()
+            .filter_map(|l| match l {
+                Loc::InStream(s, _) => Some(*s),
+                _ => None,
+            })
+            .collect();
+        let sections: BTreeSet<usize> = self.new.sections.iter().copied().collect();
+        let left: Vec<(u32, Option<Obj>)> = self
+            .changed
+            .iter()
+            .filter(|(n, _)| !self.judged.contains(n))
+            .map(|(&n, v)| (n, v.clone()))
+            .collect();
+        for (n, v) in left {
+            let Some(v) = v else {
+                // Freed and had no role in the signed revision: nothing refers to it.
+                self.allow("unused object freed");
+                continue;
+            };
+            let ty = v.get(b"Type").and_then(Obj::as_name).unwrap_or_default();
+            let structural = match ty {
+                b"ObjStm" => streams.contains(&n),
+                b"XRef" => {
+                    matches!(self.new.objects.get(&n), Some(Loc::Offset(o)) if sections.contains(o))
+                }
+                _ => false,
+            };
+            // A bare number (an indirect /Length) can only matter through a referrer, and
+            // every referrer that changed is judged itself.
+            let scalar = matches!(v, Obj::Int(_) | Obj::Real(_) | Obj::Null | Obj::Bool(_));
+            if structural || scalar {
+                continue;
+            }
+            let what = if self.doc.get_in(self.old, n).is_some() {
+                "changed"
+            } else {
+                "added"
+            };
+            self.bad(format!(
+                "object {n} was {what} and is not part of an allowed change (a signature, form field, annotation, DSS or metadata)"
+            ));
+        }
+    }
+}
+
+/// Resolves a transient role once the object is loaded.
+fn refine(doc: &Document<'_>, rev: &Revision, role: Role, v: &Obj) -> Role {
+    if matches!(v, Obj::Array(_)) {
+        return role; // an indirect list: its entries are refined one by one
+    }
+    match role {
+        Role::Kid => match v.get(b"Type").and_then(Obj::as_name) {
+            Some(b"Pages") => Role::PageTree,
+            _ if v.get(b"Kids").is_some() => Role::PageTree,
+            _ => Role::Page,
+        },
+        Role::AnnotEntry if is_widget(v) || v.get(b"FT").is_some() => {
+            if field_type(doc, rev, v).as_deref() == Some(b"Sig".as_slice()) {
+                Role::SigField
+            } else {
+                Role::Field
+            }
+        }
+        Role::AnnotEntry => Role::Annotation,
+        Role::FieldEntry | Role::SigFieldEntry => {
+            match (role, field_type(doc, rev, v).as_deref()) {
+                (_, Some(b"Sig")) | (Role::SigFieldEntry, None) => Role::SigField,
+                _ => Role::Field,
+            }
+        }
+        other => other,
+    }
+}
+
+/// What a role's object refers to, and as what.
+fn children(v: &Obj, role: Role, out: &mut Vec<(Obj, Role)>) {
+    let keyed = |k: &[u8]| -> Option<Role> {
+        Some(match (role, k) {
+            (_, b"Parent" | b"P") if role != Role::Catalog => return None,
+            (Role::Catalog, b"Pages") => Role::PageTree,
+            (Role::Catalog, b"AcroForm") => Role::AcroForm,
+            (Role::Catalog, b"Metadata") => Role::Metadata,
+            (Role::Catalog, b"DSS") => Role::Dss,
+            (Role::Catalog, b"Perms") => Role::Signature,
+            (Role::PageTree, b"Kids") => Role::Kid,
+            (Role::PageTree | Role::Page, b"Resources") => Role::Resource,
+            (Role::Page, b"Contents") => Role::Content,
+            (Role::Page, b"Annots") => Role::AnnotList,
+            (Role::Annotation, b"AP") => Role::Appearance,
+            (Role::Annotation, b"Popup") => Role::AnnotEntry,
+            (Role::AcroForm, b"Fields") => Role::FieldList,
+            (Role::AcroForm, b"DR") => Role::Resource,
+            (Role::Field | Role::SigField, b"AP") => Role::FieldAppearance,
+            (Role::Field, b"Kids") => Role::FieldEntry,
+            (Role::SigField, b"Kids") => Role::SigFieldEntry,
+            (Role::SigField, b"V" | b"Lock") => Role::Signature,
+            _ => Role::Structure,
+        })
+    };
+    match (v, role) {
+        (Obj::Array(a), Role::Kid | Role::AnnotEntry | Role::FieldEntry | Role::SigFieldEntry) => {
+            out.extend(a.iter().map(|x| (x.clone(), role)));
+        }
+        (Obj::Array(a), Role::PageTree) => out.extend(a.iter().map(|x| (x.clone(), Role::Kid))),
+        (Obj::Array(a), Role::AnnotList) => {
+            out.extend(a.iter().map(|x| (x.clone(), Role::AnnotEntry)))
+        }
+        (Obj::Array(a), Role::FieldList) => {
+            out.extend(a.iter().map(|x| (x.clone(), Role::FieldEntry)))
+        }
+        (
+            Obj::Dict(_) | Obj::Stream(..),
+            Role::Catalog
+            | Role::PageTree
+            | Role::Page
+            | Role::Annotation
+            | Role::AcroForm
+            | Role::Field
+            | Role::SigField,
+        ) => {
+            for (k, x) in v.as_dict().unwrap_or_default() {
+                if let Some(r) = keyed(k) {
+                    out.push((x.clone(), r));
+                }
+            }
+        }
+        // Everything else passes its role on to all it refers to.
+        _ => out.extend(refs_of(v).into_iter().map(|n| (Obj::Ref(n, 0), role))),
+    }
+}
+
+/// A field's /FT, inherited through /Parent (a few levels: field trees are shallow).
+fn field_type(doc: &Document<'_>, rev: &Revision, v: &Obj) -> Option<Vec<u8>> {
+    let mut cur = v.clone();
+    for _ in 0..16 {
+        if let Some(ft) = cur.get(b"FT").and_then(Obj::as_name) {
+            return Some(ft.to_vec());
+        }
+        cur = doc.deref_in(rev, cur.get(b"Parent")?);
+    }
+    None
+}
+
+fn list_key(entry: Role) -> &'static str {
+    match entry {
+        Role::FieldEntry => "Fields",
+        _ => "Annots",
+    }
+}
+
+fn is_widget(v: &Obj) -> bool {
+    v.get(b"Subtype").and_then(Obj::as_name) == Some(b"Widget".as_slice())
+}
+
+fn is_metadata(v: &Obj) -> bool {
+    matches!(v, Obj::Stream(..))
+        && v.get(b"Type").and_then(Obj::as_name) == Some(b"Metadata".as_slice())
+}
+
+fn subtype(v: &Obj) -> String {
+    v.get(b"Subtype")
+        .and_then(Obj::as_name)
+        .map_or_else(|| "?".into(), |s| String::from_utf8_lossy(s).into_owned())
+}
+
+fn num(o: &Obj) -> Option<f64> {
+    match o {
+        Obj::Int(i) => i64_to_f64(*i),
+        Obj::Real(r) => Some(*r),
+        _ => None,
+    }
+}
+
+/// Rect coordinates are small; anything beyond f64's exact range is not a page.
+fn i64_to_f64(i: i64) -> Option<f64> {
+    i32::try_from(i).ok().map(f64::from)
+}
+
+fn has_refs(v: &Obj) -> bool {
+    !refs_of(v).is_empty()
+}
+
+/// The object numbers `v` refers to, directly or inside its arrays and dictionaries.
+fn refs_of(v: &Obj) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut stack = vec![v];
+    while let Some(o) = stack.pop() {
+        match o {
+            Obj::Ref(n, _) => out.push(*n),
+            Obj::Array(a) => stack.extend(a.iter()),
+            Obj::Dict(d) | Obj::Stream(d, _) => stack.extend(d.iter().map(|(_, x)| x)),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Keys whose values differ between two dictionaries.
+fn dict_diff(a: &Obj, b: &Obj) -> Vec<String> {
+    let (da, db) = (
+        a.as_dict().unwrap_or_default(),
+        b.as_dict().unwrap_or_default(),
+    );
+    if a.as_dict().is_none()
+        || b.as_dict().is_none()
+        || matches!(a, Obj::Stream(..)) != matches!(b, Obj::Stream(..))
+    {
+        return vec!["(the object's kind)".into()];
+    }
+    let mut keys: BTreeSet<&[u8]> = da.iter().map(|(k, _)| k.as_slice()).collect();
+    keys.extend(db.iter().map(|(k, _)| k.as_slice()));
+    let mut out: Vec<String> = keys
+        .into_iter()
+        .filter(|k| a.get(k) != b.get(k))
+        .map(|k| String::from_utf8_lossy(k).into_owned())
+        .collect();
+    // A stream's data is part of it.
+    if let (Obj::Stream(_, ra), Obj::Stream(_, rb)) = (a, b) {
+        if ra != rb {
+            out.push("(stream data)".into());
+        }
+    }
+    out
+}
