@@ -433,8 +433,10 @@ impl Analysis<'_, '_> {
                             self.new_signature_value(&v, &format!("object {n}"))?;
                         }
                         ("V" | "AS", _) if !sig && ff & FIELD_READ_ONLY == 0 => {
-                            if let Some(v) = new.get(b"V") {
-                                self.grant(v.clone(), Role::Appearance, None);
+                            // A value is a string or name; an indirect one (rich text in a
+                            // stream) is the field's own.
+                            for r in new.get(b"V").map(refs_of).unwrap_or_default() {
+                                self.grant(Obj::Ref(r, 0), Role::Appearance, None);
                             }
                         }
                         ("AP", Some(v)) if ff & FIELD_READ_ONLY == 0 => {
