@@ -185,3 +185,201 @@ fn check(a: &Value, dir: &Path) -> bool {
         }
     }
 }
+
+/// A small deterministic generator (xorshift64*), so every run tries the same documents.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % u64::try_from(n).unwrap()).unwrap()
+    }
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len())]
+    }
+}
+
+/// One move of an incremental update. `Disallowed` moves touch an object that had a role in
+/// the signed revision; the harmless ones are what genuine writers do.
+enum Move {
+    Redefine(u32, Vec<u8>),
+    Free(u32),
+    Repoint(u32, usize),
+    Info(u32),
+}
+
+/// Appends one classic-table update with `moves`; `truncate` cuts it before its `%%EOF`.
+fn append(data: &[u8], moves: &[Move], root: u32, eol: &[u8], truncate: Option<usize>) -> Vec<u8> {
+    let mut out = data.to_vec();
+    if !out.ends_with(b"\n") {
+        out.push(b'\n');
+    }
+    let mut entries: std::collections::BTreeMap<u32, (usize, &str)> = Default::default();
+    let mut info = None;
+    for m in moves {
+        match m {
+            Move::Redefine(n, body) => {
+                entries.insert(*n, (out.len(), "n"));
+                out.extend_from_slice(format!("{n} 0 obj\n").as_bytes());
+                out.extend_from_slice(body);
+                out.extend_from_slice(b"\nendobj\n");
+            }
+            Move::Free(n) => {
+                entries.insert(*n, (0, "f"));
+            }
+            Move::Repoint(n, off) => {
+                entries.insert(*n, (*off, "n"));
+            }
+            Move::Info(n) => info = Some(*n),
+        }
+    }
+    let text = String::from_utf8_lossy(data);
+    let prev: usize = text
+        .rsplit("startxref")
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let xref = out.len();
+    out.extend_from_slice(b"xref\n0 1\n0000000000 65535 f");
+    out.extend_from_slice(eol);
+    for (n, (off, kind)) in &entries {
+        out.extend_from_slice(format!("{n} 1\n{off:010} 00000 {kind}").as_bytes());
+        out.extend_from_slice(eol);
+    }
+    let info = info.map_or(String::new(), |i| format!("/Info {i} 0 R "));
+    out.extend_from_slice(
+        format!("trailer\n<< /Size 200 /Root {root} 0 R {info}/Prev {prev} >>\nstartxref\n{xref}\n%%EOF\n")
+            .as_bytes(),
+    );
+    if let Some(t) = truncate {
+        let body_end = out.len() - 6;
+        out.truncate(xref + t % (body_end - xref).max(1));
+    }
+    out
+}
+
+/// Random incremental updates built from the attack moves (type flips, trailer re-pointing,
+/// free entries, entries re-pointed into the signed bytes, truncated sections), mixed with
+/// permitted ones, on signed bases: never TOTAL_PASSED, since each carries a forbidden move.
+#[test]
+fn random_updates_with_a_forbidden_move_never_pass() {
+    let bases: Vec<Vec<u8>> = ["signed.pdf", "certified-p2.pdf", "attacks/base-p3.pdf"]
+        .iter()
+        .map(|n| std::fs::read(fixture(&format!("pdf/{n}"))).expect("fixture"))
+        .collect();
+    // Objects with a role in every base: catalog, page tree, page, content, font.
+    let roles: [u32; 5] = [1, 2, 3, 4, 5];
+    let types: [&[u8]; 9] = [
+        b"/Metadata /Subtype /XML",
+        b"/XRef",
+        b"/ObjStm",
+        b"/Sig",
+        b"/DocTimeStamp",
+        b"/Annot /Subtype /Widget",
+        b"/DSS",
+        b"/VRI",
+        b"/Catalog",
+    ];
+    // The updates this test writes are sound: with only the permitted move, each base passes.
+    for base in &bases {
+        let noise = [
+            Move::Redefine(150, b"<< /Producer (noise) >>".to_vec()),
+            Move::Info(150),
+        ];
+        for eol in [&b" \n"[..], b"\n", b"\r\n"] {
+            let v = verify_bytes(&append(base, &noise, 1, eol, None));
+            assert_eq!(v.indication(), Indication::TOTAL_PASSED, "{}", v.to_json());
+        }
+    }
+    let mut rng = Rng(0x7465_6b73_6572_2121);
+    let mut tried = 0;
+    for round in 0..1000 {
+        let base = rng.pick(&bases);
+        let mut data = base.clone();
+        let updates = 1 + rng.below(3);
+        let forbidden_in = rng.below(updates);
+        for u in 0..updates {
+            let mut moves = Vec::new();
+            // Permitted noise: a new information dictionary.
+            if rng.below(2) == 0 {
+                moves.push(Move::Redefine(
+                    150 + u32::try_from(u).unwrap(),
+                    b"<< /Producer (noise) >>".to_vec(),
+                ));
+                moves.push(Move::Info(150 + u32::try_from(u).unwrap()));
+            }
+            let mut truncate = None;
+            let mut eol: &[u8] = b" \n";
+            if u == forbidden_in {
+                let target = *rng.pick(&roles);
+                // A truncated update is the last one: nothing can follow a section cut short.
+                let kind = match rng.below(5) {
+                    4 if u + 1 < updates => 2,
+                    k => k,
+                };
+                match kind {
+                    0 => {
+                        let ty = rng.pick(&types);
+                        let mut body = b"<< /Type ".to_vec();
+                        body.extend_from_slice(ty);
+                        body.extend_from_slice(b" /Length 11 >>\nstream\nBT (x) Tj ET\nendstream");
+                        moves.push(Move::Redefine(target, body));
+                    }
+                    1 => {
+                        moves.push(Move::Redefine(
+                            target,
+                            b"<< /Type /Metadata /Producer (evil) >>".to_vec(),
+                        ));
+                        moves.push(Move::Info(target));
+                    }
+                    2 => moves.push(Move::Free(target)),
+                    3 => {
+                        // An entry re-pointed at another object's signed definition.
+                        let other = *rng.pick(
+                            &roles
+                                .iter()
+                                .copied()
+                                .filter(|&r| r != target)
+                                .collect::<Vec<_>>(),
+                        );
+                        let at = base
+                            .windows(8)
+                            .position(|w| w == format!("\n{other} 0 obj").as_bytes())
+                            .map(|p| p + 1)
+                            .expect("definition");
+                        moves.push(Move::Repoint(target, at));
+                    }
+                    _ => {
+                        moves.push(Move::Redefine(
+                            target,
+                            b"<< /Type /Pages /Kids [] /Count 0 >>".to_vec(),
+                        ));
+                        truncate = Some(usize::try_from(rng.next() % 10_000).unwrap());
+                    }
+                }
+                if rng.below(3) == 0 {
+                    eol = b"\n"; // 19-byte entries
+                }
+            }
+            data = append(&data, &moves, 1, eol, truncate);
+        }
+        let v = verify_bytes(&data);
+        assert_ne!(
+            v.indication(),
+            Indication::TOTAL_PASSED,
+            "round {round}: {}",
+            v.to_json()
+        );
+        tried += 1;
+    }
+    assert_eq!(tried, 1000);
+}
