@@ -361,3 +361,43 @@ fn e_certificate_pdf_and_page_image_verify_through_their_barcodes() {
     );
     assert_eq!(r.json()["indication"], "TOTAL_PASSED", "{}", r.body);
 }
+
+/// Genuine signatures by other implementations (fixtures/pdf/others/generate.sh): Apache PDFBox
+/// with BouncyCastle (BER with indefinite lengths in a zero-padded /Contents, as Java signers
+/// write), endesive and @signpdf. Each writes its update differently (direct or indirect
+/// AcroForm, the widget in the page's /Annots or not); all pass with no disallowed change.
+#[test]
+fn other_signers_pdfs_verify() {
+    let ber = std::fs::read(fixture("pdf/others/pdfbox-ber.pdf")).unwrap();
+    let at = ber.windows(11).position(|w| w == b"/Contents <").unwrap();
+    assert_eq!(
+        &ber[at + 11..at + 15],
+        b"3080",
+        "the PDFBox fixture holds an indefinite-length BER CMS"
+    );
+    for name in [
+        "pdfbox-ber.pdf",
+        "pdfbox-visible.pdf",
+        "endesive.pdf",
+        "signpdf.pdf",
+    ] {
+        let v = verify(&format!("others/{name}"));
+        assert_eq!(
+            v.indication(),
+            Indication::TOTAL_PASSED,
+            "{name}: {}",
+            v.to_json()
+        );
+        let p = v.signatures[0].pdf.as_ref().unwrap();
+        assert!(p.covers_whole_document, "{name}");
+        assert!(p.disallowed_changes.is_empty(), "{name}");
+    }
+    // The padding after the BER value must be zeros: anything else is refused.
+    let end = at + 11 + ber[at + 11..].iter().position(|&b| b == b'>').unwrap();
+    let mut tampered = ber.clone();
+    tampered[end - 2..end].copy_from_slice(b"41");
+    assert_ne!(
+        verify_bytes(&tampered).indication(),
+        Indication::TOTAL_PASSED
+    );
+}

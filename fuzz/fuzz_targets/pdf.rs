@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
                 assert!(r[0].end <= r[1].start && r[1].end <= data.len());
             }
             if let Some(rev) = s.revision {
-                let _ = doc.changes_after(rev, Some(2));
+                let _ = doc.changes_after(rev, Some(2), s.lock.as_ref());
             }
         }
     }

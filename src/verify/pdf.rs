@@ -130,7 +130,7 @@ impl Verifier {
                 }
             };
             let changes = match s.revision {
-                Some(rev) => doc.changes_after(rev, mdp),
+                Some(rev) => doc.changes_after(rev, mdp, s.lock.as_ref()),
                 None => Default::default(),
             };
             let end = s.ranges.as_ref().map_or(usize::MAX, |r| r[1].end);

@@ -19,6 +19,7 @@
 //! 4. A new annotation or signature widget that is visible draws over the signed page: that is
 //!    reported as an overlay, a warning even where it is permitted.
 
+use super::sig::FieldLock;
 use super::{Document, Loc, Obj, Revision};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -98,13 +99,36 @@ pub struct Changes {
 /// Annotation flags (ISO 32000-1 Table 165): Hidden and NoView make an annotation invisible.
 const ANNOT_HIDDEN: i64 = 2;
 const ANNOT_NOVIEW: i64 = 32;
+/// The annotation subtypes a later revision may add (ISO 32000-1 Table 169: the markup
+/// annotations and their pop-ups). Links, multimedia, 3D, screen, watermark and printer's-mark
+/// annotations act or draw beyond a comment and are not allowed.
+const MARKUP: [&str; 16] = [
+    "Text",
+    "FreeText",
+    "Line",
+    "Square",
+    "Circle",
+    "Polygon",
+    "PolyLine",
+    "Highlight",
+    "Underline",
+    "Squiggly",
+    "StrikeOut",
+    "Stamp",
+    "Caret",
+    "Ink",
+    "Popup",
+    "FileAttachment",
+];
+
 /// Field flag ReadOnly (Table 221).
 const FIELD_READ_ONLY: i64 = 1;
 
 impl Document<'_> {
     /// What changed between revision `from` (the signed one) and the current revision, judged
     /// for a signature under DocMDP level `mdp` (None: the document is not certified).
-    pub fn changes_after(&self, from: usize, mdp: Option<u8>) -> Changes {
+    /// `lock` names the fields the signature locks (FieldMDP).
+    pub fn changes_after(&self, from: usize, mdp: Option<u8>, lock: Option<&FieldLock>) -> Changes {
         let (Some(old), Some(new)) = (self.revisions.get(from), self.current()) else {
             return Changes::default();
         };
@@ -116,6 +140,8 @@ impl Document<'_> {
             old,
             new,
             mdp,
+            lock,
+            names: BTreeMap::new(),
             out: Changes::default(),
             changed: BTreeMap::new(),
             roles: BTreeMap::new(),
@@ -155,6 +181,9 @@ struct Analysis<'d, 'a> {
     old: &'d Revision,
     new: &'d Revision,
     mdp: Option<u8>,
+    lock: Option<&'d FieldLock>,
+    /// Fully qualified names of the signed revision's fields (for FieldMDP).
+    names: BTreeMap<u32, String>,
     out: Changes,
     /// Changed objects: the new value, or None when freed.
     changed: BTreeMap<u32, Option<Obj>>,
@@ -282,8 +311,56 @@ impl Analysis<'_, '_> {
         }
     }
 
+    /// Fully qualified field names of the signed revision (T entries joined by '.').
+    fn field_names(&mut self) {
+        let (doc, old) = (self.doc, self.old);
+        let Some(cat) = old.trailer.get(b"Root").map(|r| doc.deref_in(old, r)) else {
+            return;
+        };
+        let form = cat
+            .get(b"AcroForm")
+            .map(|a| doc.deref_in(old, a))
+            .unwrap_or(Obj::Null);
+        let top = form
+            .get(b"Fields")
+            .map(|f| doc.deref_in(old, f))
+            .unwrap_or(Obj::Null);
+        let mut stack: Vec<(Obj, String)> = top
+            .as_array()
+            .unwrap_or_default()
+            .iter()
+            .map(|f| (f.clone(), String::new()))
+            .collect();
+        let budget = doc.limits.max_objects;
+        while let Some((f, parent)) = stack.pop() {
+            let Some(n) = f.as_ref_num() else { continue };
+            if self.names.contains_key(&n) || self.names.len() > budget {
+                continue;
+            }
+            let v = doc.deref_in(old, &f);
+            let part = v
+                .get(b"T")
+                .and_then(Obj::as_str)
+                .map(|t| String::from_utf8_lossy(t).into_owned());
+            let name = match (parent.is_empty(), part) {
+                (_, None) => parent.clone(),
+                (true, Some(p)) => p,
+                (false, Some(p)) => format!("{parent}.{p}"),
+            };
+            if let Some(k) = v.get(b"Kids").map(|k| doc.deref_in(old, k)) {
+                for x in k.as_array().unwrap_or_default() {
+                    stack.push((x.clone(), name.clone()));
+                }
+            }
+            self.names.insert(n, name);
+        }
+    }
+
     /// Step 2: roles in the signed revision, from the signed trailer.
     fn compute_roles(&mut self) {
+        if self.lock.is_some() {
+            self.field_names();
+        }
         let (doc, old) = (self.doc, self.old);
         let mut stack: Vec<(Obj, Role)> = Vec::new();
         if let Some(r) = old.trailer.get(b"Root") {
@@ -426,6 +503,13 @@ impl Analysis<'_, '_> {
                     return Err(format!("form field {n} changed, which DocMDP P1 forbids"));
                 }
                 let ff = old.get(b"Ff").and_then(Obj::as_int).unwrap_or(0);
+                if let (Some(lock), Some(name)) = (self.lock, self.names.get(&n)) {
+                    if lock.locks(name) && !changed_keys().is_empty() {
+                        return Err(format!(
+                            "form field {n} ({name}) changed, which this signature locks (FieldMDP)"
+                        ));
+                    }
+                }
                 for k in changed_keys() {
                     let nv = new.get(k.as_bytes()).cloned();
                     match (k.as_str(), nv) {
@@ -610,6 +694,16 @@ impl Analysis<'_, '_> {
                     ));
                 }
                 let sub = subtype(v);
+                if !MARKUP.contains(&sub.as_str()) {
+                    return Err(format!(
+                        "annotation {name} (/{sub}) was added; only markup annotations (comments, stamps, shapes, highlights) may be"
+                    ));
+                }
+                if let Some(k) = action_key(v) {
+                    return Err(format!(
+                        "annotation {name} (/{sub}) was added with an action (/{k})"
+                    ));
+                }
                 if !self.annotations_ok() {
                     return Err(format!(
                         "annotation {name} (/{sub}) was added, which DocMDP P{} forbids",
@@ -638,6 +732,11 @@ impl Analysis<'_, '_> {
                 if !sig {
                     return Err(format!(
                         "form field {name} was added (only signature fields may be added)"
+                    ));
+                }
+                if let Some(k) = action_key(v) {
+                    return Err(format!(
+                        "signature field {name} was added with an action (/{k})"
                     ));
                 }
                 if self.mdp == Some(1) && v.get(b"V").is_none() && v.get(b"Kids").is_none() {
@@ -907,6 +1006,14 @@ fn field_type(doc: &Document<'_>, rev: &Revision, v: &Obj) -> Option<Vec<u8>> {
         cur = doc.deref_in(rev, cur.get(b"Parent")?);
     }
     None
+}
+
+/// An action a new annotation or widget would run (/A, /AA): JavaScript, launch, submit.
+fn action_key(v: &Obj) -> Option<&'static str> {
+    [("A", b"A".as_slice()), ("AA", b"AA")]
+        .into_iter()
+        .find(|(_, k)| v.get(k).is_some())
+        .map(|(n, _)| n)
 }
 
 fn list_key(entry: Role) -> &'static str {

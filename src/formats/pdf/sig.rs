@@ -46,6 +46,58 @@ pub struct PdfSignature {
     pub revision: Option<usize>,
     /// The CMS (or time-stamp token) bytes, trailing zero padding removed.
     pub contents: Vec<u8>,
+    /// The form fields this signature locks (FieldMDP in its /Reference, or its field's
+    /// /Lock): a later change to their value is a disallowed change.
+    pub lock: Option<FieldLock>,
+}
+
+/// Which fields a signature locks (ISO 32000-1 Table 256, /Action and /Fields).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldLock {
+    /// Every field.
+    All,
+    /// Only these (fully qualified names).
+    Include(Vec<String>),
+    /// Every field but these.
+    Exclude(Vec<String>),
+}
+
+impl FieldLock {
+    /// Whether the field of fully qualified name `name` is locked.
+    pub fn locks(&self, name: &str) -> bool {
+        // A name locks its descendants too ("a" locks "a.b").
+        let hit = |list: &[String]| {
+            list.iter().any(|l| {
+                name == l
+                    || name
+                        .strip_prefix(l.as_str())
+                        .is_some_and(|r| r.starts_with('.'))
+            })
+        };
+        match self {
+            FieldLock::All => true,
+            FieldLock::Include(l) => hit(l),
+            FieldLock::Exclude(l) => !hit(l),
+        }
+    }
+
+    fn read(doc: &Document<'_>, rev: &Revision, params: &Obj) -> Option<Self> {
+        let fields = || -> Vec<String> {
+            let f = params.get(b"Fields").map(|f| doc.deref_in(rev, f));
+            f.as_ref()
+                .and_then(Obj::as_array)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|x| text(Some(&doc.deref_in(rev, x))))
+                .collect()
+        };
+        match params.get(b"Action").and_then(Obj::as_name)? {
+            b"All" => Some(FieldLock::All),
+            b"Include" => Some(FieldLock::Include(fields())),
+            b"Exclude" => Some(FieldLock::Exclude(fields())),
+            _ => None,
+        }
+    }
 }
 
 fn text(o: Option<&Obj>) -> Option<String> {
@@ -130,7 +182,14 @@ impl Document<'_> {
             let sig_num = v.as_ref_num();
             let sig = self.deref_in(rev, v);
             let certification = sig_num.is_some() && sig_num == perms_ref;
-            out.push(self.read_signature(rev, name, &sig, sig_num, certification));
+            let mut s = self.read_signature(rev, name, &sig, sig_num, certification);
+            // The signature field's /Lock, when the signature dictionary has no FieldMDP.
+            if s.lock.is_none() {
+                if let Some(l) = field.get(b"Lock").map(|l| self.deref_in(rev, l)) {
+                    s.lock = FieldLock::read(self, rev, &l);
+                }
+            }
+            out.push(s);
         }
         Ok(out)
     }
@@ -177,6 +236,7 @@ impl Document<'_> {
             ranges,
             revision,
             contents: self.trim_padding(contents),
+            lock: field_mdp(self, rev, sig),
         }
     }
 
@@ -282,6 +342,25 @@ impl Document<'_> {
         };
         (list(b"Certs"), list(b"OCSPs"), list(b"CRLs"))
     }
+}
+
+/// /Reference [<< /TransformMethod /FieldMDP /TransformParams << /Action … /Fields … >> >>].
+fn field_mdp(doc: &Document<'_>, rev: &Revision, sig: &Obj) -> Option<FieldLock> {
+    let refs = sig.get(b"Reference").map(|r| doc.deref_in(rev, r))?;
+    refs.as_array()
+        .unwrap_or_default()
+        .iter()
+        .map(|r| doc.deref_in(rev, r))
+        .filter(|r| {
+            r.get(b"TransformMethod").and_then(Obj::as_name) == Some(b"FieldMDP".as_slice())
+        })
+        .find_map(|r| {
+            FieldLock::read(
+                doc,
+                rev,
+                &r.get(b"TransformParams").map(|t| doc.deref_in(rev, t))?,
+            )
+        })
 }
 
 /// /Reference [<< /TransformMethod /DocMDP /TransformParams << /P n >> >>]; default P = 2.
