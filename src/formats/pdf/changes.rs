@@ -646,12 +646,32 @@ impl Analysis<'_, '_> {
         while let Some((o, role, page)) = stack.pop() {
             let (n, value) = match o {
                 Obj::Ref(n, _) => {
-                    // Objects that had a role are judged by it; unchanged ones need nothing.
-                    if self.roles.contains_key(&n) {
+                    if let Some(roles) = self.roles.get(&n) {
+                        // A changed object that had a role is judged by it. An unchanged one
+                        // newly listed as a field or annotation is shown in a new place: no
+                        // writer does that when signing or commenting.
+                        let listed = matches!(
+                            role,
+                            Role::AnnotEntry | Role::FieldEntry | Role::SigFieldEntry
+                        );
+                        if listed && !self.changed.contains_key(&n) {
+                            let what = roles.first().map_or("an object", |r| r.noun());
+                            self.bad(format!(
+                                "object {n}, which was {what}, was listed again as {}",
+                                role.noun()
+                            ));
+                        }
                         continue;
                     }
-                    let Some(Some(v)) = self.changed.get(&n).cloned() else {
-                        continue;
+                    // A new object, or one the signed revision held but did not use (shadow
+                    // "change objects usage"): judged as what the allowed change makes it.
+                    let v = match self.changed.get(&n) {
+                        Some(Some(v)) => v.clone(),
+                        Some(None) => continue, // freed: a dangling reference is null
+                        None => match self.doc.get_in(self.new, n) {
+                            Some(v) => v,
+                            None => continue,
+                        },
                     };
                     if !self.granted.insert((n, role)) {
                         continue;
