@@ -387,6 +387,14 @@ impl Document<'_> {
     /// complete BER value (several Java and .NET signers write indefinite lengths) when what
     /// follows is zeros only; otherwise keep it all, and the CMS decoder refuses the rest.
     fn trim_padding(&self, c: &[u8]) -> Vec<u8> {
+        // Most signers write DER: its length is in the first header, read without a walk.
+        if let Ok(tlv) = crate::asn1::Reader::new(c).read() {
+            if c.get(tlv.raw.len()..)
+                .is_some_and(|rest| rest.iter().all(|&b| b == 0))
+            {
+                return tlv.raw.to_vec();
+            }
+        }
         match crate::asn1::ber_element_len(
             c,
             self.limits.max_asn1_depth,
