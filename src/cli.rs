@@ -19,8 +19,8 @@ pub enum Command {
     /// Verify a signed object.
     #[command(subcommand)]
     Verify(VerifyCommand),
-    /// Run the HTTP verification service (with no options: 127.0.0.1:8080 and the bundled demo
-    /// trust store).
+    /// Run the HTTP verification service (with no options: 127.0.0.1:8080 and the built-in NCA
+    /// production trust store, `kz-nca`).
     Serve {
         /// TOML configuration file.
         #[arg(long, value_name = "FILE")]
@@ -28,8 +28,33 @@ pub enum Command {
         /// Address to listen on (default 127.0.0.1:8080).
         #[arg(long, value_name = "ADDR")]
         listen: Option<String>,
+        /// Trust the demo roots of fixtures/pki (private keys public: for trying the bundled
+        /// samples only). Alone, instead of `kz-nca`; with `--trust`, in addition.
+        #[arg(long)]
+        demo: bool,
         #[command(flatten)]
         common: Common,
+    },
+    /// The trust store.
+    #[command(subcommand)]
+    Trust(TrustCommand),
+}
+
+/// `tekser trust …`
+#[derive(Debug, Subcommand)]
+pub enum TrustCommand {
+    /// The effective trust anchors: subject, SHA-256, validity, key algorithm, origin.
+    List {
+        /// Print a JSON array on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Trust anchors: a built-in set (`kz-nca`, `demo`), a PEM or DER file, or a directory
+        /// (repeatable; default `kz-nca`).
+        #[arg(long, value_name = "SET_OR_FILE")]
+        trust: Vec<PathBuf>,
+        /// The server's TOML configuration file, to list what it would trust.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
 }
 
@@ -93,8 +118,9 @@ pub enum VerifyCommand {
 /// Options every verify command takes.
 #[derive(Debug, Args, Clone)]
 pub struct Common {
-    /// Trust anchors: PEM or DER file, or a directory of them (repeatable).
-    #[arg(long, value_name = "FILE_OR_DIR")]
+    /// Trust anchors: a built-in set (`kz-nca`, the default; `demo`), a PEM or DER file, or a
+    /// directory of them (repeatable).
+    #[arg(long, value_name = "SET_OR_FILE")]
     pub trust: Vec<PathBuf>,
     /// Extra untrusted certificates for path building (repeatable).
     #[arg(long, value_name = "FILE")]
@@ -210,4 +236,19 @@ pub fn render_text(v: &Verdict) -> String {
         }
     }
     out
+}
+
+/// Control and bidirectional-formatting characters shown as `\u{…}`, so a name cannot reorder or
+/// hide what a terminal shows (U+202E RIGHT-TO-LEFT OVERRIDE and the like).
+pub fn escape_controls(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            let bidi = matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+            if c.is_control() || bidi {
+                format!("\\u{{{:04X}}}", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }

@@ -6,7 +6,9 @@ use crate::crypto::{AlgorithmPolicy, Sha1Policy};
 use crate::limits::Limits;
 use crate::pki::crl::Crl;
 use crate::pki::time::parse_rfc3339;
-use crate::pki::trust::{load_paths, LoadError, TrustStore};
+use crate::pki::builtin::{Builtin, TrustSet};
+use crate::pki::cert::Certificate;
+use crate::pki::trust::{load_paths, LoadError, Origin, TrustStore};
 use crate::revocation::fetch::{AllowRule, FetchPolicy, HttpFetcher};
 use crate::revocation::RevocationConfig;
 use crate::verify::{AuthKeyPolicy, RequestOptions, RevocationMode, Verifier, VerifierConfig};
@@ -16,13 +18,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
-
-/// The demo trust anchors bundled into the binary: the test roots of `fixtures/`, so that
-/// `tekser serve` with no configuration verifies the bundled samples. Never for production.
-pub const DEMO_TRUST: &[&[u8]] = &[
-    include_bytes!("../fixtures/pki/rsa-root.crt"),
-    include_bytes!("../fixtures/pki/ec-root.crt"),
-];
 
 /// `[server]` settings as written. Every field has a documented default (README).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -214,9 +209,10 @@ pub struct RawConfig {
     pub listen: Option<String>,
     /// Server settings.
     pub server: ServerSettings,
-    /// Use the bundled demo trust store when no `trust` is configured (server default).
-    pub demo_trust_if_empty: bool,
-    /// `--trust` files or directories.
+    /// Add the built-in `demo` trust set (`tekser serve --demo`); with no other `trust`, the
+    /// default `kz-nca` set is then left out.
+    pub demo: bool,
+    /// `--trust` files, directories or built-in set names (`kz-nca`, `demo`); empty = `kz-nca`.
     pub trust: Vec<PathBuf>,
     /// `--intermediate` files.
     pub intermediates: Vec<PathBuf>,
@@ -247,7 +243,7 @@ pub struct Config {
     pub warnings: Vec<String>,
     /// Server settings (used by `serve`).
     pub server: ServerConfig,
-    /// True when the bundled demo trust store is in use.
+    /// True when the built-in demo trust set is in use.
     pub demo_trust: bool,
     /// Fetches OCSP responses and CRLs under the SSRF rules.
     pub fetcher: Arc<HttpFetcher>,
@@ -343,22 +339,18 @@ impl RawConfig {
                 }
             })
         };
-        let (mut anchors, mut warnings) = load(&self.trust)?;
-        let (intermediates, w2) = load(&self.intermediates)?;
+        let trust = resolve_trust(&self.trust, self.demo)?;
+        let mut warnings = trust.warnings;
+        let (mut intermediates, w2) = load(&self.intermediates)?;
         warnings.extend(w2);
-        let demo_trust = anchors.is_empty() && self.demo_trust_if_empty;
+        intermediates.extend(trust.intermediates);
+        let demo_trust = trust.anchors.iter().any(|(_, o)| o.demo);
         if demo_trust {
-            for pem in DEMO_TRUST {
-                anchors.extend(
-                    crate::pki::trust::parse_bundle(pem).map_err(|e| {
-                        ConfigError::Invalid(format!("bundled demo trust store: {e}"))
-                    })?,
-                );
-            }
             warnings.push(
-                "no trust anchors configured: using the bundled DEMO trust store (test roots from fixtures/; not for production)".into(),
+                "trust set `demo` in use: the test roots of fixtures/pki, whose private keys are public (never for production)".into(),
             );
-        } else if anchors.is_empty() {
+        }
+        if trust.anchors.is_empty() {
             warnings.push(
                 "no trust anchors configured (--trust): no certificate chain can be validated"
                     .into(),
@@ -429,7 +421,7 @@ impl RawConfig {
             per_host: ro.per_host,
         }));
         let verifier = Verifier::with_crls(
-            TrustStore::new(anchors),
+            TrustStore::with_origins(trust.anchors),
             intermediates,
             VerifierConfig {
                 limits: self.limits,
@@ -450,6 +442,70 @@ impl RawConfig {
             fetcher,
         })
     }
+}
+
+/// The trust configuration resolved: anchors with their origin, the built-in sets' CAs.
+struct ResolvedTrust {
+    anchors: Vec<(Certificate, Origin)>,
+    intermediates: Vec<Certificate>,
+    warnings: Vec<String>,
+}
+
+/// Built-in set names and files/directories, in the order given; nothing given means `kz-nca`
+/// (or `demo` alone when `demo` is asked for).
+fn resolve_trust(entries: &[PathBuf], demo: bool) -> Result<ResolvedTrust, ConfigError> {
+    let mut out = ResolvedTrust {
+        anchors: Vec::new(),
+        intermediates: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let mut sets: Vec<TrustSet> = Vec::new();
+    let mut files = Vec::new();
+    for e in entries {
+        match e.to_str().map(str::parse::<TrustSet>) {
+            Some(Ok(set)) => sets.push(set),
+            _ => files.push(e),
+        }
+    }
+    if demo {
+        sets.push(TrustSet::Demo);
+    }
+    if sets.is_empty() && files.is_empty() {
+        sets.push(TrustSet::KzNca);
+    }
+    sets.dedup();
+    for set in sets {
+        let origin = |b: &Builtin| Origin {
+            source: format!("{}: {}", set.name(), b.file),
+            demo: set.is_demo(),
+        };
+        let parse = |b: &Builtin| {
+            crate::pki::trust::parse_bundle(b.bytes).map_err(|e| {
+                ConfigError::Invalid(format!("built-in trust set {}: {}: {e}", set.name(), b.file))
+            })
+        };
+        for b in set.anchors() {
+            out.anchors
+                .extend(parse(b)?.into_iter().map(|c| (c, origin(b))));
+        }
+        for b in set.intermediates() {
+            out.intermediates.extend(parse(b)?);
+        }
+    }
+    for f in files {
+        let (certs, w) = load_paths(std::slice::from_ref(f)).map_err(|e| {
+            if e.is_missing() {
+                ConfigError::Missing(e)
+            } else {
+                ConfigError::Invalid(e.to_string())
+            }
+        })?;
+        out.warnings.extend(w);
+        let origin = Origin::file(f);
+        out.anchors
+            .extend(certs.into_iter().map(|c| (c, origin.clone())));
+    }
+    Ok(out)
 }
 
 fn validate_server(listen: Option<&str>, s: &ServerSettings) -> Result<ServerConfig, ConfigError> {

@@ -5,7 +5,7 @@
 mod cli;
 
 use clap::Parser;
-use cli::{Cli, Command, Common, VerifyCommand};
+use cli::{Cli, Command, Common, TrustCommand, VerifyCommand};
 use std::path::Path;
 use std::process::ExitCode;
 use tekser::config::{ConfigError, RawConfig};
@@ -129,18 +129,29 @@ fn emit(v: &Verdict, json: bool) -> u8 {
     v.exit_code()
 }
 
-fn serve(config_file: Option<&Path>, listen: Option<String>, common: &Common) -> Result<u8, Fail> {
+/// The server's raw configuration: the file, then the environment, then flags.
+fn server_raw(config_file: Option<&Path>) -> Result<RawConfig, Fail> {
     let mut raw = match config_file {
         Some(p) => RawConfig::from_file(p).map_err(config_error)?,
         None => RawConfig::default(),
     };
     raw.apply_env(|k| std::env::var(k).ok())
         .map_err(config_error)?;
+    Ok(raw)
+}
+
+fn serve(
+    config_file: Option<&Path>,
+    listen: Option<String>,
+    demo: bool,
+    common: &Common,
+) -> Result<u8, Fail> {
+    let mut raw = server_raw(config_file)?;
     apply_flags(&mut raw, common);
     if listen.is_some() {
         raw.listen = listen;
     }
-    raw.demo_trust_if_empty = true;
+    raw.demo |= demo;
     let config = raw.clone().validate().map_err(config_error)?;
     init_logging(config.server.json_logs);
     for w in &config.warnings {
@@ -153,6 +164,11 @@ fn serve(config_file: Option<&Path>, listen: Option<String>, common: &Common) ->
         .build()
         .map_err(|e| Fail::Usage(format!("cannot start the async runtime: {e}")))?;
     let demo = config.demo_trust;
+    let nca = config
+        .verifier
+        .trust()
+        .entries()
+        .any(|(_, o)| o.source.starts_with("kz-nca:"));
     let cfg = config.server.clone();
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(cfg.listen)
@@ -166,11 +182,19 @@ fn serve(config_file: Option<&Path>, listen: Option<String>, common: &Common) ->
             env!("CARGO_PKG_VERSION"),
             cfg.workers
         );
+        if nca {
+            eprintln!("trust: the NCA production roots (kz-nca). Try, from the repository root (a GOST R 34.10-2015-512 chain):");
+            eprintln!(
+                "  curl -s -H 'Content-Type: application/pkix-cert' --data-binary @trust/kz-nca-prod/nca_gost_2022.der {scheme}://{addr}/v1/certificates/inspect"
+            );
+        }
         if demo {
-            eprintln!("demo trust store in use. Try, from the repository root:");
+            eprintln!("demo trust store in use (test roots with public keys: never for production). Try:");
             eprintln!(
                 "  curl -s -H 'Content-Type: application/pkcs7-signature' --data-binary @fixtures/cms/rsa-attached.p7s {scheme}://{addr}/v1/verify"
             );
+        } else {
+            eprintln!("the bundled sample documents verify under `tekser serve --demo`");
         }
         tekser::http::serve(state, listener, shutdown_signal())
             .await
@@ -178,6 +202,61 @@ fn serve(config_file: Option<&Path>, listen: Option<String>, common: &Common) ->
         eprintln!("tekser stopped");
         Ok::<u8, Fail>(0)
     })
+}
+
+/// `tekser trust list`: the anchors a server (or a verify command with these `--trust`) uses.
+fn trust_list(
+    config_file: Option<&Path>,
+    trust: Vec<std::path::PathBuf>,
+    json: bool,
+) -> Result<u8, Fail> {
+    let mut raw = server_raw(config_file)?;
+    if !trust.is_empty() {
+        raw.trust = trust;
+    }
+    let config = raw.validate().map_err(config_error)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let rows: Vec<serde_json::Value> = config
+        .verifier
+        .trust()
+        .entries()
+        .map(|(c, o)| {
+            serde_json::json!({
+                "subject": c.subject.rfc4514,
+                "sha256": tekser::asn1::hex(&c.fingerprint),
+                "not_before": c.validity_text.0,
+                "not_after": c.validity_text.1,
+                "key": c.public_key.as_ref().map_or_else(|e| format!("unreadable: {e}"), |k| k.describe()),
+                "source": o.source,
+                "demo": o.demo,
+                "expired": c.not_after < now,
+            })
+        })
+        .collect();
+    if json {
+        println!("{}", serde_json::Value::Array(rows));
+    } else {
+        for r in &rows {
+            let s = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
+            println!("{}", cli::escape_controls(&s("subject")));
+            println!("  sha256     {}", s("sha256"));
+            println!(
+                "  valid      {} .. {}{}",
+                s("not_before"),
+                s("not_after"),
+                if r["expired"].as_bool() == Some(true) { "  (expired)" } else { "" }
+            );
+            println!("  key        {}", s("key"));
+            println!(
+                "  from       {}{}",
+                s("source"),
+                if r["demo"].as_bool() == Some(true) { "  (DEMO: private key public)" } else { "" }
+            );
+        }
+    }
+    Ok(0)
 }
 
 /// Resolves on SIGTERM or SIGINT.
@@ -222,8 +301,14 @@ fn run(cli: Cli) -> Result<u8, Fail> {
         Command::Serve {
             config,
             listen,
+            demo,
             common,
-        } => serve(config.as_deref(), listen, &common),
+        } => serve(config.as_deref(), listen, demo, &common),
+        Command::Trust(TrustCommand::List {
+            json,
+            trust,
+            config,
+        }) => trust_list(config.as_deref(), trust, json),
         Command::Verify(VerifyCommand::Cms {
             signature,
             content,

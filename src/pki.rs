@@ -1,5 +1,6 @@
 //! Certificates, trust anchors, path building and validation time.
 
+pub mod builtin;
 pub mod cert;
 pub mod crl;
 pub mod names;

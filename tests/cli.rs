@@ -153,11 +153,13 @@ fn usage_errors_are_64_and_missing_files_66() {
     assert_eq!(c, 64);
 }
 
-#[test]
-fn serve_with_no_configuration_passes_its_own_curl_example_and_stops_on_sigterm() {
+/// Starts `tekser serve` with `args`, returns the child, its address and the banner's curl lines
+/// (the banner ends with the line about `--demo`).
+fn serve_banner(args: &[&str]) -> (std::process::Child, String, Vec<String>) {
     use std::io::BufRead;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tekser"))
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
         .current_dir(root())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -165,31 +167,26 @@ fn serve_with_no_configuration_passes_its_own_curl_example_and_stops_on_sigterm(
     let stderr = child.stderr.take().expect("stderr");
     let mut lines = std::io::BufReader::new(stderr).lines();
     let mut addr = None;
-    let mut curl = None;
+    let mut curls = Vec::new();
     for line in lines.by_ref().take(20) {
         let line = line.expect("line");
         if let Some(rest) = line.split("listening on http://").nth(1) {
             addr = rest.split_whitespace().next().map(str::to_owned);
         }
         if line.trim_start().starts_with("curl ") {
-            curl = Some(line.trim().to_owned());
+            curls.push(line.trim().to_owned());
+        }
+        // The banner's last line: the demo sample's curl, or the pointer to `--demo`.
+        if line.contains("rsa-attached.p7s") || line.contains("serve --demo") {
             break;
         }
     }
-    let addr = addr.expect("banner names the address");
-    let curl = curl.expect("banner prints a curl example (demo trust store)");
-    // Run what the banner says, with the same body, content type and URL.
-    assert!(
-        curl.contains("@fixtures/cms/rsa-attached.p7s")
-            && curl.contains("application/pkcs7-signature")
-    );
-    let body = std::fs::read(fixture("cms/rsa-attached.p7s")).expect("sample");
-    let resp = ureq::post(&format!("http://{addr}/v1/verify"))
-        .set("Content-Type", "application/pkcs7-signature")
-        .send_bytes(&body)
-        .expect("request");
-    let v: Value = serde_json::from_str(&resp.into_string().expect("body")).expect("json");
-    assert_eq!(v["indication"], "TOTAL_PASSED");
+    // Drain the rest so the pipe never blocks the child.
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr.expect("banner names the address"), curls)
+}
+
+fn stop(mut child: std::process::Child) {
     let status = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -197,6 +194,63 @@ fn serve_with_no_configuration_passes_its_own_curl_example_and_stops_on_sigterm(
     assert!(status.success());
     let code = child.wait().expect("exit");
     assert_eq!(code.code(), Some(0), "graceful exit on SIGTERM");
-    // Drain the rest so the pipe never blocks the child.
-    for _ in lines {}
+}
+
+fn post(url: &str, content_type: &str, body: &[u8]) -> Value {
+    let resp = ureq::post(url)
+        .set("Content-Type", content_type)
+        .send_bytes(body)
+        .expect("request");
+    serde_json::from_str(&resp.into_string().expect("body")).expect("json")
+}
+
+#[test]
+fn serve_with_no_configuration_trusts_the_nca_passes_its_own_curl_example_and_stops_on_sigterm() {
+    let (child, addr, curls) = serve_banner(&[]);
+    // The banner's example: the NCA's GOST 2022 CA through /v1/certificates/inspect.
+    let curl = curls.first().expect("banner prints a curl example");
+    assert!(
+        curl.contains("@trust/kz-nca-prod/nca_gost_2022.der")
+            && curl.contains("/v1/certificates/inspect"),
+        "{curl}"
+    );
+    // Run what the banner says, with revocation off (its CRL is on the NCA's network, and the
+    // tests reach only loopback).
+    let ca = std::fs::read(root().join("trust/kz-nca-prod/nca_gost_2022.der")).expect("ca");
+    let v = post(
+        &format!("http://{addr}/v1/certificates/inspect?revocation=off"),
+        "application/pkix-cert",
+        &ca,
+    );
+    assert_eq!(v["verdict"]["indication"], "TOTAL_PASSED", "{v}");
+    // The demo samples do not pass without --demo: their roots are not trusted by default.
+    let sample = std::fs::read(fixture("cms/rsa-attached.p7s")).expect("sample");
+    let v = post(
+        &format!("http://{addr}/v1/verify?revocation=off"),
+        "application/pkcs7-signature",
+        &sample,
+    );
+    assert_eq!(v["indication"], "INDETERMINATE", "{v}");
+    assert_eq!(v["sub_indication"], "NO_CERTIFICATE_CHAIN_FOUND", "{v}");
+    stop(child);
+}
+
+#[test]
+fn serve_demo_passes_its_sample_curl_example_with_a_warning() {
+    let (child, addr, curls) = serve_banner(&["--demo"]);
+    let curl = curls
+        .iter()
+        .find(|c| c.contains("@fixtures/cms/rsa-attached.p7s"))
+        .expect("the --demo banner prints the sample's curl line");
+    assert!(curl.contains("application/pkcs7-signature"), "{curl}");
+    let sample = std::fs::read(fixture("cms/rsa-attached.p7s")).expect("sample");
+    let v = post(
+        &format!("http://{addr}/v1/verify"),
+        "application/pkcs7-signature",
+        &sample,
+    );
+    assert_eq!(v["indication"], "TOTAL_PASSED", "{v}");
+    let warnings = v["signatures"][0]["warnings"].to_string();
+    assert!(warnings.contains("DEMO trust anchor"), "{v}");
+    stop(child);
 }

@@ -42,16 +42,19 @@ fn environment_overrides_and_validation() {
         _ => None,
     };
     raw.apply_env(env).expect("env");
-    raw.demo_trust_if_empty = true;
-    let cfg = raw.validate().expect("valid");
+    let cfg = raw.clone().validate().expect("valid");
     assert_eq!(cfg.server.listen.port(), 9999);
     assert_eq!(cfg.server.workers, 3);
     assert!(cfg.server.json_logs);
     assert!(
-        cfg.demo_trust,
-        "no trust configured: the demo store is used"
+        !cfg.demo_trust,
+        "no trust configured: the NCA production roots, never the demo ones"
     );
-    assert_eq!(cfg.verifier.trust().len(), 2);
+    assert_eq!(cfg.verifier.trust().len(), 5, "the five kz-nca roots");
+    raw.demo = true;
+    let demo = raw.validate().expect("valid");
+    assert!(demo.demo_trust);
+    assert_eq!(demo.verifier.trust().len(), 2, "--demo alone: the two demo roots");
 
     let mut bad = RawConfig::default();
     assert!(matches!(

@@ -102,21 +102,55 @@ fn load_file(p: &Path) -> Result<Vec<Certificate>, LoadError> {
     })
 }
 
+/// Where a trust anchor came from (`tekser trust list`, and the demo warning).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// A built-in set's name and file (`kz-nca: trust/kz-nca-prod/root_rsa_2020.der`) or the
+    /// configured path.
+    pub source: String,
+    /// True when the anchor's private key is public (the `demo` set).
+    pub demo: bool,
+}
+
+impl Origin {
+    /// An anchor from a configured file or directory.
+    pub fn file(path: &Path) -> Self {
+        Self {
+            source: path.display().to_string(),
+            demo: false,
+        }
+    }
+}
+
 /// The configured trust anchors, indexed by subject name.
 #[derive(Debug, Default)]
 pub struct TrustStore {
     anchors: Vec<Arc<Certificate>>,
+    origins: Vec<Origin>,
     by_subject: HashMap<Vec<Vec<u8>>, Vec<usize>>,
     version: u64,
 }
 
 impl TrustStore {
-    /// Builds a store; duplicates (same fingerprint) are kept once.
+    /// Builds a store of anchors from configured files; duplicates (same fingerprint) are kept
+    /// once.
     pub fn new(certs: Vec<Certificate>) -> Self {
+        let origin = Origin {
+            source: "configured".into(),
+            demo: false,
+        };
+        Self::with_origins(certs.into_iter().map(|c| (c, origin.clone())).collect())
+    }
+
+    /// Builds a store, each anchor with where it came from; duplicates (same fingerprint) are
+    /// kept once, with the first origin.
+    pub fn with_origins(certs: Vec<(Certificate, Origin)>) -> Self {
         let mut anchors: Vec<Arc<Certificate>> = Vec::new();
-        for c in certs {
+        let mut origins = Vec::new();
+        for (c, o) in certs {
             if !anchors.iter().any(|a| a.fingerprint == c.fingerprint) {
                 anchors.push(Arc::new(c));
+                origins.push(o);
             }
         }
         let mut by_subject: HashMap<Vec<Vec<u8>>, Vec<usize>> = HashMap::new();
@@ -134,9 +168,21 @@ impl TrustStore {
         let version = u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
         Self {
             anchors,
+            origins,
             by_subject,
             version,
         }
+    }
+
+    /// Every anchor with its origin, in configuration order.
+    pub fn entries(&self) -> impl Iterator<Item = (&Arc<Certificate>, &Origin)> {
+        self.anchors.iter().zip(self.origins.iter())
+    }
+
+    /// True when the anchor with this fingerprint belongs to the demo set.
+    pub fn is_demo(&self, fingerprint: &[u8; 32]) -> bool {
+        self.entries()
+            .any(|(a, o)| o.demo && &a.fingerprint == fingerprint)
     }
 
     /// Anchors whose subject matches `name` (normalised, [`super::cert::norm`]).

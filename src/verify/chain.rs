@@ -1,6 +1,6 @@
 //! `tekser verify chain`: a certificate on its own, validated to the trust anchors.
 
-use super::signer::{chain_report, path_error_code, signer_report};
+use super::signer::{set_chain, path_error_code, signer_report};
 use super::{validation_time, RequestOptions, Verifier};
 use crate::pki::cert::Certificate;
 use crate::pki::path::{build_path, LeafUsage, PathOptions};
@@ -133,7 +133,7 @@ impl Verifier {
             .collect();
         let report = match build_path(leaf, &self.trust, &pool, &path_opts) {
             Ok(path) => {
-                report.chain = chain_report(&path);
+                set_chain(&mut report, &path, &self.trust);
                 let embedded = Embedded::default();
                 let time = validation_time(opts);
                 match self.check_revocation(report, &path, &pool, &embedded, time, opts, fx) {

@@ -1,6 +1,6 @@
 //! CMS SignedData verification, one report per SignerInfo.
 
-use super::signer::{chain_report, path_error_code, signer_report};
+use super::signer::{set_chain, path_error_code, signer_report};
 use super::{validation_time, RequestOptions, RevocationMode, Verifier};
 use crate::asn1::{tag, AlgorithmId, Oid, Tlv};
 use crate::crypto::{self, CryptoError, DigestAlgorithm};
@@ -554,7 +554,7 @@ impl Verifier {
                 return report.fail(sub, code, e.to_string());
             }
         };
-        report.chain = chain_report(&path);
+        set_chain(&mut report, &path, &self.trust);
         if !tsa && super::signer::key_purpose(signer) == "authentication" {
             let why = "the document was signed with an authentication key (keyEncipherment/clientAuth, no nonRepudiation)";
             match self.config.auth_key_signatures {

@@ -3,7 +3,9 @@
 use crate::asn1::Oid;
 use crate::pki::cert::Certificate;
 use crate::pki::path::{PathError, ValidPath};
-use crate::verdict::{ChainEntry, SignerReport, SubIndication};
+use crate::pki::builtin::DEMO_WARNING;
+use crate::pki::trust::TrustStore;
+use crate::verdict::{ChainEntry, SignatureReport, SignerReport, SubIndication};
 
 /// X.520 serialNumber (the NCA puts `IIN` + 12 digits here).
 const SERIAL_NUMBER: Oid = Oid::new_unwrap("2.5.4.5");
@@ -94,10 +96,12 @@ pub fn signer_report(c: &Certificate) -> SignerReport {
     }
 }
 
-/// The verdict's `chain` array for a validated path.
-pub(crate) fn chain_report(path: &ValidPath) -> Vec<ChainEntry> {
+/// Fills the report's `chain` array from a validated path; a path that ends at a demo anchor
+/// (private key public) gets the warning that says anyone could have made it.
+pub(crate) fn set_chain(report: &mut SignatureReport, path: &ValidPath, trust: &TrustStore) {
     let n = path.certs().len();
-    path.certs()
+    report.chain = path
+        .certs()
         .iter()
         .enumerate()
         .map(|(i, c)| ChainEntry {
@@ -107,7 +111,14 @@ pub(crate) fn chain_report(path: &ValidPath) -> Vec<ChainEntry> {
             not_after: c.validity_text.1.clone(),
             trust_anchor: i + 1 == n,
         })
-        .collect()
+        .collect();
+    if path
+        .certs()
+        .last()
+        .is_some_and(|a| trust.is_demo(&a.fingerprint))
+    {
+        report.warnings.push(DEMO_WARNING.to_owned());
+    }
 }
 
 /// Maps a path failure to its sub-indication and error code (the one place this is decided).
