@@ -10,6 +10,7 @@
 pub mod changes;
 pub mod images;
 pub mod layout;
+mod rebuild;
 mod lexer;
 pub mod sig;
 
@@ -96,6 +97,9 @@ pub struct Document<'a> {
     sections: std::cell::RefCell<BTreeMap<usize, Section>>,
     /// Object streams by file offset, inflated once.
     objstms: std::cell::RefCell<BTreeMap<usize, std::rc::Rc<ObjectStream>>>,
+    /// Structures readers interpret differently, found while reading the cross-references:
+    /// (byte offset, what). A signature whose revision ends before the offset cannot pass.
+    pub ambiguities: std::cell::RefCell<Vec<(usize, String)>>,
 }
 
 /// An inflated object stream: its data, /First, and each object's offset after /First.
@@ -128,6 +132,7 @@ impl<'a> Document<'a> {
             limits,
             decompressed: std::cell::Cell::new(0),
             sections: std::cell::RefCell::new(BTreeMap::new()),
+            ambiguities: std::cell::RefCell::new(Vec::new()),
             objstms: std::cell::RefCell::new(BTreeMap::new()),
         };
         let eofs = eof_positions(data);
@@ -231,6 +236,24 @@ impl<'a> Document<'a> {
                 }
                 let (_, more) = self.cached_section(stm)?;
                 seen.push(stm);
+                // Writers mark compressed objects free in the table and give them type-2
+                // entries in the stream. Any other disagreement (the table frees an object the
+                // stream places at an offset, or both place it differently) is read one way by
+                // MuPDF (the table) and another by PDF 1.5 readers (the stream).
+                for (n, l, _) in &more {
+                    let table = entries.iter().find(|(t, _, _)| t == n).map(|(_, tl, _)| *tl);
+                    let clash = match (table, l) {
+                        (Some(Loc::Free), Loc::Offset(_)) => true,
+                        (Some(t @ Loc::Offset(_)), l) => t != *l,
+                        _ => false,
+                    };
+                    if clash {
+                        self.ambiguities.borrow_mut().push((
+                            off,
+                            format!("object {n} has one cross-reference entry in the table at byte {off} and another in its /XRefStm: readers disagree on which counts"),
+                        ));
+                    }
+                }
                 let used: std::collections::BTreeSet<u32> = more
                     .iter()
                     .filter(|(_, l, _)| *l != Loc::Free)
@@ -310,6 +333,15 @@ impl<'a> Document<'a> {
                     let (o, g) = (lx.unsigned(), lx.unsigned());
                     lx.skip_ws();
                     let kind = lx.take(1).and_then(|k| k.first().copied());
+                    // The entry ends in white space: "… 00000 ntrailer" is a damaged table
+                    // that viewers rebuild by scanning the file, so it cannot be read as given.
+                    if !self
+                        .data
+                        .get(lx.pos)
+                        .is_some_and(|c| matches!(c, b' ' | b'\r' | b'\n'))
+                    {
+                        return Err(structure("xref entry not ended by an end of line"));
+                    }
                     let num = first
                         .checked_add(u32::try_from(i).unwrap_or(u32::MAX))
                         .ok_or_else(|| structure("xref numbering"))?;
@@ -820,6 +852,7 @@ fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// A dictionary entry from a dictionary's entry list.
+/// A dictionary entry; the last of a key written twice, as [`Obj::get`].
 fn dget<'x>(d: &'x [(Vec<u8>, Obj)], key: &[u8]) -> Option<&'x Obj> {
-    d.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    d.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
 }

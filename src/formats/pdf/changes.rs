@@ -132,6 +132,18 @@ impl Document<'_> {
         let (Some(old), Some(new)) = (self.revisions.get(from), self.current()) else {
             return Changes::default();
         };
+        if self.revisions.len() > 1 && self.linearized_as_is() {
+            // Even a signature over the whole file: its signer saw the updates, linear readers
+            // would not.
+            return Changes {
+                disallowed: vec![format!(
+                    "the first object is a linearization dictionary whose /L is the file's length ({} bytes): linear readers read its first-page table and not the {} updates after it",
+                    self.data.len(),
+                    self.revisions.len() - 1
+                )],
+                ..Changes::default()
+            };
+        }
         if from + 1 >= self.revisions.len() {
             return Changes::default();
         }
@@ -148,6 +160,7 @@ impl Document<'_> {
             judged: BTreeSet::new(),
             granted: BTreeSet::new(),
         };
+        a.read_alike();
         a.diff_entries();
         if !a.changed.is_empty() {
             a.compute_roles();
@@ -216,6 +229,35 @@ impl Analysis<'_, '_> {
         self.mdp.is_none_or(|p| p >= 3)
     }
 
+    /// Step 0: the later revisions read the same way by every reader. A key written twice in
+    /// a later trailer, a cross-reference that readers resolve differently, or a definition a
+    /// rebuilding viewer would prefer would let a viewer show what this analysis never saw.
+    fn read_alike(&mut self) {
+        let (doc, old) = (self.doc, self.old);
+        for rev in doc.revisions.iter().filter(|r| r.end > old.end) {
+            if let Some(k) = rev.trailer.duplicate_key() {
+                self.bad(format!(
+                    "the trailer of the revision ending at byte {} has the key /{} twice",
+                    rev.end,
+                    String::from_utf8_lossy(&k)
+                ));
+            }
+        }
+        let ambiguous: Vec<String> = doc
+            .ambiguities
+            .borrow()
+            .iter()
+            .filter(|(at, _)| *at >= old.end)
+            .map(|(_, why)| why.clone())
+            .collect();
+        for why in ambiguous {
+            self.bad(why);
+        }
+        for why in doc.shadowed_definitions(self.new) {
+            self.bad(why);
+        }
+    }
+
     /// Step 1: the cross-reference states, entry by entry.
     fn diff_entries(&mut self) {
         let (doc, old, new) = (self.doc, self.old, self.new);
@@ -266,6 +308,12 @@ impl Analysis<'_, '_> {
                     Obj::Null
                 }
             };
+            if let Some(k) = value.duplicate_key() {
+                self.bad(format!(
+                    "object {n} has the key /{} twice (readers disagree on which value counts)",
+                    String::from_utf8_lossy(&k)
+                ));
+            }
             if uo && same_gen {
                 if let Some(prev) = doc.get_in(old, n) {
                     if doc.same(&prev, &value) {

@@ -102,6 +102,18 @@ impl Document<'_> {
                 continue;
             }
             if lx.keyword(b"startxref") {
+                // Only white space between the keyword and its offset: poppler and MuPDF read
+                // the line after `startxref`, and a comment there makes them rebuild the
+                // cross-reference by scanning the file instead of reading this one.
+                let gap = data.get(lx.pos..).unwrap_or_default();
+                let digits = gap.iter().position(|c| !is_ws(*c)).unwrap_or(gap.len());
+                if !gap.get(digits).is_some_and(u8::is_ascii_digit) {
+                    return self.stop(
+                        pos,
+                        "startxref not followed by its offset on the next line".into(),
+                        out,
+                    );
+                }
                 match lx.unsigned().and_then(|v| usize::try_from(v).ok()) {
                     Some(v) => up.startxref = Some((pos, v)),
                     None => return self.stop(pos, "startxref without an offset".into(), out),

@@ -30,12 +30,39 @@ pub enum Obj {
 }
 
 impl Obj {
-    /// A dictionary entry (also of a stream's dictionary).
+    /// A dictionary entry (also of a stream's dictionary). A key written twice has its last
+    /// value, as poppler and MuPDF read it; [`Obj::duplicate_key`] finds such dictionaries,
+    /// which an update may not bring in.
     pub fn get(&self, key: &[u8]) -> Option<&Obj> {
         match self {
-            Obj::Dict(d) | Obj::Stream(d, _) => d.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            Obj::Dict(d) | Obj::Stream(d, _) => {
+                d.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+            }
             _ => None,
         }
+    }
+
+    /// A key that one of the dictionaries in this object (itself, nested or a stream's) has
+    /// twice: readers disagree on which value counts (the first, the last), so the object has
+    /// no single meaning.
+    pub fn duplicate_key(&self) -> Option<Vec<u8>> {
+        let mut stack = vec![self];
+        while let Some(o) = stack.pop() {
+            match o {
+                Obj::Array(a) => stack.extend(a.iter()),
+                Obj::Dict(d) | Obj::Stream(d, _) => {
+                    // Dictionaries are small; a sorted copy of the keys keeps this linear-log.
+                    let mut keys: Vec<&[u8]> = d.iter().map(|(k, _)| k.as_slice()).collect();
+                    keys.sort_unstable();
+                    if let Some(w) = keys.windows(2).find(|w| w.first() == w.get(1)) {
+                        return w.first().map(|k| k.to_vec());
+                    }
+                    stack.extend(d.iter().map(|(_, v)| v));
+                }
+                _ => {}
+            }
+        }
+        None
     }
 
     /// The integer value.
