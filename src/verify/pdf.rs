@@ -183,8 +183,13 @@ impl Verifier {
                 sub_filter: s.sub_filter.clone(),
                 revision: s.revision.map(|r| r + 1),
                 revisions,
+                // A trailing comment is tolerated but not signed: only white space may follow.
                 covers_whole_document: s.revision.is_some_and(|r| r + 1 == revisions)
-                    && unread.is_empty(),
+                    && unread.is_empty()
+                    && doc
+                        .data
+                        .get(end..)
+                        .is_some_and(|t| t.iter().all(u8::is_ascii_whitespace)),
                 allowed_changes: changes.allowed,
                 disallowed_changes: changes.disallowed,
                 reason: s.reason.clone(),

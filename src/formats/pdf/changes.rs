@@ -159,6 +159,8 @@ impl Document<'_> {
             roles: BTreeMap::new(),
             judged: BTreeSet::new(),
             granted: BTreeSet::new(),
+            used: None,
+            owners: BTreeMap::new(),
         };
         a.read_alike();
         a.diff_entries();
@@ -206,6 +208,10 @@ struct Analysis<'d, 'a> {
     judged: BTreeSet<u32>,
     /// (object, grant) pairs already followed.
     granted: BTreeSet<(u32, Role)>,
+    /// Object numbers the current revision refers to (computed when first needed).
+    used: Option<BTreeSet<u32>>,
+    /// Field appearance objects of the signed revision → the fields whose /AP reaches them.
+    owners: BTreeMap<u32, BTreeSet<u32>>,
 }
 
 impl Analysis<'_, '_> {
@@ -439,6 +445,44 @@ impl Analysis<'_, '_> {
             };
             children(&value, role, &mut stack);
         }
+        self.appearance_owners();
+    }
+
+    /// Which fields' appearances each field appearance object belongs to (an appearance
+    /// dictionary, its streams and what they use).
+    fn appearance_owners(&mut self) {
+        let (doc, old) = (self.doc, self.old);
+        let fields: Vec<u32> = self
+            .roles
+            .iter()
+            .filter(|(_, r)| r.contains(&Role::Field) || r.contains(&Role::SigField))
+            .map(|(&n, _)| n)
+            .collect();
+        let budget = doc.limits.max_objects.saturating_mul(4);
+        let mut steps = 0usize;
+        for f in fields {
+            let Some(ap) = doc.get_in(old, f).and_then(|v| v.get(b"AP").cloned()) else {
+                continue;
+            };
+            let mut seen = BTreeSet::new();
+            let mut stack = refs_of(&ap);
+            while let Some(r) = stack.pop() {
+                steps += 1;
+                if steps > budget {
+                    return;
+                }
+                if !seen.insert(r) {
+                    continue;
+                }
+                if !self.roles.get(&r).is_some_and(|x| x.contains(&Role::FieldAppearance)) {
+                    continue;
+                }
+                self.owners.entry(r).or_default().insert(f);
+                if let Some(v) = doc.get_in(old, r) {
+                    stack.extend(refs_of(&v));
+                }
+            }
+        }
     }
 
     /// Step 3a: changed objects that had a role in the signed revision.
@@ -511,11 +555,13 @@ impl Analysis<'_, '_> {
                             let (ov, nv) = (ov.cloned(), nv.cloned());
                             self.list_change(n, ov.as_ref(), nv.as_ref(), Role::FieldEntry, None)?
                         }
-                        "SigFlags" | "DA" => {}
-                        "DR" => {
-                            if let Some(v) = nv {
-                                self.grant(v.clone(), Role::Appearance, None)
-                            }
+                        "SigFlags" => {}
+                        // Default resources may gain entries (a new signature's font) but not
+                        // change or lose one: fields without their own appearance are drawn
+                        // with them.
+                        "DR" if self.mdp != Some(1) => {
+                            let (ov, nv) = (ov.cloned(), nv.cloned());
+                            self.resources_grow(n, ov.as_ref(), nv.as_ref())?
                         }
                         _ => {
                             return Err(format!("the interactive form (object {n}) changed: /{k}"))
@@ -550,7 +596,17 @@ impl Analysis<'_, '_> {
                 if !sig && !self.forms_ok() {
                     return Err(format!("form field {n} changed, which DocMDP P1 forbids"));
                 }
-                let ff = old.get(b"Ff").and_then(Obj::as_int).unwrap_or(0);
+                let ff = field_flags(self.doc, self.old, old);
+                // An appearance is redrawn with a value: alone, it changes what the field
+                // shows while its value stays the signed one.
+                let keys = changed_keys();
+                let valued = keys.iter().any(|k| k == "V" || k == "AS");
+                if keys.iter().any(|k| k == "AP") && !valued {
+                    return Err(format!(
+                        "{} {n} got a new appearance (/AP) without a new value",
+                        role.noun()
+                    ));
+                }
                 if let (Some(lock), Some(name)) = (self.lock, self.names.get(&n)) {
                     if lock.locks(name) && !changed_keys().is_empty() {
                         return Err(format!(
@@ -588,6 +644,13 @@ impl Analysis<'_, '_> {
                 Ok(())
             }
             Role::FieldAppearance if self.forms_ok() => {
+                let owners = self.owners.get(&n).cloned().unwrap_or_default();
+                if owners.is_empty() {
+                    return Err(format!("object {n} (a form field appearance) changed"));
+                }
+                for f in owners {
+                    self.appearance_owner_filled(n, f)?;
+                }
                 for r in refs_of(new) {
                     self.grant(Obj::Ref(r, 0), Role::Appearance, None);
                 }
@@ -614,6 +677,77 @@ impl Analysis<'_, '_> {
             }
             _ => Err(format!("object {n} ({}) changed", role.noun())),
         }
+    }
+
+    /// A resource dictionary (the form's /DR) that may only gain entries: every category and
+    /// every entry of the signed one stays as it was; new entries are judged as appearances.
+    fn resources_grow(&mut self, holder: u32, old: Option<&Obj>, new: Option<&Obj>) -> Result<(), String> {
+        let (doc, or, nr) = (self.doc, self.old, self.new);
+        let why = || format!("the default resources (/DR) of object {holder} changed or lost an entry");
+        let Some(new) = new else { return Err(why()) };
+        let Some(old) = old else {
+            self.grant(new.clone(), Role::Appearance, None);
+            return Ok(());
+        };
+        let (od, nd) = (doc.deref_in(or, old), doc.deref_in(nr, new));
+        for (cat, ov) in od.as_dict().unwrap_or_default() {
+            let Some(nv) = nd.get(cat) else { return Err(why()) };
+            let (oc, nc) = (doc.deref_in(or, ov), doc.deref_in(nr, nv));
+            match (oc.as_dict(), nc.as_dict()) {
+                (Some(oe), Some(_)) => {
+                    for (k, v) in oe {
+                        if nc.get(k) != Some(v) {
+                            return Err(why());
+                        }
+                    }
+                    for (k, v) in nc.as_dict().unwrap_or_default() {
+                        if oc.get(k).is_none() {
+                            self.grant(v.clone(), Role::Appearance, None);
+                        }
+                    }
+                }
+                _ if oc == nc => {}
+                _ => return Err(why()),
+            }
+        }
+        for (cat, nv) in nd.as_dict().unwrap_or_default() {
+            if od.get(cat).is_none() {
+                self.grant(nv.clone(), Role::Appearance, None);
+            }
+        }
+        Ok(())
+    }
+
+    /// A field appearance `n` may be redrawn only with its field `f`: `f` changed in the same
+    /// update with a new value (or, for a signature field, was signed), and is neither
+    /// read-only nor locked.
+    fn appearance_owner_filled(&mut self, n: u32, f: u32) -> Result<(), String> {
+        let (doc, or) = (self.doc, self.old);
+        let old_field = doc.get_in(or, f).unwrap_or(Obj::Null);
+        let why = |what: &str| format!("object {n}, the appearance of form field {f}, changed while {what}");
+        let Some(Some(new_field)) = self.changed.get(&f) else {
+            return Err(why("the field did not"));
+        };
+        let keys = dict_diff(&old_field, new_field);
+        let sig = field_type(doc, or, &old_field).as_deref() == Some(b"Sig".as_slice());
+        if sig {
+            if old_field.get(b"V").is_some() || !keys.iter().any(|k| k == "V") {
+                return Err(why("its signature field was not being signed"));
+            }
+            return Ok(());
+        }
+        if !keys.iter().any(|k| k == "V" || k == "AS") {
+            return Err(why("the field's value did not"));
+        }
+        if field_flags(doc, or, &old_field) & FIELD_READ_ONLY != 0 {
+            return Err(why("the field is read-only"));
+        }
+        if let (Some(lock), Some(name)) = (self.lock, self.names.get(&f)) {
+            if lock.locks(name) {
+                return Err(why("this signature locks the field (FieldMDP)"));
+            }
+        }
+        Ok(())
     }
 
     /// An array of references that may only grow: every old entry stays, new ones are judged
@@ -649,6 +783,28 @@ impl Analysis<'_, '_> {
                 list_key(entry)
             ));
         };
+        // Signed entries keep their order: the order of annotations is their drawing order,
+        // so moving a signed one on top of another (or listing it twice) changes what the
+        // page shows without changing any object. A new entry anywhere is judged (and, if
+        // visible, reported as an overlay) on its own.
+        let mut seen = BTreeSet::new();
+        if let Some(d) = nl
+            .iter()
+            .filter_map(Obj::as_ref_num)
+            .find(|r| !seen.insert(*r))
+        {
+            return Err(format!(
+                "object {d} is listed twice in /{} of object {holder}",
+                list_key(entry)
+            ));
+        }
+        let kept: Vec<&Obj> = nl.iter().filter(|x| ol.contains(x)).collect();
+        if kept.len() == ol.len() && kept.iter().zip(ol.iter()).any(|(a, b)| *a != b) {
+            return Err(format!(
+                "the signed entries of /{} of object {holder} were reordered",
+                list_key(entry)
+            ));
+        }
         // New entries are judged even when old ones went missing, so both are named.
         for x in nl
             .iter()
@@ -899,29 +1055,67 @@ impl Analysis<'_, '_> {
         Ok(next)
     }
 
+    /// True when anything in the current revision (its trailer or any object) refers to `n`.
+    fn referenced(&mut self, n: u32) -> bool {
+        if self.used.is_none() {
+            let (doc, new) = (self.doc, self.new);
+            let mut used: BTreeSet<u32> = refs_of(&new.trailer).into_iter().collect();
+            for (&m, &loc) in new.objects.iter().take(doc.limits.max_objects) {
+                if loc == Loc::Free {
+                    continue;
+                }
+                match doc.load_in(new, loc) {
+                    Ok(v) => used.extend(refs_of(&v).into_iter().filter(|r| *r != m)),
+                    // An object that cannot be read might refer to anything.
+                    Err(_) => {
+                        used.insert(n);
+                    }
+                }
+            }
+            self.used = Some(used);
+        }
+        self.used.as_ref().is_some_and(|u| u.contains(&n))
+    }
+
     /// A visible new annotation or widget draws over the signed page.
     fn overlay(&mut self, name: &str, sub: &str, v: &Obj, page: Option<u32>) {
-        let flags = v.get(b"F").and_then(Obj::as_int).unwrap_or(0);
+        // Hidden only by a flag every reader reads the same way: a direct integer that fits 32
+        // bits (poppler takes a larger one for no flags at all, so the annotation shows).
+        let flags = match v.get(b"F") {
+            None => 0,
+            Some(Obj::Int(f)) if (0..=i64::from(i32::MAX)).contains(f) => *f,
+            Some(_) => 0,
+        };
         if flags & (ANNOT_HIDDEN | ANNOT_NOVIEW) != 0 {
             return;
         }
-        let rect: Vec<f64> = v
-            .get(b"Rect")
-            .and_then(Obj::as_array)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(num)
-            .collect();
-        let &[x0, y0, x1, y1] = rect.as_slice() else {
-            return;
-        };
-        if (x1 - x0).abs() < 0.5 || (y1 - y0).abs() < 0.5 {
-            return; // zero-area: invisible signature widgets
-        }
         let on = page.map_or_else(String::new, |p| format!(" on page object {p}"));
-        let msg = format!(
-            "overlay: new {name} (/{sub}){on} draws over the signed page at [{x0} {y0} {x1} {y1}]"
-        );
+        // Exactly four numbers, indirect ones resolved as viewers resolve them; anything else
+        // is an area nobody can bound, so it counts as the whole page.
+        let rect = v
+            .get(b"Rect")
+            .map(|r| self.doc.deref_in(self.new, r))
+            .and_then(|r| {
+                r.as_array().map(|a| {
+                    a.iter()
+                        .map(|x| num(&self.doc.deref_in(self.new, x)))
+                        .collect::<Option<Vec<f64>>>()
+                })
+            })
+            .flatten();
+        let msg = match rect.as_deref() {
+            Some(&[x0, y0, x1, y1]) => {
+                if (x1 - x0).abs() < 0.5 || (y1 - y0).abs() < 0.5 {
+                    return; // zero-area: invisible signature widgets
+                }
+                format!(
+                    "overlay: new {name} (/{sub}){on} draws over the signed page at [{x0} {y0} {x1} {y1}]"
+                )
+            }
+            _ => format!(
+                "overlay: new {name} (/{sub}){on} has a /Rect that is not four numbers: it may draw anywhere on the signed page"
+            ),
+        };
         if !self.out.overlays.contains(&msg) {
             self.out.overlays.push(msg);
         }
@@ -962,15 +1156,20 @@ impl Analysis<'_, '_> {
             };
             // A bare number (an indirect /Length) can only matter through a referrer, and
             // every referrer that changed is judged itself.
+            // A signed one that changes (an object stream's indirect /Length) changes what its
+            // referrer reads even though the referrer's entry did not change: not allowed.
+            let existed = self.doc.get_in(self.old, n).is_some();
             let scalar = matches!(v, Obj::Int(_) | Obj::Real(_) | Obj::Null | Obj::Bool(_));
-            if structural || scalar {
+            if structural || (scalar && !existed) {
                 continue;
             }
-            let what = if self.doc.get_in(self.old, n).is_some() {
-                "changed"
-            } else {
-                "added"
-            };
+            if !existed && !self.referenced(n) {
+                // Written by the update but used by nothing (pyHanko leaves an empty form
+                // XObject behind when it signs a second visible field): no reader shows it.
+                self.allow("unreferenced object added (nothing in the document uses it)");
+                continue;
+            }
+            let what = if existed { "changed" } else { "added" };
             self.bad(format!(
                 "object {n} was {what} and is not part of an allowed change (a signature, form field, annotation, DSS or metadata)"
             ));
@@ -1059,6 +1258,13 @@ fn children(v: &Obj, role: Role, out: &mut Vec<(Obj, Role)>) {
                 }
             }
         }
+        // A signature reference dictionary's /Data names the signed object (FieldMDP: the
+        // catalog); that object is not part of the signature.
+        (_, Role::Signature) => out.extend(
+            refs_except(v, b"Data")
+                .into_iter()
+                .map(|n| (Obj::Ref(n, 0), role)),
+        ),
         // Everything else passes its role on to all it refers to.
         _ => out.extend(refs_of(v).into_iter().map(|n| (Obj::Ref(n, 0), role))),
     }
@@ -1074,6 +1280,21 @@ fn field_type(doc: &Document<'_>, rev: &Revision, v: &Obj) -> Option<Vec<u8>> {
         cur = doc.deref_in(rev, cur.get(b"Parent")?);
     }
     None
+}
+
+/// A field's /Ff, inherited through /Parent (ISO 32000-1 Table 220: inheritable).
+fn field_flags(doc: &Document<'_>, rev: &Revision, v: &Obj) -> i64 {
+    let mut cur = v.clone();
+    for _ in 0..16 {
+        if let Some(ff) = cur.get(b"Ff") {
+            return doc.deref_in(rev, ff).as_int().unwrap_or(0);
+        }
+        match cur.get(b"Parent") {
+            Some(p) => cur = doc.deref_in(rev, p),
+            None => return 0,
+        }
+    }
+    0
 }
 
 /// An action a new annotation or widget would run (/A, /AA): JavaScript, launch, submit.
@@ -1132,6 +1353,23 @@ fn refs_of(v: &Obj) -> Vec<u32> {
             Obj::Ref(n, _) => out.push(*n),
             Obj::Array(a) => stack.extend(a.iter()),
             Obj::Dict(d) | Obj::Stream(d, _) => stack.extend(d.iter().map(|(_, x)| x)),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// [`refs_of`], leaving out what is under the key `skip` at any depth.
+fn refs_except(v: &Obj, skip: &[u8]) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut stack = vec![v];
+    while let Some(o) = stack.pop() {
+        match o {
+            Obj::Ref(n, _) => out.push(*n),
+            Obj::Array(a) => stack.extend(a.iter()),
+            Obj::Dict(d) | Obj::Stream(d, _) => {
+                stack.extend(d.iter().filter(|(k, _)| k != skip).map(|(_, x)| x))
+            }
             _ => {}
         }
     }
