@@ -164,3 +164,45 @@ fn nesting_and_count_limits_give_format_failure() {
         verdict.to_json()
     );
 }
+
+/// Issue 12 item 2: digestAlgorithm SHA-1 (messageDigest = SHA-1 of the content) under a
+/// sha256WithRSAEncryption signature over the attributes (fixtures/generate-forgeries.sh). The
+/// content is bound only by SHA-1, so the SHA-1 policy applies; with the legacy setting it passes
+/// and names both hashes.
+#[test]
+fn a_sha1_content_digest_under_a_sha256_signature_is_refused() {
+    let sig = std::fs::read(fixture("forged/sha1-digest.p7s")).expect("fixture");
+    let v = verifier(&[fixture("pki/rsa-root.crt")], &[], false);
+    let verdict = v.verify_cms(&sig, None, &opts());
+    assert_eq!(
+        verdict.indication(),
+        Indication::INDETERMINATE,
+        "{}",
+        verdict.to_json()
+    );
+    assert_eq!(
+        verdict.sub_indication(),
+        Some(SubIndication::CRYPTO_CONSTRAINTS_FAILURE),
+        "{}",
+        verdict.to_json()
+    );
+    assert!(
+        error_text(&verdict).contains("SHA-1"),
+        "{}",
+        error_text(&verdict)
+    );
+
+    // The signature itself is genuine: the legacy setting lets it through, reporting the pair.
+    let legacy = verifier(&[fixture("pki/rsa-root.crt")], &[], true);
+    let verdict = legacy.verify_cms(&sig, None, &opts());
+    assert_eq!(
+        verdict.indication(),
+        Indication::TOTAL_PASSED,
+        "{}",
+        verdict.to_json()
+    );
+    assert_eq!(
+        verdict.signatures[0].algorithm.as_deref(),
+        Some("rsa-pkcs1-sha256 (content digest sha1)")
+    );
+}

@@ -419,6 +419,10 @@ impl Verifier {
         // 3. Algorithms under policy.
         let resolved = DigestAlgorithm::from_oid(&si.digest_algorithm.oid).and_then(|d| {
             digest_alg = Some(d);
+            // With signed attributes, digestAlgorithm is the hash that binds the content
+            // (messageDigest): a signature OID naming SHA-256 over attributes that carry a SHA-1
+            // of the content is only as strong as SHA-1 (RFC 5652 §5.4, issue 12 item 2).
+            crypto::check_digest(d, &self.config.policy)?;
             let key = signer
                 .public_key
                 .as_ref()
@@ -437,7 +441,13 @@ impl Verifier {
                 return crypto_failure(report, e);
             }
         };
-        report.algorithm = Some(resolved.verifier.name().to_owned());
+        // Report the pair actually used when the content digest differs from the signature's own.
+        report.algorithm = Some(match (resolved.algorithm.digest(), digest_alg) {
+            (Some(sig_d), Some(d)) if sig_d != d && si.signed_attrs_raw.is_some() => {
+                format!("{} (content digest {})", resolved.verifier.name(), d.name())
+            }
+            _ => resolved.verifier.name().to_owned(),
+        });
 
         // 4. messageDigest over the content.
         if si.signed_attrs_raw.is_some() {
