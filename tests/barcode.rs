@@ -77,7 +77,11 @@ fn egov_set_verifies_in_every_order_with_its_fields() {
     let verdict = verify(&v, &set, None);
     assert_eq!(verdict.format, Format::EgovBarcode);
     let doc = verdict.document.as_ref().expect("document fields");
-    assert_eq!(doc["favor_id"], "E2025052000000001");
+    // The envelope is not signed: its values are reported apart (issue 12 item 3).
+    assert_eq!(doc.get("favor_id"), None);
+    let unsigned = verdict.unsigned.as_ref().expect("envelope values");
+    assert_eq!(unsigned["favor_id"], "E2025052000000001");
+    assert_eq!(unsigned["creation_date"], "2025-05-20T10:15:03.512+05:00");
     assert_eq!(doc["request_number"], "E2025052000000001");
     assert_eq!(doc["declarant_iin"], "870101300123");
     assert_eq!(doc["request_date"], "2025-05-20T10:14:58+05:00");
@@ -95,6 +99,85 @@ fn egov_set_verifies_in_every_order_with_its_fields() {
     assert_eq!(
         s.signed_data.as_deref(),
         Some("the whole document (/response)")
+    );
+}
+
+/// Issue 12 item 3: FavorID and creationDate sit in each `<BarcodeElement>`, outside the signed
+/// XML. Rewritten in every part, the set still verifies (the signature is genuine), but the
+/// rewritten values never appear as document data: they are under `unsigned`, with warnings, and
+/// the FavorID is checked against the signed request number.
+#[test]
+fn egov_envelope_values_are_reported_as_unsigned() {
+    let v = fixture_verifier();
+    let edited: Vec<Vec<u8>> = parts("egov-rsa")
+        .iter()
+        .map(|p| {
+            String::from_utf8(p.clone())
+                .expect("utf-8")
+                .replace("E2025052000000001", "E2099123100000666")
+                .replace(
+                    "2025-05-20T10:15:03.512+05:00",
+                    "2099-12-31T23:59:59.000+05:00",
+                )
+                .into_bytes()
+        })
+        .collect();
+    assert!(edited
+        .iter()
+        .all(|p| String::from_utf8_lossy(p).contains("E2099123100000666")));
+    let verdict = verify(&v, &edited, None);
+    assert_eq!(
+        verdict.indication(),
+        Indication::TOTAL_PASSED,
+        "{}",
+        verdict.to_json()
+    );
+    let json = verdict.to_json();
+    let doc = verdict.document.as_ref().expect("document fields");
+    assert_eq!(doc["request_number"], "E2025052000000001");
+    assert!(!doc.to_string().contains("E2099"), "{json}");
+    assert!(!doc.to_string().contains("2099-12-31"), "{json}");
+    let unsigned = verdict.unsigned.as_ref().expect("envelope values");
+    assert_eq!(unsigned["favor_id"], "E2099123100000666");
+    assert_eq!(unsigned["creation_date"], "2099-12-31T23:59:59.000+05:00");
+    let warnings = verdict.signatures[0].warnings.join("\n");
+    assert!(
+        warnings.contains("not covered by the signature"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("E2099123100000666") && warnings.contains("E2025052000000001"),
+        "the mismatch names both values: {warnings}"
+    );
+
+    // Parts that disagree on creationDate: a warning naming both.
+    let mut mixed = parts("egov-rsa");
+    mixed[1] = String::from_utf8(mixed[1].clone())
+        .expect("utf-8")
+        .replace(
+            "2025-05-20T10:15:03.512+05:00",
+            "2025-05-21T00:00:00.000+05:00",
+        )
+        .into_bytes();
+    let verdict = verify(&v, &mixed, None);
+    assert_eq!(
+        verdict.indication(),
+        Indication::TOTAL_PASSED,
+        "{}",
+        verdict.to_json()
+    );
+    let warnings = verdict.signatures[0].warnings.join("\n");
+    assert!(
+        warnings.contains("2025-05-21T00:00:00.000+05:00"),
+        "{warnings}"
+    );
+    // The genuine set warns only that the envelope is unsigned.
+    let verdict = verify(&v, &parts("egov-rsa"), None);
+    assert_eq!(
+        verdict.signatures[0].warnings.len(),
+        1,
+        "{:?}",
+        verdict.signatures[0].warnings
     );
 }
 
