@@ -386,6 +386,66 @@ fn an_altered_document_in_a_well_formed_archive_is_a_hash_failure() {
     assert_eq!(verdict.sub_indication(), Some(SubIndication::HASH_FAILURE));
 }
 
+/// Issue 12 item 4: a local entry the central directory does not list, placed before the listed
+/// one, is what a streaming unzip reads. The set must be refused, not verified through the
+/// directory while a streaming reader shows the forgery.
+#[test]
+fn an_unlisted_local_entry_before_the_document_is_refused() {
+    let v = fixture_verifier();
+    let doc = std::fs::read(fixture("barcode/egov-rsa/document.xml")).unwrap();
+    let forged =
+        String::from_utf8(doc.clone())
+            .unwrap()
+            .replacen("870101300123", "870101300124", 1);
+    // The forged entry's local header and data only (everything before its directory).
+    let forged_zip = zip_entry("d.xml", forged.as_bytes(), 0);
+    let cd_at = |z: &[u8]| {
+        usize::try_from(u32::from_le_bytes(
+            z[z.len() - 6..z.len() - 2].try_into().unwrap(),
+        ))
+        .unwrap()
+    };
+    let hidden = &forged_zip[..cd_at(&forged_zip)];
+    let genuine = zip_entry("d.xml", &doc, 0);
+    let shift = |bytes: &mut [u8], at: usize| {
+        let n = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+        let moved = n + u32::try_from(hidden.len()).unwrap();
+        bytes[at..at + 4].copy_from_slice(&moved.to_le_bytes());
+    };
+    let mut archive = hidden.to_vec();
+    archive.extend_from_slice(&genuine);
+    let cd = hidden.len() + cd_at(&genuine);
+    shift(&mut archive, cd + 42); // the directory entry's local header offset
+    let eocd = archive.len() - 22;
+    shift(&mut archive, eocd + 16); // the directory's offset
+                                    // A directory reader finds the genuine document here; a streaming reader the forged one.
+    assert_eq!(&archive[..4], b"PK\x03\x04");
+    let verdict = verify(&v, &egov_parts_for(&archive, "F1"), None);
+    assert_eq!(
+        verdict.indication(),
+        Indication::TOTAL_FAILED,
+        "{}",
+        verdict.to_json()
+    );
+    assert_eq!(
+        verdict.sub_indication(),
+        Some(SubIndication::FORMAT_FAILURE)
+    );
+    assert!(
+        error_text(&verdict).contains("does not list"),
+        "{}",
+        error_text(&verdict)
+    );
+    // The genuine archive alone verifies.
+    let verdict = verify(&v, &egov_parts_for(&genuine, "F1"), None);
+    assert_eq!(
+        verdict.indication(),
+        Indication::TOTAL_PASSED,
+        "{}",
+        verdict.to_json()
+    );
+}
+
 #[test]
 fn decompression_bombs_are_refused_before_inflating() {
     let v = fixture_verifier();
