@@ -501,7 +501,8 @@ fn ddc_card_with_and_without_content() {
         full.to_json()
     );
     assert_eq!(full.format, Format::DdcBarcode);
-    assert_eq!(full.document.as_ref().unwrap()["sign_id"], "1700000000001");
+    assert_eq!(full.document.as_ref().unwrap().get("sign_id"), None);
+    assert_eq!(full.unsigned.as_ref().unwrap()["sign_id"], "1700000000001");
     // Without the document: the signature over the signed attributes is checked, the content
     // is reported missing.
     let partial = verify(&v, &set, None);
@@ -521,6 +522,137 @@ fn ddc_card_with_and_without_content() {
         "{}",
         error_text(&verdict)
     );
+}
+
+/// The DDC parts of `set` with the archive rewritten by `edit` (joined data decoded, edited,
+/// re-encoded, cut into the same number of parts) and signId `sign_id`.
+fn ddc_rewritten(
+    set: &[Vec<u8>],
+    sign_id: &str,
+    edit: impl Fn(Vec<u8>) -> Vec<u8>,
+) -> Vec<Vec<u8>> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut parsed: Vec<serde_json::Value> = set
+        .iter()
+        .map(|p| serde_json::from_slice(p).unwrap())
+        .collect();
+    parsed.sort_by_key(|p| p["index"].as_u64().unwrap());
+    let joined: String = parsed.iter().map(|p| p["data"].as_str().unwrap()).collect();
+    let archive = edit(b64.decode(joined).unwrap());
+    let text = b64.encode(archive);
+    let n = parsed.len();
+    let chunk = text.len().div_ceil(n);
+    parsed
+        .iter_mut()
+        .enumerate()
+        .map(|(i, p)| {
+            let end = ((i + 1) * chunk).min(text.len());
+            p["data"] = serde_json::Value::String(text[i * chunk..end].to_owned());
+            p["signId"] = serde_json::Value::String(sign_id.to_owned());
+            serde_json::to_vec(p).unwrap()
+        })
+        .collect()
+}
+
+/// Issue 13 item 9: a SIGEX card renamed to another signId (in every part and in the archive's
+/// entry name) still verifies, since the CMS does not carry the signId; it is reported under
+/// `unsigned`, never as document data. A second `{signId}.cms` entry is refused.
+#[test]
+fn ddc_sign_id_is_unsigned_and_duplicate_entries_are_refused() {
+    let v = fixture_verifier();
+    let set = parts("ddc-rsa");
+    let content = std::fs::read(fixture("barcode/ddc-document.txt")).unwrap();
+    let rename = |mut z: Vec<u8>| {
+        let name = b"1700000000001.cms";
+        let at: Vec<usize> = (0..z.len() - name.len())
+            .filter(|&i| &z[i..i + name.len()] == name)
+            .collect();
+        assert_eq!(at.len(), 2, "local header and directory");
+        for i in at {
+            z[i..i + 13].copy_from_slice(b"1799999999999");
+        }
+        z
+    };
+    let renamed = ddc_rewritten(&set, "1799999999999", rename);
+    let verdict = verify(&v, &renamed, Some(&content));
+    assert_eq!(
+        verdict.indication(),
+        Indication::TOTAL_PASSED,
+        "{}",
+        verdict.to_json()
+    );
+    let doc = verdict.document.as_ref().unwrap();
+    assert!(!doc.to_string().contains("1799999999999"), "{doc}");
+    assert_eq!(
+        verdict.unsigned.as_ref().unwrap()["sign_id"],
+        "1799999999999"
+    );
+    assert!(
+        verdict.signatures[0]
+            .warnings
+            .iter()
+            .any(|w| w.contains("signId is not covered")),
+        "{:?}",
+        verdict.signatures[0].warnings
+    );
+
+    // Two `{signId}.cms` entries: the archive is refused, whichever one is genuine.
+    let doubled = ddc_rewritten(&set, "1700000000001", |z| {
+        let cms = tekser::formats::barcode::zip::read(
+            &z,
+            &tekser::formats::barcode::zip::ZipLimits {
+                max_entry_bytes: 1 << 20,
+                max_ratio: 100,
+            },
+        )
+        .unwrap()
+        .remove(0)
+        .data;
+        let mut other = cms.clone();
+        let last = other.len() - 1;
+        other[last] ^= 1;
+        let mut twice = zip_entry("1700000000001.cms", &other, 0);
+        // Append a second listed entry by rebuilding: two stored entries with the same name.
+        twice = two_entries(&twice, &zip_entry("1700000000001.cms", &cms, 0));
+        twice
+    });
+    let verdict = verify(&v, &doubled, Some(&content));
+    assert_eq!(
+        verdict.sub_indication(),
+        Some(SubIndication::FORMAT_FAILURE),
+        "{}",
+        verdict.to_json()
+    );
+    assert!(
+        error_text(&verdict).contains("appears twice"),
+        "{}",
+        error_text(&verdict)
+    );
+}
+
+/// Joins two one-entry archives from `zip_entry` into one archive listing both.
+fn two_entries(a: &[u8], b: &[u8]) -> Vec<u8> {
+    let cd_at = |z: &[u8]| {
+        usize::try_from(u32::from_le_bytes(
+            z[z.len() - 6..z.len() - 2].try_into().unwrap(),
+        ))
+        .unwrap()
+    };
+    let (la, lb) = (cd_at(a), cd_at(b));
+    let mut out = a[..la].to_vec();
+    out.extend_from_slice(&b[..lb]);
+    let cd_start = out.len();
+    out.extend_from_slice(&a[la..a.len() - 22]);
+    let mut cd_b = b[lb..b.len() - 22].to_vec();
+    cd_b[42..46].copy_from_slice(&u32::try_from(la).unwrap().to_le_bytes());
+    out.extend_from_slice(&cd_b);
+    let cd_len = out.len() - cd_start;
+    out.extend_from_slice(b"PK\x05\x06\x00\x00\x00\x00\x02\x00\x02\x00");
+    out.extend_from_slice(&u32::try_from(cd_len).unwrap().to_le_bytes());
+    out.extend_from_slice(&u32::try_from(cd_start).unwrap().to_le_bytes());
+    out.extend_from_slice(&[0, 0]);
+    out
 }
 
 #[test]

@@ -134,11 +134,22 @@ impl Verifier {
                 let (mut v, wanted) = self.verify_cms_collect(&cms, content, opts, done);
                 v.format = Format::DdcBarcode;
                 v.document = Some(json!({
-                    "sign_id": card.sign_id,
                     "parts": card.parts,
-                    "entries": card.entries,
                     "content_supplied": content.is_some(),
                 }));
+                // signId names the card in each part and the CMS entry in the archive, but the
+                // CMS does not carry it: a card renamed to another signId verifies the same
+                // (issue 13 item 9). The archive's entry names are as unsigned.
+                v.unsigned = Some(json!({
+                    "sign_id": card.sign_id,
+                    "entries": card.entries,
+                }));
+                for s in &mut v.signatures {
+                    s.warnings.push(
+                        "the card's signId is not covered by the signature (reported under `unsigned`)"
+                            .to_owned(),
+                    );
+                }
                 (v, wanted)
             }
             Kind::Hc1 => (
