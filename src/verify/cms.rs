@@ -441,6 +441,26 @@ impl Verifier {
                 return crypto_failure(report, e);
             }
         };
+        // A time-stamp token's message imprint binds the stamped data as strongly as a
+        // signature's digest does: the same policy applies (issue 12 item 5).
+        if step.timestamp {
+            if let Some(Ok(tst)) = sd.econtent.map(tsp::parse_tst_info) {
+                let imprint = DigestAlgorithm::from_oid(&tst.hash_algorithm.oid)
+                    .and_then(|d| crypto::check_digest(d, &self.config.policy));
+                if let Err(e) = imprint {
+                    report.algorithm = Some(resolved.verifier.name().to_owned());
+                    return crypto_failure(
+                        report,
+                        match e {
+                            CryptoError::Constraints(m) => CryptoError::Constraints(format!(
+                                "the time-stamp's message imprint: {m}"
+                            )),
+                            other => other,
+                        },
+                    );
+                }
+            }
+        }
         // Report the pair actually used when the content digest differs from the signature's own.
         report.algorithm = Some(match (resolved.algorithm.digest(), digest_alg) {
             (Some(sig_d), Some(d)) if sig_d != d && si.signed_attrs_raw.is_some() => {
@@ -574,18 +594,10 @@ impl Verifier {
                 }
             }
         }
-        if tsa
-            && !signer
-                .ext
-                .ext_key_usage
-                .as_ref()
-                .is_some_and(|e| e.contains(&tsp::KP_TIME_STAMPING))
-        {
-            return report.fail(
-                S::SIG_CONSTRAINTS_FAILURE,
-                "not-a-tsa",
-                "the time-stamp signer's certificate lacks id-kp-timeStamping (RFC 3161 §2.3)",
-            );
+        if tsa {
+            if let Err(why) = tsa_profile(signer) {
+                return report.fail(S::SIG_CONSTRAINTS_FAILURE, "not-a-tsa", why);
+            }
         }
         match self.check_revocation(report, &path, pool, embedded, time, opts, fx) {
             Ok(r) => r.pass(),
@@ -595,6 +607,23 @@ impl Verifier {
 }
 
 type Failure = (SubIndication, &'static str, String);
+
+/// RFC 3161 §2.3: "The corresponding certificate MUST contain only one instance of the extended
+/// key usage field extension ... with KeyPurposeID having value id-kp-timeStamping. This extension
+/// MUST be critical." A certificate also good for other purposes is not a TSA certificate.
+fn tsa_profile(c: &Certificate) -> Result<(), &'static str> {
+    let eku = c.ext.ext_key_usage.as_deref().unwrap_or_default();
+    if !eku.contains(&tsp::KP_TIME_STAMPING) {
+        return Err("the time-stamp signer's certificate lacks id-kp-timeStamping (RFC 3161 §2.3)");
+    }
+    if eku.len() != 1 {
+        return Err("the time-stamp signer's certificate has purposes besides id-kp-timeStamping (RFC 3161 §2.3: it must be the only one)");
+    }
+    if !c.ext.is_critical(&crate::asn1::ext_oid::EXT_KEY_USAGE) {
+        return Err("the time-stamp signer's extendedKeyUsage is not critical (RFC 3161 §2.3)");
+    }
+    Ok(())
+}
 
 /// Evidence found beside a signature rather than inside it (a PDF's DSS): DER certificates,
 /// OCSP responses and CRLs.
