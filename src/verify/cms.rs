@@ -46,29 +46,51 @@ impl Bag<'_, '_> {
         })
     }
 
-    /// The signer's certificate: matched by issuer and serial on the raw bytes (no full parse),
-    /// or by subjectKeyIdentifier.
-    fn find_signer(&mut self, sid: &SignerId<'_>) -> Option<Arc<Certificate>> {
+    /// Every certificate that matches the SignerIdentifier (RFC 5652 §5.3 sid), at most `max`:
+    /// by issuer and serial (matched on the raw bytes, parsed only on a hit), or by
+    /// subjectKeyIdentifier; the signature's own bag first, then the configured intermediates.
+    /// A decoy with the same issuer and serial, or a renewed certificate with the same key, may
+    /// come before the genuine one, so the caller tries each (issue 12, renewed certificates).
+    fn find_signers(&mut self, sid: &SignerId<'_>, max: usize) -> Vec<Arc<Certificate>> {
+        let mut out: Vec<Arc<Certificate>> = Vec::new();
+        let push = |c: Arc<Certificate>, out: &mut Vec<Arc<Certificate>>| {
+            if out.len() < max && !out.iter().any(|o| o.fingerprint == c.fingerprint) {
+                out.push(c);
+            }
+        };
         match sid {
             SignerId::IssuerSerial { issuer, serial } => {
-                let hit = self.raw.iter().find(|der| {
+                let hits = self.raw.iter().filter(|der| {
                     cert::issuer_and_serial(der).is_ok_and(|(i, s)| i == *issuer && s == *serial)
                 });
-                if let Some(der) = hit {
-                    return self.verifier.certificate(der).ok();
+                for der in hits {
+                    if out.len() >= max {
+                        break;
+                    }
+                    if let Ok(c) = self.verifier.certificate(der) {
+                        push(c, &mut out);
+                    }
                 }
-                self.verifier
-                    .intermediates
-                    .iter()
-                    .find(|c| c.issuer_raw.as_slice() == *issuer && c.serial.as_slice() == *serial)
-                    .cloned()
+                let configured = self.verifier.intermediates.iter().filter(|c| {
+                    c.issuer_raw.as_slice() == *issuer && c.serial.as_slice() == *serial
+                });
+                for c in configured {
+                    push(Arc::clone(c), &mut out);
+                }
             }
-            SignerId::SubjectKeyId(ski) => self
-                .pool()
-                .iter()
-                .find(|c| c.ext.subject_key_id.as_deref() == Some(*ski))
-                .cloned(),
+            SignerId::SubjectKeyId(ski) => {
+                let hits: Vec<Arc<Certificate>> = self
+                    .pool()
+                    .iter()
+                    .filter(|c| c.ext.subject_key_id.as_deref() == Some(*ski))
+                    .cloned()
+                    .collect();
+                for c in hits {
+                    push(c, &mut out);
+                }
+            }
         }
+        out
     }
 }
 
@@ -374,17 +396,52 @@ impl Verifier {
         opts: &RequestOptions,
     ) -> SignatureReport {
         use SubIndication as S;
-        let mut report = SignatureReport::pending();
-        let bag = &mut *step.bag;
-
-        // 1. Signing certificate (RFC 5652 §5.3 sid).
-        let Some(signer) = bag.find_signer(&si.sid) else {
-            return report.fail(
+        // 1. Signing certificate (RFC 5652 §5.3 sid): every match, the one the ESS
+        // signing-certificate(-v2) attribute names first; the first that passes is the signer.
+        let mut candidates = step
+            .bag
+            .find_signers(&si.sid, self.config.limits.max_signer_candidates);
+        if candidates.is_empty() {
+            return SignatureReport::pending().fail(
                 S::NO_SIGNING_CERTIFICATE_FOUND,
                 "signer-certificate-not-found",
                 "the signer's certificate is neither in the signature nor among the configured certificates",
             );
-        };
+        }
+        // Stable: among equals the bag's order is kept.
+        candidates.sort_by_key(|c| !ess_names(si, c));
+        let mut best: Option<SignatureReport> = None;
+        for signer in candidates {
+            let r = self.verify_signer_as(sd, si, content, step, time, opts, signer);
+            if r.indication() == crate::verdict::Indication::TOTAL_PASSED {
+                return r;
+            }
+            // Report the most telling failure: one past the signature check (the key fits)
+            // over a decoy whose key does not verify the signature.
+            let better = best
+                .as_ref()
+                .is_none_or(|b| key_did_not_fit(b) && !key_did_not_fit(&r));
+            if better {
+                best = Some(r);
+            }
+        }
+        best.unwrap_or_else(SignatureReport::pending)
+    }
+
+    /// Steps 2–7 of [`Verifier::verify_signer`] with `signer` as the signer's certificate.
+    #[allow(clippy::too_many_arguments)]
+    fn verify_signer_as(
+        &self,
+        sd: &SignedData<'_>,
+        si: &SignerInfo<'_>,
+        content: Option<&[&[u8]]>,
+        step: &mut Step<'_, '_, '_, '_>,
+        time: i64,
+        opts: &RequestOptions,
+        signer: Arc<Certificate>,
+    ) -> SignatureReport {
+        use SubIndication as S;
+        let mut report = SignatureReport::pending();
         report.signer = Some(signer_report(&signer));
 
         // 2. Signed attributes (§5.3, §11): contentType, messageDigest, signingTime, ESS.
@@ -532,7 +589,7 @@ impl Verifier {
         }
 
         // 6–7. Path and revocation.
-        let pool = bag.pool().to_vec();
+        let pool = step.bag.pool().to_vec();
         self.judge_signer(
             report,
             &signer,
@@ -753,6 +810,33 @@ fn check_signed_attrs(
         }
     }
     Ok(())
+}
+
+/// Whether the SignerInfo's ESS signing-certificate(-v2) attribute names `c` (false when absent
+/// or unreadable: then no candidate is preferred).
+fn ess_names(si: &SignerInfo<'_>, c: &Certificate) -> bool {
+    [
+        (oid::SIGNING_CERTIFICATE_V2, DigestAlgorithm::Sha256),
+        (oid::SIGNING_CERTIFICATE, DigestAlgorithm::Sha1),
+    ]
+    .iter()
+    .any(|(attr_oid, default_hash)| {
+        let (_, attr) = si.signed_attr(attr_oid);
+        attr.and_then(|a| ess_first_cert_hash(a.values.first().copied(), *default_hash).ok())
+            .is_some_and(|(alg, hash)| match alg {
+                DigestAlgorithm::Sha256 => c.fingerprint.as_slice() == hash,
+                other => crypto::digest(other, &c.der).is_ok_and(|h| h == hash),
+            })
+    })
+}
+
+/// A candidate signer certificate that failed because its key is not the signing key: the
+/// signature value does not verify with it, it does not fit the algorithm, or ESS names another.
+fn key_did_not_fit(r: &SignatureReport) -> bool {
+    matches!(
+        r.sub_indication(),
+        Some(SubIndication::SIG_CRYPTO_FAILURE | SubIndication::NO_SIGNING_CERTIFICATE_FOUND)
+    )
 }
 
 /// `SigningCertificate(V2) ::= SEQUENCE { certs SEQUENCE OF ESSCertID(v2), policies … }`;
