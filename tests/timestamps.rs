@@ -236,3 +236,81 @@ fn a_sha1_message_imprint_is_refused() {
         "{sha1:#}"
     );
 }
+
+/// Issue 13 item 10: a signingTime after the validation time is a warning. fixtures/cms was
+/// signed on 2026-11-25; validated at 2025-06-01 its signingTime lies in the future.
+#[test]
+fn a_signing_time_in_the_future_is_a_warning() {
+    let sig = std::fs::read(fixture("cms/rsa-attached.p7s")).expect("cms");
+    let at = |t: &str| {
+        let cfg = RawConfig {
+            trust: vec![fixture("pki/rsa-root.crt")],
+            at: Some(t.into()),
+            revocation: Some("off".into()),
+            ..RawConfig::default()
+        }
+        .validate()
+        .expect("config");
+        cfg.verifier.verify_cms(&sig, None, &cfg.request)
+    };
+    let early = at("2025-06-01T00:00:00Z");
+    assert_eq!(
+        early.indication(),
+        tekser::verdict::Indication::TOTAL_PASSED
+    );
+    let w = early.signatures[0].warnings.join("\n");
+    assert!(
+        w.contains("signingTime") && w.contains("in the future"),
+        "{w}"
+    );
+    let later = at("2027-01-01T00:00:00Z");
+    let w = later.signatures[0].warnings.join("\n");
+    assert!(!w.contains("in the future"), "{w}");
+}
+
+/// Issue 13 item 10: a time-stamp token whose genTime is after the validation time is not
+/// `valid: true`; it is unusable with a warning (the signature is judged at the validation time),
+/// and a standalone token says so too.
+#[test]
+fn a_time_stamp_from_the_future_is_not_valid() {
+    let gen = forged_gen_time();
+    let before = forged_config(gen - 180 * 86_400);
+    let sig = std::fs::read(fixture("forged/stamped.p7s")).expect("cms");
+    let v: serde_json::Value = serde_json::from_str(
+        &before
+            .verifier
+            .verify_cms(&sig, None, &before.request)
+            .to_json(),
+    )
+    .expect("json");
+    assert_eq!(v["indication"], "TOTAL_PASSED", "{v:#}");
+    let s = &v["signatures"][0];
+    assert_eq!(s["timestamp"]["valid"], false, "{v:#}");
+    assert!(
+        s["warnings"].to_string().contains("genTime")
+            && s["warnings"]
+                .to_string()
+                .contains("after the validation time"),
+        "{v:#}"
+    );
+    // Within the clock skew it is valid.
+    let just = forged_config(gen - 60);
+    let v: serde_json::Value = serde_json::from_str(
+        &just
+            .verifier
+            .verify_cms(&sig, None, &just.request)
+            .to_json(),
+    )
+    .expect("json");
+    assert_eq!(v["signatures"][0]["timestamp"]["valid"], true, "{v:#}");
+
+    let token = std::fs::read(fixture("forged/tsa-good.tsr")).expect("token");
+    let v = before
+        .verifier
+        .verify_timestamp_token(&token, &before.request);
+    let w = v.signatures[0].warnings.join("\n");
+    assert!(
+        w.contains("genTime") && w.contains("after the validation time"),
+        "{w}"
+    );
+}

@@ -104,7 +104,29 @@ impl Verifier {
         };
         let token = tsp::token_from_response(&der).unwrap_or(&der);
         let mut fx = Fetches::default();
-        self.verify_cms_inner(token, None, opts, &mut fx, true, &Extra::default())
+        let mut v = self.verify_cms_inner(token, None, opts, &mut fx, true, &Extra::default());
+        let gen_time = fcms::parse_signed_data(token, &self.config.limits)
+            .ok()
+            .and_then(|sd| sd.econtent)
+            .and_then(|c| tsp::parse_tst_info(c).ok())
+            .map(|t| t.gen_time);
+        let now = validation_time(opts);
+        if let Some(g) = gen_time.filter(|&g| g > now.saturating_add(self.skew())) {
+            for s in &mut v.signatures {
+                s.warnings.push(format!(
+                    "genTime {} is after the validation time {}",
+                    format_rfc3339(g),
+                    format_rfc3339(now)
+                ));
+            }
+        }
+        v
+    }
+
+    /// Clock skew tolerated on times a signature claims (the revocation setting's, 5 minutes by
+    /// default), in seconds.
+    fn skew(&self) -> i64 {
+        i64::try_from(self.revocation.config().skew.as_secs()).unwrap_or(i64::MAX / 4)
     }
 
     /// A time-stamp token over `stamped` (a CMS signature value, or a PDF's byte ranges): the
@@ -177,6 +199,16 @@ impl Verifier {
         }
         if !passed {
             let why = why.unwrap_or_else(|| "the token does not verify".into());
+            return fail(Some(report), sig, why);
+        }
+        // A token from the future proves nothing at the validation time (issue 13 item 10).
+        let now = validation_time(opts);
+        if tst.gen_time > now.saturating_add(self.skew()) {
+            let why = format!(
+                "its genTime {} is after the validation time {}",
+                format_rfc3339(tst.gen_time),
+                format_rfc3339(now)
+            );
             return fail(Some(report), sig, why);
         }
         report.valid = true;
@@ -451,7 +483,13 @@ impl Verifier {
         let signed_message: &[u8] =
             match si.signed_attrs_message() {
                 Some(m) => {
-                    match check_signed_attrs(sd, si, &signer, &mut report) {
+                    match check_signed_attrs(
+                        sd,
+                        si,
+                        &signer,
+                        time.saturating_add(self.skew()),
+                        &mut report,
+                    ) {
                         Ok(()) => {}
                         Err((sub, code, msg)) => return report.fail(sub, code, msg),
                     }
@@ -713,12 +751,14 @@ fn same_bytes(whole: &[&[u8]], parts: &[&[u8]]) -> bool {
 }
 
 /// contentType must be present once and equal eContentType (RFC 5652 §11.1); messageDigest must be
-/// present once (§11.2); signingTime is reported (§11.3); ESS signing-certificate(-v2), when
+/// present once (§11.2); signingTime is reported (§11.3), with a warning when it is after
+/// `latest` (the validation time plus clock skew); ESS signing-certificate(-v2), when
 /// present, must name the signer's certificate (RFC 2634 §5.4, RFC 5035).
 fn check_signed_attrs(
     sd: &SignedData<'_>,
     si: &SignerInfo<'_>,
     signer: &Certificate,
+    latest: i64,
     report: &mut SignatureReport,
 ) -> Result<(), Failure> {
     use SubIndication as S;
@@ -766,6 +806,14 @@ fn check_signed_attrs(
         match a.values.first().map(|v| v.time()) {
             Some(Ok(t)) if n == 1 => {
                 report.signing_time = Some(format_rfc3339(t));
+                // A claimed signing time after the validation time (plus clock skew) cannot be
+                // true at that time: the signer's clock or the claim is wrong (issue 13 item 10).
+                if t > latest {
+                    report.warnings.push(format!(
+                        "signingTime {} is in the future (after the validation time)",
+                        format_rfc3339(t)
+                    ));
+                }
                 if !signer.valid_at(t) {
                     report.warnings.push(format!(
                         "signingTime {} is outside the signer certificate's validity ({} .. {})",
