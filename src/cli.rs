@@ -174,6 +174,13 @@ pub fn render_text(v: &Verdict) -> String {
                 .replace('\n', "\n  ")
         );
     }
+    if let Some(u) = &v.unsigned {
+        let _ = writeln!(
+            out,
+            "  unsigned (no signature covers these): {}",
+            serde_json::to_string(u).unwrap_or_default()
+        );
+    }
     for (i, s) in v.signatures.iter().enumerate() {
         let mark = if s.indication() == Indication::TOTAL_PASSED {
             "ok"

@@ -11,7 +11,7 @@ mod digest;
 pub mod gost;
 mod ring_backend;
 
-pub use algorithm::{resolve, resolve_named, Resolved, SignatureAlgorithm};
+pub use algorithm::{check_digest, resolve, resolve_named, Resolved, SignatureAlgorithm};
 pub use digest::{digest, digest_parts, oid as digest_oid, DigestAlgorithm};
 pub use ring_backend::PublicKey;
 

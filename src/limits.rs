@@ -30,6 +30,10 @@ pub struct Limits {
     /// Candidate issuers one path search may consider (webpki caps calls at 200 000; we search
     /// much smaller bags, and a hostile bag of same-name certificates must stay cheap).
     pub max_path_steps: usize,
+    /// Certificates tried as one SignerInfo's signer (all match its issuer+serial or SKI: a
+    /// renewed certificate with the same key, a decoy). Each costs a signature check and a path
+    /// search; 4 covers a key renewed three times, and 32 signers × 4 stays under 128 checks.
+    pub max_signer_candidates: usize,
     /// Deepest XML element nesting (signed documents of state bodies nest ~10 levels).
     pub max_xml_depth: usize,
     /// Most XML nodes in one document (elements, text, comments, PIs).
@@ -73,6 +77,7 @@ impl Default for Limits {
             max_path_depth: 8,
             max_signature_checks: 64,
             max_path_steps: 256,
+            max_signer_candidates: 4,
             max_xml_depth: 64,
             max_xml_nodes: 200_000,
             max_barcode_parts: 64,

@@ -310,8 +310,12 @@ pub struct Verdict {
     pub format: Format,
     /// Per-signature results.
     pub signatures: Vec<SignatureReport>,
-    /// Decoded document fields (barcode formats); null otherwise.
+    /// Decoded document fields (barcode formats); null otherwise. Only what a signature covered.
     pub document: Option<serde_json::Value>,
+    /// Values read beside the signed document that no signature covers (a barcode's envelope:
+    /// egov `FavorID`/`creationDate`, a SIGEX card's `signId`); absent when there are none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unsigned: Option<serde_json::Value>,
     /// Document-level errors.
     pub errors: Vec<ErrorEntry>,
 }
@@ -348,6 +352,7 @@ impl Verdict {
             format,
             signatures,
             document: None,
+            unsigned: None,
             errors,
         }
     }
@@ -360,6 +365,7 @@ impl Verdict {
             format,
             signatures: Vec::new(),
             document: None,
+            unsigned: None,
             errors: vec![ErrorEntry::new(code, message)],
         }
     }

@@ -164,3 +164,95 @@ fn nesting_and_count_limits_give_format_failure() {
         verdict.to_json()
     );
 }
+
+/// Issue 12 item 2: digestAlgorithm SHA-1 (messageDigest = SHA-1 of the content) under a
+/// sha256WithRSAEncryption signature over the attributes (fixtures/generate-forgeries.sh). The
+/// content is bound only by SHA-1, so the SHA-1 policy applies; with the legacy setting it passes
+/// and names both hashes.
+#[test]
+fn a_sha1_content_digest_under_a_sha256_signature_is_refused() {
+    let sig = std::fs::read(fixture("forged/sha1-digest.p7s")).expect("fixture");
+    let v = verifier(&[fixture("pki/rsa-root.crt")], &[], false);
+    let verdict = v.verify_cms(&sig, None, &opts());
+    assert_eq!(
+        verdict.indication(),
+        Indication::INDETERMINATE,
+        "{}",
+        verdict.to_json()
+    );
+    assert_eq!(
+        verdict.sub_indication(),
+        Some(SubIndication::CRYPTO_CONSTRAINTS_FAILURE),
+        "{}",
+        verdict.to_json()
+    );
+    assert!(
+        error_text(&verdict).contains("SHA-1"),
+        "{}",
+        error_text(&verdict)
+    );
+
+    // The signature itself is genuine: the legacy setting lets it through, reporting the pair.
+    let legacy = verifier(&[fixture("pki/rsa-root.crt")], &[], true);
+    let verdict = legacy.verify_cms(&sig, None, &opts());
+    assert_eq!(
+        verdict.indication(),
+        Indication::TOTAL_PASSED,
+        "{}",
+        verdict.to_json()
+    );
+    assert_eq!(
+        verdict.signatures[0].algorithm.as_deref(),
+        Some("rsa-pkcs1-sha256 (content digest sha1)")
+    );
+}
+
+/// Issue 12, renewed certificates: every certificate matching the SignerIdentifier is tried, the
+/// one ESS signing-certificate-v2 names first. Fixtures (generate-forgeries.sh) are genuine
+/// `openssl cms -sign` signatures with another certificate put first in `certificates`: a decoy
+/// with rsa-leaf's issuer and serial but another key, and an expired renewal of rsa-leaf's key
+/// (same SKI), with and without ESS. OpenSSL 3.0 itself takes the first match and fails them all.
+#[test]
+fn a_decoy_or_renewed_certificate_first_does_not_fail_a_genuine_signature() {
+    let v = verifier(&[fixture("pki/rsa-root.crt")], &[], false);
+    for name in ["decoy-first.p7s", "renewed-keyid.p7s", "renewed-cades.p7s"] {
+        let sig = std::fs::read(fixture(&format!("forged/{name}"))).expect("fixture");
+        let verdict = v.verify_cms(&sig, None, &opts());
+        assert_eq!(
+            verdict.indication(),
+            Indication::TOTAL_PASSED,
+            "{name}: {}",
+            verdict.to_json()
+        );
+        let chain = &verdict.signatures[0].chain;
+        assert_eq!(chain.len(), 3, "{name}");
+        // The genuine leaf (valid to 2034), not the expired renewal or the decoy.
+        assert_eq!(chain[0].not_after, "2034-06-01T00:00:00Z", "{name}");
+    }
+
+    // The candidate budget applies: with one candidate, the first match decides (and fails).
+    let one = tekser::config::RawConfig {
+        trust: vec![fixture("pki/rsa-root.crt")],
+        limits: Limits {
+            max_signer_candidates: 1,
+            ..Limits::default()
+        },
+        ..tekser::config::RawConfig::default()
+    }
+    .validate()
+    .expect("config")
+    .verifier;
+    let sig = std::fs::read(fixture("forged/decoy-first.p7s")).expect("fixture");
+    let verdict = one.verify_cms(&sig, None, &opts());
+    assert_eq!(
+        verdict.sub_indication(),
+        Some(SubIndication::SIG_CRYPTO_FAILURE),
+        "{}",
+        verdict.to_json()
+    );
+    let sig = std::fs::read(fixture("forged/renewed-keyid.p7s")).expect("fixture");
+    assert_eq!(
+        one.verify_cms(&sig, None, &opts()).sub_indication(),
+        Some(SubIndication::EXPIRED)
+    );
+}

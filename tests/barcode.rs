@@ -77,7 +77,11 @@ fn egov_set_verifies_in_every_order_with_its_fields() {
     let verdict = verify(&v, &set, None);
     assert_eq!(verdict.format, Format::EgovBarcode);
     let doc = verdict.document.as_ref().expect("document fields");
-    assert_eq!(doc["favor_id"], "E2025052000000001");
+    // The envelope is not signed: its values are reported apart (issue 12 item 3).
+    assert_eq!(doc.get("favor_id"), None);
+    let unsigned = verdict.unsigned.as_ref().expect("envelope values");
+    assert_eq!(unsigned["favor_id"], "E2025052000000001");
+    assert_eq!(unsigned["creation_date"], "2025-05-20T10:15:03.512+05:00");
     assert_eq!(doc["request_number"], "E2025052000000001");
     assert_eq!(doc["declarant_iin"], "870101300123");
     assert_eq!(doc["request_date"], "2025-05-20T10:14:58+05:00");
@@ -95,6 +99,85 @@ fn egov_set_verifies_in_every_order_with_its_fields() {
     assert_eq!(
         s.signed_data.as_deref(),
         Some("the whole document (/response)")
+    );
+}
+
+/// Issue 12 item 3: FavorID and creationDate sit in each `<BarcodeElement>`, outside the signed
+/// XML. Rewritten in every part, the set still verifies (the signature is genuine), but the
+/// rewritten values never appear as document data: they are under `unsigned`, with warnings, and
+/// the FavorID is checked against the signed request number.
+#[test]
+fn egov_envelope_values_are_reported_as_unsigned() {
+    let v = fixture_verifier();
+    let edited: Vec<Vec<u8>> = parts("egov-rsa")
+        .iter()
+        .map(|p| {
+            String::from_utf8(p.clone())
+                .expect("utf-8")
+                .replace("E2025052000000001", "E2099123100000666")
+                .replace(
+                    "2025-05-20T10:15:03.512+05:00",
+                    "2099-12-31T23:59:59.000+05:00",
+                )
+                .into_bytes()
+        })
+        .collect();
+    assert!(edited
+        .iter()
+        .all(|p| String::from_utf8_lossy(p).contains("E2099123100000666")));
+    let verdict = verify(&v, &edited, None);
+    assert_eq!(
+        verdict.indication(),
+        Indication::TOTAL_PASSED,
+        "{}",
+        verdict.to_json()
+    );
+    let json = verdict.to_json();
+    let doc = verdict.document.as_ref().expect("document fields");
+    assert_eq!(doc["request_number"], "E2025052000000001");
+    assert!(!doc.to_string().contains("E2099"), "{json}");
+    assert!(!doc.to_string().contains("2099-12-31"), "{json}");
+    let unsigned = verdict.unsigned.as_ref().expect("envelope values");
+    assert_eq!(unsigned["favor_id"], "E2099123100000666");
+    assert_eq!(unsigned["creation_date"], "2099-12-31T23:59:59.000+05:00");
+    let warnings = verdict.signatures[0].warnings.join("\n");
+    assert!(
+        warnings.contains("not covered by the signature"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("E2099123100000666") && warnings.contains("E2025052000000001"),
+        "the mismatch names both values: {warnings}"
+    );
+
+    // Parts that disagree on creationDate: a warning naming both.
+    let mut mixed = parts("egov-rsa");
+    mixed[1] = String::from_utf8(mixed[1].clone())
+        .expect("utf-8")
+        .replace(
+            "2025-05-20T10:15:03.512+05:00",
+            "2025-05-21T00:00:00.000+05:00",
+        )
+        .into_bytes();
+    let verdict = verify(&v, &mixed, None);
+    assert_eq!(
+        verdict.indication(),
+        Indication::TOTAL_PASSED,
+        "{}",
+        verdict.to_json()
+    );
+    let warnings = verdict.signatures[0].warnings.join("\n");
+    assert!(
+        warnings.contains("2025-05-21T00:00:00.000+05:00"),
+        "{warnings}"
+    );
+    // The genuine set warns only that the envelope is unsigned.
+    let verdict = verify(&v, &parts("egov-rsa"), None);
+    assert_eq!(
+        verdict.signatures[0].warnings.len(),
+        1,
+        "{:?}",
+        verdict.signatures[0].warnings
     );
 }
 
@@ -303,6 +386,66 @@ fn an_altered_document_in_a_well_formed_archive_is_a_hash_failure() {
     assert_eq!(verdict.sub_indication(), Some(SubIndication::HASH_FAILURE));
 }
 
+/// Issue 12 item 4: a local entry the central directory does not list, placed before the listed
+/// one, is what a streaming unzip reads. The set must be refused, not verified through the
+/// directory while a streaming reader shows the forgery.
+#[test]
+fn an_unlisted_local_entry_before_the_document_is_refused() {
+    let v = fixture_verifier();
+    let doc = std::fs::read(fixture("barcode/egov-rsa/document.xml")).unwrap();
+    let forged =
+        String::from_utf8(doc.clone())
+            .unwrap()
+            .replacen("870101300123", "870101300124", 1);
+    // The forged entry's local header and data only (everything before its directory).
+    let forged_zip = zip_entry("d.xml", forged.as_bytes(), 0);
+    let cd_at = |z: &[u8]| {
+        usize::try_from(u32::from_le_bytes(
+            z[z.len() - 6..z.len() - 2].try_into().unwrap(),
+        ))
+        .unwrap()
+    };
+    let hidden = &forged_zip[..cd_at(&forged_zip)];
+    let genuine = zip_entry("d.xml", &doc, 0);
+    let shift = |bytes: &mut [u8], at: usize| {
+        let n = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+        let moved = n + u32::try_from(hidden.len()).unwrap();
+        bytes[at..at + 4].copy_from_slice(&moved.to_le_bytes());
+    };
+    let mut archive = hidden.to_vec();
+    archive.extend_from_slice(&genuine);
+    let cd = hidden.len() + cd_at(&genuine);
+    shift(&mut archive, cd + 42); // the directory entry's local header offset
+    let eocd = archive.len() - 22;
+    shift(&mut archive, eocd + 16); // the directory's offset
+                                    // A directory reader finds the genuine document here; a streaming reader the forged one.
+    assert_eq!(&archive[..4], b"PK\x03\x04");
+    let verdict = verify(&v, &egov_parts_for(&archive, "F1"), None);
+    assert_eq!(
+        verdict.indication(),
+        Indication::TOTAL_FAILED,
+        "{}",
+        verdict.to_json()
+    );
+    assert_eq!(
+        verdict.sub_indication(),
+        Some(SubIndication::FORMAT_FAILURE)
+    );
+    assert!(
+        error_text(&verdict).contains("does not list"),
+        "{}",
+        error_text(&verdict)
+    );
+    // The genuine archive alone verifies.
+    let verdict = verify(&v, &egov_parts_for(&genuine, "F1"), None);
+    assert_eq!(
+        verdict.indication(),
+        Indication::TOTAL_PASSED,
+        "{}",
+        verdict.to_json()
+    );
+}
+
 #[test]
 fn decompression_bombs_are_refused_before_inflating() {
     let v = fixture_verifier();
@@ -358,7 +501,8 @@ fn ddc_card_with_and_without_content() {
         full.to_json()
     );
     assert_eq!(full.format, Format::DdcBarcode);
-    assert_eq!(full.document.as_ref().unwrap()["sign_id"], "1700000000001");
+    assert_eq!(full.document.as_ref().unwrap().get("sign_id"), None);
+    assert_eq!(full.unsigned.as_ref().unwrap()["sign_id"], "1700000000001");
     // Without the document: the signature over the signed attributes is checked, the content
     // is reported missing.
     let partial = verify(&v, &set, None);
@@ -378,6 +522,137 @@ fn ddc_card_with_and_without_content() {
         "{}",
         error_text(&verdict)
     );
+}
+
+/// The DDC parts of `set` with the archive rewritten by `edit` (joined data decoded, edited,
+/// re-encoded, cut into the same number of parts) and signId `sign_id`.
+fn ddc_rewritten(
+    set: &[Vec<u8>],
+    sign_id: &str,
+    edit: impl Fn(Vec<u8>) -> Vec<u8>,
+) -> Vec<Vec<u8>> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut parsed: Vec<serde_json::Value> = set
+        .iter()
+        .map(|p| serde_json::from_slice(p).unwrap())
+        .collect();
+    parsed.sort_by_key(|p| p["index"].as_u64().unwrap());
+    let joined: String = parsed.iter().map(|p| p["data"].as_str().unwrap()).collect();
+    let archive = edit(b64.decode(joined).unwrap());
+    let text = b64.encode(archive);
+    let n = parsed.len();
+    let chunk = text.len().div_ceil(n);
+    parsed
+        .iter_mut()
+        .enumerate()
+        .map(|(i, p)| {
+            let end = ((i + 1) * chunk).min(text.len());
+            p["data"] = serde_json::Value::String(text[i * chunk..end].to_owned());
+            p["signId"] = serde_json::Value::String(sign_id.to_owned());
+            serde_json::to_vec(p).unwrap()
+        })
+        .collect()
+}
+
+/// Issue 13 item 9: a SIGEX card renamed to another signId (in every part and in the archive's
+/// entry name) still verifies, since the CMS does not carry the signId; it is reported under
+/// `unsigned`, never as document data. A second `{signId}.cms` entry is refused.
+#[test]
+fn ddc_sign_id_is_unsigned_and_duplicate_entries_are_refused() {
+    let v = fixture_verifier();
+    let set = parts("ddc-rsa");
+    let content = std::fs::read(fixture("barcode/ddc-document.txt")).unwrap();
+    let rename = |mut z: Vec<u8>| {
+        let name = b"1700000000001.cms";
+        let at: Vec<usize> = (0..z.len() - name.len())
+            .filter(|&i| &z[i..i + name.len()] == name)
+            .collect();
+        assert_eq!(at.len(), 2, "local header and directory");
+        for i in at {
+            z[i..i + 13].copy_from_slice(b"1799999999999");
+        }
+        z
+    };
+    let renamed = ddc_rewritten(&set, "1799999999999", rename);
+    let verdict = verify(&v, &renamed, Some(&content));
+    assert_eq!(
+        verdict.indication(),
+        Indication::TOTAL_PASSED,
+        "{}",
+        verdict.to_json()
+    );
+    let doc = verdict.document.as_ref().unwrap();
+    assert!(!doc.to_string().contains("1799999999999"), "{doc}");
+    assert_eq!(
+        verdict.unsigned.as_ref().unwrap()["sign_id"],
+        "1799999999999"
+    );
+    assert!(
+        verdict.signatures[0]
+            .warnings
+            .iter()
+            .any(|w| w.contains("signId is not covered")),
+        "{:?}",
+        verdict.signatures[0].warnings
+    );
+
+    // Two `{signId}.cms` entries: the archive is refused, whichever one is genuine.
+    let doubled = ddc_rewritten(&set, "1700000000001", |z| {
+        let cms = tekser::formats::barcode::zip::read(
+            &z,
+            &tekser::formats::barcode::zip::ZipLimits {
+                max_entry_bytes: 1 << 20,
+                max_ratio: 100,
+            },
+        )
+        .unwrap()
+        .remove(0)
+        .data;
+        let mut other = cms.clone();
+        let last = other.len() - 1;
+        other[last] ^= 1;
+        let mut twice = zip_entry("1700000000001.cms", &other, 0);
+        // Append a second listed entry by rebuilding: two stored entries with the same name.
+        twice = two_entries(&twice, &zip_entry("1700000000001.cms", &cms, 0));
+        twice
+    });
+    let verdict = verify(&v, &doubled, Some(&content));
+    assert_eq!(
+        verdict.sub_indication(),
+        Some(SubIndication::FORMAT_FAILURE),
+        "{}",
+        verdict.to_json()
+    );
+    assert!(
+        error_text(&verdict).contains("appears twice"),
+        "{}",
+        error_text(&verdict)
+    );
+}
+
+/// Joins two one-entry archives from `zip_entry` into one archive listing both.
+fn two_entries(a: &[u8], b: &[u8]) -> Vec<u8> {
+    let cd_at = |z: &[u8]| {
+        usize::try_from(u32::from_le_bytes(
+            z[z.len() - 6..z.len() - 2].try_into().unwrap(),
+        ))
+        .unwrap()
+    };
+    let (la, lb) = (cd_at(a), cd_at(b));
+    let mut out = a[..la].to_vec();
+    out.extend_from_slice(&b[..lb]);
+    let cd_start = out.len();
+    out.extend_from_slice(&a[la..a.len() - 22]);
+    let mut cd_b = b[lb..b.len() - 22].to_vec();
+    cd_b[42..46].copy_from_slice(&u32::try_from(la).unwrap().to_le_bytes());
+    out.extend_from_slice(&cd_b);
+    let cd_len = out.len() - cd_start;
+    out.extend_from_slice(b"PK\x05\x06\x00\x00\x00\x00\x02\x00\x02\x00");
+    out.extend_from_slice(&u32::try_from(cd_len).unwrap().to_le_bytes());
+    out.extend_from_slice(&u32::try_from(cd_start).unwrap().to_le_bytes());
+    out.extend_from_slice(&[0, 0]);
+    out
 }
 
 #[test]

@@ -327,7 +327,7 @@ fn e_certificate_pdf_and_page_image_verify_through_their_barcodes() {
     ]);
     assert_eq!(code, 0, "{out}{err}");
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(json["document"]["favor_id"], "E2025052000000001");
+    assert_eq!(json["unsigned"]["favor_id"], "E2025052000000001");
     // One QR code alone is an incomplete set, named as such; a file that is no image says so.
     let (code, out, _) = tekser(&[
         "verify",

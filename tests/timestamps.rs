@@ -114,7 +114,30 @@ fn nca_test_tsa_token_and_response_verify() {
         revocation: Some("off".into()),
         ..RawConfig::default()
     };
-    let cfg = raw.validate().expect("config");
+    // The sample's message imprint is SHA-1: refused by the default policy (issue 12 item 5),
+    // verified under the legacy SHA-1 setting.
+    let strict = raw.clone().validate().expect("config");
+    let data = std::fs::read(kz.join("tsp/tsp_token.bin")).expect("tsp");
+    let v = strict
+        .verifier
+        .verify_timestamp_token(&data, &strict.request);
+    assert_eq!(
+        v.sub_indication(),
+        Some(tekser::verdict::SubIndication::CRYPTO_CONSTRAINTS_FAILURE),
+        "{}",
+        v.to_json()
+    );
+    assert!(
+        v.to_json().contains("message imprint: SHA-1"),
+        "{}",
+        v.to_json()
+    );
+    let cfg = RawConfig {
+        danger_allow_sha1: true,
+        ..raw
+    }
+    .validate()
+    .expect("config");
     for f in ["tsp/tsp_token.bin", "tsp/tsp_response.bin"] {
         let data = std::fs::read(kz.join(f)).expect("tsp");
         let v = cfg.verifier.verify_timestamp_token(&data, &cfg.request);
@@ -130,4 +153,164 @@ fn nca_test_tsa_token_and_response_verify() {
             "{f}"
         );
     }
+}
+
+/// genTime of the tokens in fixtures/forged (generate-forgeries.sh).
+fn forged_gen_time() -> i64 {
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture("forged/meta.json")).expect("meta"))
+            .expect("json");
+    parse_rfc3339(m["gen_time"].as_str().expect("gen_time")).expect("time")
+}
+
+/// A verifier trusting the fixture RSA root, at `at`, revocation off.
+fn forged_config(at: i64) -> tekser::config::Config {
+    RawConfig {
+        trust: vec![fixture("pki/rsa-root.crt")],
+        at: Some(format_rfc3339(at)),
+        revocation: Some("off".into()),
+        ..RawConfig::default()
+    }
+    .validate()
+    .expect("config")
+}
+
+/// Issue 12 item 5, RFC 3161 §2.3: the TSA certificate's extendedKeyUsage must be critical and
+/// hold id-kp-timeStamping only. `openssl ts -reply` signs only with such a certificate; the other
+/// two tokens are `openssl cms -sign` over the same TSTInfo.
+#[test]
+fn the_tsa_certificate_profile_is_enforced() {
+    let cfg = forged_config(forged_gen_time() + 86_400);
+    let check = |file: &str| {
+        let token = std::fs::read(fixture(&format!("forged/{file}"))).expect("token");
+        cfg.verifier.verify_timestamp_token(&token, &cfg.request)
+    };
+    let good = check("tsa-good.tsr");
+    assert_eq!(
+        good.indication(),
+        tekser::verdict::Indication::TOTAL_PASSED,
+        "{}",
+        good.to_json()
+    );
+    for (file, needle) in [
+        ("tsa-noncrit.tsr", "not critical"),
+        ("tsa-multi.tsr", "besides id-kp-timeStamping"),
+    ] {
+        let v = check(file);
+        assert_eq!(
+            v.sub_indication(),
+            Some(tekser::verdict::SubIndication::SIG_CONSTRAINTS_FAILURE),
+            "{file}: {}",
+            v.to_json()
+        );
+        let text = support::error_text(&v);
+        assert!(
+            text.contains("not-a-tsa") && text.contains(needle),
+            "{file}: {text}"
+        );
+    }
+}
+
+/// Issue 12 item 5: a signature time-stamp whose message imprint is SHA-1 is not used (the
+/// algorithm policy applies to the imprint); the same signature with a SHA-256 imprint is.
+#[test]
+fn a_sha1_message_imprint_is_refused() {
+    let cfg = forged_config(forged_gen_time() + 86_400);
+    let run = |file: &str| -> serde_json::Value {
+        let sig = std::fs::read(fixture(&format!("forged/{file}"))).expect("cms");
+        serde_json::from_str(&cfg.verifier.verify_cms(&sig, None, &cfg.request).to_json())
+            .expect("json")
+    };
+    let good = run("stamped.p7s");
+    assert_eq!(good["indication"], "TOTAL_PASSED", "{good:#}");
+    assert_eq!(
+        good["signatures"][0]["timestamp"]["valid"], true,
+        "{good:#}"
+    );
+    let sha1 = run("stamped-sha1-imprint.p7s");
+    let ts = &sha1["signatures"][0]["timestamp"];
+    assert_eq!(ts["valid"], false, "{sha1:#}");
+    let warnings = sha1["signatures"][0]["warnings"].to_string();
+    assert!(
+        warnings.contains("message imprint") && warnings.contains("SHA-1"),
+        "{sha1:#}"
+    );
+}
+
+/// Issue 13 item 10: a signingTime after the validation time is a warning. fixtures/cms was
+/// signed on 2026-11-25; validated at 2025-06-01 its signingTime lies in the future.
+#[test]
+fn a_signing_time_in_the_future_is_a_warning() {
+    let sig = std::fs::read(fixture("cms/rsa-attached.p7s")).expect("cms");
+    let at = |t: &str| {
+        let cfg = RawConfig {
+            trust: vec![fixture("pki/rsa-root.crt")],
+            at: Some(t.into()),
+            revocation: Some("off".into()),
+            ..RawConfig::default()
+        }
+        .validate()
+        .expect("config");
+        cfg.verifier.verify_cms(&sig, None, &cfg.request)
+    };
+    let early = at("2025-06-01T00:00:00Z");
+    assert_eq!(
+        early.indication(),
+        tekser::verdict::Indication::TOTAL_PASSED
+    );
+    let w = early.signatures[0].warnings.join("\n");
+    assert!(
+        w.contains("signingTime") && w.contains("in the future"),
+        "{w}"
+    );
+    let later = at("2027-01-01T00:00:00Z");
+    let w = later.signatures[0].warnings.join("\n");
+    assert!(!w.contains("in the future"), "{w}");
+}
+
+/// Issue 13 item 10: a time-stamp token whose genTime is after the validation time is not
+/// `valid: true`; it is unusable with a warning (the signature is judged at the validation time),
+/// and a standalone token says so too.
+#[test]
+fn a_time_stamp_from_the_future_is_not_valid() {
+    let gen = forged_gen_time();
+    let before = forged_config(gen - 180 * 86_400);
+    let sig = std::fs::read(fixture("forged/stamped.p7s")).expect("cms");
+    let v: serde_json::Value = serde_json::from_str(
+        &before
+            .verifier
+            .verify_cms(&sig, None, &before.request)
+            .to_json(),
+    )
+    .expect("json");
+    assert_eq!(v["indication"], "TOTAL_PASSED", "{v:#}");
+    let s = &v["signatures"][0];
+    assert_eq!(s["timestamp"]["valid"], false, "{v:#}");
+    assert!(
+        s["warnings"].to_string().contains("genTime")
+            && s["warnings"]
+                .to_string()
+                .contains("after the validation time"),
+        "{v:#}"
+    );
+    // Within the clock skew it is valid.
+    let just = forged_config(gen - 60);
+    let v: serde_json::Value = serde_json::from_str(
+        &just
+            .verifier
+            .verify_cms(&sig, None, &just.request)
+            .to_json(),
+    )
+    .expect("json");
+    assert_eq!(v["signatures"][0]["timestamp"]["valid"], true, "{v:#}");
+
+    let token = std::fs::read(fixture("forged/tsa-good.tsr")).expect("token");
+    let v = before
+        .verifier
+        .verify_timestamp_token(&token, &before.request);
+    let w = v.signatures[0].warnings.join("\n");
+    assert!(
+        w.contains("genTime") && w.contains("after the validation time"),
+        "{w}"
+    );
 }

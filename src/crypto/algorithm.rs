@@ -74,6 +74,15 @@ pub enum SignatureAlgorithm {
 }
 
 impl SignatureAlgorithm {
+    /// The digest the signature computes over its message, for the hash-based algorithms whose
+    /// digest is a parameter (RSA, ECDSA); None for Ed25519 and GOST (fixed hashes).
+    pub fn digest(self) -> Option<DigestAlgorithm> {
+        match self {
+            Self::RsaPkcs1(d) | Self::RsaPss(d) | Self::Ecdsa(d) | Self::EcdsaFixed(d) => Some(d),
+            _ => None,
+        }
+    }
+
     /// The GOST verifier for a GOST algorithm.
     fn gost(self) -> Option<&'static super::gost::GostVerifier> {
         use super::gost as g;
@@ -98,7 +107,11 @@ pub struct Resolved {
     pub algorithm: SignatureAlgorithm,
 }
 
-fn check_digest(d: DigestAlgorithm, policy: &AlgorithmPolicy) -> Result<(), CryptoError> {
+/// The algorithm policy for a digest on its own: MD5 always refused, SHA-1 unless the legacy
+/// setting allows it. Applied to every hash that binds signed data, not only the one named by a
+/// signature OID: a CMS `digestAlgorithm` (the messageDigest over the content) and an RFC 3161
+/// message imprint bind the document just as strongly, so a SHA-1 collision there forges it.
+pub fn check_digest(d: DigestAlgorithm, policy: &AlgorithmPolicy) -> Result<(), CryptoError> {
     match d {
         DigestAlgorithm::Md5 => Err(CryptoError::Constraints("MD5 is broken".into())),
         DigestAlgorithm::Sha1 if policy.sha1 == Sha1Policy::Refuse => {

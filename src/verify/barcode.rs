@@ -100,16 +100,18 @@ impl Verifier {
                     wanted: Vec::new(),
                 };
                 let mut v = match self.verify_xml_document(&doc, opts, &mut fx) {
-                    Ok((reports, covered)) => {
-                        let mut v = Verdict::from_signatures(Format::EgovBarcode, reports);
+                    Ok((mut reports, covered)) => {
                         let mut fields = Map::new();
-                        fields.insert("favor_id".into(), json!(envelope.favor_id));
-                        fields.insert("creation_date".into(), json!(envelope.creation_date));
                         fields.insert("parts".into(), json!(envelope.parts));
                         // Fields are read only from what a signature's references covered.
                         if let Some(c) = covered.iter().flatten().next() {
                             fields.extend(egov_fields(&doc, *c));
                         }
+                        let warnings = envelope_warnings(&envelope, &fields);
+                        for r in &mut reports {
+                            r.warnings.extend(warnings.iter().cloned());
+                        }
+                        let mut v = Verdict::from_signatures(Format::EgovBarcode, reports);
                         v.document = Some(Value::Object(fields));
                         v
                     }
@@ -117,6 +119,10 @@ impl Verifier {
                         Verdict::format_failure(Format::EgovBarcode, "xmldsig", e.to_string())
                     }
                 };
+                v.unsigned = Some(json!({
+                    "favor_id": envelope.favor_id,
+                    "creation_date": envelope.creation_date,
+                }));
                 v.format = Format::EgovBarcode;
                 (v, fx.wanted)
             }
@@ -128,11 +134,22 @@ impl Verifier {
                 let (mut v, wanted) = self.verify_cms_collect(&cms, content, opts, done);
                 v.format = Format::DdcBarcode;
                 v.document = Some(json!({
-                    "sign_id": card.sign_id,
                     "parts": card.parts,
-                    "entries": card.entries,
                     "content_supplied": content.is_some(),
                 }));
+                // signId names the card in each part and the CMS entry in the archive, but the
+                // CMS does not carry it: a card renamed to another signId verifies the same
+                // (issue 13 item 9). The archive's entry names are as unsigned.
+                v.unsigned = Some(json!({
+                    "sign_id": card.sign_id,
+                    "entries": card.entries,
+                }));
+                for s in &mut v.signatures {
+                    s.warnings.push(
+                        "the card's signId is not covered by the signature (reported under `unsigned`)"
+                            .to_owned(),
+                    );
+                }
                 (v, wanted)
             }
             Kind::Hc1 => (
@@ -271,6 +288,37 @@ fn barcode_failure(format: Format, e: &BarcodeError) -> Verdict {
         BarcodeError::Zip(_) => "archive",
     };
     Verdict::format_failure(format, code, e.to_string())
+}
+
+/// Warnings about an egov envelope: its values are not signed, and where the signed document has
+/// the same value (FavorID is the request number) they must agree.
+fn envelope_warnings(envelope: &egov::Envelope, signed: &Map<String, Value>) -> Vec<String> {
+    let mut out = vec![
+        "FavorID and creationDate of the barcode envelope are not covered by the signature (reported under `unsigned`)"
+            .to_owned(),
+    ];
+    if let Some(Value::String(number)) = signed.get("request_number") {
+        if number.trim() != envelope.favor_id {
+            out.push(format!(
+                "the envelope's unsigned FavorID {:?} differs from the signed request number {:?}",
+                envelope.favor_id,
+                number.trim()
+            ));
+        }
+    }
+    if !envelope.other_creation_dates.is_empty() {
+        out.push(format!(
+            "the parts disagree on the unsigned creationDate: {:?} and {}",
+            envelope.creation_date,
+            envelope
+                .other_creation_dates
+                .iter()
+                .map(|d| format!("{d:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    out
 }
 
 /// The e-certificate's key fields from the node-set a signature covered.

@@ -46,29 +46,51 @@ impl Bag<'_, '_> {
         })
     }
 
-    /// The signer's certificate: matched by issuer and serial on the raw bytes (no full parse),
-    /// or by subjectKeyIdentifier.
-    fn find_signer(&mut self, sid: &SignerId<'_>) -> Option<Arc<Certificate>> {
+    /// Every certificate that matches the SignerIdentifier (RFC 5652 §5.3 sid), at most `max`:
+    /// by issuer and serial (matched on the raw bytes, parsed only on a hit), or by
+    /// subjectKeyIdentifier; the signature's own bag first, then the configured intermediates.
+    /// A decoy with the same issuer and serial, or a renewed certificate with the same key, may
+    /// come before the genuine one, so the caller tries each (issue 12, renewed certificates).
+    fn find_signers(&mut self, sid: &SignerId<'_>, max: usize) -> Vec<Arc<Certificate>> {
+        let mut out: Vec<Arc<Certificate>> = Vec::new();
+        let push = |c: Arc<Certificate>, out: &mut Vec<Arc<Certificate>>| {
+            if out.len() < max && !out.iter().any(|o| o.fingerprint == c.fingerprint) {
+                out.push(c);
+            }
+        };
         match sid {
             SignerId::IssuerSerial { issuer, serial } => {
-                let hit = self.raw.iter().find(|der| {
+                let hits = self.raw.iter().filter(|der| {
                     cert::issuer_and_serial(der).is_ok_and(|(i, s)| i == *issuer && s == *serial)
                 });
-                if let Some(der) = hit {
-                    return self.verifier.certificate(der).ok();
+                for der in hits {
+                    if out.len() >= max {
+                        break;
+                    }
+                    if let Ok(c) = self.verifier.certificate(der) {
+                        push(c, &mut out);
+                    }
                 }
-                self.verifier
-                    .intermediates
-                    .iter()
-                    .find(|c| c.issuer_raw.as_slice() == *issuer && c.serial.as_slice() == *serial)
-                    .cloned()
+                let configured = self.verifier.intermediates.iter().filter(|c| {
+                    c.issuer_raw.as_slice() == *issuer && c.serial.as_slice() == *serial
+                });
+                for c in configured {
+                    push(Arc::clone(c), &mut out);
+                }
             }
-            SignerId::SubjectKeyId(ski) => self
-                .pool()
-                .iter()
-                .find(|c| c.ext.subject_key_id.as_deref() == Some(*ski))
-                .cloned(),
+            SignerId::SubjectKeyId(ski) => {
+                let hits: Vec<Arc<Certificate>> = self
+                    .pool()
+                    .iter()
+                    .filter(|c| c.ext.subject_key_id.as_deref() == Some(*ski))
+                    .cloned()
+                    .collect();
+                for c in hits {
+                    push(c, &mut out);
+                }
+            }
         }
+        out
     }
 }
 
@@ -82,7 +104,29 @@ impl Verifier {
         };
         let token = tsp::token_from_response(&der).unwrap_or(&der);
         let mut fx = Fetches::default();
-        self.verify_cms_inner(token, None, opts, &mut fx, true, &Extra::default())
+        let mut v = self.verify_cms_inner(token, None, opts, &mut fx, true, &Extra::default());
+        let gen_time = fcms::parse_signed_data(token, &self.config.limits)
+            .ok()
+            .and_then(|sd| sd.econtent)
+            .and_then(|c| tsp::parse_tst_info(c).ok())
+            .map(|t| t.gen_time);
+        let now = validation_time(opts);
+        if let Some(g) = gen_time.filter(|&g| g > now.saturating_add(self.skew())) {
+            for s in &mut v.signatures {
+                s.warnings.push(format!(
+                    "genTime {} is after the validation time {}",
+                    format_rfc3339(g),
+                    format_rfc3339(now)
+                ));
+            }
+        }
+        v
+    }
+
+    /// Clock skew tolerated on times a signature claims (the revocation setting's, 5 minutes by
+    /// default), in seconds.
+    fn skew(&self) -> i64 {
+        i64::try_from(self.revocation.config().skew.as_secs()).unwrap_or(i64::MAX / 4)
     }
 
     /// A time-stamp token over `stamped` (a CMS signature value, or a PDF's byte ranges): the
@@ -155,6 +199,16 @@ impl Verifier {
         }
         if !passed {
             let why = why.unwrap_or_else(|| "the token does not verify".into());
+            return fail(Some(report), sig, why);
+        }
+        // A token from the future proves nothing at the validation time (issue 13 item 10).
+        let now = validation_time(opts);
+        if tst.gen_time > now.saturating_add(self.skew()) {
+            let why = format!(
+                "its genTime {} is after the validation time {}",
+                format_rfc3339(tst.gen_time),
+                format_rfc3339(now)
+            );
             return fail(Some(report), sig, why);
         }
         report.valid = true;
@@ -374,17 +428,52 @@ impl Verifier {
         opts: &RequestOptions,
     ) -> SignatureReport {
         use SubIndication as S;
-        let mut report = SignatureReport::pending();
-        let bag = &mut *step.bag;
-
-        // 1. Signing certificate (RFC 5652 §5.3 sid).
-        let Some(signer) = bag.find_signer(&si.sid) else {
-            return report.fail(
+        // 1. Signing certificate (RFC 5652 §5.3 sid): every match, the one the ESS
+        // signing-certificate(-v2) attribute names first; the first that passes is the signer.
+        let mut candidates = step
+            .bag
+            .find_signers(&si.sid, self.config.limits.max_signer_candidates);
+        if candidates.is_empty() {
+            return SignatureReport::pending().fail(
                 S::NO_SIGNING_CERTIFICATE_FOUND,
                 "signer-certificate-not-found",
                 "the signer's certificate is neither in the signature nor among the configured certificates",
             );
-        };
+        }
+        // Stable: among equals the bag's order is kept.
+        candidates.sort_by_key(|c| !ess_names(si, c));
+        let mut best: Option<SignatureReport> = None;
+        for signer in candidates {
+            let r = self.verify_signer_as(sd, si, content, step, time, opts, signer);
+            if r.indication() == crate::verdict::Indication::TOTAL_PASSED {
+                return r;
+            }
+            // Report the most telling failure: one past the signature check (the key fits)
+            // over a decoy whose key does not verify the signature.
+            let better = best
+                .as_ref()
+                .is_none_or(|b| key_did_not_fit(b) && !key_did_not_fit(&r));
+            if better {
+                best = Some(r);
+            }
+        }
+        best.unwrap_or_else(SignatureReport::pending)
+    }
+
+    /// Steps 2–7 of [`Verifier::verify_signer`] with `signer` as the signer's certificate.
+    #[allow(clippy::too_many_arguments)]
+    fn verify_signer_as(
+        &self,
+        sd: &SignedData<'_>,
+        si: &SignerInfo<'_>,
+        content: Option<&[&[u8]]>,
+        step: &mut Step<'_, '_, '_, '_>,
+        time: i64,
+        opts: &RequestOptions,
+        signer: Arc<Certificate>,
+    ) -> SignatureReport {
+        use SubIndication as S;
+        let mut report = SignatureReport::pending();
         report.signer = Some(signer_report(&signer));
 
         // 2. Signed attributes (§5.3, §11): contentType, messageDigest, signingTime, ESS.
@@ -394,7 +483,13 @@ impl Verifier {
         let signed_message: &[u8] =
             match si.signed_attrs_message() {
                 Some(m) => {
-                    match check_signed_attrs(sd, si, &signer, &mut report) {
+                    match check_signed_attrs(
+                        sd,
+                        si,
+                        &signer,
+                        time.saturating_add(self.skew()),
+                        &mut report,
+                    ) {
                         Ok(()) => {}
                         Err((sub, code, msg)) => return report.fail(sub, code, msg),
                     }
@@ -419,6 +514,10 @@ impl Verifier {
         // 3. Algorithms under policy.
         let resolved = DigestAlgorithm::from_oid(&si.digest_algorithm.oid).and_then(|d| {
             digest_alg = Some(d);
+            // With signed attributes, digestAlgorithm is the hash that binds the content
+            // (messageDigest): a signature OID naming SHA-256 over attributes that carry a SHA-1
+            // of the content is only as strong as SHA-1 (RFC 5652 §5.4, issue 12 item 2).
+            crypto::check_digest(d, &self.config.policy)?;
             let key = signer
                 .public_key
                 .as_ref()
@@ -437,7 +536,33 @@ impl Verifier {
                 return crypto_failure(report, e);
             }
         };
-        report.algorithm = Some(resolved.verifier.name().to_owned());
+        // A time-stamp token's message imprint binds the stamped data as strongly as a
+        // signature's digest does: the same policy applies (issue 12 item 5).
+        if step.timestamp {
+            if let Some(Ok(tst)) = sd.econtent.map(tsp::parse_tst_info) {
+                let imprint = DigestAlgorithm::from_oid(&tst.hash_algorithm.oid)
+                    .and_then(|d| crypto::check_digest(d, &self.config.policy));
+                if let Err(e) = imprint {
+                    report.algorithm = Some(resolved.verifier.name().to_owned());
+                    return crypto_failure(
+                        report,
+                        match e {
+                            CryptoError::Constraints(m) => CryptoError::Constraints(format!(
+                                "the time-stamp's message imprint: {m}"
+                            )),
+                            other => other,
+                        },
+                    );
+                }
+            }
+        }
+        // Report the pair actually used when the content digest differs from the signature's own.
+        report.algorithm = Some(match (resolved.algorithm.digest(), digest_alg) {
+            (Some(sig_d), Some(d)) if sig_d != d && si.signed_attrs_raw.is_some() => {
+                format!("{} (content digest {})", resolved.verifier.name(), d.name())
+            }
+            _ => resolved.verifier.name().to_owned(),
+        });
 
         // 4. messageDigest over the content.
         if si.signed_attrs_raw.is_some() {
@@ -502,7 +627,7 @@ impl Verifier {
         }
 
         // 6–7. Path and revocation.
-        let pool = bag.pool().to_vec();
+        let pool = step.bag.pool().to_vec();
         self.judge_signer(
             report,
             &signer,
@@ -564,18 +689,10 @@ impl Verifier {
                 }
             }
         }
-        if tsa
-            && !signer
-                .ext
-                .ext_key_usage
-                .as_ref()
-                .is_some_and(|e| e.contains(&tsp::KP_TIME_STAMPING))
-        {
-            return report.fail(
-                S::SIG_CONSTRAINTS_FAILURE,
-                "not-a-tsa",
-                "the time-stamp signer's certificate lacks id-kp-timeStamping (RFC 3161 §2.3)",
-            );
+        if tsa {
+            if let Err(why) = tsa_profile(signer) {
+                return report.fail(S::SIG_CONSTRAINTS_FAILURE, "not-a-tsa", why);
+            }
         }
         match self.check_revocation(report, &path, pool, embedded, time, opts, fx) {
             Ok(r) => r.pass(),
@@ -585,6 +702,23 @@ impl Verifier {
 }
 
 type Failure = (SubIndication, &'static str, String);
+
+/// RFC 3161 §2.3: "The corresponding certificate MUST contain only one instance of the extended
+/// key usage field extension ... with KeyPurposeID having value id-kp-timeStamping. This extension
+/// MUST be critical." A certificate also good for other purposes is not a TSA certificate.
+fn tsa_profile(c: &Certificate) -> Result<(), &'static str> {
+    let eku = c.ext.ext_key_usage.as_deref().unwrap_or_default();
+    if !eku.contains(&tsp::KP_TIME_STAMPING) {
+        return Err("the time-stamp signer's certificate lacks id-kp-timeStamping (RFC 3161 §2.3)");
+    }
+    if eku.len() != 1 {
+        return Err("the time-stamp signer's certificate has purposes besides id-kp-timeStamping (RFC 3161 §2.3: it must be the only one)");
+    }
+    if !c.ext.is_critical(&crate::asn1::ext_oid::EXT_KEY_USAGE) {
+        return Err("the time-stamp signer's extendedKeyUsage is not critical (RFC 3161 §2.3)");
+    }
+    Ok(())
+}
 
 /// Evidence found beside a signature rather than inside it (a PDF's DSS): DER certificates,
 /// OCSP responses and CRLs.
@@ -617,12 +751,14 @@ fn same_bytes(whole: &[&[u8]], parts: &[&[u8]]) -> bool {
 }
 
 /// contentType must be present once and equal eContentType (RFC 5652 §11.1); messageDigest must be
-/// present once (§11.2); signingTime is reported (§11.3); ESS signing-certificate(-v2), when
+/// present once (§11.2); signingTime is reported (§11.3), with a warning when it is after
+/// `latest` (the validation time plus clock skew); ESS signing-certificate(-v2), when
 /// present, must name the signer's certificate (RFC 2634 §5.4, RFC 5035).
 fn check_signed_attrs(
     sd: &SignedData<'_>,
     si: &SignerInfo<'_>,
     signer: &Certificate,
+    latest: i64,
     report: &mut SignatureReport,
 ) -> Result<(), Failure> {
     use SubIndication as S;
@@ -670,6 +806,14 @@ fn check_signed_attrs(
         match a.values.first().map(|v| v.time()) {
             Some(Ok(t)) if n == 1 => {
                 report.signing_time = Some(format_rfc3339(t));
+                // A claimed signing time after the validation time (plus clock skew) cannot be
+                // true at that time: the signer's clock or the claim is wrong (issue 13 item 10).
+                if t > latest {
+                    report.warnings.push(format!(
+                        "signingTime {} is in the future (after the validation time)",
+                        format_rfc3339(t)
+                    ));
+                }
                 if !signer.valid_at(t) {
                     report.warnings.push(format!(
                         "signingTime {} is outside the signer certificate's validity ({} .. {})",
@@ -714,6 +858,33 @@ fn check_signed_attrs(
         }
     }
     Ok(())
+}
+
+/// Whether the SignerInfo's ESS signing-certificate(-v2) attribute names `c` (false when absent
+/// or unreadable: then no candidate is preferred).
+fn ess_names(si: &SignerInfo<'_>, c: &Certificate) -> bool {
+    [
+        (oid::SIGNING_CERTIFICATE_V2, DigestAlgorithm::Sha256),
+        (oid::SIGNING_CERTIFICATE, DigestAlgorithm::Sha1),
+    ]
+    .iter()
+    .any(|(attr_oid, default_hash)| {
+        let (_, attr) = si.signed_attr(attr_oid);
+        attr.and_then(|a| ess_first_cert_hash(a.values.first().copied(), *default_hash).ok())
+            .is_some_and(|(alg, hash)| match alg {
+                DigestAlgorithm::Sha256 => c.fingerprint.as_slice() == hash,
+                other => crypto::digest(other, &c.der).is_ok_and(|h| h == hash),
+            })
+    })
+}
+
+/// A candidate signer certificate that failed because its key is not the signing key: the
+/// signature value does not verify with it, it does not fit the algorithm, or ESS names another.
+fn key_did_not_fit(r: &SignatureReport) -> bool {
+    matches!(
+        r.sub_indication(),
+        Some(SubIndication::SIG_CRYPTO_FAILURE | SubIndication::NO_SIGNING_CERTIFICATE_FOUND)
+    )
 }
 
 /// `SigningCertificate(V2) ::= SEQUENCE { certs SEQUENCE OF ESSCertID(v2), policies … }`;

@@ -19,7 +19,7 @@ struct Raw {
 /// What the card's parts say.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Card {
-    /// The SIGEX signature id.
+    /// The SIGEX signature id (not covered by the CMS signature).
     pub sign_id: String,
     /// Number of symbols.
     pub parts: u32,
@@ -82,6 +82,13 @@ pub fn assemble(
     let entries = zip::read(&archive, zip_limits)?;
     let wanted = format!("{sign_id}.cms");
     let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
+    // zip::read refuses duplicate names; a second `{signId}.cms` is refused here too, so which
+    // one is verified never depends on the reader.
+    if entries.iter().filter(|e| e.name == wanted).count() > 1 {
+        return Err(BarcodeError::Assembly(format!(
+            "the archive holds {wanted} more than once"
+        )));
+    }
     let cms = entries
         .into_iter()
         .find(|e| e.name == wanted)

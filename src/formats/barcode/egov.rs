@@ -18,13 +18,17 @@ use base64::Engine as _;
 /// The envelope's namespace.
 pub const NS: &str = "http://barcodes.pdf.shep.nitec.kz/";
 
-/// What the envelope says besides the data.
+/// What the envelope says besides the data. None of it is covered by the document's signature:
+/// anyone can rewrite it in every symbol without breaking the signature (issue 12 item 3), so it
+/// is reported apart from the signed document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
-    /// The request number the e-certificate answers (FavorID).
+    /// The request number the e-certificate answers (FavorID; the same in every part).
     pub favor_id: String,
-    /// creationDate as printed.
+    /// creationDate as printed in the first part that has one.
     pub creation_date: String,
+    /// Other creationDate values printed in later parts (each once), when the parts disagree.
+    pub other_creation_dates: Vec<String>,
     /// Number of symbols.
     pub parts: u32,
 }
@@ -81,10 +85,14 @@ pub fn assemble(
 ) -> Result<(Envelope, Vec<u8>), BarcodeError> {
     let mut parts = Vec::with_capacity(payloads.len());
     let mut creation = String::new();
+    let mut other_dates: Vec<String> = Vec::new();
     for (i, p) in payloads.iter().enumerate() {
         let (part, date) = parse_part(p, xml_limits).map_err(|e| BarcodeError::Part(i + 1, e))?;
         if creation.is_empty() {
             creation = date;
+        } else if !date.is_empty() && date != creation && !other_dates.contains(&date) {
+            // Bounded by the part count (checked by the caller before parsing).
+            other_dates.push(date);
         }
         parts.push(part);
     }
@@ -95,6 +103,7 @@ pub fn assemble(
             .map(|p| p.document.clone())
             .unwrap_or_default(),
         creation_date: creation,
+        other_creation_dates: other_dates,
         parts: parts.first().map_or(0, |p| p.total),
     };
     let archive: Vec<u8> = parts.into_iter().flat_map(|p| p.body).collect();
