@@ -218,6 +218,23 @@ pub fn render_text(v: &Verdict) -> String {
         if let Some(t) = &s.signing_time {
             let _ = writeln!(out, "     signed:  {t}");
         }
+        if let Some(c) = &s.claimed_time {
+            let then = if c.chain_valid {
+                "the certificate chain was valid then".to_owned()
+            } else {
+                format!(
+                    "the chain was not valid then either ({})",
+                    c.reason.as_deref().unwrap_or("no reason given")
+                )
+            };
+            let _ = writeln!(
+                out,
+                "     claimed: the document says it was signed at {} ({}{}): {then}; nothing independent proves that time",
+                c.time,
+                c.source,
+                if c.signed { ", signed" } else { ", not signed" }
+            );
+        }
         for (j, c) in s.chain.iter().enumerate() {
             let anchor = if c.trust_anchor {
                 "  (trust anchor)"

@@ -30,10 +30,17 @@ pub enum SubIndication {
     SIG_CRYPTO_FAILURE,
     /// The signing certificate was revoked.
     REVOKED,
-    /// The signing certificate (or one on its path) expired before the validation time.
+    /// A proof of existence shows the signature was made after its certificate (or one on
+    /// its path) expired. tekser has no lower bound on when a signature was made (content
+    /// time-stamps are not read), so it does not give this; see OUT_OF_BOUNDS_NO_POE.
     EXPIRED,
-    /// The validation time is before the signing certificate's notBefore.
+    /// A proof of existence (a verified time-stamp) shows the signature existed before its
+    /// certificate (or one on its path) became valid.
     NOT_YET_VALID,
+    /// The validation time is outside a certificate's validity and no proof of existence from
+    /// inside it is available (ETSI EN 319 102-1 §5.2.6): an expired certificate without a
+    /// time-stamp is this, not a forgery.
+    OUT_OF_BOUNDS_NO_POE,
     /// The signer's certificate is not in the signature or the configured certificates.
     NO_SIGNING_CERTIFICATE_FOUND,
     /// No path to a trust anchor.
@@ -67,6 +74,7 @@ impl SubIndication {
             | SIG_CONSTRAINTS_FAILURE
             | TRY_LATER
             | REVOCATION_OUT_OF_BOUNDS_NO_POE
+            | OUT_OF_BOUNDS_NO_POE
             | SIGNED_DATA_NOT_FOUND => Indication::INDETERMINATE,
         }
     }
@@ -215,6 +223,23 @@ pub struct TimestampReport {
     pub valid: bool,
 }
 
+/// A time the document claims for itself, checked against the chain (nothing independent
+/// proves it: a reader sees "genuine, and the certificate was valid at the document's own date").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClaimedTime {
+    /// RFC 3339.
+    pub time: String,
+    /// Where it came from, e.g. `cms-signing-time`.
+    pub source: String,
+    /// True when the signature covers it.
+    pub signed: bool,
+    /// True when the certification path was valid at that time.
+    pub chain_valid: bool,
+    /// Why not, when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
 /// The verdict on one signature (or one certificate, for `verify chain`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SignatureReport {
@@ -228,6 +253,10 @@ pub struct SignatureReport {
     pub signing_time: Option<String>,
     /// Signature timestamp.
     pub timestamp: Option<TimestampReport>,
+    /// The time the document claims it was signed, and whether the chain was valid then
+    /// (given when the chain is not valid at the validation time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claimed_time: Option<ClaimedTime>,
     /// What the signature covers, where the format can say more than "the content" (XMLDSig:
     /// the whole document or the element a Reference named). Absent for CMS.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -255,6 +284,7 @@ impl SignatureReport {
             algorithm: None,
             signing_time: None,
             timestamp: None,
+            claimed_time: None,
             signed_data: None,
             pdf: None,
             chain: Vec::new(),

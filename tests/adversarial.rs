@@ -253,6 +253,6 @@ fn a_decoy_or_renewed_certificate_first_does_not_fail_a_genuine_signature() {
     let sig = std::fs::read(fixture("forged/renewed-keyid.p7s")).expect("fixture");
     assert_eq!(
         one.verify_cms(&sig, None, &opts()).sub_indication(),
-        Some(SubIndication::EXPIRED)
+        Some(SubIndication::OUT_OF_BOUNDS_NO_POE)
     );
 }

@@ -10,22 +10,22 @@ const AT: &str = "2025-06-01T00:00:00Z";
 #[test]
 fn json_is_alone_on_stdout_and_exit_codes_follow_the_indication() {
     let root = fixture("pki/rsa-root.crt");
-    for (file, code, ind) in [
-        ("cms/rsa-attached.p7s", 0, "TOTAL_PASSED"),
-        ("cms/rsa-expired.p7s", 1, "TOTAL_FAILED"),
-        ("cms/other-root.p7s", 2, "INDETERMINATE"),
+    let other = fixture("cms/content-1k.bin");
+    for (file, content, code, ind) in [
+        ("cms/rsa-attached.p7s", None, 0, "TOTAL_PASSED"),
+        // Detached, checked against other content: HASH_FAILURE.
+        ("cms/rsa-detached.p7s", Some(&other), 1, "TOTAL_FAILED"),
+        // Expired, no proof of existence: OUT_OF_BOUNDS_NO_POE, not a failure.
+        ("cms/rsa-expired.p7s", None, 2, "INDETERMINATE"),
+        ("cms/other-root.p7s", None, 2, "INDETERMINATE"),
     ] {
-        let (c, out, _err) = tekser(&[
-            "verify",
-            "cms",
-            "--signature",
-            s(&fixture(file)),
-            "--trust",
-            s(&root),
-            "--at",
-            AT,
-            "--json",
-        ]);
+        let sig = fixture(file);
+        let mut args = vec!["verify", "cms", "--signature", s(&sig)];
+        if let Some(c) = content {
+            args.extend(["--content", s(c)]);
+        }
+        args.extend(["--trust", s(&root), "--at", AT, "--json"]);
+        let (c, out, _err) = tekser(&args);
         assert_eq!(c, code, "{file}");
         let v: Value = serde_json::from_str(&out).expect("stdout is exactly one JSON document");
         assert_eq!(v["indication"], ind);

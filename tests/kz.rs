@@ -65,8 +65,8 @@ fn kalkan_rsa_sample_fails_outside_validity() {
     let Some(v) = verify("attached-1signer-rsa.cms", None, GOST_TIME) else {
         return;
     };
-    assert_eq!(v.indication(), Indication::TOTAL_FAILED);
-    assert_eq!(v.sub_indication(), Some(SubIndication::EXPIRED));
+    assert_eq!(v.indication(), Indication::INDETERMINATE);
+    assert_eq!(v.sub_indication(), Some(SubIndication::OUT_OF_BOUNDS_NO_POE));
 }
 
 fn check_two_signers(v: &Verdict, at_rsa_time: bool) {
@@ -102,7 +102,7 @@ fn check_two_signers(v: &Verdict, at_rsa_time: bool) {
         );
         assert_eq!(
             gost.sub_indication(),
-            Some(SubIndication::NOT_YET_VALID),
+            Some(SubIndication::OUT_OF_BOUNDS_NO_POE),
             "{}",
             v.to_json()
         );
@@ -114,9 +114,9 @@ fn check_two_signers(v: &Verdict, at_rsa_time: bool) {
             v.to_json()
         );
         assert_eq!(gost.chain.len(), 2);
-        assert_eq!(rsa.sub_indication(), Some(SubIndication::EXPIRED));
+        assert_eq!(rsa.sub_indication(), Some(SubIndication::OUT_OF_BOUNDS_NO_POE));
     }
-    assert_eq!(v.indication(), Indication::TOTAL_FAILED);
+    assert_eq!(v.indication(), Indication::INDETERMINATE);
 }
 
 #[test]

@@ -133,7 +133,7 @@ fn query_parameters_override_the_defaults() {
         Some("application/pkcs7-signature"),
         &sig,
     );
-    assert_eq!(r.json()["sub_indication"], "EXPIRED");
+    assert_eq!(r.json()["sub_indication"], "OUT_OF_BOUNDS_NO_POE");
     let r = s.call(
         "POST",
         "/v1/verify?revocation=require",

@@ -49,9 +49,17 @@ fn a_valid_timestamp_carries_the_signature_past_certificate_expiry() {
         ts["tsa"].as_str().unwrap_or("").contains("tekser test TSA"),
         "{ts}"
     );
-    // Without the token the same signature is judged now: expired.
+    // Without the token the same signature is judged now: expired, with no proof of existence
+    // from before expiry (INDETERMINATE, not a forgery); its own signed signingTime is reported
+    // as a claim, with the chain valid then.
     let v = verify("signed.p7s", "off", false);
-    assert_eq!(v["sub_indication"], "EXPIRED", "{v:#}");
+    let claimed = &v["signatures"][0]["claimed_time"];
+    assert_eq!(claimed["source"], "cms-signing-time", "{v:#}");
+    assert_eq!(claimed["signed"], true, "{v:#}");
+    assert_eq!(claimed["chain_valid"], true, "{v:#}");
+    assert_eq!(claimed["time"], v["signatures"][0]["signing_time"], "{v:#}");
+    assert_eq!(v["sub_indication"], "OUT_OF_BOUNDS_NO_POE", "{v:#}");
+    assert_eq!(v["indication"], "INDETERMINATE", "{v:#}");
 }
 
 #[test]
@@ -71,7 +79,8 @@ fn revocation_after_gen_time_does_not_fail_a_timestamped_signature() {
 #[test]
 fn a_token_over_other_bytes_is_not_used() {
     let v = verify("bad-imprint.p7s", "off", false);
-    assert_eq!(v["sub_indication"], "EXPIRED", "{v:#}");
+    assert_eq!(v["sub_indication"], "OUT_OF_BOUNDS_NO_POE", "{v:#}");
+    assert_eq!(v["indication"], "INDETERMINATE", "{v:#}");
     let s = &v["signatures"][0];
     assert_eq!(s["timestamp"]["valid"], false, "{v:#}");
     assert!(

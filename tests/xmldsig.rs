@@ -54,9 +54,11 @@ fn kalkan_one_signer_sample_verifies() {
         Some("123456789011")
     );
     assert_eq!(s.signed_data.as_deref(), Some("the whole document (/a)"));
-    // Outside the certificate's validity the same signature is EXPIRED.
+    // Outside the certificate's validity, with no proof of existence, the same signature is
+    // INDETERMINATE (ETSI EN 319 102-1 §5.2.6), not a forgery.
     let v = verify(&xml, GOST_TIME).unwrap();
-    assert_eq!(v.sub_indication(), Some(SubIndication::EXPIRED));
+    assert_eq!(v.sub_indication(), Some(SubIndication::OUT_OF_BOUNDS_NO_POE));
+    assert_eq!(v.indication(), Indication::INDETERMINATE);
 }
 
 #[test]
@@ -87,7 +89,7 @@ fn kalkan_two_signer_sample_verifies_each_signer_in_its_validity() {
         assert!(
             matches!(
                 other.sub_indication(),
-                Some(SubIndication::EXPIRED | SubIndication::NOT_YET_VALID)
+                Some(SubIndication::OUT_OF_BOUNDS_NO_POE)
             ),
             "{}",
             v.to_json()

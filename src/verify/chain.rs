@@ -142,7 +142,7 @@ impl Verifier {
                 }
             }
             Err(e) => {
-                let (sub, code) = path_error_code(&e);
+                let (sub, code) = path_error_code(&e, false);
                 report.fail(sub, code, e.to_string())
             }
         };

@@ -8,10 +8,10 @@ use crate::formats::cms::{self as fcms, oid, SignedData, SignerId, SignerInfo};
 use crate::formats::tsp;
 use crate::pki::cert::{self, Certificate};
 use crate::pki::crl::Crl;
-use crate::pki::path::{LeafUsage, PathOptions};
+use crate::pki::path::{LeafUsage, PathError, PathOptions};
 use crate::pki::time::format_rfc3339;
 use crate::revocation::{Embedded, Fetch, FetchJob, Fetches};
-use crate::verdict::TimestampReport;
+use crate::verdict::{ClaimedTime, TimestampReport};
 use crate::verdict::{Format, SignatureReport, SubIndication, Verdict};
 use std::sync::Arc;
 
@@ -640,6 +640,32 @@ impl Verifier {
         )
     }
 
+    /// The signature's own claimed time (CMS signingTime) checked against the chain: what a
+    /// reader needs when the chain is not valid at the validation time.
+    fn claimed_time(
+        &self,
+        report: &SignatureReport,
+        signer: &Arc<Certificate>,
+        pool: &[Arc<Certificate>],
+    ) -> Option<ClaimedTime> {
+        let text = report.signing_time.as_ref()?;
+        let at = crate::pki::time::parse_rfc3339(text).ok()?;
+        let path_opts = PathOptions::new(
+            at,
+            self.config.policy,
+            LeafUsage::DocumentSigning,
+            &self.config.limits,
+        );
+        let built = self.paths.build(signer, &self.trust, pool, &path_opts);
+        Some(ClaimedTime {
+            time: text.clone(),
+            source: "cms-signing-time".into(),
+            signed: true,
+            chain_valid: built.is_ok(),
+            reason: built.err().map(|e| e.to_string()),
+        })
+    }
+
     /// Steps shared by every signature format once the signature value verified: the signer's
     /// certification path at `time` (through the path cache), the TSA purpose when `tsa`, and the
     /// revocation status of every certificate on the path.
@@ -675,7 +701,12 @@ impl Verifier {
         ) {
             Ok(p) => p,
             Err(e) => {
-                let (sub, code) = path_error_code(&e);
+                // A time before the one asked about can only come from a proof of existence.
+                let poe = time < validation_time(opts);
+                if !tsa && matches!(e, PathError::Expired { .. } | PathError::NotYetValid { .. }) {
+                    report.claimed_time = self.claimed_time(&report, signer, pool);
+                }
+                let (sub, code) = path_error_code(&e, poe);
                 return report.fail(sub, code, e.to_string());
             }
         };

@@ -122,15 +122,27 @@ pub(crate) fn set_chain(report: &mut SignatureReport, path: &ValidPath, trust: &
 }
 
 /// Maps a path failure to its sub-indication and error code (the one place this is decided).
-pub(crate) fn path_error_code(e: &PathError) -> (SubIndication, &'static str) {
+/// `poe`: the validation time is a proof of existence (a verified time-stamp's genTime), not
+/// just the time asked about.
+///
+/// ETSI EN 319 102-1 §5.2.6: a certificate outside its validity at the validation time, with
+/// no proof of existence from inside it, is INDETERMINATE / OUT_OF_BOUNDS_NO_POE — a genuine
+/// 2020 document checked today is not a forgery. A proof that the signature existed *before*
+/// notBefore fails it (NOT_YET_VALID); existing after notAfter proves nothing about when it was
+/// made, so expiry stays OUT_OF_BOUNDS_NO_POE even then.
+pub(crate) fn path_error_code(e: &PathError, poe: bool) -> (SubIndication, &'static str) {
     match e {
         PathError::NoIssuer { .. } | PathError::Budget(_) | PathError::TooDeep(_) => {
             (SubIndication::NO_CERTIFICATE_CHAIN_FOUND, "chain-not-found")
         }
-        PathError::Expired { .. } => (SubIndication::EXPIRED, "certificate-expired"),
-        PathError::NotYetValid { .. } => {
+        PathError::Expired { .. } => (SubIndication::OUT_OF_BOUNDS_NO_POE, "certificate-expired"),
+        PathError::NotYetValid { .. } if poe => {
             (SubIndication::NOT_YET_VALID, "certificate-not-yet-valid")
         }
+        PathError::NotYetValid { .. } => (
+            SubIndication::OUT_OF_BOUNDS_NO_POE,
+            "certificate-not-yet-valid",
+        ),
         PathError::LeafKeyUsage { .. } => (SubIndication::SIG_CONSTRAINTS_FAILURE, "key-usage"),
         PathError::WeakAlgorithm { .. } => {
             (SubIndication::CRYPTO_CONSTRAINTS_FAILURE, "weak-algorithm")
