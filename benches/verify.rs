@@ -123,12 +123,10 @@ fn chains(c: &mut Criterion) {
 
 fn adversarial(c: &mut Criterion) {
     // x509-limbo's pathological chains (many same-subject candidates): the budget bounds the work.
-    let Ok(text) = std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/x509-limbo/limbo.json"),
-    ) else {
-        eprintln!("SKIPPED adversarial bench: ../shared/testdata absent");
-        return;
-    };
+    let text = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/x509-limbo/limbo.json"),
+    )
+    .expect("tests/data/x509-limbo/limbo.json");
     let limbo: serde_json::Value = serde_json::from_str(&text).expect("json");
     let mut g = c.benchmark_group("adversarial_path_building");
     for id in [
@@ -165,16 +163,11 @@ fn adversarial(c: &mut Criterion) {
 }
 
 fn gost(c: &mut Criterion) {
-    // The NCA's GOST CA certificate signed by the NCA GOST root (../shared/testdata/kz), beside
+    // The NCA's GOST CA certificate signed by the NCA GOST root (tests/data/kz), beside
     // ring's P-256 and P-384 ECDSA verification of our fixtures' certificates.
-    let kz = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/kz");
-    let (Ok(ca), Ok(root)) = (
-        std::fs::read(kz.join("ca/nca_gost2015_test.cer")),
-        std::fs::read(kz.join("ncanode-go/root_test_gost_2022.cer")),
-    ) else {
-        eprintln!("SKIPPED gost bench: ../shared/testdata absent");
-        return;
-    };
+    let kz = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/kz");
+    let ca = std::fs::read(kz.join("ca/nca_gost2015_test.cer")).expect("tests/data/kz");
+    let root = std::fs::read(kz.join("ncanode-go/root_test_gost_2022.cer")).expect("tests/data/kz");
     let parse = |d: &[u8]| tekser::pki::trust::parse_bundle(d).expect("cert").remove(0);
     let (ca, root) = (parse(&ca), parse(&root));
     let policy = AlgorithmPolicy::default();

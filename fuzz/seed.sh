@@ -7,9 +7,9 @@ cp ../fixtures/cms/*.p7s ../fixtures/cms/*.pem corpus/cms/
 cp ../fixtures/pki/*.crt corpus/cert_bundle/
 cat ../fixtures/pki/rsa-leaf.crt ../fixtures/pki/rsa-int.crt > corpus/cert_bundle/leaf-and-int.pem
 cp ../fixtures/tsa/revoked-after.crl ../fixtures/tsa/token.tsr corpus/revocation/
-if [ -d ../../shared/testdata/openssl-ocsp ]; then
-  for f in ../../shared/testdata/openssl-ocsp/*.ors; do base64 -d "$f" > "corpus/revocation/$(basename "$f").der" 2>/dev/null || true; done
-  cp ../../shared/testdata/pkits/crls/GoodCACRL.crl ../../shared/testdata/kz/ocsp/*.bin corpus/revocation/ 2>/dev/null || true
+if [ -d ../tests/data/openssl-ocsp ]; then
+  for f in ../tests/data/openssl-ocsp/*.ors; do base64 -d "$f" > "corpus/revocation/$(basename "$f").der" 2>/dev/null || true; done
+  cp ../tests/data/pkits/crls/GoodCACRL.crl ../tests/data/kz/ocsp/*.bin corpus/revocation/ 2>/dev/null || true
 fi
 cp ../fixtures/barcode/egov-rsa/document.xml corpus/xml/
 cp ../fixtures/barcode/egov-rsa/all.txt corpus/egov/egov-rsa.txt
@@ -26,7 +26,7 @@ for x in v:
         data = bytes([sel[x["curve"]]]) + bytes.fromhex(x["public_key_nca_hex"]) + bytes.fromhex(x["signature_nca_hex"]) + bytes.fromhex(x["message_hex"])
         open(f"corpus/gost/{x['curve']}.bin", "wb").write(data)
 PY
-if [ -d ../../shared/testdata/kz/xml ]; then
-  cp ../../shared/testdata/kz/xml/*.xml corpus/xml/
+if [ -d ../tests/data/kz/xml ]; then
+  cp ../tests/data/kz/xml/*.xml corpus/xml/
 fi
 cp ../fixtures/pdf/*.pdf corpus/pdf/

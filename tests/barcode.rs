@@ -183,7 +183,7 @@ fn egov_envelope_values_are_reported_as_unsigned() {
 
 #[test]
 fn egov_set_signed_with_the_nca_rsa_test_key_verifies() {
-    let Some(kz) = shared("kz") else { return };
+    let kz = testdata("kz");
     let v = verifier(&[kz.join("ca/nca_rsa_test.crt")], &[], false);
     let set = parts("egov-nca-rsa");
     let refs: Vec<&[u8]> = set.iter().map(Vec::as_slice).collect();
@@ -206,7 +206,7 @@ fn egov_set_signed_with_the_nca_rsa_test_key_verifies() {
 /// signature made by gostcrypto with the NCA's test key of an information system.
 #[test]
 fn egov_set_signed_with_the_nca_gost_test_key_verifies() {
-    let Some(kz) = shared("kz") else { return };
+    let kz = testdata("kz");
     let go = kz.join("ncanode-go");
     let v = verifier(
         &[go.join("root_test_gost_2022.cer")],

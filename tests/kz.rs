@@ -7,8 +7,8 @@ use tekser::pki::time::parse_rfc3339;
 use tekser::verdict::{Indication, SubIndication, Verdict};
 use tekser::verify::{RequestOptions, RevocationMode};
 
-fn verify(sig: &str, content: Option<&str>, at: &str) -> Option<Verdict> {
-    let kz = shared("kz")?;
+fn verify(sig: &str, content: Option<&str>, at: &str) -> Verdict {
+    let kz = testdata("kz");
     let v = verifier(
         &[
             kz.join("ca/nca_rsa_test.crt"),
@@ -23,7 +23,7 @@ fn verify(sig: &str, content: Option<&str>, at: &str) -> Option<Verdict> {
         at: Some(parse_rfc3339(at).expect("time")),
         revocation: RevocationMode::Off,
     };
-    Some(v.verify_cms(&sig, content.as_deref(), &opts))
+    v.verify_cms(&sig, content.as_deref(), &opts)
 }
 
 /// Inside the RSA signer's validity (2021-01-18 .. 2022-01-18).
@@ -33,9 +33,7 @@ const GOST_TIME: &str = "2022-10-01T00:00:00Z";
 
 #[test]
 fn kalkan_rsa_sample_passes_with_iin_and_a_signing_time_warning() {
-    let Some(v) = verify("attached-1signer-rsa.cms", None, RSA_TIME) else {
-        return;
-    };
+    let v = verify("attached-1signer-rsa.cms", None, RSA_TIME);
     assert_eq!(v.indication(), Indication::TOTAL_PASSED, "{}", v.to_json());
     let s = &v.signatures[0];
     let signer = s.signer.as_ref().expect("signer");
@@ -54,17 +52,13 @@ fn kalkan_rsa_sample_passes_with_iin_and_a_signing_time_warning() {
         s.warnings
     );
 
-    let Some(v) = verify("attached-1signer-lol_kek.cms", None, RSA_TIME) else {
-        return;
-    };
+    let v = verify("attached-1signer-lol_kek.cms", None, RSA_TIME);
     assert_eq!(v.indication(), Indication::TOTAL_PASSED, "{}", v.to_json());
 }
 
 #[test]
 fn kalkan_rsa_sample_fails_outside_validity() {
-    let Some(v) = verify("attached-1signer-rsa.cms", None, GOST_TIME) else {
-        return;
-    };
+    let v = verify("attached-1signer-rsa.cms", None, GOST_TIME);
     assert_eq!(v.indication(), Indication::INDETERMINATE);
     assert_eq!(v.sub_indication(), Some(SubIndication::OUT_OF_BOUNDS_NO_POE));
 }
@@ -128,22 +122,16 @@ fn kalkan_two_signer_samples_report_each_signer() {
             Some("content-test123.txt"),
         ),
     ] {
-        let Some(v) = verify(sig, content, RSA_TIME) else {
-            return;
-        };
+        let v = verify(sig, content, RSA_TIME);
         check_two_signers(&v, true);
-        let Some(v) = verify(sig, content, GOST_TIME) else {
-            return;
-        };
+        let v = verify(sig, content, GOST_TIME);
         check_two_signers(&v, false);
     }
 }
 
 #[test]
 fn kalkan_detached_without_content_is_signed_data_not_found() {
-    let Some(v) = verify("detached-2signers-gost2015-rsa.cms", None, RSA_TIME) else {
-        return;
-    };
+    let v = verify("detached-2signers-gost2015-rsa.cms", None, RSA_TIME);
     let rsa = v
         .signatures
         .iter()
@@ -153,19 +141,17 @@ fn kalkan_detached_without_content_is_signed_data_not_found() {
         rsa.sub_indication(),
         Some(SubIndication::SIGNED_DATA_NOT_FOUND)
     );
-    let Some(v) = verify(
+    let v = verify(
         "detached-2signers-gost2015-rsa.cms",
         Some("content-test123.txt"),
         RSA_TIME,
-    ) else {
-        return;
-    };
+    );
     assert_eq!(v.signatures.len(), 2);
 }
 
 #[test]
 fn kalkan_sample_with_wrong_content_is_hash_failure() {
-    let Some(kz) = shared("kz") else { return };
+    let kz = testdata("kz");
     let v = verifier(&[kz.join("ca/nca_rsa_test.crt")], &[], false);
     let sig = std::fs::read(kz.join("cms/detached-2signers-gost2015-rsa.cms")).expect("sample");
     let opts = RequestOptions {
@@ -179,7 +165,7 @@ fn kalkan_sample_with_wrong_content_is_hash_failure() {
 
 #[test]
 fn gost_2015_ca_chains_to_the_nca_gost_root_and_a_corrupted_byte_fails() {
-    let Some(kz) = shared("kz") else { return };
+    let kz = testdata("kz");
     let v = verifier(&[kz.join("ncanode-go/root_test_gost_2022.cer")], &[], false);
     let opts = RequestOptions {
         at: Some(parse_rfc3339("2023-01-01T00:00:00Z").expect("time")),
@@ -244,7 +230,7 @@ fn gost_2015_ca_chains_to_the_nca_gost_root_and_a_corrupted_byte_fails() {
 
 #[test]
 fn gost_2004_user_certificate_chains_to_the_nca_2004_ca_and_a_corrupted_byte_fails() {
-    let Some(kz) = shared("kz") else { return };
+    let kz = testdata("kz");
     let v = verifier(&[kz.join("ca/nca_gost_test.crt")], &[], false);
     let opts = RequestOptions {
         at: Some(parse_rfc3339("2022-06-01T00:00:00Z").expect("time")),
@@ -298,7 +284,7 @@ fn p12_cert(p12: &std::path::Path, password: &str) -> Vec<u8> {
 /// IIN, BIN, roles and key purpose of the NCA's test certificates (issued by the NCA, read by us).
 #[test]
 fn nca_roles_and_key_purposes() {
-    let Some(kz) = shared("kz") else { return };
+    let kz = testdata("kz");
     let report = |pem: &[u8]| {
         let c = tekser::pki::trust::parse_bundle(pem)
             .expect("cert")

@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::shared;
+use support::testdata;
 use tekser::crypto::{AlgorithmPolicy, Sha1Policy};
 use tekser::pki::cert::Certificate;
 use tekser::pki::ocsp::{self, CertStatus, OcspCheck};
@@ -42,9 +42,7 @@ fn pem_cert(path: &std::path::Path) -> Certificate {
 ///   response's signature by that key is valid.
 #[test]
 fn openssl_ocsp_matrix() {
-    let Some(dir) = shared("openssl-ocsp") else {
-        return;
-    };
+    let dir = testdata("openssl-ocsp");
     let tsv = std::fs::read_to_string(dir.join("expected.tsv")).expect("expected.tsv");
     let (mut ran, mut failures) = (0, Vec::new());
     for line in tsv.lines().skip(1) {
@@ -114,9 +112,7 @@ const UNSUPPORTED_DSA: [&str; 2] = ["40104", "40105"];
 /// (except where pyHanko's encoding says `revocation: false`).
 #[test]
 fn pkits_outside_policy_processing() {
-    let Some(dir) = shared("pkits") else {
-        return;
-    };
+    let dir = testdata("pkits");
     let cases: Vec<PkitsCase> =
         serde_json::from_slice(&std::fs::read(dir.join("pkits.json")).expect("pkits.json"))
             .expect("pkits.json parses");
@@ -233,9 +229,7 @@ fn any_cert(path: &std::path::Path) -> Certificate {
 /// 2015-512, GOST 34.310-2004 and RSA signatures), at their own production time.
 #[test]
 fn kz_recorded_ocsp_responses_and_crls() {
-    let Some(kz) = shared("kz") else {
-        return;
-    };
+    let kz = testdata("kz");
     let cas = [
         ("gost2015", any_cert(&kz.join("ca/nca_gost2015_test.cer"))),
         ("gost2004", any_cert(&kz.join("ca/nca_gost_test.crt"))),

@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::{fixture, shared};
+use support::{fixture, testdata};
 use tekser::config::RawConfig;
 use tekser::pki::time::{format_rfc3339, parse_rfc3339};
 
@@ -114,9 +114,7 @@ fn the_tsa_certificate_must_be_for_time_stamping() {
 
 #[test]
 fn nca_test_tsa_token_and_response_verify() {
-    let Some(kz) = shared("kz") else {
-        return;
-    };
+    let kz = testdata("kz");
     let raw = RawConfig {
         trust: vec![kz.join("ca/nca_gost_test.crt")],
         at: Some("2022-09-18T13:20:14Z".into()),

@@ -23,9 +23,7 @@ fn unhex(s: &str) -> Vec<u8> {
 
 #[test]
 fn wycheproof_vectors() {
-    let Some(dir) = support::shared("wycheproof") else {
-        return;
-    };
+    let dir = support::testdata("wycheproof");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("dir")
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -16,18 +16,16 @@ pub fn fixture(rel: &str) -> PathBuf {
     root().join("fixtures").join(rel)
 }
 
-/// `../shared/testdata/<rel>`, or None (with a loud message) when the shared folder is absent.
-pub fn shared(rel: &str) -> Option<PathBuf> {
-    let p = root().join("..").join("shared").join("testdata").join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!(
-            "SKIPPED: {} is absent (../shared/testdata is not laid out here)",
-            p.display()
-        );
-        None
-    }
+/// Public conformance data made by other implementations, copied into `tests/data/` with its
+/// provenance and licence (tests/data/README.md). Missing data fails the test.
+pub fn testdata(rel: &str) -> PathBuf {
+    let p = root().join("tests").join("data").join(rel);
+    assert!(
+        p.exists(),
+        "{} is missing: the public conformance data lives in the repository (tests/data/README.md)",
+        p.display()
+    );
+    p
 }
 
 /// A verifier trusting `trust`, with `intermediates`, at `at`.
