@@ -738,3 +738,31 @@ fn ddc_card_with_an_embedded_time_stamp() {
         .expect("time-stamp");
     assert!(ts.valid);
 }
+
+#[test]
+fn an_e_certificate_read_after_its_signer_expired_is_indeterminate_and_valid_at_its_own_date() {
+    // The signer's certificate ends 2034-06-01; the document's signed responseDate is
+    // 2025-05-20. Read in 2040: no proof of existence, so INDETERMINATE / OUT_OF_BOUNDS_NO_POE
+    // (not a forgery), and the claimed-time check says the chain was valid at that date.
+    let v = fixture_verifier();
+    let set = parts("egov-rsa");
+    let refs: Vec<&[u8]> = set.iter().map(Vec::as_slice).collect();
+    let verdict = v.verify_barcodes(&refs, None, &opts("2040-06-01T00:00:00Z"));
+    assert_eq!(verdict.indication(), Indication::INDETERMINATE, "{}", verdict.to_json());
+    assert_eq!(
+        verdict.sub_indication(),
+        Some(SubIndication::OUT_OF_BOUNDS_NO_POE)
+    );
+    let c = verdict.signatures[0].claimed_time.as_ref().expect("claimed time");
+    assert_eq!(c.source, "egov-response-date");
+    assert_eq!(c.time, "2025-05-20T10:15:03+05:00");
+    assert!(c.signed && c.chain_valid, "{c:?}");
+    // Before the signer's certificate existed the claim does not hold, and says why.
+    let verdict = v.verify_barcodes(&refs, None, &opts("2020-06-01T00:00:00Z"));
+    assert_eq!(
+        verdict.sub_indication(),
+        Some(SubIndication::OUT_OF_BOUNDS_NO_POE),
+        "{}",
+        verdict.to_json()
+    );
+}

@@ -2,14 +2,14 @@
 //! egov e-certificates, CMS for SIGEX document cards) and report its decoded fields.
 
 use super::xml::Covered;
-use super::{RequestOptions, Verifier};
+use super::{RequestOptions, RevocationMode, Verifier};
 use crate::formats::barcode::zip::ZipLimits;
 use crate::formats::barcode::{self, ddc, egov, qr, BarcodeError, Kind};
 use crate::formats::xml::c14n::Apex;
 use crate::formats::xml::{self, Document, Kind as NodeKind, NodeId};
 use crate::formats::xmldsig::DSIG_NS;
 use crate::revocation::{Fetch, FetchJob, Fetches};
-use crate::verdict::{Format, Verdict};
+use crate::verdict::{ClaimedTime, Format, Indication, SignatureReport, SubIndication, Verdict};
 use serde_json::{json, Map, Value};
 
 /// The document fields reported from an e-certificate, by the element names state databases use
@@ -111,6 +111,7 @@ impl Verifier {
                         for r in &mut reports {
                             r.warnings.extend(warnings.iter().cloned());
                         }
+                        self.egov_claimed_time(&doc, &fields, &mut reports);
                         let mut v = Verdict::from_signatures(Format::EgovBarcode, reports);
                         v.document = Some(Value::Object(fields));
                         v
@@ -322,6 +323,54 @@ fn envelope_warnings(envelope: &egov::Envelope, signed: &Map<String, Value>) -> 
 }
 
 /// The e-certificate's key fields from the node-set a signature covered.
+impl Verifier {
+    /// A signature that failed only on time (OUT_OF_BOUNDS_NO_POE) is checked again at the
+    /// document's own signed date (responseDate, else requestDate): a genuine e-certificate from
+    /// 2020 read today says "valid at its own date, which nothing independent proves".
+    fn egov_claimed_time(
+        &self,
+        doc: &Document,
+        fields: &Map<String, Value>,
+        reports: &mut [SignatureReport],
+    ) {
+        if !reports
+            .iter()
+            .any(|r| r.sub_indication() == Some(SubIndication::OUT_OF_BOUNDS_NO_POE))
+        {
+            return;
+        }
+        let Some((source, text, at)) = [("egov-response-date", "response_date"), ("egov-request-date", "request_date")]
+            .into_iter()
+            .find_map(|(source, key)| {
+                let text = fields.get(key)?.as_str()?;
+                Some((source, text, crate::pki::time::parse_rfc3339(text).ok()?))
+            })
+        else {
+            return;
+        };
+        let then = RequestOptions {
+            at: Some(at),
+            revocation: RevocationMode::Off,
+        };
+        let mut fx = Fetches::default();
+        let Ok((again, _)) = self.verify_xml_document(doc, &then, &mut fx) else {
+            return;
+        };
+        for (r, a) in reports.iter_mut().zip(again) {
+            if r.sub_indication() != Some(SubIndication::OUT_OF_BOUNDS_NO_POE) {
+                continue;
+            }
+            r.claimed_time = Some(ClaimedTime {
+                time: text.to_owned(),
+                source: source.into(),
+                signed: true,
+                chain_valid: a.indication() == Indication::TOTAL_PASSED,
+                reason: a.errors.first().map(|e| e.message.clone()),
+            });
+        }
+    }
+}
+
 fn egov_fields(doc: &Document, covered: Covered) -> Map<String, Value> {
     let apex = match covered.apex {
         Apex::Document => doc.root,
