@@ -162,3 +162,27 @@ fn trust_list_names_every_anchor_with_its_origin() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("DEMO: private key public"), "{text}");
 }
+
+#[test]
+fn the_2018_nca_crl_distribution_point_names_both_of_its_urls() {
+    // One IA5String holding "http://crl.root.gov.kz/gost.crl", a line break and
+    // "URL=http://crl1.root.gov.kz/gost.crl": both are fetched, as the certificate states them.
+    for (file, name) in [("nca_gost.der", "gost"), ("nca_rsa.der", "rsa")] {
+        let der = std::fs::read(root().join("trust/kz-nca-prod").join(file)).expect("cert");
+        let c = tekser::pki::trust::parse_bundle(&der).expect("parses").remove(0);
+        let urls: Vec<&str> = c
+            .ext
+            .crl_distribution_points
+            .iter()
+            .flat_map(|dp| dp.urls())
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                format!("http://crl.root.gov.kz/{name}.crl"),
+                format!("http://crl1.root.gov.kz/{name}.crl")
+            ],
+            "{file}"
+        );
+    }
+}

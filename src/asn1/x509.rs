@@ -320,12 +320,21 @@ pub struct DistributionPoint {
 }
 
 impl DistributionPoint {
-    /// The http(s) URLs among the full names.
+    /// The URLs among the full names. The NCA's 2018 CA certificates put two in one
+    /// IA5String, "http://crl.root.gov.kz/gost.crl\n URL=http://crl1.root.gov.kz/gost.crl"
+    /// (a Windows-style list): each white-space separated item is a URL, `URL=` dropped, as the
+    /// certificate states them.
     pub fn urls(&self) -> impl Iterator<Item = &str> {
-        self.full_name.iter().filter_map(|n| match n {
-            GeneralName::Uri(u) => Some(u.as_str()),
-            _ => None,
-        })
+        self.full_name
+            .iter()
+            .filter_map(|n| match n {
+                GeneralName::Uri(u) => Some(u.as_str()),
+                _ => None,
+            })
+            .flat_map(|u| {
+                u.split_ascii_whitespace()
+                    .map(|item| item.strip_prefix("URL=").unwrap_or(item))
+            })
     }
 }
 
