@@ -3,14 +3,15 @@
 //! the later revisions changed.
 
 use super::cms::Extra;
-use super::{validation_time, RequestOptions, Verifier};
+use super::{validation_time, RequestOptions, RevocationMode, Verifier};
+use crate::pki::time::format_rfc3339;
 use crate::crypto::{self, DigestAlgorithm, Sha1Policy};
 use crate::formats::cms as fcms;
 use crate::formats::pdf::sig::{PdfSignature, SigKind};
 use crate::formats::pdf::{Document, PdfError, PdfLimits};
 use crate::revocation::{Fetch, FetchJob, Fetches};
 use crate::verdict::{
-    Format, Indication, PdfSignatureInfo, SignatureReport, SubIndication, Verdict,
+    ClaimedTime, Format, Indication, PdfSignatureInfo, SignatureReport, SubIndication, Verdict,
 };
 
 impl Verifier {
@@ -129,6 +130,27 @@ impl Verifier {
                     self.pdf_signature(&doc, s, opts, &mut fx, &extra, poe)
                 }
             };
+            // Failed only on time: is the signature's own /M (inside the signed byte range) a
+            // time at which it would have passed? Reported as a claim, never as a pass.
+            if report.sub_indication() == Some(SubIndication::OUT_OF_BOUNDS_NO_POE)
+                && report.claimed_time.is_none()
+            {
+                if let Some(at) = s.claimed_time.as_deref().and_then(pdf_date) {
+                    let then = RequestOptions {
+                        at: Some(at),
+                        revocation: RevocationMode::Off,
+                    };
+                    let mut none = Fetches::default();
+                    let again = self.pdf_signature(&doc, s, &then, &mut none, &extra, None);
+                    report.claimed_time = Some(ClaimedTime {
+                        time: format_rfc3339(at),
+                        source: "pdf-signature-m".into(),
+                        signed: true,
+                        chain_valid: again.indication() == Indication::TOTAL_PASSED,
+                        reason: again.errors.first().map(|e| e.message.clone()),
+                    });
+                }
+            }
             let changes = match s.revision {
                 Some(rev) => doc.changes_after(rev, mdp, s.lock.as_ref()),
                 None => Default::default(),
@@ -385,5 +407,59 @@ impl Verifier {
         };
         r.timestamp = check.report;
         (r, gen_time)
+    }
+}
+
+/// A PDF date (ISO 32000-1 §7.9.4: `D:YYYYMMDDHHmmSSOHH'mm'`, later parts optional) as unix
+/// seconds.
+fn pdf_date(text: &str) -> Option<i64> {
+    let t = text.strip_prefix("D:").unwrap_or(text);
+    let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
+    let num = |from: usize, len: usize, default: u32| -> Option<u32> {
+        match digits.get(from..from + len) {
+            Some(d) => d.parse().ok(),
+            None if from >= 4 && digits.len() <= from => Some(default),
+            None => None,
+        }
+    };
+    let year = i32::try_from(num(0, 4, 0)?).ok()?;
+    let month = time::Month::try_from(u8::try_from(num(4, 2, 1)?).ok()?).ok()?;
+    let date = time::Date::from_calendar_date(year, month, u8::try_from(num(6, 2, 1)?).ok()?).ok()?;
+    let clock = time::Time::from_hms(
+        u8::try_from(num(8, 2, 0)?).ok()?,
+        u8::try_from(num(10, 2, 0)?).ok()?,
+        u8::try_from(num(12, 2, 0)?).ok()?,
+    )
+    .ok()?;
+    let rest = t.get(digits.len()..).unwrap_or_default();
+    let offset = match rest.chars().next() {
+        Some(sign @ ('+' | '-')) => {
+            let o: String = rest.chars().filter(char::is_ascii_digit).collect();
+            let h: i32 = o.get(0..2)?.parse().ok()?;
+            let m: i32 = o.get(2..4).and_then(|m| m.parse().ok()).unwrap_or(0);
+            let secs = (h * 3600 + m * 60) * if sign == '-' { -1 } else { 1 };
+            time::UtcOffset::from_whole_seconds(secs).ok()?
+        }
+        _ => time::UtcOffset::UTC,
+    };
+    Some(
+        time::PrimitiveDateTime::new(date, clock)
+            .assume_offset(offset)
+            .unix_timestamp(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pdf_date;
+
+    #[test]
+    fn pdf_dates() {
+        // 2024-06-01T12:00:00+05:00
+        assert_eq!(pdf_date("D:20240601120000+05'00'"), Some(1_717_225_200));
+        assert_eq!(pdf_date("D:20240601070000Z"), Some(1_717_225_200));
+        assert_eq!(pdf_date("D:2024"), Some(1_704_067_200));
+        assert_eq!(pdf_date("D:2024139"), None);
+        assert_eq!(pdf_date("yesterday"), None);
     }
 }
