@@ -82,7 +82,8 @@ pub enum VerifyCommand {
         /// The end-entity certificate.
         #[arg(long, value_name = "LEAF")]
         cert: PathBuf,
-        /// Longest path accepted (trust anchor excluded).
+        /// Most intermediate certificates between the leaf and a trust anchor (as OpenSSL's
+        /// -verify_depth counts; self-issued ones are free).
         #[arg(long, value_name = "N")]
         max_depth: Option<usize>,
         #[command(flatten)]

@@ -7,7 +7,8 @@ use super::{tag, Asn1Error, Oid, Tlv};
 use der::{asn1, Decode, Tag, Tagged};
 use x509_cert::ext::pkix::{
     AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints, CertificatePolicies,
-    ExtendedKeyUsage, KeyUsage, SubjectKeyIdentifier,
+    ExtendedKeyUsage, InhibitAnyPolicy, KeyUsage, PolicyConstraints, PolicyMappings,
+    SubjectKeyIdentifier,
 };
 
 fn decode_err(what: &'static str) -> impl FnOnce(der::Error) -> Asn1Error {
@@ -96,6 +97,14 @@ pub mod ext_oid {
     pub const PRIVATE_KEY_USAGE_PERIOD: Oid = Oid::new_unwrap("2.5.29.16");
     /// id-ce-nameConstraints
     pub const NAME_CONSTRAINTS: Oid = Oid::new_unwrap("2.5.29.30");
+    /// id-ce-policyMappings
+    pub const POLICY_MAPPINGS: Oid = Oid::new_unwrap("2.5.29.33");
+    /// id-ce-policyConstraints
+    pub const POLICY_CONSTRAINTS: Oid = Oid::new_unwrap("2.5.29.36");
+    /// id-ce-inhibitAnyPolicy
+    pub const INHIBIT_ANY_POLICY: Oid = Oid::new_unwrap("2.5.29.54");
+    /// anyPolicy (RFC 5280 §4.2.1.4), a policy identifier, not an extension.
+    pub const ANY_POLICY: Oid = Oid::new_unwrap("2.5.29.32.0");
     /// id-pkix-ocsp-nocheck
     pub const OCSP_NO_CHECK: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.48.1.5");
     /// id-ad-ocsp (access method in authorityInfoAccess)
@@ -127,8 +136,15 @@ pub struct CertExtensions {
     pub subject_key_id: Option<Vec<u8>>,
     /// authorityKeyIdentifier keyIdentifier.
     pub authority_key_id: Option<Vec<u8>>,
-    /// certificatePolicies policy identifiers.
-    pub policies: Vec<Oid>,
+    /// certificatePolicies policy identifiers; `None` when the extension is absent (RFC 5280
+    /// §6.1.3 (e) treats "absent" and "present" differently, so an empty list is not the same).
+    pub policies: Option<Vec<Oid>>,
+    /// policyMappings (issuerDomainPolicy, subjectDomainPolicy) pairs (RFC 5280 §4.2.1.5).
+    pub policy_mappings: Option<Vec<(Oid, Oid)>>,
+    /// policyConstraints (requireExplicitPolicy, inhibitPolicyMapping) (RFC 5280 §4.2.1.11).
+    pub policy_constraints: Option<(Option<u32>, Option<u32>)>,
+    /// inhibitAnyPolicy SkipCerts (RFC 5280 §4.2.1.14).
+    pub inhibit_any_policy: Option<u32>,
     /// nameConstraints (RFC 5280 §4.2.1.10).
     pub name_constraints: Option<NameConstraints>,
     /// subjectAltName entries.
@@ -230,12 +246,41 @@ pub fn parse_extensions(seq: Tlv<'_>, max: usize) -> Result<CertExtensions, Asn1
             ext_oid::FRESHEST_CRL => out.freshest_crl = parse_distribution_points(value)?,
             ext_oid::OCSP_NO_CHECK => out.ocsp_no_check = true,
             ext_oid::CERTIFICATE_POLICIES => {
-                // Policy identifiers are reported (KZ roles); policy *processing* (RFC 5280 §6.1.3
-                // (d)-(f)) is not done, so a critical policies extension is accepted as "recognised"
-                // the way browsers and webpki treat it.
+                // Processed by `pki::policy` (RFC 5280 §6.1.3 (d)-(f)); qualifiers are not used.
                 let p = CertificatePolicies::from_der(value)
                     .map_err(decode_err("certificatePolicies"))?;
-                out.policies = p.0.iter().map(|pi| pi.policy_identifier).collect();
+                let ids: Vec<Oid> = p.0.iter().map(|pi| pi.policy_identifier).collect();
+                // §4.2.1.4: "A certificate policy OID MUST NOT appear more than once".
+                if ids.iter().enumerate().any(|(i, a)| ids[..i].contains(a)) {
+                    return Err(Asn1Error::Invalid(
+                        "duplicate certificate policy identifier",
+                    ));
+                }
+                out.policies = Some(ids);
+            }
+            ext_oid::POLICY_MAPPINGS => {
+                let m = PolicyMappings::from_der(value).map_err(decode_err("policyMappings"))?;
+                out.policy_mappings = Some(
+                    m.0.iter()
+                        .map(|pm| (pm.issuer_domain_policy, pm.subject_domain_policy))
+                        .collect(),
+                );
+            }
+            ext_oid::POLICY_CONSTRAINTS => {
+                let pc =
+                    PolicyConstraints::from_der(value).map_err(decode_err("policyConstraints"))?;
+                // §4.2.1.11: "Conforming CAs MUST NOT issue certificates where policy
+                // constraints is an empty sequence."
+                if pc.require_explicit_policy.is_none() && pc.inhibit_policy_mapping.is_none() {
+                    return Err(Asn1Error::Invalid("empty policyConstraints"));
+                }
+                out.policy_constraints =
+                    Some((pc.require_explicit_policy, pc.inhibit_policy_mapping));
+            }
+            ext_oid::INHIBIT_ANY_POLICY => {
+                let ia =
+                    InhibitAnyPolicy::from_der(value).map_err(decode_err("inhibitAnyPolicy"))?;
+                out.inhibit_any_policy = Some(ia.0);
             }
             ext_oid::ISSUER_ALT_NAME | ext_oid::PRIVATE_KEY_USAGE_PERIOD => {}
             other if critical => out.unknown_critical.push(other),

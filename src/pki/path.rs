@@ -1,12 +1,15 @@
-//! Certification path building and validation (RFC 5280 §6, without policy processing), under a
-//! work budget, with a cache of validated paths.
+//! Certification path building and validation (RFC 5280 §6, with policy processing in
+//! [`super::policy`] and name constraints in [`super::names`]), under a work budget, with a cache
+//! of validated paths.
 //!
 //! The search is depth-first from the end-entity certificate towards the trust anchors. Every
 //! candidate issuer (same name; several when keys were rolled over or cross-signed) is tried until
 //! one path works. When none does, the most specific failure is reported ([`PathError::rank`]).
 
 use super::cert::{key_usage, Certificate};
+use super::policy::{PolicyFailure, PolicyInputs};
 use super::trust::TrustStore;
+use crate::asn1::Oid;
 use crate::crypto::{self, AlgorithmPolicy, CryptoError};
 use crate::limits::Limits;
 use moka::sync::Cache;
@@ -24,7 +27,7 @@ pub enum LeafUsage {
 }
 
 /// Options of one path validation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PathOptions {
     /// Validation time, unix seconds.
     pub time: i64,
@@ -32,12 +35,17 @@ pub struct PathOptions {
     pub policy: AlgorithmPolicy,
     /// Leaf usage requirement.
     pub usage: LeafUsage,
-    /// Longest path (anchor excluded).
+    /// Longest path (anchor excluded, leaf included; self-issued certificates do not count).
     pub max_depth: usize,
     /// Signature checks allowed.
     pub max_signature_checks: usize,
     /// Candidate issuers considered.
     pub max_steps: usize,
+    /// Certificate policy inputs (RFC 5280 §6.1.1 (c), (e)-(g)).
+    pub cert_policy: PolicyInputs,
+    /// Name-constraint comparisons allowed over the whole search (x509-limbo
+    /// `pathological::nc-dos-*`: thousands of names against thousands of subtrees).
+    pub max_name_checks: usize,
 }
 
 impl PathOptions {
@@ -50,9 +58,16 @@ impl PathOptions {
             max_depth: limits.max_path_depth,
             max_signature_checks: limits.max_signature_checks,
             max_steps: limits.max_path_steps,
+            cert_policy: PolicyInputs::default(),
+            max_name_checks: MAX_NAME_CHECKS,
         }
     }
 }
+
+/// Name-constraint comparisons per path search. webpki allows 250,000; a real KZ path makes
+/// fewer than 50 (three names against a handful of subtrees). One comparison is a bounded string
+/// or byte compare, so the budget is a few milliseconds of work.
+pub const MAX_NAME_CHECKS: usize = 250_000;
 
 /// A validated path: leaf first, trust anchor last. Only [`build_path`] makes one.
 #[derive(Debug, Clone)]
@@ -62,6 +77,9 @@ pub struct ValidPath {
     pub valid_from: i64,
     /// ...to the earliest notAfter.
     pub valid_until: i64,
+    /// The user-constrained policy set (RFC 5280 §6.1.6): the policies the path is valid for,
+    /// `anyPolicy` (2.5.29.32.0) when any; empty when none and none was required.
+    pub policies: Vec<Oid>,
 }
 
 impl ValidPath {
@@ -185,6 +203,19 @@ pub enum PathError {
         /// Why.
         reason: String,
     },
+    /// Certificate policy processing left no acceptable policy while one was required
+    /// (RFC 5280 §6.1.3 (f), §6.1.5 (g)), or a CA mapped anyPolicy (§6.1.4 (a)).
+    #[error("certificate policies: {reason} (path to {subject})")]
+    Policy {
+        /// The end-entity certificate.
+        subject: String,
+        /// What failed.
+        reason: String,
+    },
+    /// The path has no chance to be checked within the work budget (policy tree nodes or
+    /// name-constraint comparisons): refused, not guessed.
+    #[error("{0} budget exhausted")]
+    WorkBudget(&'static str),
 }
 
 impl PathError {
@@ -193,7 +224,7 @@ impl PathError {
     pub fn rank(&self) -> u8 {
         match self {
             PathError::NoIssuer { .. } => 0,
-            PathError::Budget(_) => 1,
+            PathError::Budget(_) | PathError::WorkBudget(_) => 1,
             PathError::TooDeep(_) => 2,
             PathError::BadSignature { .. } => 3,
             PathError::UnsupportedAlgorithm { .. } => 4,
@@ -201,7 +232,8 @@ impl PathError {
             PathError::NotCa { .. } | PathError::CaKeyUsage { .. } | PathError::PathLen { .. } => 6,
             PathError::UnknownCriticalExtension { .. }
             | PathError::Profile { .. }
-            | PathError::NameConstraints { .. } => 7,
+            | PathError::NameConstraints { .. }
+            | PathError::Policy { .. } => 7,
             PathError::Expired { .. } | PathError::NotYetValid { .. } => 8,
             PathError::LeafKeyUsage { .. } => 9,
         }
@@ -278,6 +310,31 @@ fn profile(c: &Certificate, role: Role) -> Result<(), PathError> {
     {
         return fail("keyCertSign without basicConstraints cA (RFC 5280 §4.2.1.3)");
     }
+    if role != Role::Anchor {
+        if let Some(rule) = serial_rule(&c.serial) {
+            return fail(rule);
+        }
+    }
+    if let Some(nc) = &e.name_constraints {
+        if !e.is_critical(&ext_oid::NAME_CONSTRAINTS) {
+            return fail("nameConstraints must be critical (RFC 5280 §4.2.1.10)");
+        }
+        if !is_ca {
+            return fail(
+                "nameConstraints in an end-entity certificate (RFC 5280 §4.2.1.10: CA certificates only)",
+            );
+        }
+        if nc.permitted.is_empty() && nc.excluded.is_empty() {
+            return fail("nameConstraints without subtrees (RFC 5280 §4.2.1.10)");
+        }
+        super::names::check_syntax(nc).or_else(|rule| fail(rule))?;
+    }
+    if e.policy_constraints.is_some() && !e.is_critical(&ext_oid::POLICY_CONSTRAINTS) {
+        return fail("policyConstraints must be critical (RFC 5280 §4.2.1.11)");
+    }
+    if e.inhibit_any_policy.is_some() && !e.is_critical(&ext_oid::INHIBIT_ANY_POLICY) {
+        return fail("inhibitAnyPolicy must be critical (RFC 5280 §4.2.1.14)");
+    }
     // A root's own authorityKeyIdentifier is not checked: the CA/B Forum's TLS root profile
     // (BR 7.1.2.1.3) does not govern document signing, and the NCA's GOST root names its
     // issuer and serial there.
@@ -310,6 +367,52 @@ fn profile(c: &Certificate, role: Role) -> Result<(), PathError> {
         }
     }
     Ok(())
+}
+
+/// RFC 5280 §4.1.2.2: "The serial number MUST be a positive integer ... Conforming CAs MUST NOT
+/// use serialNumber values longer than 20 octets." The sign octet a positive value needs is not
+/// counted. x509-limbo `rfc5280::serial::*` expects refusal, as pyca/cryptography does.
+fn serial_rule(serial: &[u8]) -> Option<&'static str> {
+    let first = serial.first()?;
+    if first & 0x80 != 0 {
+        return Some("negative serial number (RFC 5280 §4.1.2.2)");
+    }
+    if serial.iter().all(|b| *b == 0) {
+        return Some("serial number zero (RFC 5280 §4.1.2.2: must be positive)");
+    }
+    let magnitude = match serial {
+        [0, rest @ ..] => rest,
+        s => s,
+    };
+    if magnitude.len() > 20 {
+        return Some("serial number longer than 20 octets (RFC 5280 §4.1.2.2)");
+    }
+    None
+}
+
+/// The leaf's own public key must be one the algorithm policy accepts (a chain ending in a key
+/// nothing may verify with is not a usable certificate): RSA under the minimum or not a whole
+/// number of bytes, curves other than P-256/P-384, DSA and unknown algorithms are refused, as
+/// the same policy refuses them for signatures (ETSI TS 119 312).
+fn leaf_key(c: &Certificate, policy: &AlgorithmPolicy) -> Result<(), PathError> {
+    use crate::crypto::PublicKey;
+    let weak = |reason: String| PathError::WeakAlgorithm {
+        subject: c.subject.rfc4514.clone(),
+        reason,
+    };
+    match &c.public_key {
+        Ok(PublicKey::Rsa { bits, .. }) if bits % 8 != 0 || *bits < policy.min_rsa_bits => Err(
+            weak(format!(
+                "RSA public key of {bits} bits refused by the algorithm policy (minimum {}, whole bytes)",
+                policy.min_rsa_bits
+            )),
+        ),
+        Ok(PublicKey::Other { algorithm, .. }) => Err(weak(format!(
+            "public key algorithm or curve {algorithm} refused by the algorithm policy"
+        ))),
+        Ok(_) => Ok(()),
+        Err(e) => Err(weak(format!("unreadable public key: {e}"))),
+    }
 }
 
 /// Checks that `issuer` may act as a CA for a path in which `below` non-self-issued
@@ -376,7 +479,10 @@ struct Search<'a> {
     pool: &'a [Arc<Certificate>],
     sig_checks: usize,
     steps: usize,
+    name_checks: usize,
     best: Option<PathError>,
+    /// The policies of the path found.
+    policies: Vec<Oid>,
 }
 
 /// Stop the whole search (budget) or just this branch.
@@ -430,9 +536,22 @@ impl Search<'_> {
                 continue;
             }
             match self.check_sig(&child, anchor) {
-                Ok(()) => return Ok(Arc::clone(anchor)),
+                Ok(()) => {}
                 Err(Stop::All) => return Err(Stop::All),
                 Err(Stop::Branch) => continue,
+            }
+            // Whole-path rules, checked here so that a failing path lets the search try the
+            // others (x509-limbo rfc5280::nc::nc-forbids-alternate-chain-ica).
+            path.push(Arc::clone(anchor));
+            let whole = self.whole_path(path);
+            path.pop();
+            match whole {
+                Ok(()) => return Ok(Arc::clone(anchor)),
+                Err(e @ PathError::WorkBudget(_)) => {
+                    self.record(e);
+                    return Err(Stop::All);
+                }
+                Err(e) => self.record(e),
             }
         }
 
@@ -485,6 +604,39 @@ impl Search<'_> {
         Err(Stop::Branch)
     }
 
+    /// nameConstraints and certificate policies over a complete path (leaf first, anchor last).
+    fn whole_path(&mut self, path: &[Arc<Certificate>]) -> Result<(), PathError> {
+        let mut left = self.opts.max_name_checks.saturating_sub(self.name_checks);
+        let before = left;
+        let r = super::names::check_name_constraints(path, &mut left);
+        self.name_checks += before - left;
+        r?;
+        let leaf = || {
+            path.first()
+                .map(|c| c.subject.rfc4514.clone())
+                .unwrap_or_default()
+        };
+        self.policies =
+            super::policy::process(path, &self.opts.cert_policy).map_err(|f| match f {
+                PolicyFailure::Budget => PathError::WorkBudget("certificate policy tree"),
+                PolicyFailure::NoValidPolicy => PathError::Policy {
+                    subject: leaf(),
+                    reason: "no valid policy for the path while an explicit policy is required"
+                        .into(),
+                },
+                PolicyFailure::AnyPolicyMapping(k) => PathError::Policy {
+                    subject: leaf(),
+                    reason: format!(
+                        "{} maps anyPolicy (RFC 5280 §6.1.4 (a))",
+                        path.get(k)
+                            .map(|c| c.subject.rfc4514.as_str())
+                            .unwrap_or("a CA")
+                    ),
+                },
+            })?;
+        Ok(())
+    }
+
     fn step(&mut self) -> Result<(), Stop> {
         if self.steps >= self.opts.max_steps {
             self.record(PathError::Budget("path building steps"));
@@ -528,16 +680,20 @@ pub fn build_path(
             certs: vec![Arc::clone(anchor)],
             valid_from: leaf.not_before,
             valid_until: leaf.not_after,
+            policies: Vec::new(),
         });
     }
     profile(leaf, Role::Leaf)?;
+    leaf_key(leaf, &opts.policy)?;
     let mut search = Search {
         opts,
         anchors,
         pool,
         sig_checks: 0,
         steps: 0,
+        name_checks: 0,
         best: None,
+        policies: Vec::new(),
     };
     let mut path = vec![Arc::clone(leaf)];
     match search.walk(&mut path) {
@@ -554,11 +710,11 @@ pub fn build_path(
                 .min()
                 .unwrap_or(leaf.not_after);
             path.push(anchor);
-            super::names::check_name_constraints(&path)?;
             Ok(ValidPath {
                 certs: path,
                 valid_from,
                 valid_until,
+                policies: search.policies,
             })
         }
         Err(_) => Err(search.best.unwrap_or(PathError::NoIssuer {
@@ -576,6 +732,7 @@ struct PathKey {
     policy: AlgorithmPolicy,
     usage: LeafUsage,
     max_depth: usize,
+    cert_policy: PolicyInputs,
 }
 
 /// Validated paths by signer certificate: a second document from the same signer skips the
@@ -611,6 +768,7 @@ impl PathCache {
             policy: opts.policy,
             usage: opts.usage,
             max_depth: opts.max_depth,
+            cert_policy: opts.cert_policy.clone(),
         }
     }
 

@@ -70,7 +70,7 @@ pub fn signer_report(c: &Certificate) -> SignerReport {
         .ext_key_usage
         .iter()
         .flatten()
-        .chain(c.ext.policies.iter());
+        .chain(c.ext.policies.iter().flatten());
     for o in oids {
         if let Some((_, name)) = ROLES.iter().find(|(oid, _)| oid == o) {
             if !roles.iter().any(|r| r == name) {
@@ -113,9 +113,10 @@ pub(crate) fn chain_report(path: &ValidPath) -> Vec<ChainEntry> {
 /// Maps a path failure to its sub-indication and error code (the one place this is decided).
 pub(crate) fn path_error_code(e: &PathError) -> (SubIndication, &'static str) {
     match e {
-        PathError::NoIssuer { .. } | PathError::Budget(_) | PathError::TooDeep(_) => {
-            (SubIndication::NO_CERTIFICATE_CHAIN_FOUND, "chain-not-found")
-        }
+        PathError::NoIssuer { .. }
+        | PathError::Budget(_)
+        | PathError::WorkBudget(_)
+        | PathError::TooDeep(_) => (SubIndication::NO_CERTIFICATE_CHAIN_FOUND, "chain-not-found"),
         PathError::Expired { .. } => (SubIndication::EXPIRED, "certificate-expired"),
         PathError::NotYetValid { .. } => {
             (SubIndication::NOT_YET_VALID, "certificate-not-yet-valid")
@@ -134,6 +135,7 @@ pub(crate) fn path_error_code(e: &PathError) -> (SubIndication, &'static str) {
         | PathError::UnknownCriticalExtension { .. }
         | PathError::Profile { .. }
         | PathError::NameConstraints { .. }
+        | PathError::Policy { .. }
         | PathError::BadSignature { .. } => (
             SubIndication::CHAIN_CONSTRAINTS_FAILURE,
             "chain-constraints",
