@@ -34,7 +34,7 @@ const REQUIRED: &[(&str, usize, usize)] = &[
     ("crl", 8, 8),
     ("pathlen", 13, 13),
     ("pathological", 11, 11),
-    ("rfc5280", 85, 82),
+    ("rfc5280", 85, 81),
 ];
 
 fn not_applicable(case: &Value) -> Option<String> {

@@ -329,9 +329,9 @@ fn profile(c: &Certificate, role: Role) -> Result<(), PathError> {
         }
         super::names::check_syntax(nc).or_else(|rule| fail(rule))?;
     }
-    if e.policy_constraints.is_some() && !e.is_critical(&ext_oid::POLICY_CONSTRAINTS) {
-        return fail("policyConstraints must be critical (RFC 5280 §4.2.1.11)");
-    }
+    // policyConstraints "MUST" be critical (§4.2.1.11) binds the issuing CA; validation processes
+    // it either way (§6.1.4 (i)), and NIST PKITS 4.8-4.10 CAs carry it non-critical in valid
+    // paths. x509-limbo rfc5280::pc::ica-noncritical-pc, which refuses it, is a listed exception.
     if e.inhibit_any_policy.is_some() && !e.is_critical(&ext_oid::INHIBIT_ANY_POLICY) {
         return fail("inhibitAnyPolicy must be critical (RFC 5280 §4.2.1.14)");
     }

@@ -375,15 +375,40 @@ pub fn process(
     if explicit_policy == 0 && tree.is_null() {
         return Err(PolicyFailure::NoValidPolicy);
     }
+    // The user-constrained policy set, named in the trust anchor's domain (the names the user
+    // gives with --policy): for each leaf-level node, the ancestor whose parent is anyPolicy,
+    // i.e. the policy before any mapping. anyPolicy all the way down reports anyPolicy.
     let mut out: Vec<Oid> = Vec::new();
     if !tree.is_null() {
-        for (_, node) in tree.alive(n) {
-            if !out.contains(&node.policy) {
-                out.push(node.policy);
+        for (k, _) in tree.alive(n) {
+            if let Some(p) = domain_policy(&tree, n, k) {
+                if !out.contains(&p) {
+                    out.push(p);
+                }
             }
         }
     }
     Ok(out)
+}
+
+/// The policy of the node's ancestor (or itself) whose parent is anyPolicy.
+fn domain_policy(tree: &Tree, depth: usize, index: usize) -> Option<Oid> {
+    let (mut d, mut k) = (depth, index);
+    // At most `depth` steps up: the root is anyPolicy.
+    for _ in 0..=depth {
+        let node = tree.level(d).get(k)?;
+        if node.policy == ANY_POLICY {
+            return Some(ANY_POLICY);
+        }
+        let parent_index = node.parent?;
+        let parent = tree.level(d.checked_sub(1)?).get(parent_index)?;
+        if parent.policy == ANY_POLICY {
+            return Some(node.policy);
+        }
+        d -= 1;
+        k = parent_index;
+    }
+    None
 }
 
 fn leaf_node(policy: Oid, parent: usize) -> Node {
@@ -398,4 +423,95 @@ fn leaf_node(policy: Oid, parent: usize) -> Node {
 /// SkipCerts values above any real path length mean "never"; saturate instead of wrapping.
 fn to_usize(v: u32) -> usize {
     usize::try_from(v).unwrap_or(usize::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::trust::parse_bundle;
+
+    /// A certificate with the given policy extensions (only `ext` matters to `process`; the
+    /// rest comes from a fixture CA that is not self-issued).
+    fn cert(policies: Option<Vec<Oid>>, maps: Option<Vec<(Oid, Oid)>>) -> Arc<Certificate> {
+        let mut c = parse_bundle(include_bytes!("../../fixtures/pki/rsa-int.crt"))
+            .expect("fixture")
+            .remove(0);
+        c.ext.policies = policies;
+        c.ext.policy_mappings = maps;
+        c.ext.policy_constraints = None;
+        c.ext.inhibit_any_policy = None;
+        Arc::new(c)
+    }
+
+    fn oid(i: u32) -> Oid {
+        Oid::new(&format!("1.2.3.{i}")).expect("oid")
+    }
+
+    #[test]
+    fn explosion_fails_closed_within_budget() {
+        // Eight CAs, each asserting 20 policies and mapping each to all 20: the tree would
+        // grow 20x per level (20^8 nodes).
+        let all: Vec<Oid> = (1..=20).map(oid).collect();
+        let maps: Vec<(Oid, Oid)> = all
+            .iter()
+            .flat_map(|a| all.iter().map(move |b| (*a, *b)))
+            .collect();
+        let mut path: Vec<Arc<Certificate>> = vec![cert(Some(all.clone()), None)];
+        for _ in 0..8 {
+            path.push(cert(Some(all.clone()), Some(maps.clone())));
+        }
+        path.push(cert(None, None)); // the anchor, not processed
+        let started = std::time::Instant::now();
+        let r = process(&path, &PolicyInputs::default());
+        let took = started.elapsed();
+        eprintln!("policy tree explosion refused in {took:?}");
+        assert_eq!(r, Err(PolicyFailure::Budget));
+        assert!(took.as_secs() < 2, "{took:?}");
+    }
+
+    #[test]
+    fn explicit_policy_and_initial_set() {
+        let p1 = oid(1);
+        let p2 = oid(2);
+        // anchor -> CA {p1, p2} -> leaf {p1}
+        let path = vec![
+            cert(Some(vec![p1]), None),
+            cert(Some(vec![p1, p2]), None),
+            cert(None, None),
+        ];
+        assert_eq!(process(&path, &PolicyInputs::default()), Ok(vec![p1]));
+        let want_p2 = PolicyInputs {
+            initial_policy_set: vec![p2],
+            require_explicit_policy: true,
+            ..PolicyInputs::default()
+        };
+        assert_eq!(process(&path, &want_p2), Err(PolicyFailure::NoValidPolicy));
+        // Not required: the path passes, valid for no policy.
+        let soft = PolicyInputs {
+            require_explicit_policy: false,
+            ..want_p2
+        };
+        assert_eq!(process(&path, &soft), Ok(vec![]));
+        // A leaf without policies leaves the tree NULL.
+        let bare = vec![
+            cert(None, None),
+            cert(Some(vec![p1]), None),
+            cert(None, None),
+        ];
+        let explicit = PolicyInputs {
+            require_explicit_policy: true,
+            ..PolicyInputs::default()
+        };
+        assert_eq!(process(&bare, &explicit), Err(PolicyFailure::NoValidPolicy));
+        // Mapping anyPolicy is refused (§6.1.4 (a)).
+        let any_map = vec![
+            cert(Some(vec![p1]), None),
+            cert(Some(vec![p1]), Some(vec![(ANY_POLICY, p1)])),
+            cert(None, None),
+        ];
+        assert_eq!(
+            process(&any_map, &PolicyInputs::default()),
+            Err(PolicyFailure::AnyPolicyMapping(1))
+        );
+    }
 }
