@@ -25,11 +25,25 @@ pub struct NameInfo {
     pub rfc4514: String,
     /// (attribute type, string value) for attributes with a string value, in encoding order.
     pub attrs: Vec<(Oid, String)>,
+    /// String types in the name that this decoder does not read (GeneralString, GraphicString,
+    /// ...), by name; their values appear as `#hex` in `rfc4514`. Path validation refuses
+    /// certificates that have any (see `pki::path`), naming the type.
+    pub unsupported_strings: Vec<&'static str>,
 }
 
-/// Decodes a `Name` from its raw DER.
+/// Decodes a `Name` from its raw DER. UniversalString values (a DirectoryString choice the `der`
+/// crate lacks) are read as UCS-4; values of other types it lacks are kept as opaque bytes and
+/// listed in [`NameInfo::unsupported_strings`] instead of failing the whole certificate.
 pub fn decode_name(raw: &[u8]) -> Result<NameInfo, Asn1Error> {
-    let name = x509_cert::name::Name::from_der(raw).map_err(decode_err("Name"))?;
+    let mut unsupported_strings = Vec::new();
+    let name = match x509_cert::name::Name::from_der(raw) {
+        Ok(n) => n,
+        Err(first) => {
+            let rewritten = rewrite_unsupported_strings(raw, &mut unsupported_strings)
+                .map_err(|_| decode_err("Name")(first.clone()))?;
+            x509_cert::name::Name::from_der(&rewritten).map_err(|_| decode_err("Name")(first))?
+        }
+    };
     let mut attrs = Vec::new();
     for rdn in name.0.iter() {
         for atv in rdn.0.iter() {
@@ -41,7 +55,86 @@ pub fn decode_name(raw: &[u8]) -> Result<NameInfo, Asn1Error> {
     Ok(NameInfo {
         rfc4514: name.to_string(),
         attrs,
+        unsupported_strings,
     })
+}
+
+/// The Name re-encoded with each attribute value of a universal type `der` cannot represent
+/// replaced: UniversalString by the same text as UTF8String, anything else by an OCTET STRING
+/// of the same contents (shown as `#04…`). Used only to produce text; matching and signatures
+/// use the original bytes.
+fn rewrite_unsupported_strings(
+    raw: &[u8],
+    notes: &mut Vec<&'static str>,
+) -> Result<Vec<u8>, Asn1Error> {
+    fn wrap(tag: u8, content: &[u8]) -> Result<Vec<u8>, Asn1Error> {
+        let len = content.len();
+        let mut out = vec![tag];
+        if len < 0x80 {
+            out.push(u8::try_from(len).map_err(|_| Asn1Error::Invalid("length"))?);
+        } else {
+            let bytes = u32::try_from(len)
+                .map_err(|_| Asn1Error::Invalid("length"))?
+                .to_be_bytes();
+            let skip = bytes.iter().take_while(|b| **b == 0).count();
+            let used = bytes.get(skip..).unwrap_or_default();
+            out.push(0x80 | u8::try_from(used.len()).map_err(|_| Asn1Error::Invalid("length"))?);
+            out.extend_from_slice(used);
+        }
+        out.extend_from_slice(content);
+        Ok(out)
+    }
+    let mut rdns = Tlv::parse_exact(raw)?.expect(tag::SEQUENCE)?.reader();
+    let mut name = Vec::new();
+    while !rdns.is_empty() {
+        let mut set = rdns.read_tag(tag::SET)?.reader();
+        let mut rdn = Vec::new();
+        while !set.is_empty() {
+            let mut ava = set.read_tag(tag::SEQUENCE)?.reader();
+            let oid = ava.read_tag(tag::OID)?;
+            let value = ava.read()?;
+            ava.finish()?;
+            let new_value = match value.tag {
+                0x1C => {
+                    let text: Option<String> = (value.value.len() % 4 == 0)
+                        .then(|| {
+                            value
+                                .value
+                                .chunks_exact(4)
+                                .map(|c| {
+                                    let mut b = [0u8; 4];
+                                    b.copy_from_slice(c);
+                                    char::from_u32(u32::from_be_bytes(b))
+                                })
+                                .collect()
+                        })
+                        .flatten();
+                    match text {
+                        Some(t) => wrap(0x0C, t.as_bytes())?,
+                        None => {
+                            notes.push("UniversalString (not UCS-4)");
+                            wrap(0x04, value.value)?
+                        }
+                    }
+                }
+                0x07 | 0x08 | 0x0B | 0x0D | 0x0E | 0x19 | 0x1B | 0x1D | 0x1F => {
+                    notes.push(match value.tag {
+                        0x19 => "GraphicString",
+                        0x1B => "GeneralString",
+                        0x1D => "CHARACTER STRING",
+                        _ => "an unsupported universal type",
+                    });
+                    wrap(0x04, value.value)?
+                }
+                _ => value.raw.to_vec(),
+            };
+            let mut seq = oid.raw.to_vec();
+            seq.extend_from_slice(&new_value);
+            rdn.extend_from_slice(&wrap(tag::SEQUENCE, &seq)?);
+        }
+        name.extend_from_slice(&wrap(tag::SET, &rdn)?);
+    }
+    wrap(tag::SEQUENCE, &name)
 }
 
 fn any_string(value: &der::Any) -> Option<String> {
@@ -534,5 +627,36 @@ fn string_value(t: Tlv<'_>) -> Option<String> {
             String::from_utf16(&units).ok()
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Name ::= SEQUENCE { SET { SEQUENCE { commonName, <tag> <value> } } }`
+    fn cn(tag: u8, value: &[u8]) -> Vec<u8> {
+        let mut atv = vec![0x06, 0x03, 0x55, 0x04, 0x03, tag, value.len() as u8];
+        atv.extend_from_slice(value);
+        let mut seq = vec![0x30, atv.len() as u8];
+        seq.extend(atv);
+        let mut set = vec![0x31, seq.len() as u8];
+        set.extend(seq);
+        let mut name = vec![0x30, set.len() as u8];
+        name.extend(set);
+        name
+    }
+
+    #[test]
+    fn string_types_der_lacks() {
+        // UniversalString (UCS-4) is a DirectoryString choice: read as text.
+        let n = decode_name(&cn(0x1C, &[0, 0, 0, b'A', 0, 1, 0xF6, 0x00])).expect("decodes");
+        assert_eq!(n.rfc4514, "CN=A\u{1F600}");
+        assert!(n.unsupported_strings.is_empty());
+        // GeneralString: kept as bytes and named.
+        let n = decode_name(&cn(0x1B, b"x")).expect("decodes");
+        assert_eq!(n.unsupported_strings, ["GeneralString"]);
+        // Malformed structure still fails.
+        assert!(decode_name(&[0x30, 0x03, 0x31, 0x01]).is_err());
     }
 }

@@ -212,6 +212,15 @@ pub enum PathError {
         /// What failed.
         reason: String,
     },
+    /// A public key that cannot be valid: RSA exponent 1, an EC point off its curve or at
+    /// infinity ([`Certificate::public_key_defect`]).
+    #[error("public key of {subject}: {reason}")]
+    InvalidKey {
+        /// Whose key.
+        subject: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The path has no chance to be checked within the work budget (policy tree nodes or
     /// name-constraint comparisons): refused, not guessed.
     #[error("{0} budget exhausted")]
@@ -228,7 +237,7 @@ impl PathError {
             PathError::TooDeep(_) => 2,
             PathError::BadSignature { .. } => 3,
             PathError::UnsupportedAlgorithm { .. } => 4,
-            PathError::WeakAlgorithm { .. } => 5,
+            PathError::WeakAlgorithm { .. } | PathError::InvalidKey { .. } => 5,
             PathError::NotCa { .. } | PathError::CaKeyUsage { .. } | PathError::PathLen { .. } => 6,
             PathError::UnknownCriticalExtension { .. }
             | PathError::Profile { .. }
@@ -313,6 +322,15 @@ fn profile(c: &Certificate, role: Role) -> Result<(), PathError> {
     if role != Role::Anchor {
         if let Some(rule) = serial_rule(&c.serial) {
             return fail(rule);
+        }
+        // A name we can only show as bytes cannot be judged by a person reading the verdict.
+        if let Some(kind) = c.subject.unsupported_strings.first() {
+            return fail(match *kind {
+                "GeneralString" => "subject name has a GeneralString value, an unsupported string type (RFC 5280 §4.1.2.4 DirectoryString)",
+                "GraphicString" => "subject name has a GraphicString value, an unsupported string type (RFC 5280 §4.1.2.4 DirectoryString)",
+                "UniversalString (not UCS-4)" => "subject name has a UniversalString value that is not UCS-4 (RFC 5280 §4.1.2.4)",
+                _ => "subject name has a value of an unsupported string type (RFC 5280 §4.1.2.4 DirectoryString)",
+            });
         }
     }
     if let Some(nc) = &e.name_constraints {
@@ -400,6 +418,12 @@ fn leaf_key(c: &Certificate, policy: &AlgorithmPolicy) -> Result<(), PathError> 
         subject: c.subject.rfc4514.clone(),
         reason,
     };
+    if let Some(reason) = c.public_key_defect() {
+        return Err(PathError::InvalidKey {
+            subject: c.subject.rfc4514.clone(),
+            reason,
+        });
+    }
     match &c.public_key {
         Ok(PublicKey::Rsa { bits, .. }) if bits % 8 != 0 || *bits < policy.min_rsa_bits => Err(
             weak(format!(
@@ -444,6 +468,18 @@ pub fn verify_issued_by(
     policy: &AlgorithmPolicy,
 ) -> Result<(), PathError> {
     let subject = || child.subject.rfc4514.clone();
+    if child.signature_algorithm_mismatch {
+        return Err(PathError::Profile {
+            subject: subject(),
+            rule: "signatureAlgorithm differs from tbsCertificate.signature (RFC 5280 §4.1.1.2)",
+        });
+    }
+    if let Some(reason) = issuer.public_key_defect() {
+        return Err(PathError::InvalidKey {
+            subject: issuer.subject.rfc4514.clone(),
+            reason,
+        });
+    }
     let map = |e: CryptoError| match e {
         CryptoError::BadSignature => PathError::BadSignature {
             subject: subject(),
@@ -807,5 +843,143 @@ impl PathCache {
     /// True when nothing is cached.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Clear reasons (issue 12): certificates made by OpenSSL (fixtures/pki, `fixtures/generate.sh`)
+    //! with one defect put in, each reported by name.
+    use super::*;
+    use crate::crypto::PublicKey;
+    use crate::pki::trust::parse_bundle;
+
+    fn der(pem: &[u8]) -> Vec<u8> {
+        parse_bundle(pem).expect("fixture").remove(0).der
+    }
+
+    fn opts(at: i64) -> PathOptions {
+        PathOptions::new(
+            at,
+            AlgorithmPolicy::default(),
+            LeafUsage::Any,
+            &Limits::default(),
+        )
+    }
+
+    /// Validates `leaf` under `int` to the fixture root of its family.
+    fn validate(leaf: Certificate, int: Certificate, root: &[u8]) -> Result<ValidPath, PathError> {
+        let anchors = TrustStore::new(parse_bundle(root).expect("root"));
+        let at = leaf.not_before + 60;
+        build_path(&Arc::new(leaf), &anchors, &[Arc::new(int)], &opts(at))
+    }
+
+    const RSA_LEAF: &[u8] = include_bytes!("../../fixtures/pki/rsa-leaf.crt");
+    const RSA_INT: &[u8] = include_bytes!("../../fixtures/pki/rsa-int.crt");
+    const RSA_ROOT: &[u8] = include_bytes!("../../fixtures/pki/rsa-root.crt");
+    const EC_LEAF: &[u8] = include_bytes!("../../fixtures/pki/ec-leaf.crt");
+    const EC_INT: &[u8] = include_bytes!("../../fixtures/pki/ec-int.crt");
+    const EC_ROOT: &[u8] = include_bytes!("../../fixtures/pki/ec-root.crt");
+
+    fn cert(pem: &[u8]) -> Certificate {
+        parse_bundle(pem).expect("fixture").remove(0)
+    }
+
+    #[test]
+    fn untouched_fixtures_validate() {
+        assert!(validate(cert(RSA_LEAF), cert(RSA_INT), RSA_ROOT).is_ok());
+        assert!(validate(cert(EC_LEAF), cert(EC_INT), EC_ROOT).is_ok());
+    }
+
+    #[test]
+    fn inner_and_outer_signature_algorithms_differ() {
+        // tbsCertificate.signature is the first sha256WithRSAEncryption OID in the DER; make it
+        // sha384WithRSAEncryption (same length, still well-formed DER).
+        let mut d = der(RSA_LEAF);
+        let oid = [0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0B];
+        let at = d.windows(oid.len()).position(|w| w == oid).expect("oid");
+        d[at + oid.len() - 1] = 0x0C;
+        let leaf = Certificate::from_der(&d).expect("still parses");
+        assert!(leaf.signature_algorithm_mismatch);
+        let e = validate(leaf, cert(RSA_INT), RSA_ROOT).expect_err("refused");
+        assert!(
+            e.to_string()
+                .contains("signatureAlgorithm differs from tbsCertificate.signature"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn ec_key_off_the_curve_or_at_infinity() {
+        let mut leaf = cert(EC_LEAF);
+        let Ok(PublicKey::P256(point)) = &leaf.public_key else {
+            panic!("P-256 fixture");
+        };
+        let mut off = point.clone();
+        *off.last_mut().expect("point") ^= 1;
+        leaf.public_key = Ok(PublicKey::P256(off.clone()));
+        let e = validate(leaf.clone(), cert(EC_INT), EC_ROOT).expect_err("refused");
+        assert!(matches!(e, PathError::InvalidKey { .. }), "{e:?}");
+        assert!(e.to_string().contains("not on the curve"), "{e}");
+
+        leaf.public_key = Ok(PublicKey::P256(vec![0x00]));
+        let e = validate(leaf, cert(EC_INT), EC_ROOT).expect_err("refused");
+        assert!(e.to_string().contains("point at infinity"), "{e}");
+
+        // The issuer's key off the curve: named as such, not "signature does not verify".
+        let mut int = cert(EC_INT);
+        int.public_key = Ok(PublicKey::P256(off));
+        let e = validate(cert(EC_LEAF), int, EC_ROOT).expect_err("refused");
+        assert!(
+            matches!(&e, PathError::InvalidKey { subject, .. } if subject.contains("Intermediate")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn rsa_exponent_one() {
+        let mut leaf = cert(RSA_LEAF);
+        let Ok(PublicKey::Rsa { der: key, bits }) = &leaf.public_key else {
+            panic!("RSA fixture");
+        };
+        // RSAPublicKey { n, e }: keep n, set e = 1.
+        let mut r = crate::asn1::Tlv::parse_exact(key).expect("key").reader();
+        let n = r.read().expect("n").raw.to_vec();
+        let mut body = n;
+        body.extend_from_slice(&[0x02, 0x01, 0x01]);
+        let mut e1 = vec![0x30, 0x82];
+        e1.extend_from_slice(&u16::try_from(body.len()).expect("len").to_be_bytes());
+        e1.extend_from_slice(&body);
+        leaf.public_key = Ok(PublicKey::Rsa {
+            der: e1,
+            bits: *bits,
+        });
+        let e = validate(leaf, cert(RSA_INT), RSA_ROOT).expect_err("refused");
+        assert!(e.to_string().contains("RSA public exponent 1"), "{e}");
+    }
+
+    #[test]
+    fn unsupported_string_type_in_a_name() {
+        // The leaf's subject CN (a UTF8String "tekser RSA Signer"-like value) retagged as
+        // GeneralString (0x1B): the certificate still parses and is refused by name.
+        let d = der(RSA_LEAF);
+        let leaf = cert(RSA_LEAF);
+        let cn_oid = [0x06, 0x03, 0x55, 0x04, 0x03];
+        let subject_at = d
+            .windows(leaf.subject_raw.len())
+            .position(|w| w == leaf.subject_raw.as_slice())
+            .expect("subject");
+        let cn_at = subject_at
+            + leaf
+                .subject_raw
+                .windows(cn_oid.len())
+                .position(|w| w == cn_oid)
+                .expect("CN");
+        let mut patched = d.clone();
+        patched[cn_at + cn_oid.len()] = 0x1B;
+        let leaf = Certificate::from_der(&patched).expect("parses despite GeneralString");
+        assert_eq!(leaf.subject.unsupported_strings, ["GeneralString"]);
+        let e = validate(leaf, cert(RSA_INT), RSA_ROOT).expect_err("refused");
+        assert!(e.to_string().contains("GeneralString"), "{e}");
     }
 }

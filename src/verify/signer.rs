@@ -125,6 +125,10 @@ pub(crate) fn path_error_code(e: &PathError) -> (SubIndication, &'static str) {
         PathError::WeakAlgorithm { .. } => {
             (SubIndication::CRYPTO_CONSTRAINTS_FAILURE, "weak-algorithm")
         }
+        PathError::InvalidKey { .. } => (
+            SubIndication::CRYPTO_CONSTRAINTS_FAILURE,
+            "invalid-public-key",
+        ),
         PathError::UnsupportedAlgorithm { .. } => (
             SubIndication::CRYPTO_CONSTRAINTS_FAILURE,
             "unsupported-algorithm",
