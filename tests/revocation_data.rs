@@ -452,3 +452,70 @@ fn cli_policy_options() {
     let (code, _, err) = run(&["--policy", "not-an-oid"]);
     assert_eq!(code, 64, "{err}");
 }
+
+/// RFC 5280 §5.2.3: "conforming CRL issuers MUST include this extension in all CRLs". The same
+/// OpenSSL CA makes one CRL with and one without cRLNumber (`openssl ca -gencrl`, with and
+/// without a `crlnumber` file); only the first is usable.
+#[test]
+fn crl_without_crl_number_is_refused() {
+    let dir = std::env::temp_dir().join(format!("tekser-crlnumber-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let w = |name: &str, body: &str| std::fs::write(dir.join(name), body).expect("write");
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .expect("openssl runs");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    w("index.txt", "");
+    w("crlnumber", "01\n");
+    let cnf = |numbered: bool| {
+        format!(
+            "[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\n{}default_md=sha256\ndefault_crl_days=7\n",
+            if numbered { "crlnumber=crlnumber\n" } else { "" }
+        )
+    };
+    w("numbered.cnf", &cnf(true));
+    w("bare.cnf", &cnf(false));
+    w("ca.ext", "[v3]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n");
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-subj",
+        "/CN=tekser crlnumber test CA",
+        "-days",
+        "30",
+        "-config",
+        "ca.ext",
+        "-extensions",
+        "v3",
+    ]);
+    for (cnf, out) in [("numbered.cnf", "numbered.crl"), ("bare.cnf", "bare.crl")] {
+        openssl(&[
+            "ca", "-gencrl", "-config", cnf, "-keyfile", "ca.key", "-cert", "ca.crt", "-out", out,
+        ]);
+    }
+    let read = |n: &str| std::fs::read(dir.join(n)).expect("crl");
+    let numbered = tekser::pki::crl::Crl::parse(&read("numbered.crl"), 1 << 20);
+    assert!(numbered.is_ok_and(|c| c.crl_number.is_some()));
+    let bare = tekser::pki::crl::Crl::parse(&read("bare.crl"), 1 << 20);
+    assert!(
+        matches!(&bare, Err(e) if e.to_string().contains("without cRLNumber")),
+        "{bare:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -286,4 +286,51 @@ mod tests {
             &GeneralName::Ip(vec![10, 0, 0, 0, 255, 0, 0, 0])
         ));
     }
+
+    #[test]
+    fn constraint_and_name_syntax() {
+        use crate::asn1::NameConstraints;
+        let nc = |b: GeneralName| NameConstraints {
+            permitted: vec![b],
+            excluded: vec![],
+        };
+        assert!(check_syntax(&nc(GeneralName::Dns("example.com".into()))).is_ok());
+        assert!(check_syntax(&nc(GeneralName::Dns(".example.com".into()))).is_err());
+        assert!(check_syntax(&nc(GeneralName::Dns("*.example.com".into()))).is_err());
+        assert!(check_syntax(&nc(GeneralName::Ip(vec![10, 0, 0, 0, 255, 255, 0, 0]))).is_ok());
+        // A mask with a hole, and an address without a mask.
+        assert!(check_syntax(&nc(GeneralName::Ip(vec![10, 0, 0, 0, 255, 0, 255, 0]))).is_err());
+        assert!(check_syntax(&nc(GeneralName::Ip(vec![10, 0, 0, 1]))).is_err());
+        assert!(dns_name_syntax("a.example.com"));
+        assert!(dns_name_syntax("*.example.com"));
+        assert!(!dns_name_syntax(".example.com"));
+        assert!(!dns_name_syntax("a..example.com"));
+        assert!(!dns_name_syntax("a*.example.com"));
+    }
+
+    #[test]
+    fn comparisons_are_budgeted() {
+        // Charged before the work: a path whose name checks exceed the budget is refused.
+        let leaf =
+            crate::pki::trust::parse_bundle(include_bytes!("../../fixtures/pki/rsa-leaf.crt"))
+                .expect("fixture")
+                .remove(0);
+        let mut ca =
+            crate::pki::trust::parse_bundle(include_bytes!("../../fixtures/pki/rsa-int.crt"))
+                .expect("fixture")
+                .remove(0);
+        ca.ext.name_constraints = Some(crate::asn1::NameConstraints {
+            permitted: vec![],
+            excluded: vec![GeneralName::Dns("example.org".into()); 100],
+        });
+        let path = [Arc::new(leaf), Arc::new(ca)];
+        let mut plenty = 1_000;
+        assert!(check_name_constraints(&path, &mut plenty).is_ok());
+        assert!(plenty < 1_000);
+        let mut little = 10;
+        assert!(matches!(
+            check_name_constraints(&path, &mut little),
+            Err(PathError::WorkBudget(_))
+        ));
+    }
 }

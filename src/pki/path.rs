@@ -886,6 +886,18 @@ mod tests {
     }
 
     #[test]
+    fn serial_numbers() {
+        assert_eq!(serial_rule(&[0x01]), None);
+        assert_eq!(serial_rule(&[0x00, 0x80]), None);
+        assert!(serial_rule(&[0x00]).is_some_and(|r| r.contains("zero")));
+        assert!(serial_rule(&[0xFF]).is_some_and(|r| r.contains("negative")));
+        let mut twenty = vec![0x00, 0x80];
+        twenty.extend([1; 19]);
+        assert_eq!(serial_rule(&twenty), None, "20 octets and a sign octet");
+        assert!(serial_rule(&[0x7F; 21]).is_some_and(|r| r.contains("20 octets")));
+    }
+
+    #[test]
     fn untouched_fixtures_validate() {
         assert!(validate(cert(RSA_LEAF), cert(RSA_INT), RSA_ROOT).is_ok());
         assert!(validate(cert(EC_LEAF), cert(EC_INT), EC_ROOT).is_ok());
