@@ -344,7 +344,10 @@ pub fn parse_extensions(seq: Tlv<'_>, max: usize) -> Result<CertExtensions, Asn1
                     .map_err(decode_err("certificatePolicies"))?;
                 let ids: Vec<Oid> = p.0.iter().map(|pi| pi.policy_identifier).collect();
                 // §4.2.1.4: "A certificate policy OID MUST NOT appear more than once".
-                if ids.iter().enumerate().any(|(i, a)| ids[..i].contains(a)) {
+                // Sorted copy: linear-logarithmic, whatever the count a hostile certificate holds.
+                let mut sorted = ids.clone();
+                sorted.sort_unstable();
+                if sorted.windows(2).any(|w| w.first() == w.get(1)) {
                     return Err(Asn1Error::Invalid(
                         "duplicate certificate policy identifier",
                     ));

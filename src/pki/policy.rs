@@ -18,6 +18,12 @@ use std::sync::Arc;
 /// (each node creation is a bounded scan of its level).
 pub const MAX_POLICY_NODES: usize = 4_096;
 
+/// Most policy comparisons (OID against OID) one path validation may make. The node budget
+/// alone does not bound the scans: a CA with thousands of policies under a level of thousands
+/// of nodes that each expect thousands of mapped policies compares without creating nodes.
+/// 2,000,000 comparisons are a few milliseconds; PKITS's largest case makes a few hundred.
+pub const MAX_POLICY_COMPARISONS: usize = 2_000_000;
+
 /// The initial inputs of RFC 5280 §6.1.1 (c), (e), (f), (g) that concern policies.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct PolicyInputs {
@@ -56,9 +62,19 @@ struct Node {
 struct Tree {
     levels: Vec<Vec<Node>>,
     created: usize,
+    compared: usize,
 }
 
 impl Tree {
+    /// Charges `n` comparisons before they are made.
+    fn compare(&mut self, n: usize) -> Result<(), PolicyFailure> {
+        self.compared = self.compared.saturating_add(n);
+        if self.compared > MAX_POLICY_COMPARISONS {
+            return Err(PolicyFailure::Budget);
+        }
+        Ok(())
+    }
+
     fn charge(&mut self) -> Result<(), PolicyFailure> {
         self.created += 1;
         if self.created > MAX_POLICY_NODES {
@@ -152,6 +168,7 @@ pub fn process(
             alive: true,
         }]],
         created: 1,
+        compared: 0,
     };
 
     for (idx, cert) in certs.iter().enumerate() {
@@ -162,6 +179,9 @@ pub fn process(
             Some(policies) if !tree.is_null() => {
                 let mut children: Vec<Node> = Vec::new();
                 let mut charge = 0usize;
+                // Every policy is compared with every expected policy of the level above.
+                let expected_total: usize = tree.alive(i - 1).map(|(_, n)| n.expected.len()).sum();
+                tree.compare(policies.len().saturating_mul(expected_total.max(1)))?;
                 for p in policies.iter().filter(|p| **p != ANY_POLICY) {
                     // (d)(1)(i): under every parent that expects P.
                     let mut matched = false;
@@ -187,6 +207,11 @@ pub fn process(
                 }
                 // (d)(2): anyPolicy stands for every expected policy not yet a child.
                 if policies.contains(&ANY_POLICY) && (inhibit_any > 0 || (i < n && self_issued)) {
+                    // Each expected policy is looked up among the children made so far.
+                    tree.compare(
+                        expected_total
+                            .saturating_mul(children.len().saturating_add(expected_total)),
+                    )?;
                     for (pi, parent) in tree.alive(i - 1) {
                         for e in &parent.expected {
                             let present = children
@@ -232,6 +257,8 @@ pub fn process(
             {
                 return Err(PolicyFailure::AnyPolicyMapping(n - i));
             }
+            // Deduplicating the mappings below is quadratic in their number: charged first.
+            tree.compare(maps.len().saturating_mul(maps.len()))?;
             // (b): issuerDomainPolicy values in first-seen order.
             let mut issuer_policies: Vec<Oid> = Vec::new();
             for (a, _) in maps {
@@ -239,6 +266,12 @@ pub fn process(
                     issuer_policies.push(*a);
                 }
             }
+            // Each issuerDomainPolicy scans the mappings and the level once.
+            tree.compare(
+                issuer_policies
+                    .len()
+                    .saturating_mul(maps.len().saturating_add(tree.level(i).len())),
+            )?;
             for idp in issuer_policies {
                 let mapped: Vec<Oid> = {
                     let mut v: Vec<Oid> = Vec::new();
@@ -466,6 +499,42 @@ mod tests {
         let took = started.elapsed();
         eprintln!("policy tree explosion refused in {took:?}");
         assert_eq!(r, Err(PolicyFailure::Budget));
+        assert!(took.as_secs() < 2, "{took:?}");
+    }
+
+    #[test]
+    fn comparisons_are_budgeted() {
+        // Scans that create no nodes: 3,000 leaf policies against 1,000 expected ones above.
+        let above: Vec<Oid> = (1..=1_000).map(oid).collect();
+        let leaf: Vec<Oid> = (5_001..=8_000).map(oid).collect();
+        let path = vec![
+            cert(Some(leaf), None),
+            cert(Some(above.clone()), None),
+            cert(None, None),
+        ];
+        let started = std::time::Instant::now();
+        assert_eq!(
+            process(&path, &PolicyInputs::default()),
+            Err(PolicyFailure::Budget)
+        );
+        // 100,000 mappings in one CA (deduplicating them is quadratic).
+        let targets: Vec<Oid> = (9_001..=9_100).map(oid).collect();
+        let maps: Vec<(Oid, Oid)> = above
+            .iter()
+            .flat_map(|a| targets.iter().map(move |t| (*a, *t)))
+            .collect();
+        let path = vec![
+            cert(Some(targets.clone()), None),
+            cert(Some(above.clone()), Some(maps)),
+            cert(Some(above), None),
+            cert(None, None),
+        ];
+        assert_eq!(
+            process(&path, &PolicyInputs::default()),
+            Err(PolicyFailure::Budget)
+        );
+        let took = started.elapsed();
+        eprintln!("policy comparison budget hit twice in {took:?}");
         assert!(took.as_secs() < 2, "{took:?}");
     }
 
