@@ -40,7 +40,7 @@ pub fn decode_name(raw: &[u8]) -> Result<NameInfo, Asn1Error> {
         Ok(n) => n,
         Err(first) => {
             let rewritten = rewrite_unsupported_strings(raw, &mut unsupported_strings)
-                .map_err(|_| decode_err("Name")(first.clone()))?;
+                .map_err(|_| decode_err("Name")(first))?;
             x509_cert::name::Name::from_der(&rewritten).map_err(|_| decode_err("Name")(first))?
         }
     };
@@ -625,7 +625,7 @@ fn string_value(t: Tlv<'_>) -> Option<String> {
             let units: Vec<u16> = t
                 .value
                 .chunks_exact(2)
-                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .filter_map(|c| c.try_into().ok().map(u16::from_be_bytes))
                 .collect();
             String::from_utf16(&units).ok()
         }

@@ -153,10 +153,13 @@ pub fn check_syntax(nc: &crate::asn1::NameConstraints) -> Result<(), &'static st
         match base {
             // "any DNS name that can be constructed by simply adding zero or more labels to the
             // left-hand side": a leading period or a wildcard is not such a name.
-            GeneralName::Dns(d) => {
-                if d.starts_with('.') || d.contains('*') || d.contains("..") || d.ends_with('.') {
-                    return Err("dNSName constraint is not a DNS name (RFC 5280 §4.2.1.10)");
-                }
+            GeneralName::Dns(d)
+                if d.starts_with('.')
+                    || d.contains('*')
+                    || d.contains("..")
+                    || d.ends_with('.') =>
+            {
+                return Err("dNSName constraint is not a DNS name (RFC 5280 §4.2.1.10)");
             }
             // "8 octets ... 32 octets": address then mask, and the mask a CIDR prefix.
             GeneralName::Ip(b) => {
@@ -189,7 +192,7 @@ fn within(name: &GeneralName, base: &GeneralName) -> bool {
     match (name, base) {
         (G::Directory(n), G::Directory(b)) => {
             let (n, b) = (norm(n), norm(b));
-            n.len() >= b.len() && n[..b.len()] == b[..]
+            n.starts_with(&b)
         }
         (G::Email(n), G::Email(b)) => email_within(n, b),
         (G::Dns(n), G::Dns(b)) => dns_within(n, b),
@@ -197,7 +200,7 @@ fn within(name: &GeneralName, base: &GeneralName) -> bool {
         (G::Ip(n), G::Ip(b)) => {
             b.len() == n.len() * 2
                 && n.iter()
-                    .zip(b.iter().zip(&b[n.len()..]))
+                    .zip(b.iter().zip(b.get(n.len()..).unwrap_or_default()))
                     .all(|(a, (net, mask))| a & mask == net & mask)
         }
         _ => false,

@@ -345,7 +345,7 @@ fn profile(c: &Certificate, role: Role) -> Result<(), PathError> {
         if nc.permitted.is_empty() && nc.excluded.is_empty() {
             return fail("nameConstraints without subtrees (RFC 5280 §4.2.1.10)");
         }
-        super::names::check_syntax(nc).or_else(|rule| fail(rule))?;
+        super::names::check_syntax(nc).or_else(&fail)?;
     }
     // policyConstraints "MUST" be critical (§4.2.1.11) binds the issuing CA; validation processes
     // it either way (§6.1.4 (i)), and NIST PKITS 4.8-4.10 CAs carry it non-critical in valid
