@@ -519,3 +519,67 @@ fn crl_without_crl_number_is_refused() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `[certificate_policy]` in a config file reaches the verifier (what `tekser serve` and
+/// /v1/certificates/inspect use); a value that is not an OID is refused at load time.
+#[test]
+fn config_policy_section() {
+    let Some(dir) = shared("pkits") else {
+        return;
+    };
+    let example =
+        tekser::config::RawConfig::from_file(&support::root().join("tekser.example.toml"))
+            .expect("example parses");
+    assert_eq!(
+        example.certificate_policy,
+        tekser::config::CertPolicySettings::default(),
+        "tekser.example.toml drifted from the defaults"
+    );
+    let tmp = std::env::temp_dir().join(format!("tekser-policy-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let toml = |policy: &str| {
+        let p = tmp.join("c.toml");
+        std::fs::write(
+            &p,
+            format!(
+                "trust = [{:?}]\n[certificate_policy]\npolicies = [{policy:?}]\nrequire_explicit_policy = true\n",
+                dir.join("certs/TrustAnchorRootCertificate.crt")
+            ),
+        )
+        .expect("write");
+        tekser::config::RawConfig::from_file(&p).expect("parses")
+    };
+    let chain = |raw: tekser::config::RawConfig| {
+        let cfg = tekser::config::RawConfig {
+            at: Some("2020-01-01T00:00:00Z".into()),
+            revocation: Some("off".into()),
+            ..raw
+        }
+        .validate()
+        .expect("valid");
+        let mut bundle = String::new();
+        for n in ["ValidCertificatePathTest1EE.crt", "GoodCACert.crt"] {
+            bundle.push_str(&pem(
+                "CERTIFICATE",
+                &std::fs::read(dir.join("certs").join(n)).expect("cert"),
+            ));
+        }
+        cfg.verifier
+            .verify_chain(bundle.as_bytes(), None, &cfg.request)
+            .indication()
+    };
+    use tekser::verdict::Indication;
+    assert_eq!(
+        chain(toml("2.16.840.1.101.3.2.1.48.1")),
+        Indication::TOTAL_PASSED
+    );
+    assert_eq!(
+        chain(toml("2.16.840.1.101.3.2.1.48.2")),
+        Indication::INDETERMINATE
+    );
+    assert!(matches!(
+        toml("not an oid").validate(),
+        Err(tekser::config::ConfigError::Invalid(m)) if m.contains("not an OID")
+    ));
+    let _ = std::fs::remove_dir_all(&tmp);
+}
