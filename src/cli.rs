@@ -107,12 +107,44 @@ pub enum VerifyCommand {
         /// The end-entity certificate.
         #[arg(long, value_name = "LEAF")]
         cert: PathBuf,
-        /// Longest path accepted (trust anchor excluded).
+        /// Most intermediate certificates between the leaf and a trust anchor (as OpenSSL's
+        /// -verify_depth counts; self-issued ones are free).
         #[arg(long, value_name = "N")]
         max_depth: Option<usize>,
         #[command(flatten)]
+        policy: PolicyArgs,
+        #[command(flatten)]
         common: Common,
     },
+}
+
+/// Certificate policy inputs of `verify chain` (RFC 5280 §6.1.1 (c), (e)-(g)).
+#[derive(Debug, Args, Clone)]
+pub struct PolicyArgs {
+    /// Acceptable certificate policy OID (repeatable; default: any policy).
+    #[arg(long = "policy", value_name = "OID")]
+    pub policies: Vec<String>,
+    /// The path must be valid for at least one acceptable policy (initial-explicit-policy).
+    #[arg(long)]
+    pub require_explicit_policy: bool,
+    /// Do not follow policy mappings (initial-policy-mapping-inhibit).
+    #[arg(long)]
+    pub inhibit_policy_mapping: bool,
+    /// anyPolicy in a certificate does not stand for other policies (initial-any-policy-inhibit).
+    #[arg(long)]
+    pub inhibit_any_policy: bool,
+}
+
+impl PolicyArgs {
+    /// As the config section it overrides.
+    pub fn settings(&self) -> tekser::config::CertPolicySettings {
+        tekser::config::CertPolicySettings {
+            policies: self.policies.clone(),
+            require_explicit_policy: self.require_explicit_policy,
+            inhibit_policy_mapping: self.inhibit_policy_mapping,
+            inhibit_any_policy: self.inhibit_any_policy,
+        }
+    }
 }
 
 /// Options every verify command takes.

@@ -122,6 +122,41 @@ pub struct ServerConfig {
     pub tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
 }
 
+/// `[certificate_policy]`: the RFC 5280 §6.1.1 policy inputs of `verify chain`
+/// (`--policy`, `--require-explicit-policy`, `--inhibit-policy-mapping`, `--inhibit-any-policy`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CertPolicySettings {
+    /// user-initial-policy-set as dotted OIDs; empty = any policy.
+    pub policies: Vec<String>,
+    /// initial-explicit-policy.
+    pub require_explicit_policy: bool,
+    /// initial-policy-mapping-inhibit.
+    pub inhibit_policy_mapping: bool,
+    /// initial-any-policy-inhibit.
+    pub inhibit_any_policy: bool,
+}
+
+impl CertPolicySettings {
+    fn validate(&self) -> Result<crate::pki::policy::PolicyInputs, ConfigError> {
+        let initial_policy_set = self
+            .policies
+            .iter()
+            .map(|p| {
+                crate::asn1::Oid::new(p).map_err(|_| {
+                    ConfigError::Invalid(format!("certificate policy: not an OID: {p:?}"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(crate::pki::policy::PolicyInputs {
+            initial_policy_set,
+            require_explicit_policy: self.require_explicit_policy,
+            inhibit_policy_mapping: self.inhibit_policy_mapping,
+            inhibit_any_policy: self.inhibit_any_policy,
+        })
+    }
+}
+
 /// `[revocation_options]`: OCSP/CRL fetching and caching.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -200,6 +235,8 @@ pub struct FileConfig {
     pub crls: Vec<PathBuf>,
     /// Revocation fetching and caching.
     pub revocation_options: RevocationSettings,
+    /// Certificate policy inputs.
+    pub certificate_policy: CertPolicySettings,
 }
 
 /// What the user asked for, unvalidated.
@@ -230,6 +267,8 @@ pub struct RawConfig {
     pub limits: Limits,
     /// Revocation fetching and caching (`--fetch-allow` adds to `fetch_allow`).
     pub revocation_options: RevocationSettings,
+    /// Certificate policy inputs (`verify chain --policy …`).
+    pub certificate_policy: CertPolicySettings,
 }
 
 /// A configuration that is known to be usable.
@@ -284,6 +323,7 @@ impl RawConfig {
             intermediates: f.intermediates.into_iter().map(rel).collect(),
             crls: f.crls.into_iter().map(rel).collect(),
             revocation_options: f.revocation_options,
+            certificate_policy: f.certificate_policy,
             revocation: f.revocation,
             danger_allow_sha1: f.danger_allow_sha1,
             auth_key_signatures: f.auth_key_signatures,
@@ -420,6 +460,7 @@ impl RawConfig {
             total_timeout: Duration::from_millis(ro.total_timeout_ms),
             per_host: ro.per_host,
         }));
+        let cert_policy = self.certificate_policy.validate()?;
         let verifier = Verifier::with_crls(
             TrustStore::with_origins(trust.anchors),
             intermediates,
@@ -428,6 +469,7 @@ impl RawConfig {
                 policy,
                 revocation: revocation_config,
                 auth_key_signatures: self.auth_key_signatures,
+                cert_policy,
                 ..VerifierConfig::default()
             },
             crls,

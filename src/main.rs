@@ -108,7 +108,11 @@ fn config_error(e: ConfigError) -> Fail {
 }
 
 fn load(common: &Common) -> Result<tekser::config::Config, Fail> {
-    let mut raw = RawConfig::default();
+    load_with(common, RawConfig::default())
+}
+
+/// [`load`] starting from `raw` (command-specific settings already in it).
+fn load_with(common: &Common, mut raw: RawConfig) -> Result<tekser::config::Config, Fail> {
     apply_flags(&mut raw, common);
     let config = raw.validate().map_err(|e| match e {
         ConfigError::Missing(e) => Fail::NoInput(e.to_string()),
@@ -394,9 +398,14 @@ fn run(cli: Cli) -> Result<u8, Fail> {
         Command::Verify(VerifyCommand::Chain {
             cert,
             max_depth,
+            policy,
             common,
         }) => {
-            let config = load(&common)?;
+            let raw = RawConfig {
+                certificate_policy: policy.settings(),
+                ..RawConfig::default()
+            };
+            let config = load_with(&common, raw)?;
             let input = read_input(&cert, config.verifier.limits().max_input_bytes)?;
             let v = config.verifier.verify_chain_online(
                 &input,

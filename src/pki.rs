@@ -6,5 +6,6 @@ pub mod crl;
 pub mod names;
 pub mod ocsp;
 pub mod path;
+pub mod policy;
 pub mod time;
 pub mod trust;

@@ -266,6 +266,10 @@ pub struct SignatureReport {
     pub pdf: Option<PdfSignatureInfo>,
     /// The validated path, leaf first (empty when none was found).
     pub chain: Vec<ChainEntry>,
+    /// The certificate policies the validated path is valid for (RFC 5280 §6.1.6
+    /// user-constrained policy set; "2.5.29.32.0" = anyPolicy). Absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<String>,
     /// Revocation status.
     pub revocation: RevocationReport,
     /// Things worth knowing that did not decide the verdict.
@@ -288,6 +292,7 @@ impl SignatureReport {
             signed_data: None,
             pdf: None,
             chain: Vec::new(),
+            policies: Vec::new(),
             revocation: RevocationReport::unchecked(),
             warnings: Vec::new(),
             errors: Vec::new(),

@@ -104,6 +104,9 @@ pub struct VerifierConfig {
     pub revocation: RevocationConfig,
     /// Documents signed with authentication-only keys.
     pub auth_key_signatures: AuthKeyPolicy,
+    /// Certificate policy inputs for `verify chain` (RFC 5280 §6.1.1): default any policy, no
+    /// explicit policy, mapping and anyPolicy allowed.
+    pub cert_policy: crate::pki::policy::PolicyInputs,
 }
 
 impl Default for VerifierConfig {
@@ -116,6 +119,7 @@ impl Default for VerifierConfig {
             cert_cache_capacity: 10_000,
             revocation: RevocationConfig::default(),
             auth_key_signatures: AuthKeyPolicy::default(),
+            cert_policy: crate::pki::policy::PolicyInputs::default(),
         }
     }
 }

@@ -99,30 +99,45 @@ struct PkitsCase {
     error: Option<serde_json::Value>,
 }
 
-/// Sections of PKITS that test certificate policy processing (RFC 5280 §6.1.3 (d)-(f), §6.1.4
-/// (h)-(j)), which this validator does not do: 4.8 certificate policies, 4.9 require explicit
-/// policy, 4.10 policy mappings, 4.11 inhibit policy mapping, 4.12 inhibit anyPolicy. Cases with
-/// initial policy inputs (`params`) are policy cases too.
-const POLICY_SECTIONS: [&str; 5] = ["408", "409", "410", "411", "412"];
+/// The initial policy inputs of a PKITS case (pyHanko's `params`, PKITS §3.3 per test).
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct PkitsParams {
+    #[serde(default)]
+    user_initial_policy_set: Vec<String>,
+    #[serde(default)]
+    initial_explicit_policy: bool,
+    #[serde(default)]
+    initial_policy_mapping_inhibit: bool,
+    #[serde(default)]
+    initial_any_policy_inhibit: bool,
+}
 
 /// DSA is outside the algorithm set (RSA, ECDSA, Ed25519, GOST); the valid DSA cases cannot pass.
 const UNSUPPORTED_DSA: [&str; 2] = ["40104", "40105"];
 
 /// NIST PKITS through `verify chain` with the listed CRLs given offline and revocation required
-/// (except where pyHanko's encoding says `revocation: false`).
+/// (except where pyHanko's encoding says `revocation: false`), and each case's initial policy
+/// inputs as `verify chain --policy … --require-explicit-policy …` give them. Every case but the
+/// two valid DSA ones runs, policy sections 4.8-4.12 included.
 #[test]
-fn pkits_outside_policy_processing() {
+fn pkits() {
     let dir = testdata("pkits");
     let cases: Vec<PkitsCase> =
         serde_json::from_slice(&std::fs::read(dir.join("pkits.json")).expect("pkits.json"))
             .expect("pkits.json parses");
     let (mut ran, mut skipped, mut failures) = (0, Vec::new(), Vec::new());
+    let (mut policy_cases, mut checked_policies) = (0, 0);
     for c in &cases {
-        let section = &c.id[..3];
-        if POLICY_SECTIONS.contains(&section) || c.params.is_some() {
-            skipped.push(format!("{} {} (policy processing)", c.id, c.name));
-            continue;
+        let params: PkitsParams = c
+            .params
+            .clone()
+            .map(|p| serde_json::from_value(p).expect("params"))
+            .unwrap_or_default();
+        if c.params.is_some() || ["408", "409", "410", "411", "412"].contains(&&c.id[..3]) {
+            policy_cases += 1;
         }
+        let wanted = params.user_initial_policy_set.clone();
         if UNSUPPORTED_DSA.contains(&c.id.as_str()) {
             skipped.push(format!("{} {} (DSA)", c.id, c.name));
             continue;
@@ -167,6 +182,12 @@ fn pkits_outside_policy_processing() {
                 }
                 .into(),
             ),
+            certificate_policy: tekser::config::CertPolicySettings {
+                policies: wanted.clone(),
+                require_explicit_policy: params.initial_explicit_policy,
+                inhibit_policy_mapping: params.initial_policy_mapping_inhibit,
+                inhibit_any_policy: params.initial_any_policy_inhibit,
+            },
             ..Default::default()
         };
         let cfg = raw
@@ -177,6 +198,37 @@ fn pkits_outside_policy_processing() {
             .verify_chain(bundle.as_bytes(), None, &cfg.request);
         ran += 1;
         let passed = v.indication() == tekser::verdict::Indication::TOTAL_PASSED;
+        // The reported policies (RFC 5280 §6.1.6 user-constrained set) lie inside the initial
+        // set the case gave.
+        let json: serde_json::Value =
+            serde_json::from_str(&v.to_json_compact()).expect("verdict json");
+        let reported: Vec<String> = json["signatures"][0]["policies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.as_str().map(str::to_owned))
+            .collect();
+        if passed && !wanted.is_empty() && reported.iter().any(|p| !wanted.contains(p)) {
+            failures.push(format!(
+                "{} {}: policies {reported:?} outside {wanted:?}",
+                c.id, c.name
+            ));
+        }
+        if c.name == "all_certs_same_policy_test1_with_constraints1" {
+            assert_eq!(reported, ["2.16.840.1.101.3.2.1.48.1"], "{}", c.name);
+            checked_policies += 1;
+        }
+        if c.name == "valid_policy_mapping_test2_with_testpol1" {
+            // PKITS 4.10.1: NIST-test-policy-1 is mapped to -2 below the anchor; the path is
+            // reported in the anchor's domain, as the user named it.
+            assert_eq!(
+                reported,
+                ["2.16.840.1.101.3.2.1.48.1"],
+                "{}: {json}",
+                c.name
+            );
+            checked_policies += 1;
+        }
         if passed == c.error.is_some() {
             failures.push(format!(
                 "{} {}: expected {}, got {}",
@@ -192,7 +244,11 @@ fn pkits_outside_policy_processing() {
         skipped.len(),
         skipped.join("\n  ")
     );
-    assert!(ran >= 100, "PKITS ran only {ran} cases");
+    eprintln!("PKITS: {policy_cases} of them policy cases (4.8-4.12 or initial policy inputs)");
+    assert_eq!(skipped.len(), 2, "only the two DSA cases are skipped");
+    assert_eq!(checked_policies, 2, "the reported-policy spot checks ran");
+    assert!(policy_cases >= 80, "policy cases ran: {policy_cases}");
+    assert!(ran >= 190, "PKITS ran only {ran} cases");
     assert!(
         failures.is_empty(),
         "{} of {ran} PKITS cases disagree:\n{}",
@@ -316,4 +372,204 @@ fn kz_recorded_ocsp_responses_and_crls() {
         }
         assert!(!crl.is_empty(), "{file} lists revoked certificates");
     }
+}
+
+/// `tekser verify chain` with the policy options, on PKITS 4.1.1's path (every certificate
+/// asserts NIST-test-policy-1): the options reach the validation, the result names the policy,
+/// and a policy the path does not have fails it only when an explicit policy is required.
+#[test]
+fn cli_policy_options() {
+    let dir = testdata("pkits");
+    let cert = |n: &str| dir.join("certs").join(n).display().to_string();
+    let (ee, ca, ta) = (
+        cert("ValidCertificatePathTest1EE.crt"),
+        cert("GoodCACert.crt"),
+        cert("TrustAnchorRootCertificate.crt"),
+    );
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            "chain",
+            "--json",
+            "--revocation",
+            "off",
+            "--at",
+            "2020-01-01T00:00:00Z",
+            "--cert",
+            &ee,
+            "--intermediate",
+            &ca,
+            "--trust",
+            &ta,
+        ];
+        args.extend_from_slice(extra);
+        support::tekser(&args)
+    };
+    const P1: &str = "2.16.840.1.101.3.2.1.48.1";
+    const P2: &str = "2.16.840.1.101.3.2.1.48.2";
+    let (code, out, err) = run(&["--policy", P1, "--require-explicit-policy"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    assert_eq!(
+        (code, v["indication"].as_str()),
+        (0, Some("TOTAL_PASSED")),
+        "{v}"
+    );
+    assert_eq!(
+        v["signatures"][0]["policies"],
+        serde_json::json!([P1]),
+        "{v}"
+    );
+
+    let (code, out, _) = run(&["--policy", P2, "--require-explicit-policy"]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(code, 2, "{v}");
+    assert_eq!(v["sub_indication"], "CHAIN_CONSTRAINTS_FAILURE", "{v}");
+    assert!(
+        v["signatures"][0]["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("certificate policies")),
+        "{v}"
+    );
+
+    // Not required: the path is valid, for no policy the user accepts.
+    let (code, out, _) = run(&["--policy", P2]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(code, 0, "{v}");
+    assert!(v["signatures"][0].get("policies").is_none(), "{v}");
+
+    // --inhibit-any-policy and --inhibit-policy-mapping are accepted (no anyPolicy or mapping
+    // on this path); a malformed OID is a usage error.
+    let (code, _, _) = run(&["--inhibit-any-policy", "--inhibit-policy-mapping"]);
+    assert_eq!(code, 0);
+    let (code, _, err) = run(&["--policy", "not-an-oid"]);
+    assert_eq!(code, 64, "{err}");
+}
+
+/// RFC 5280 §5.2.3: "conforming CRL issuers MUST include this extension in all CRLs". The same
+/// OpenSSL CA makes one CRL with and one without cRLNumber (`openssl ca -gencrl`, with and
+/// without a `crlnumber` file); only the first is usable.
+#[test]
+fn crl_without_crl_number_is_refused() {
+    let dir = std::env::temp_dir().join(format!("tekser-crlnumber-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let w = |name: &str, body: &str| std::fs::write(dir.join(name), body).expect("write");
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .expect("openssl runs");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    w("index.txt", "");
+    w("crlnumber", "01\n");
+    let cnf = |numbered: bool| {
+        format!(
+            "[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\n{}default_md=sha256\ndefault_crl_days=7\n",
+            if numbered { "crlnumber=crlnumber\n" } else { "" }
+        )
+    };
+    w("numbered.cnf", &cnf(true));
+    w("bare.cnf", &cnf(false));
+    w("ca.ext", "[v3]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n");
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-subj",
+        "/CN=tekser crlnumber test CA",
+        "-days",
+        "30",
+        "-config",
+        "ca.ext",
+        "-extensions",
+        "v3",
+    ]);
+    for (cnf, out) in [("numbered.cnf", "numbered.crl"), ("bare.cnf", "bare.crl")] {
+        openssl(&[
+            "ca", "-gencrl", "-config", cnf, "-keyfile", "ca.key", "-cert", "ca.crt", "-out", out,
+        ]);
+    }
+    let read = |n: &str| std::fs::read(dir.join(n)).expect("crl");
+    let numbered = tekser::pki::crl::Crl::parse(&read("numbered.crl"), 1 << 20);
+    assert!(numbered.is_ok_and(|c| c.crl_number.is_some()));
+    let bare = tekser::pki::crl::Crl::parse(&read("bare.crl"), 1 << 20);
+    assert!(
+        matches!(&bare, Err(e) if e.to_string().contains("without cRLNumber")),
+        "{bare:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `[certificate_policy]` in a config file reaches the verifier (what `tekser serve` and
+/// /v1/certificates/inspect use); a value that is not an OID is refused at load time.
+#[test]
+fn config_policy_section() {
+    let dir = testdata("pkits");
+    let example =
+        tekser::config::RawConfig::from_file(&support::root().join("tekser.example.toml"))
+            .expect("example parses");
+    assert_eq!(
+        example.certificate_policy,
+        tekser::config::CertPolicySettings::default(),
+        "tekser.example.toml drifted from the defaults"
+    );
+    let tmp = std::env::temp_dir().join(format!("tekser-policy-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let toml = |policy: &str| {
+        let p = tmp.join("c.toml");
+        std::fs::write(
+            &p,
+            format!(
+                "trust = [{:?}]\n[certificate_policy]\npolicies = [{policy:?}]\nrequire_explicit_policy = true\n",
+                dir.join("certs/TrustAnchorRootCertificate.crt")
+            ),
+        )
+        .expect("write");
+        tekser::config::RawConfig::from_file(&p).expect("parses")
+    };
+    let chain = |raw: tekser::config::RawConfig| {
+        let cfg = tekser::config::RawConfig {
+            at: Some("2020-01-01T00:00:00Z".into()),
+            revocation: Some("off".into()),
+            ..raw
+        }
+        .validate()
+        .expect("valid");
+        let mut bundle = String::new();
+        for n in ["ValidCertificatePathTest1EE.crt", "GoodCACert.crt"] {
+            bundle.push_str(&pem(
+                "CERTIFICATE",
+                &std::fs::read(dir.join("certs").join(n)).expect("cert"),
+            ));
+        }
+        cfg.verifier
+            .verify_chain(bundle.as_bytes(), None, &cfg.request)
+            .indication()
+    };
+    use tekser::verdict::Indication;
+    assert_eq!(
+        chain(toml("2.16.840.1.101.3.2.1.48.1")),
+        Indication::TOTAL_PASSED
+    );
+    assert_eq!(
+        chain(toml("2.16.840.1.101.3.2.1.48.2")),
+        Indication::INDETERMINATE
+    );
+    assert!(matches!(
+        toml("not an oid").validate(),
+        Err(tekser::config::ConfigError::Invalid(m)) if m.contains("not an OID")
+    ));
+    let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -343,7 +343,7 @@ fn batch_streams_one_verdict_per_id() {
         let (cms, ind) = match i % 4 {
             0 => (good.as_str(), "TOTAL_PASSED"),
             1 => (ec.as_str(), "TOTAL_PASSED"),
-            2 => (expired.as_str(), "TOTAL_FAILED"),
+            2 => (expired.as_str(), "INDETERMINATE"),
             _ => ("not base64!", "TOTAL_FAILED"),
         };
         body.push_str(&serde_json::json!({"id": format!("doc-{i}"), "cms": cms}).to_string());

@@ -7,7 +7,8 @@ use super::{tag, Asn1Error, Oid, Tlv};
 use der::{asn1, Decode, Tag, Tagged};
 use x509_cert::ext::pkix::{
     AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints, CertificatePolicies,
-    ExtendedKeyUsage, KeyUsage, SubjectKeyIdentifier,
+    ExtendedKeyUsage, InhibitAnyPolicy, KeyUsage, PolicyConstraints, PolicyMappings,
+    SubjectKeyIdentifier,
 };
 
 fn decode_err(what: &'static str) -> impl FnOnce(der::Error) -> Asn1Error {
@@ -24,11 +25,25 @@ pub struct NameInfo {
     pub rfc4514: String,
     /// (attribute type, string value) for attributes with a string value, in encoding order.
     pub attrs: Vec<(Oid, String)>,
+    /// String types in the name that this decoder does not read (GeneralString, GraphicString,
+    /// ...), by name; their values appear as `#hex` in `rfc4514`. Path validation refuses
+    /// certificates that have any (see `pki::path`), naming the type.
+    pub unsupported_strings: Vec<&'static str>,
 }
 
-/// Decodes a `Name` from its raw DER.
+/// Decodes a `Name` from its raw DER. UniversalString values (a DirectoryString choice the `der`
+/// crate lacks) are read as UCS-4; values of other types it lacks are kept as opaque bytes and
+/// listed in [`NameInfo::unsupported_strings`] instead of failing the whole certificate.
 pub fn decode_name(raw: &[u8]) -> Result<NameInfo, Asn1Error> {
-    let name = x509_cert::name::Name::from_der(raw).map_err(decode_err("Name"))?;
+    let mut unsupported_strings = Vec::new();
+    let name = match x509_cert::name::Name::from_der(raw) {
+        Ok(n) => n,
+        Err(first) => {
+            let rewritten = rewrite_unsupported_strings(raw, &mut unsupported_strings)
+                .map_err(|_| decode_err("Name")(first))?;
+            x509_cert::name::Name::from_der(&rewritten).map_err(|_| decode_err("Name")(first))?
+        }
+    };
     let mut attrs = Vec::new();
     for rdn in name.0.iter() {
         for atv in rdn.0.iter() {
@@ -40,7 +55,86 @@ pub fn decode_name(raw: &[u8]) -> Result<NameInfo, Asn1Error> {
     Ok(NameInfo {
         rfc4514: name.to_string(),
         attrs,
+        unsupported_strings,
     })
+}
+
+/// The Name re-encoded with each attribute value of a universal type `der` cannot represent
+/// replaced: UniversalString by the same text as UTF8String, anything else by an OCTET STRING
+/// of the same contents (shown as `#04…`). Used only to produce text; matching and signatures
+/// use the original bytes.
+fn rewrite_unsupported_strings(
+    raw: &[u8],
+    notes: &mut Vec<&'static str>,
+) -> Result<Vec<u8>, Asn1Error> {
+    fn wrap(tag: u8, content: &[u8]) -> Result<Vec<u8>, Asn1Error> {
+        let len = content.len();
+        let mut out = vec![tag];
+        if len < 0x80 {
+            out.push(u8::try_from(len).map_err(|_| Asn1Error::Invalid("length"))?);
+        } else {
+            let bytes = u32::try_from(len)
+                .map_err(|_| Asn1Error::Invalid("length"))?
+                .to_be_bytes();
+            let skip = bytes.iter().take_while(|b| **b == 0).count();
+            let used = bytes.get(skip..).unwrap_or_default();
+            out.push(0x80 | u8::try_from(used.len()).map_err(|_| Asn1Error::Invalid("length"))?);
+            out.extend_from_slice(used);
+        }
+        out.extend_from_slice(content);
+        Ok(out)
+    }
+    let mut rdns = Tlv::parse_exact(raw)?.expect(tag::SEQUENCE)?.reader();
+    let mut name = Vec::new();
+    while !rdns.is_empty() {
+        let mut set = rdns.read_tag(tag::SET)?.reader();
+        let mut rdn = Vec::new();
+        while !set.is_empty() {
+            let mut ava = set.read_tag(tag::SEQUENCE)?.reader();
+            let oid = ava.read_tag(tag::OID)?;
+            let value = ava.read()?;
+            ava.finish()?;
+            let new_value = match value.tag {
+                0x1C => {
+                    let text: Option<String> = (value.value.len() % 4 == 0)
+                        .then(|| {
+                            value
+                                .value
+                                .chunks_exact(4)
+                                .map(|c| {
+                                    let mut b = [0u8; 4];
+                                    b.copy_from_slice(c);
+                                    char::from_u32(u32::from_be_bytes(b))
+                                })
+                                .collect()
+                        })
+                        .flatten();
+                    match text {
+                        Some(t) => wrap(0x0C, t.as_bytes())?,
+                        None => {
+                            notes.push("UniversalString (not UCS-4)");
+                            wrap(0x04, value.value)?
+                        }
+                    }
+                }
+                0x07 | 0x08 | 0x0B | 0x0D | 0x0E | 0x19 | 0x1B | 0x1D | 0x1F => {
+                    notes.push(match value.tag {
+                        0x19 => "GraphicString",
+                        0x1B => "GeneralString",
+                        0x1D => "CHARACTER STRING",
+                        _ => "an unsupported universal type",
+                    });
+                    wrap(0x04, value.value)?
+                }
+                _ => value.raw.to_vec(),
+            };
+            let mut seq = oid.raw.to_vec();
+            seq.extend_from_slice(&new_value);
+            rdn.extend_from_slice(&wrap(tag::SEQUENCE, &seq)?);
+        }
+        name.extend_from_slice(&wrap(tag::SET, &rdn)?);
+    }
+    wrap(tag::SEQUENCE, &name)
 }
 
 fn any_string(value: &der::Any) -> Option<String> {
@@ -96,6 +190,14 @@ pub mod ext_oid {
     pub const PRIVATE_KEY_USAGE_PERIOD: Oid = Oid::new_unwrap("2.5.29.16");
     /// id-ce-nameConstraints
     pub const NAME_CONSTRAINTS: Oid = Oid::new_unwrap("2.5.29.30");
+    /// id-ce-policyMappings
+    pub const POLICY_MAPPINGS: Oid = Oid::new_unwrap("2.5.29.33");
+    /// id-ce-policyConstraints
+    pub const POLICY_CONSTRAINTS: Oid = Oid::new_unwrap("2.5.29.36");
+    /// id-ce-inhibitAnyPolicy
+    pub const INHIBIT_ANY_POLICY: Oid = Oid::new_unwrap("2.5.29.54");
+    /// anyPolicy (RFC 5280 §4.2.1.4), a policy identifier, not an extension.
+    pub const ANY_POLICY: Oid = Oid::new_unwrap("2.5.29.32.0");
     /// id-pkix-ocsp-nocheck
     pub const OCSP_NO_CHECK: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.48.1.5");
     /// id-ad-ocsp (access method in authorityInfoAccess)
@@ -127,8 +229,15 @@ pub struct CertExtensions {
     pub subject_key_id: Option<Vec<u8>>,
     /// authorityKeyIdentifier keyIdentifier.
     pub authority_key_id: Option<Vec<u8>>,
-    /// certificatePolicies policy identifiers.
-    pub policies: Vec<Oid>,
+    /// certificatePolicies policy identifiers; `None` when the extension is absent (RFC 5280
+    /// §6.1.3 (e) treats "absent" and "present" differently, so an empty list is not the same).
+    pub policies: Option<Vec<Oid>>,
+    /// policyMappings (issuerDomainPolicy, subjectDomainPolicy) pairs (RFC 5280 §4.2.1.5).
+    pub policy_mappings: Option<Vec<(Oid, Oid)>>,
+    /// policyConstraints (requireExplicitPolicy, inhibitPolicyMapping) (RFC 5280 §4.2.1.11).
+    pub policy_constraints: Option<(Option<u32>, Option<u32>)>,
+    /// inhibitAnyPolicy SkipCerts (RFC 5280 §4.2.1.14).
+    pub inhibit_any_policy: Option<u32>,
     /// nameConstraints (RFC 5280 §4.2.1.10).
     pub name_constraints: Option<NameConstraints>,
     /// subjectAltName entries.
@@ -230,12 +339,44 @@ pub fn parse_extensions(seq: Tlv<'_>, max: usize) -> Result<CertExtensions, Asn1
             ext_oid::FRESHEST_CRL => out.freshest_crl = parse_distribution_points(value)?,
             ext_oid::OCSP_NO_CHECK => out.ocsp_no_check = true,
             ext_oid::CERTIFICATE_POLICIES => {
-                // Policy identifiers are reported (KZ roles); policy *processing* (RFC 5280 §6.1.3
-                // (d)-(f)) is not done, so a critical policies extension is accepted as "recognised"
-                // the way browsers and webpki treat it.
+                // Processed by `pki::policy` (RFC 5280 §6.1.3 (d)-(f)); qualifiers are not used.
                 let p = CertificatePolicies::from_der(value)
                     .map_err(decode_err("certificatePolicies"))?;
-                out.policies = p.0.iter().map(|pi| pi.policy_identifier).collect();
+                let ids: Vec<Oid> = p.0.iter().map(|pi| pi.policy_identifier).collect();
+                // §4.2.1.4: "A certificate policy OID MUST NOT appear more than once".
+                // Sorted copy: linear-logarithmic, whatever the count a hostile certificate holds.
+                let mut sorted = ids.clone();
+                sorted.sort_unstable();
+                if sorted.windows(2).any(|w| w.first() == w.get(1)) {
+                    return Err(Asn1Error::Invalid(
+                        "duplicate certificate policy identifier",
+                    ));
+                }
+                out.policies = Some(ids);
+            }
+            ext_oid::POLICY_MAPPINGS => {
+                let m = PolicyMappings::from_der(value).map_err(decode_err("policyMappings"))?;
+                out.policy_mappings = Some(
+                    m.0.iter()
+                        .map(|pm| (pm.issuer_domain_policy, pm.subject_domain_policy))
+                        .collect(),
+                );
+            }
+            ext_oid::POLICY_CONSTRAINTS => {
+                let pc =
+                    PolicyConstraints::from_der(value).map_err(decode_err("policyConstraints"))?;
+                // §4.2.1.11: "Conforming CAs MUST NOT issue certificates where policy
+                // constraints is an empty sequence."
+                if pc.require_explicit_policy.is_none() && pc.inhibit_policy_mapping.is_none() {
+                    return Err(Asn1Error::Invalid("empty policyConstraints"));
+                }
+                out.policy_constraints =
+                    Some((pc.require_explicit_policy, pc.inhibit_policy_mapping));
+            }
+            ext_oid::INHIBIT_ANY_POLICY => {
+                let ia =
+                    InhibitAnyPolicy::from_der(value).map_err(decode_err("inhibitAnyPolicy"))?;
+                out.inhibit_any_policy = Some(ia.0);
             }
             ext_oid::ISSUER_ALT_NAME | ext_oid::PRIVATE_KEY_USAGE_PERIOD => {}
             other if critical => out.unknown_critical.push(other),
@@ -493,10 +634,41 @@ fn string_value(t: Tlv<'_>) -> Option<String> {
             let units: Vec<u16> = t
                 .value
                 .chunks_exact(2)
-                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .filter_map(|c| c.try_into().ok().map(u16::from_be_bytes))
                 .collect();
             String::from_utf16(&units).ok()
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Name ::= SEQUENCE { SET { SEQUENCE { commonName, <tag> <value> } } }`
+    fn cn(tag: u8, value: &[u8]) -> Vec<u8> {
+        let mut atv = vec![0x06, 0x03, 0x55, 0x04, 0x03, tag, value.len() as u8];
+        atv.extend_from_slice(value);
+        let mut seq = vec![0x30, atv.len() as u8];
+        seq.extend(atv);
+        let mut set = vec![0x31, seq.len() as u8];
+        set.extend(seq);
+        let mut name = vec![0x30, set.len() as u8];
+        name.extend(set);
+        name
+    }
+
+    #[test]
+    fn string_types_der_lacks() {
+        // UniversalString (UCS-4) is a DirectoryString choice: read as text.
+        let n = decode_name(&cn(0x1C, &[0, 0, 0, b'A', 0, 1, 0xF6, 0x00])).expect("decodes");
+        assert_eq!(n.rfc4514, "CN=A\u{1F600}");
+        assert!(n.unsupported_strings.is_empty());
+        // GeneralString: kept as bytes and named.
+        let n = decode_name(&cn(0x1B, b"x")).expect("decodes");
+        assert_eq!(n.unsupported_strings, ["GeneralString"]);
+        // Malformed structure still fails.
+        assert!(decode_name(&[0x30, 0x03, 0x31, 0x01]).is_err());
     }
 }

@@ -15,8 +15,12 @@ pub struct Certificate {
     pub fingerprint: [u8; 32],
     /// `tbsCertificate`, exactly as signed.
     pub tbs: Vec<u8>,
-    /// `signatureAlgorithm`.
+    /// `signatureAlgorithm` (the outer one).
     pub signature_algorithm: AlgorithmId,
+    /// `tbsCertificate.signature` differs from `signatureAlgorithm` (RFC 5280 §4.1.1.2 says they
+    /// MUST be equal). Kept as a fact rather than a parse error so that path validation can say
+    /// so by name instead of "not a certificate" or "signature does not verify".
+    pub signature_algorithm_mismatch: bool,
     /// `signatureValue` bytes.
     pub signature: Vec<u8>,
     /// X.509 version (0 = v1, 2 = v3).
@@ -87,12 +91,9 @@ impl Certificate {
             return Err(Asn1Error::Invalid("empty serial number"));
         }
         let inner_alg = r.read_tag(tag::SEQUENCE)?;
-        // RFC 5280 §4.1.1.2: signatureAlgorithm MUST equal tbsCertificate.signature.
-        if inner_alg.raw != sig_alg_tlv.raw {
-            return Err(Asn1Error::Invalid(
-                "signatureAlgorithm differs from tbsCertificate.signature",
-            ));
-        }
+        // RFC 5280 §4.1.1.2: signatureAlgorithm MUST equal tbsCertificate.signature; refused by
+        // `path::verify_issued_by`, the one place a certificate signature is checked.
+        let signature_algorithm_mismatch = inner_alg.raw != sig_alg_tlv.raw;
         let issuer = r.read_tag(tag::SEQUENCE)?;
         let mut validity = r.read_tag(tag::SEQUENCE)?.reader();
         let not_before = validity.read()?.time()?;
@@ -118,6 +119,7 @@ impl Certificate {
             fingerprint: sha256(der),
             tbs: tbs.raw.to_vec(),
             signature_algorithm: AlgorithmId::parse(sig_alg_tlv)?,
+            signature_algorithm_mismatch,
             signature: signature.to_vec(),
             version,
             serial: serial.to_vec(),
@@ -151,6 +153,19 @@ impl Certificate {
     /// True when subject and issuer are the same name (RFC 5280 "self-issued").
     pub fn is_self_issued(&self) -> bool {
         self.subject_raw == self.issuer_raw || self.subject_norm == self.issuer_norm
+    }
+
+    /// What is wrong with the subject public key itself, when something is: an RSA exponent
+    /// below 3 or even, an EC point that is not an uncompressed point on its curve or is the
+    /// point at infinity (SEC 1 §3.2.2.1 public key validation). Such a key never verifies a
+    /// signature; saying why beats "signature does not verify".
+    pub fn public_key_defect(&self) -> Option<String> {
+        match self.public_key.as_ref().ok()? {
+            PublicKey::Rsa { der, .. } => rsa_defect(der),
+            PublicKey::P256(point) => ec_defect(point, &P256),
+            PublicKey::P384(point) => ec_defect(point, &P384),
+            _ => None,
+        }
     }
 
     /// Is `t` inside [notBefore, notAfter]?
@@ -201,4 +216,68 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
     out.copy_from_slice(d.as_ref());
     out
+}
+
+fn rsa_defect(der: &[u8]) -> Option<String> {
+    let mut k = Tlv::parse_exact(der).ok()?.reader();
+    k.read().ok()?;
+    let e = k.read().ok()?.unsigned_integer().ok()?;
+    let small = e.len() <= 1 && e.first().copied().unwrap_or(0) < 3;
+    let even = e.last().is_none_or(|b| b % 2 == 0);
+    if small || even {
+        let shown = e.iter().fold(0u64, |a, b| {
+            a.saturating_mul(256).saturating_add(u64::from(*b))
+        });
+        return Some(format!(
+            "RSA public exponent {shown} is not an odd number of at least 3 (RFC 8017 §3.1)"
+        ));
+    }
+    None
+}
+
+/// A short-Weierstrass curve y² = x³ - 3x + b over GF(p) (FIPS 186-4 D.1.2), as hex.
+struct Curve {
+    name: &'static str,
+    p: &'static str,
+    b: &'static str,
+    bytes: usize,
+}
+
+const P256: Curve = Curve {
+    name: "P-256",
+    p: "ffffffff00000001000000000000000000000000ffffffffffffffffffffffff",
+    b: "5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b",
+    bytes: 32,
+};
+
+const P384: Curve = Curve {
+    name: "P-384",
+    p: "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff",
+    b: "b3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aef",
+    bytes: 48,
+};
+
+fn ec_defect(point: &[u8], c: &Curve) -> Option<String> {
+    use num_bigint::BigUint;
+    let fail = |what: &str| Some(format!("{} public key: {what}", c.name));
+    match point {
+        [0x00] => return fail("the point at infinity"),
+        [0x02 | 0x03, ..] => return fail("a compressed point (not supported)"),
+        [0x04, ..] if point.len() == 1 + 2 * c.bytes => {}
+        _ => return fail("not an uncompressed point of the curve's size"),
+    }
+    let hex = |s: &str| BigUint::parse_bytes(s.as_bytes(), 16);
+    let (p, b) = (hex(c.p)?, hex(c.b)?);
+    let x = BigUint::from_bytes_be(point.get(1..=c.bytes)?);
+    let y = BigUint::from_bytes_be(point.get(1 + c.bytes..)?);
+    if x >= p || y >= p {
+        return fail("a coordinate is not below the field prime");
+    }
+    // y² = x³ - 3x + b (mod p), with -3x written as + (p - 3)·x to stay unsigned.
+    let lhs = (&y * &y) % &p;
+    let rhs = ((&x * &x * &x) + (&p - BigUint::from(3u8)) * &x + &b) % &p;
+    if lhs != rhs {
+        return fail("the point is not on the curve");
+    }
+    None
 }

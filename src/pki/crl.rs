@@ -37,6 +37,9 @@ pub enum CrlError {
     /// The signer may not sign CRLs.
     #[error("the CRL signer's keyUsage lacks cRLSign")]
     NotCrlSigner,
+    /// The CRL breaks the RFC 5280 CRL profile (§5.1, §5.2).
+    #[error("CRL profile: {0}")]
+    Profile(&'static str),
 }
 
 /// issuingDistributionPoint (RFC 5280 §5.2.5).
@@ -200,6 +203,12 @@ impl Crl {
             crl.read_extensions(Tlv::parse_exact(exts.value)?)?;
         }
         r.finish()?;
+        // §5.2.3: "conforming CRL issuers MUST include this extension in all CRLs". Without it a
+        // CRL cannot be ordered against another from the same issuer (nor a delta against its
+        // base), so it is refused (x509-limbo crl::crlnumber-missing).
+        if crl.crl_number.is_none() {
+            return Err(CrlError::Profile("CRL without cRLNumber (RFC 5280 §5.2.3)"));
+        }
         if let Some(list) = revoked {
             crl.index_entries(list.reader(), &range)?;
         }
@@ -213,6 +222,13 @@ impl Crl {
             let (oid, critical, value) = read_extension(&mut r)?;
             match oid {
                 ext_oid::CRL_NUMBER => {
+                    // §5.2.3: "This extension is non-critical"; a CRL that marks it critical
+                    // was not made by a conforming issuer (x509-limbo crl::crlnumber-critical).
+                    if critical {
+                        return Err(CrlError::Profile(
+                            "cRLNumber marked critical (RFC 5280 §5.2.3)",
+                        ));
+                    }
                     self.crl_number = Some(Tlv::parse_exact(value)?.unsigned_integer()?.to_vec())
                 }
                 ext_oid::DELTA_CRL_INDICATOR => {

@@ -1,12 +1,15 @@
-//! Certification path building and validation (RFC 5280 §6, without policy processing), under a
-//! work budget, with a cache of validated paths.
+//! Certification path building and validation (RFC 5280 §6, with policy processing in
+//! [`super::policy`] and name constraints in [`super::names`]), under a work budget, with a cache
+//! of validated paths.
 //!
 //! The search is depth-first from the end-entity certificate towards the trust anchors. Every
 //! candidate issuer (same name; several when keys were rolled over or cross-signed) is tried until
 //! one path works. When none does, the most specific failure is reported ([`PathError::rank`]).
 
 use super::cert::{key_usage, Certificate};
+use super::policy::{PolicyFailure, PolicyInputs};
 use super::trust::TrustStore;
+use crate::asn1::Oid;
 use crate::crypto::{self, AlgorithmPolicy, CryptoError};
 use crate::limits::Limits;
 use moka::sync::Cache;
@@ -24,7 +27,7 @@ pub enum LeafUsage {
 }
 
 /// Options of one path validation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PathOptions {
     /// Validation time, unix seconds.
     pub time: i64,
@@ -32,12 +35,17 @@ pub struct PathOptions {
     pub policy: AlgorithmPolicy,
     /// Leaf usage requirement.
     pub usage: LeafUsage,
-    /// Longest path (anchor excluded).
+    /// Longest path (anchor excluded, leaf included; self-issued certificates do not count).
     pub max_depth: usize,
     /// Signature checks allowed.
     pub max_signature_checks: usize,
     /// Candidate issuers considered.
     pub max_steps: usize,
+    /// Certificate policy inputs (RFC 5280 §6.1.1 (c), (e)-(g)).
+    pub cert_policy: PolicyInputs,
+    /// Name-constraint comparisons allowed over the whole search (x509-limbo
+    /// `pathological::nc-dos-*`: thousands of names against thousands of subtrees).
+    pub max_name_checks: usize,
 }
 
 impl PathOptions {
@@ -50,9 +58,16 @@ impl PathOptions {
             max_depth: limits.max_path_depth,
             max_signature_checks: limits.max_signature_checks,
             max_steps: limits.max_path_steps,
+            cert_policy: PolicyInputs::default(),
+            max_name_checks: MAX_NAME_CHECKS,
         }
     }
 }
+
+/// Name-constraint comparisons per path search. webpki allows 250,000; a real KZ path makes
+/// fewer than 50 (three names against a handful of subtrees). One comparison is a bounded string
+/// or byte compare, so the budget is a few milliseconds of work.
+pub const MAX_NAME_CHECKS: usize = 250_000;
 
 /// A validated path: leaf first, trust anchor last. Only [`build_path`] makes one.
 #[derive(Debug, Clone)]
@@ -62,6 +77,9 @@ pub struct ValidPath {
     pub valid_from: i64,
     /// ...to the earliest notAfter.
     pub valid_until: i64,
+    /// The user-constrained policy set (RFC 5280 §6.1.6): the policies the path is valid for,
+    /// `anyPolicy` (2.5.29.32.0) when any; empty when none and none was required.
+    pub policies: Vec<Oid>,
 }
 
 impl ValidPath {
@@ -185,6 +203,28 @@ pub enum PathError {
         /// Why.
         reason: String,
     },
+    /// Certificate policy processing left no acceptable policy while one was required
+    /// (RFC 5280 §6.1.3 (f), §6.1.5 (g)), or a CA mapped anyPolicy (§6.1.4 (a)).
+    #[error("certificate policies: {reason} (path to {subject})")]
+    Policy {
+        /// The end-entity certificate.
+        subject: String,
+        /// What failed.
+        reason: String,
+    },
+    /// A public key that cannot be valid: RSA exponent 1, an EC point off its curve or at
+    /// infinity ([`Certificate::public_key_defect`]).
+    #[error("public key of {subject}: {reason}")]
+    InvalidKey {
+        /// Whose key.
+        subject: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The path has no chance to be checked within the work budget (policy tree nodes or
+    /// name-constraint comparisons): refused, not guessed.
+    #[error("{0} budget exhausted")]
+    WorkBudget(&'static str),
 }
 
 impl PathError {
@@ -193,15 +233,16 @@ impl PathError {
     pub fn rank(&self) -> u8 {
         match self {
             PathError::NoIssuer { .. } => 0,
-            PathError::Budget(_) => 1,
+            PathError::Budget(_) | PathError::WorkBudget(_) => 1,
             PathError::TooDeep(_) => 2,
             PathError::BadSignature { .. } => 3,
             PathError::UnsupportedAlgorithm { .. } => 4,
-            PathError::WeakAlgorithm { .. } => 5,
+            PathError::WeakAlgorithm { .. } | PathError::InvalidKey { .. } => 5,
             PathError::NotCa { .. } | PathError::CaKeyUsage { .. } | PathError::PathLen { .. } => 6,
             PathError::UnknownCriticalExtension { .. }
             | PathError::Profile { .. }
-            | PathError::NameConstraints { .. } => 7,
+            | PathError::NameConstraints { .. }
+            | PathError::Policy { .. } => 7,
             PathError::Expired { .. } | PathError::NotYetValid { .. } => 8,
             PathError::LeafKeyUsage { .. } => 9,
         }
@@ -278,6 +319,40 @@ fn profile(c: &Certificate, role: Role) -> Result<(), PathError> {
     {
         return fail("keyCertSign without basicConstraints cA (RFC 5280 §4.2.1.3)");
     }
+    if role != Role::Anchor {
+        if let Some(rule) = serial_rule(&c.serial) {
+            return fail(rule);
+        }
+        // A name we can only show as bytes cannot be judged by a person reading the verdict.
+        if let Some(kind) = c.subject.unsupported_strings.first() {
+            return fail(match *kind {
+                "GeneralString" => "subject name has a GeneralString value, an unsupported string type (RFC 5280 §4.1.2.4 DirectoryString)",
+                "GraphicString" => "subject name has a GraphicString value, an unsupported string type (RFC 5280 §4.1.2.4 DirectoryString)",
+                "UniversalString (not UCS-4)" => "subject name has a UniversalString value that is not UCS-4 (RFC 5280 §4.1.2.4)",
+                _ => "subject name has a value of an unsupported string type (RFC 5280 §4.1.2.4 DirectoryString)",
+            });
+        }
+    }
+    if let Some(nc) = &e.name_constraints {
+        if !e.is_critical(&ext_oid::NAME_CONSTRAINTS) {
+            return fail("nameConstraints must be critical (RFC 5280 §4.2.1.10)");
+        }
+        if !is_ca {
+            return fail(
+                "nameConstraints in an end-entity certificate (RFC 5280 §4.2.1.10: CA certificates only)",
+            );
+        }
+        if nc.permitted.is_empty() && nc.excluded.is_empty() {
+            return fail("nameConstraints without subtrees (RFC 5280 §4.2.1.10)");
+        }
+        super::names::check_syntax(nc).or_else(&fail)?;
+    }
+    // policyConstraints "MUST" be critical (§4.2.1.11) binds the issuing CA; validation processes
+    // it either way (§6.1.4 (i)), and NIST PKITS 4.8-4.10 CAs carry it non-critical in valid
+    // paths. x509-limbo rfc5280::pc::ica-noncritical-pc, which refuses it, is a listed exception.
+    if e.inhibit_any_policy.is_some() && !e.is_critical(&ext_oid::INHIBIT_ANY_POLICY) {
+        return fail("inhibitAnyPolicy must be critical (RFC 5280 §4.2.1.14)");
+    }
     // A root's own authorityKeyIdentifier is not checked: the CA/B Forum's TLS root profile
     // (BR 7.1.2.1.3) does not govern document signing, and the NCA's GOST root names its
     // issuer and serial there.
@@ -312,6 +387,58 @@ fn profile(c: &Certificate, role: Role) -> Result<(), PathError> {
     Ok(())
 }
 
+/// RFC 5280 §4.1.2.2: "The serial number MUST be a positive integer ... Conforming CAs MUST NOT
+/// use serialNumber values longer than 20 octets." The sign octet a positive value needs is not
+/// counted. x509-limbo `rfc5280::serial::*` expects refusal, as pyca/cryptography does.
+fn serial_rule(serial: &[u8]) -> Option<&'static str> {
+    let first = serial.first()?;
+    if first & 0x80 != 0 {
+        return Some("negative serial number (RFC 5280 §4.1.2.2)");
+    }
+    if serial.iter().all(|b| *b == 0) {
+        return Some("serial number zero (RFC 5280 §4.1.2.2: must be positive)");
+    }
+    let magnitude = match serial {
+        [0, rest @ ..] => rest,
+        s => s,
+    };
+    if magnitude.len() > 20 {
+        return Some("serial number longer than 20 octets (RFC 5280 §4.1.2.2)");
+    }
+    None
+}
+
+/// The leaf's own public key must be one the algorithm policy accepts (a chain ending in a key
+/// nothing may verify with is not a usable certificate): RSA under the minimum or not a whole
+/// number of bytes, curves other than P-256/P-384, DSA and unknown algorithms are refused, as
+/// the same policy refuses them for signatures (ETSI TS 119 312).
+fn leaf_key(c: &Certificate, policy: &AlgorithmPolicy) -> Result<(), PathError> {
+    use crate::crypto::PublicKey;
+    let weak = |reason: String| PathError::WeakAlgorithm {
+        subject: c.subject.rfc4514.clone(),
+        reason,
+    };
+    if let Some(reason) = c.public_key_defect() {
+        return Err(PathError::InvalidKey {
+            subject: c.subject.rfc4514.clone(),
+            reason,
+        });
+    }
+    match &c.public_key {
+        Ok(PublicKey::Rsa { bits, .. }) if bits % 8 != 0 || *bits < policy.min_rsa_bits => Err(
+            weak(format!(
+                "RSA public key of {bits} bits refused by the algorithm policy (minimum {}, whole bytes)",
+                policy.min_rsa_bits
+            )),
+        ),
+        Ok(PublicKey::Other { algorithm, .. }) => Err(weak(format!(
+            "public key algorithm or curve {algorithm} refused by the algorithm policy"
+        ))),
+        Ok(_) => Ok(()),
+        Err(e) => Err(weak(format!("unreadable public key: {e}"))),
+    }
+}
+
 /// Checks that `issuer` may act as a CA for a path in which `below` non-self-issued
 /// intermediates sit under it.
 fn ca_constraints(issuer: &Certificate, below: usize) -> Result<(), PathError> {
@@ -341,6 +468,18 @@ pub fn verify_issued_by(
     policy: &AlgorithmPolicy,
 ) -> Result<(), PathError> {
     let subject = || child.subject.rfc4514.clone();
+    if child.signature_algorithm_mismatch {
+        return Err(PathError::Profile {
+            subject: subject(),
+            rule: "signatureAlgorithm differs from tbsCertificate.signature (RFC 5280 §4.1.1.2)",
+        });
+    }
+    if let Some(reason) = issuer.public_key_defect() {
+        return Err(PathError::InvalidKey {
+            subject: issuer.subject.rfc4514.clone(),
+            reason,
+        });
+    }
     let map = |e: CryptoError| match e {
         CryptoError::BadSignature => PathError::BadSignature {
             subject: subject(),
@@ -376,7 +515,10 @@ struct Search<'a> {
     pool: &'a [Arc<Certificate>],
     sig_checks: usize,
     steps: usize,
+    name_checks: usize,
     best: Option<PathError>,
+    /// The policies of the path found.
+    policies: Vec<Oid>,
 }
 
 /// Stop the whole search (budget) or just this branch.
@@ -430,9 +572,22 @@ impl Search<'_> {
                 continue;
             }
             match self.check_sig(&child, anchor) {
-                Ok(()) => return Ok(Arc::clone(anchor)),
+                Ok(()) => {}
                 Err(Stop::All) => return Err(Stop::All),
                 Err(Stop::Branch) => continue,
+            }
+            // Whole-path rules, checked here so that a failing path lets the search try the
+            // others (x509-limbo rfc5280::nc::nc-forbids-alternate-chain-ica).
+            path.push(Arc::clone(anchor));
+            let whole = self.whole_path(path);
+            path.pop();
+            match whole {
+                Ok(()) => return Ok(Arc::clone(anchor)),
+                Err(e @ PathError::WorkBudget(_)) => {
+                    self.record(e);
+                    return Err(Stop::All);
+                }
+                Err(e) => self.record(e),
             }
         }
 
@@ -485,6 +640,39 @@ impl Search<'_> {
         Err(Stop::Branch)
     }
 
+    /// nameConstraints and certificate policies over a complete path (leaf first, anchor last).
+    fn whole_path(&mut self, path: &[Arc<Certificate>]) -> Result<(), PathError> {
+        let mut left = self.opts.max_name_checks.saturating_sub(self.name_checks);
+        let before = left;
+        let r = super::names::check_name_constraints(path, &mut left);
+        self.name_checks += before - left;
+        r?;
+        let leaf = || {
+            path.first()
+                .map(|c| c.subject.rfc4514.clone())
+                .unwrap_or_default()
+        };
+        self.policies =
+            super::policy::process(path, &self.opts.cert_policy).map_err(|f| match f {
+                PolicyFailure::Budget => PathError::WorkBudget("certificate policy tree"),
+                PolicyFailure::NoValidPolicy => PathError::Policy {
+                    subject: leaf(),
+                    reason: "no valid policy for the path while an explicit policy is required"
+                        .into(),
+                },
+                PolicyFailure::AnyPolicyMapping(k) => PathError::Policy {
+                    subject: leaf(),
+                    reason: format!(
+                        "{} maps anyPolicy (RFC 5280 §6.1.4 (a))",
+                        path.get(k)
+                            .map(|c| c.subject.rfc4514.as_str())
+                            .unwrap_or("a CA")
+                    ),
+                },
+            })?;
+        Ok(())
+    }
+
     fn step(&mut self) -> Result<(), Stop> {
         if self.steps >= self.opts.max_steps {
             self.record(PathError::Budget("path building steps"));
@@ -528,16 +716,20 @@ pub fn build_path(
             certs: vec![Arc::clone(anchor)],
             valid_from: leaf.not_before,
             valid_until: leaf.not_after,
+            policies: Vec::new(),
         });
     }
     profile(leaf, Role::Leaf)?;
+    leaf_key(leaf, &opts.policy)?;
     let mut search = Search {
         opts,
         anchors,
         pool,
         sig_checks: 0,
         steps: 0,
+        name_checks: 0,
         best: None,
+        policies: Vec::new(),
     };
     let mut path = vec![Arc::clone(leaf)];
     match search.walk(&mut path) {
@@ -554,11 +746,11 @@ pub fn build_path(
                 .min()
                 .unwrap_or(leaf.not_after);
             path.push(anchor);
-            super::names::check_name_constraints(&path)?;
             Ok(ValidPath {
                 certs: path,
                 valid_from,
                 valid_until,
+                policies: search.policies,
             })
         }
         Err(_) => Err(search.best.unwrap_or(PathError::NoIssuer {
@@ -576,6 +768,7 @@ struct PathKey {
     policy: AlgorithmPolicy,
     usage: LeafUsage,
     max_depth: usize,
+    cert_policy: PolicyInputs,
 }
 
 /// Validated paths by signer certificate: a second document from the same signer skips the
@@ -611,6 +804,7 @@ impl PathCache {
             policy: opts.policy,
             usage: opts.usage,
             max_depth: opts.max_depth,
+            cert_policy: opts.cert_policy.clone(),
         }
     }
 
@@ -649,5 +843,155 @@ impl PathCache {
     /// True when nothing is cached.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Clear reasons (issue 12): certificates made by OpenSSL (fixtures/pki, `fixtures/generate.sh`)
+    //! with one defect put in, each reported by name.
+    use super::*;
+    use crate::crypto::PublicKey;
+    use crate::pki::trust::parse_bundle;
+
+    fn der(pem: &[u8]) -> Vec<u8> {
+        parse_bundle(pem).expect("fixture").remove(0).der
+    }
+
+    fn opts(at: i64) -> PathOptions {
+        PathOptions::new(
+            at,
+            AlgorithmPolicy::default(),
+            LeafUsage::Any,
+            &Limits::default(),
+        )
+    }
+
+    /// Validates `leaf` under `int` to the fixture root of its family.
+    fn validate(leaf: Certificate, int: Certificate, root: &[u8]) -> Result<ValidPath, PathError> {
+        let anchors = TrustStore::new(parse_bundle(root).expect("root"));
+        let at = leaf.not_before + 60;
+        build_path(&Arc::new(leaf), &anchors, &[Arc::new(int)], &opts(at))
+    }
+
+    const RSA_LEAF: &[u8] = include_bytes!("../../fixtures/pki/rsa-leaf.crt");
+    const RSA_INT: &[u8] = include_bytes!("../../fixtures/pki/rsa-int.crt");
+    const RSA_ROOT: &[u8] = include_bytes!("../../fixtures/pki/rsa-root.crt");
+    const EC_LEAF: &[u8] = include_bytes!("../../fixtures/pki/ec-leaf.crt");
+    const EC_INT: &[u8] = include_bytes!("../../fixtures/pki/ec-int.crt");
+    const EC_ROOT: &[u8] = include_bytes!("../../fixtures/pki/ec-root.crt");
+
+    fn cert(pem: &[u8]) -> Certificate {
+        parse_bundle(pem).expect("fixture").remove(0)
+    }
+
+    #[test]
+    fn serial_numbers() {
+        assert_eq!(serial_rule(&[0x01]), None);
+        assert_eq!(serial_rule(&[0x00, 0x80]), None);
+        assert!(serial_rule(&[0x00]).is_some_and(|r| r.contains("zero")));
+        assert!(serial_rule(&[0xFF]).is_some_and(|r| r.contains("negative")));
+        let mut twenty = vec![0x00, 0x80];
+        twenty.extend([1; 19]);
+        assert_eq!(serial_rule(&twenty), None, "20 octets and a sign octet");
+        assert!(serial_rule(&[0x7F; 21]).is_some_and(|r| r.contains("20 octets")));
+    }
+
+    #[test]
+    fn untouched_fixtures_validate() {
+        assert!(validate(cert(RSA_LEAF), cert(RSA_INT), RSA_ROOT).is_ok());
+        assert!(validate(cert(EC_LEAF), cert(EC_INT), EC_ROOT).is_ok());
+    }
+
+    #[test]
+    fn inner_and_outer_signature_algorithms_differ() {
+        // tbsCertificate.signature is the first sha256WithRSAEncryption OID in the DER; make it
+        // sha384WithRSAEncryption (same length, still well-formed DER).
+        let mut d = der(RSA_LEAF);
+        let oid = [0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0B];
+        let at = d.windows(oid.len()).position(|w| w == oid).expect("oid");
+        d[at + oid.len() - 1] = 0x0C;
+        let leaf = Certificate::from_der(&d).expect("still parses");
+        assert!(leaf.signature_algorithm_mismatch);
+        let e = validate(leaf, cert(RSA_INT), RSA_ROOT).expect_err("refused");
+        assert!(
+            e.to_string()
+                .contains("signatureAlgorithm differs from tbsCertificate.signature"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn ec_key_off_the_curve_or_at_infinity() {
+        let mut leaf = cert(EC_LEAF);
+        let Ok(PublicKey::P256(point)) = &leaf.public_key else {
+            panic!("P-256 fixture");
+        };
+        let mut off = point.clone();
+        *off.last_mut().expect("point") ^= 1;
+        leaf.public_key = Ok(PublicKey::P256(off.clone()));
+        let e = validate(leaf.clone(), cert(EC_INT), EC_ROOT).expect_err("refused");
+        assert!(matches!(e, PathError::InvalidKey { .. }), "{e:?}");
+        assert!(e.to_string().contains("not on the curve"), "{e}");
+
+        leaf.public_key = Ok(PublicKey::P256(vec![0x00]));
+        let e = validate(leaf, cert(EC_INT), EC_ROOT).expect_err("refused");
+        assert!(e.to_string().contains("point at infinity"), "{e}");
+
+        // The issuer's key off the curve: named as such, not "signature does not verify".
+        let mut int = cert(EC_INT);
+        int.public_key = Ok(PublicKey::P256(off));
+        let e = validate(cert(EC_LEAF), int, EC_ROOT).expect_err("refused");
+        assert!(
+            matches!(&e, PathError::InvalidKey { subject, .. } if subject.contains("Intermediate")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn rsa_exponent_one() {
+        let mut leaf = cert(RSA_LEAF);
+        let Ok(PublicKey::Rsa { der: key, bits }) = &leaf.public_key else {
+            panic!("RSA fixture");
+        };
+        // RSAPublicKey { n, e }: keep n, set e = 1.
+        let mut r = crate::asn1::Tlv::parse_exact(key).expect("key").reader();
+        let n = r.read().expect("n").raw.to_vec();
+        let mut body = n;
+        body.extend_from_slice(&[0x02, 0x01, 0x01]);
+        let mut e1 = vec![0x30, 0x82];
+        e1.extend_from_slice(&u16::try_from(body.len()).expect("len").to_be_bytes());
+        e1.extend_from_slice(&body);
+        leaf.public_key = Ok(PublicKey::Rsa {
+            der: e1,
+            bits: *bits,
+        });
+        let e = validate(leaf, cert(RSA_INT), RSA_ROOT).expect_err("refused");
+        assert!(e.to_string().contains("RSA public exponent 1"), "{e}");
+    }
+
+    #[test]
+    fn unsupported_string_type_in_a_name() {
+        // The leaf's subject CN (a UTF8String "tekser RSA Signer"-like value) retagged as
+        // GeneralString (0x1B): the certificate still parses and is refused by name.
+        let d = der(RSA_LEAF);
+        let leaf = cert(RSA_LEAF);
+        let cn_oid = [0x06, 0x03, 0x55, 0x04, 0x03];
+        let subject_at = d
+            .windows(leaf.subject_raw.len())
+            .position(|w| w == leaf.subject_raw.as_slice())
+            .expect("subject");
+        let cn_at = subject_at
+            + leaf
+                .subject_raw
+                .windows(cn_oid.len())
+                .position(|w| w == cn_oid)
+                .expect("CN");
+        let mut patched = d.clone();
+        patched[cn_at + cn_oid.len()] = 0x1B;
+        let leaf = Certificate::from_der(&patched).expect("parses despite GeneralString");
+        assert_eq!(leaf.subject.unsupported_strings, ["GeneralString"]);
+        let e = validate(leaf, cert(RSA_INT), RSA_ROOT).expect_err("refused");
+        assert!(e.to_string().contains("GeneralString"), "{e}");
     }
 }

@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 impl Verifier {
     /// Validates the first certificate in `input` (PEM or DER); further certificates in the same
-    /// input are path candidates. `max_depth` overrides the configured path length limit.
+    /// input are path candidates. `max_depth` (intermediates allowed between leaf and anchor, as
+    /// OpenSSL's `-verify_depth` counts) overrides the configured path length limit.
     pub fn verify_chain(
         &self,
         input: &[u8],
@@ -123,9 +124,12 @@ impl Verifier {
             LeafUsage::Any,
             &self.config.limits,
         );
+        // `max_depth` counts intermediates (OpenSSL's -verify_depth, x509-limbo); the path
+        // options count the leaf too.
         if let Some(d) = max_depth {
-            path_opts.max_depth = d;
+            path_opts.max_depth = d.saturating_add(1);
         }
+        path_opts.cert_policy = self.config.cert_policy.clone();
         let pool: Vec<Arc<Certificate>> = extra
             .iter()
             .chain(self.intermediates.iter())

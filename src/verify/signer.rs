@@ -72,7 +72,7 @@ pub fn signer_report(c: &Certificate) -> SignerReport {
         .ext_key_usage
         .iter()
         .flatten()
-        .chain(c.ext.policies.iter());
+        .chain(c.ext.policies.iter().flatten());
     for o in oids {
         if let Some((_, name)) = ROLES.iter().find(|(oid, _)| oid == o) {
             if !roles.iter().any(|r| r == name) {
@@ -112,6 +112,7 @@ pub(crate) fn set_chain(report: &mut SignatureReport, path: &ValidPath, trust: &
             trust_anchor: i + 1 == n,
         })
         .collect();
+    report.policies = path.policies.iter().map(ToString::to_string).collect();
     if path
         .certs()
         .last()
@@ -132,9 +133,10 @@ pub(crate) fn set_chain(report: &mut SignatureReport, path: &ValidPath, trust: &
 /// made, so expiry stays OUT_OF_BOUNDS_NO_POE even then.
 pub(crate) fn path_error_code(e: &PathError, poe: bool) -> (SubIndication, &'static str) {
     match e {
-        PathError::NoIssuer { .. } | PathError::Budget(_) | PathError::TooDeep(_) => {
-            (SubIndication::NO_CERTIFICATE_CHAIN_FOUND, "chain-not-found")
-        }
+        PathError::NoIssuer { .. }
+        | PathError::Budget(_)
+        | PathError::WorkBudget(_)
+        | PathError::TooDeep(_) => (SubIndication::NO_CERTIFICATE_CHAIN_FOUND, "chain-not-found"),
         PathError::Expired { .. } => (SubIndication::OUT_OF_BOUNDS_NO_POE, "certificate-expired"),
         PathError::NotYetValid { .. } if poe => {
             (SubIndication::NOT_YET_VALID, "certificate-not-yet-valid")
@@ -147,6 +149,10 @@ pub(crate) fn path_error_code(e: &PathError, poe: bool) -> (SubIndication, &'sta
         PathError::WeakAlgorithm { .. } => {
             (SubIndication::CRYPTO_CONSTRAINTS_FAILURE, "weak-algorithm")
         }
+        PathError::InvalidKey { .. } => (
+            SubIndication::CRYPTO_CONSTRAINTS_FAILURE,
+            "invalid-public-key",
+        ),
         PathError::UnsupportedAlgorithm { .. } => (
             SubIndication::CRYPTO_CONSTRAINTS_FAILURE,
             "unsupported-algorithm",
@@ -157,6 +163,7 @@ pub(crate) fn path_error_code(e: &PathError, poe: bool) -> (SubIndication, &'sta
         | PathError::UnknownCriticalExtension { .. }
         | PathError::Profile { .. }
         | PathError::NameConstraints { .. }
+        | PathError::Policy { .. }
         | PathError::BadSignature { .. } => (
             SubIndication::CHAIN_CONSTRAINTS_FAILURE,
             "chain-constraints",
