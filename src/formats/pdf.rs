@@ -528,7 +528,14 @@ impl<'a> Document<'a> {
             .object()?
             .as_int()
             .ok_or_else(|| structure("generation"))?;
-        if !lx.keyword(b"obj") {
+        // "N G obj" with white space before the keyword: "0obj" is one token to MuPDF, which
+        // then repairs the file by scanning, and shows what the scan finds.
+        if !self
+            .data
+            .get(lx.pos)
+            .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b'\x0c' | 0))
+            || !lx.keyword(b"obj")
+        {
             return Err(structure(format!("no 'obj' at byte {off}")));
         }
         let obj = lx.object()?;

@@ -290,6 +290,15 @@ impl Analysis<'_, '_> {
                 self.changed.insert(n, None);
                 continue;
             }
+            if uo && !same_gen {
+                // The signed graph refers to `n` by its old generation: readers resolve those
+                // references to null (poppler) or rebuild the file, whatever the new value.
+                self.bad(format!(
+                    "object {n}'s generation changed from {} to {}: the signed references to it no longer reach it",
+                    old.generations.get(&n).copied().unwrap_or(0),
+                    new.generations.get(&n).copied().unwrap_or(0)
+                ));
+            }
             let Some(&loc) = ln else { continue };
             if let Loc::Offset(off) = loc {
                 if off < old.end {
@@ -556,6 +565,10 @@ impl Analysis<'_, '_> {
                             self.list_change(n, ov.as_ref(), nv.as_ref(), Role::FieldEntry, None)?
                         }
                         "SigFlags" => {}
+                        // false is the default (pypdf writes it when filling a form); true
+                        // makes viewers redraw every field from its value, which is not judged.
+                        "NeedAppearances"
+                            if nv.is_none_or(|v| *v == Obj::Bool(false)) => {}
                         // Default resources may gain entries (a new signature's font) but not
                         // change or lose one: fields without their own appearance are drawn
                         // with them.
@@ -621,6 +634,9 @@ impl Analysis<'_, '_> {
                             self.new_signature_value(&v, &format!("object {n}"))?;
                         }
                         ("V" | "AS", _) if !sig && ff & FIELD_READ_ONLY == 0 => {
+                            // Viewers draw a new value (regenerating the appearance where they
+                            // see fit) over the signed page: permitted, never silent.
+                            self.overlay(&format!("value of form field {n}"), "Widget", new, None);
                             // A value is a string or name; an indirect one (rich text in a
                             // stream) is the field's own.
                             for r in new.get(b"V").map(refs_of).unwrap_or_default() {
@@ -628,6 +644,10 @@ impl Analysis<'_, '_> {
                             }
                         }
                         ("AP", Some(v)) if ff & FIELD_READ_ONLY == 0 => {
+                            // A filled field (or a signed signature field) draws its new
+                            // appearance over the signed page: permitted, never silent.
+                            let what = if sig { "signature field" } else { "form field" };
+                            self.overlay(&format!("appearance of {what} {n}"), "Widget", new, None);
                             self.grant(v, Role::FieldAppearance, None)
                         }
                         _ if ff & FIELD_READ_ONLY != 0 => {
@@ -734,6 +754,8 @@ impl Analysis<'_, '_> {
             if old_field.get(b"V").is_some() || !keys.iter().any(|k| k == "V") {
                 return Err(why("its signature field was not being signed"));
             }
+            let field = new_field.clone();
+            self.overlay(&format!("appearance of signature field {f}"), "Widget", &field, None);
             return Ok(());
         }
         if !keys.iter().any(|k| k == "V" || k == "AS") {
@@ -747,6 +769,8 @@ impl Analysis<'_, '_> {
                 return Err(why("this signature locks the field (FieldMDP)"));
             }
         }
+        let field = new_field.clone();
+        self.overlay(&format!("appearance of form field {f}"), "Widget", &field, None);
         Ok(())
     }
 

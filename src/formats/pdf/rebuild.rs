@@ -1,7 +1,7 @@
 //! What a viewer would show if it did not read the cross-reference as given.
 //!
 //! poppler and MuPDF rebuild the cross-reference by scanning the file whenever they find it
-//! damaged, and there the last `N G obj` at the start of a line wins; a linearized file whose
+//! damaged, and there the last `N G obj` they find wins (where they look differs); a linearized file whose
 //! `/L` equals the file's length is read from its first-page table, ignoring later updates. An
 //! attacker who can make a viewer do either shows objects the signed cross-reference never
 //! named. So a signed document with later revisions must read the same both ways.
@@ -10,8 +10,8 @@ use super::{Document, Loc, Obj, Revision};
 use std::collections::BTreeMap;
 
 impl Document<'_> {
-    /// Object number → byte of its last definition that starts a line (what poppler's
-    /// reconstruction finds), at most `max_objects` numbers.
+    /// Object number → byte of its last `N G obj` anywhere in the file (what a rebuilding
+    /// reader may find), at most `max_objects` numbers.
     fn scanned_definitions(&self) -> BTreeMap<u32, usize> {
         let data = self.data;
         let mut out = BTreeMap::new();
@@ -33,8 +33,8 @@ impl Document<'_> {
     }
 
     /// Objects of `rev` (the current revision) whose definition named by the cross-reference is
-    /// followed, later in the file, by another definition of the same number at the start of a
-    /// line: a viewer rebuilding the cross-reference shows the later one.
+    /// followed, later in the file, by another `N G obj` of the same number: a viewer
+    /// rebuilding the cross-reference shows the later one.
     pub(super) fn shadowed_definitions(&self, rev: &Revision) -> Vec<String> {
         let scanned = self.scanned_definitions();
         let mut out = Vec::new();
@@ -75,12 +75,18 @@ impl Document<'_> {
     }
 }
 
-/// For an `obj` keyword at `at`: the object number and the byte where `N G obj` starts, if it
-/// starts a line (only spaces or tabs before it on its line).
+/// For an `obj` keyword at `at`: the object number and the byte where `N G obj` starts,
+/// wherever it is. Readers that rebuild a cross-reference do not agree on where a definition may
+/// start (poppler reads lines in 255-byte pieces and stops at NUL; MuPDF lexes on from the
+/// first `endstream`), so any `N G obj` counts, inside strings and streams too.
 fn definition_start(data: &[u8], at: usize) -> Option<(u32, usize)> {
     let mut i = at;
     let back_ws = |i: &mut usize| {
-        while *i > 0 && data.get(*i - 1).is_some_and(|c| matches!(c, b' ' | b'\t' | 0 | 0x0c)) {
+        while *i > 0
+            && data
+                .get(*i - 1)
+                .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n' | 0 | 0x0c))
+        {
             *i -= 1;
         }
     };
@@ -100,10 +106,6 @@ fn definition_start(data: &[u8], at: usize) -> Option<(u32, usize)> {
     }
     let num_end = back_digits(&mut i)?;
     let start = i;
-    back_ws(&mut i);
-    if i > 0 && !matches!(data.get(i - 1), Some(b'\r' | b'\n')) {
-        return None;
-    }
     let num = std::str::from_utf8(data.get(start..num_end)?).ok()?.parse().ok()?;
     Some((num, start))
 }
@@ -130,6 +132,11 @@ mod tests {
         let at2 = memchr::memmem::find_iter(d, b"obj").nth(2).unwrap();
         assert_eq!(definition_start(d, at2).map(|x| x.0), Some(12));
         let last = memchr::memmem::rfind(d, b"obj").unwrap();
-        assert_eq!(definition_start(d, last), None, "not at a line start");
+        assert_eq!(definition_start(d, last), Some((5, 54)), "inside a line too");
+        let hidden = b"(xxxx4 0 obj) 3\x001\x00obj";
+        let at = memchr::memmem::find(hidden, b"obj").unwrap();
+        assert_eq!(definition_start(hidden, at), Some((4, 5)));
+        let at = memchr::memmem::rfind(hidden, b"obj").unwrap();
+        assert_eq!(definition_start(hidden, at), Some((3, 14)));
     }
 }
