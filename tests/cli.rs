@@ -200,3 +200,116 @@ fn serve_with_no_configuration_passes_its_own_curl_example_and_stops_on_sigterm(
     // Drain the rest so the pipe never blocks the child.
     for _ in lines {}
 }
+
+/// #13 item 7: a device or FIFO named as any input is read to at most its limit + 1 bytes (or
+/// given up when it stalls), and the error is a usage error (64) naming the file, never an
+/// out-of-memory crash.
+#[test]
+fn endless_inputs_are_usage_errors_naming_the_file() {
+    let sig = fixture("cms/rsa-attached.p7s");
+    let sig = s(&sig);
+    let cases: [(&str, Vec<&str>); 11] = [
+        (
+            "--signature",
+            vec!["verify", "cms", "--signature", "/dev/zero"],
+        ),
+        (
+            "--content",
+            vec![
+                "verify",
+                "cms",
+                "--signature",
+                sig,
+                "--content",
+                "/dev/zero",
+            ],
+        ),
+        (
+            "--trust",
+            vec![
+                "verify",
+                "cms",
+                "--signature",
+                sig,
+                "--trust",
+                "/dev/urandom",
+            ],
+        ),
+        (
+            "--intermediate",
+            vec![
+                "verify",
+                "cms",
+                "--signature",
+                sig,
+                "--intermediate",
+                "/dev/zero",
+            ],
+        ),
+        (
+            "--crl",
+            vec!["verify", "cms", "--signature", sig, "--crl", "/dev/zero"],
+        ),
+        ("barcode file", vec!["verify", "barcode", "/dev/urandom"]),
+        ("--image", vec!["verify", "barcode", "--image", "/dev/zero"]),
+        ("pdf", vec!["verify", "pdf", "/dev/zero"]),
+        ("xml", vec!["verify", "xml", "/dev/zero"]),
+        ("--cert", vec!["verify", "chain", "--cert", "/dev/zero"]),
+        (
+            "--config",
+            vec!["serve", "--config", "/dev/zero", "--listen", "127.0.0.1:0"],
+        ),
+    ];
+    for (what, args) in cases {
+        let t = std::time::Instant::now();
+        let (c, out, err) = tekser(&args);
+        let took = t.elapsed();
+        println!("{what}: exit {c} after {took:?}: {}", err.trim());
+        assert_eq!(c, 64, "{what}: {err}");
+        assert!(out.is_empty(), "{what}: nothing on stdout: {out}");
+        assert!(
+            err.contains("/dev/"),
+            "{what}: the error names the file: {err}"
+        );
+        assert!(err.contains("larger than the limit"), "{what}: {err}");
+        // Generous: the largest limit (256 MiB of zeros) reads in well under a second.
+        assert!(
+            took < std::time::Duration::from_secs(20),
+            "{what}: {took:?}"
+        );
+    }
+}
+
+/// #13 item 7: a FIFO nobody writes to used to block the CLI forever.
+#[test]
+fn a_fifo_without_a_writer_ends_with_a_usage_error() {
+    let dir = std::env::temp_dir().join(format!("tekser-cli-fifo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let fifo = dir.join("sig.p7s");
+    let _ = std::fs::remove_file(&fifo);
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    for args in [
+        vec!["verify", "cms", "--signature", s(&fifo)],
+        vec![
+            "verify",
+            "cms",
+            "--signature",
+            s(&fixture("cms/rsa-attached.p7s")),
+            "--trust",
+            s(&fifo),
+        ],
+    ] {
+        let t = std::time::Instant::now();
+        let (c, _, err) = tekser(&args);
+        let took = t.elapsed();
+        println!("FIFO: exit {c} after {took:?}: {}", err.trim());
+        assert_eq!(c, 64, "{err}");
+        assert!(err.contains(s(&fifo)) && err.contains("no data"), "{err}");
+        assert!(took < std::time::Duration::from_secs(15), "{took:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -92,13 +92,29 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<(Vec<Certificate>, Vec<String>), 
 }
 
 fn load_file(p: &Path) -> Result<Vec<Certificate>, LoadError> {
-    let data = std::fs::read(p).map_err(|source| LoadError::Io {
-        path: p.to_path_buf(),
-        source,
-    })?;
+    let data = read_file(p, crate::limits::MAX_BUNDLE_FILE_BYTES)?;
     parse_bundle(&data).map_err(|reason| LoadError::Invalid {
         path: p.to_path_buf(),
         reason,
+    })
+}
+
+/// Reads a configured file through the bounded reader; an oversized or stalled file is
+/// [`LoadError::Invalid`] (a usage error), a missing one [`LoadError::Io`].
+pub fn read_file(p: &Path, limit: usize) -> Result<Vec<u8>, LoadError> {
+    crate::input::read_bounded(p, limit).map_err(|e| match e {
+        crate::input::ReadError::Io { path, source } => LoadError::Io { path, source },
+        crate::input::ReadError::TooLarge { path, limit } => LoadError::Invalid {
+            path,
+            reason: format!("larger than the limit of {limit} bytes"),
+        },
+        crate::input::ReadError::Stalled { path, after } => LoadError::Invalid {
+            path,
+            reason: format!(
+                "no data for {} s (a FIFO or device nobody writes to?)",
+                after.as_secs()
+            ),
+        },
     })
 }
 
