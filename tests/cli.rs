@@ -313,3 +313,83 @@ fn a_fifo_without_a_writer_ends_with_a_usage_error() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// #13 item 8: a 72 MB PEM of 60,000 certificates was parsed whole (336 MB) before "too many
+/// certificates". Now the block after the 64th ends the read: the blocks behind it are never
+/// decoded (here they are broken, and the error is the count, not the broken block).
+#[test]
+fn verify_chain_stops_reading_a_bundle_at_the_certificate_limit() {
+    let dir = std::env::temp_dir().join(format!("tekser-cli-bundle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let leaf = std::fs::read(fixture("pki/rsa-leaf.crt")).expect("fixture");
+    let int = std::fs::read(fixture("pki/rsa-int.crt")).expect("fixture");
+    let broken = b"-----BEGIN CERTIFICATE-----\nnot base64 !!\n-----END CERTIFICATE-----\n";
+
+    // 64 certificates and a broken block after them.
+    let mut small = leaf.clone();
+    for _ in 0..63 {
+        small.extend_from_slice(&int);
+    }
+    small.extend_from_slice(broken);
+    let p = dir.join("small.pem");
+    std::fs::write(&p, &small).expect("tmp");
+    let (c, out, _) = tekser(&["verify", "chain", "--cert", s(&p), "--json"]);
+    let v: Value = serde_json::from_str(&out).expect("a verdict");
+    println!("65 blocks: exit {c}, {}", v["errors"]);
+    assert_eq!(v["sub_indication"], "FORMAT_FAILURE");
+    assert!(
+        v["errors"]
+            .to_string()
+            .contains("more than 64 certificates"),
+        "{out}"
+    );
+
+    // 60,000 certificates (72 MB): refused at the 65th, fast and without parsing the rest.
+    let mut big = Vec::with_capacity(60_000 * int.len());
+    big.extend_from_slice(&leaf);
+    while big.len() < 72 << 20 {
+        big.extend_from_slice(&int);
+    }
+    let p = dir.join("big.pem");
+    std::fs::write(&p, &big).expect("tmp");
+    let time = std::path::Path::new("/usr/bin/time");
+    let t = std::time::Instant::now();
+    let (c, out, err) = if time.exists() {
+        let o = std::process::Command::new(time)
+            .args(["-f", "maxrss_kb=%M", env!("CARGO_BIN_EXE_tekser")])
+            .args(["verify", "chain", "--cert", s(&p), "--json"])
+            .output()
+            .expect("runs");
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    } else {
+        eprintln!("NOTE: /usr/bin/time is absent: peak RSS not measured, only time and verdict");
+        tekser(&["verify", "chain", "--cert", s(&p), "--json"])
+    };
+    let took = t.elapsed();
+    let v: Value = serde_json::from_str(&out).expect("a verdict");
+    println!(
+        "{} bytes: exit {c} after {took:?}; {}",
+        big.len(),
+        err.trim()
+    );
+    assert!(
+        v["errors"]
+            .to_string()
+            .contains("more than 64 certificates"),
+        "{out}"
+    );
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+    if let Some(kb) = err
+        .lines()
+        .find_map(|l| l.strip_prefix("maxrss_kb="))
+        .and_then(|k| k.trim().parse::<u64>().ok())
+    {
+        // The 72 MB input itself is held once; parsing all of it took 336 MB.
+        assert!(kb < 200 * 1024, "peak RSS {kb} kB");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -616,3 +616,34 @@ fn tls_serves_h2_and_http11_to_curl() {
     assert!(plain.is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// #13 item 8 / #12: `/v1/certificates/inspect` has the certificate-count budget `verify chain`
+/// has (it parsed any number before).
+#[test]
+fn inspect_refuses_bundles_over_the_certificate_budget() {
+    let s = TestServer::start(|_| {});
+    let mut pem = read("pki/rsa-leaf.crt");
+    for _ in 0..63 {
+        pem.extend(read("pki/rsa-int.crt"));
+    }
+    let r = s.call(
+        "POST",
+        "/v1/certificates/inspect",
+        Some("application/x-pem-file"),
+        &pem,
+    );
+    assert_eq!(
+        r.status, 200,
+        "64 certificates are within the budget: {}",
+        r.body
+    );
+    pem.extend(read("pki/rsa-int.crt"));
+    let r = s.call(
+        "POST",
+        "/v1/certificates/inspect",
+        Some("application/x-pem-file"),
+        &pem,
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("more than 64 certificates"), "{}", r.body);
+}

@@ -651,7 +651,9 @@ async fn inspect(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Respon
     let out = with_fetches(state, false, move |last, done: &[FetchJob]| {
         let r = (|| -> Result<Result<serde_json::Value, Vec<FetchJob>>, Problem> {
             let v = st.verifier();
-            let mut certs = crate::pki::trust::parse_bundle(&der).map_err(|e| {
+            // The certificate-count budget `verify chain` has, applied while reading.
+            let max = v.limits().max_certificates;
+            let mut certs = crate::pki::trust::parse_bundle_at_most(&der, max).map_err(|e| {
                 Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "not-a-certificate", e)
             })?;
             if certs.is_empty() {
