@@ -393,3 +393,77 @@ fn verify_chain_stops_reading_a_bundle_at_the_certificate_limit() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// #13 item 10: `verify barcode FILES --image PNG` used to ignore the files silently.
+#[test]
+fn barcode_files_beside_an_image_are_a_usage_error() {
+    let (c, out, err) = tekser(&[
+        "verify",
+        "barcode",
+        s(&fixture("barcode/egov-rsa/all.txt")),
+        "--image",
+        s(&fixture("barcode/egov-rsa/part-1.png")),
+    ]);
+    assert_eq!(c, 64, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("--image"), "{err}");
+}
+
+/// #13 item 10: a right-to-left override (and other invisible or control characters) in a
+/// certificate name reached the human output as is, reordering what a person reads. The
+/// certificate is made by openssl; the JSON keeps the real name.
+#[test]
+fn bidi_and_control_characters_in_names_are_escaped_in_human_output() {
+    let dir = std::env::temp_dir().join(format!("tekser-cli-bidi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let cert = dir.join("rlo.pem");
+    let cn = "Signer\u{202E}fdp.exe\u{2066}x\u{200B}";
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args(["-nodes", "-days", "30", "-utf8", "-subj"])
+        .arg(format!("/CN={cn}"))
+        .arg("-keyout")
+        .arg(dir.join("rlo.key"))
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let (_, out, _) = tekser(&["verify", "chain", "--cert", s(&cert), "--trust", s(&cert)]);
+    println!("{out}");
+    assert!(out.contains("Signer"), "{out}");
+    for c in ['\u{202E}', '\u{2066}', '\u{200B}'] {
+        assert!(
+            !out.contains(c),
+            "U+{:04X} reached the terminal: {out}",
+            u32::from(c)
+        );
+    }
+    assert!(
+        out.contains("Signer\\u{202E}fdp.exe\\u{2066}x\\u{200B}"),
+        "{out}"
+    );
+    // The JSON verdict keeps the name as it is (JSON consumers escape for themselves).
+    let (_, json, _) = tekser(&[
+        "verify",
+        "chain",
+        "--cert",
+        s(&cert),
+        "--trust",
+        s(&cert),
+        "--json",
+    ]);
+    assert!(json.contains(cn) || json.contains("\\u202e"), "{json}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
