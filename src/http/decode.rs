@@ -28,7 +28,7 @@ pub(super) struct JsonRequest {
 }
 
 /// What to verify, decoded from any accepted request form.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum Job {
     /// A CMS signature, with its detached content if given.
     Cms {
@@ -152,8 +152,9 @@ pub fn decode_batch_line(n: usize, line: &[u8]) -> (serde_json::Value, Result<Jo
             r.id.take().unwrap_or(serde_json::Value::Null),
             job_from_json(r),
         ),
+        // A bad line still answers with its id when the id itself is readable (README).
         Err(e) => (
-            serde_json::Value::Null,
+            batch_line_id(line),
             Err(Problem::bad_request(format!(
                 "line {}: invalid JSON: {e}",
                 n.saturating_add(1)
@@ -174,4 +175,38 @@ pub fn batch_line_id(line: &[u8]) -> serde_json::Value {
         .ok()
         .and_then(|r| r.id)
         .unwrap_or(serde_json::Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_lines_keep_their_id_even_when_bad() {
+        let (id, job) = decode_batch_line(0, br#"{"id": 7, "cms": "MAA="}"#);
+        assert_eq!(
+            (id, job.unwrap()),
+            (
+                serde_json::json!(7),
+                Job::Cms {
+                    signature: vec![0x30, 0],
+                    content: None
+                }
+            )
+        );
+        // The cms field has the wrong type: the line is refused, but its id is echoed.
+        let (id, job) = decode_batch_line(1, br#"{"id": "a", "cms": 5}"#);
+        assert_eq!(id, serde_json::json!("a"));
+        assert!(job.unwrap_err().detail.starts_with("line 2: invalid JSON"));
+        assert_eq!(decode_batch_line(2, b"not json").0, serde_json::Value::Null);
+    }
+
+    #[test]
+    fn a_json_body_and_a_batch_line_decode_alike() {
+        let body = br#"{"xml": "PGEvPg==", "id": 1}"#;
+        assert_eq!(
+            decode_job(BodyKind::Json, body).unwrap(),
+            decode_batch_line(0, body).1.unwrap()
+        );
+    }
 }
