@@ -2,7 +2,7 @@
 # Seeds fuzz/corpus/<target> from fixtures/ (run from anywhere).
 set -euo pipefail
 cd "$(dirname "$0")"
-mkdir -p corpus/cms corpus/cert_bundle corpus/revocation corpus/xml corpus/egov corpus/ddc corpus/gost corpus/pdf
+mkdir -p corpus/cms corpus/cert_bundle corpus/revocation corpus/xml corpus/egov corpus/ddc corpus/gost corpus/pdf corpus/http_body corpus/image
 cp ../fixtures/cms/*.p7s ../fixtures/cms/*.pem corpus/cms/
 cp ../fixtures/pki/*.crt corpus/cert_bundle/
 cat ../fixtures/pki/rsa-leaf.crt ../fixtures/pki/rsa-int.crt > corpus/cert_bundle/leaf-and-int.pem
@@ -30,3 +30,9 @@ if [ -d ../tests/data/kz/xml ]; then
   cp ../tests/data/kz/xml/*.xml corpus/xml/
 fi
 cp ../fixtures/pdf/*.pdf corpus/pdf/
+# HTTP bodies: the selector byte (0 multipart, 1 JSON, 2 NDJSON, 3 payload lines), then the body.
+printf '\000--B42\r\nContent-Disposition: form-data; name="signature"\r\n\r\n0\003\002\001\005\r\n--B42\r\nContent-Disposition: form-data; name="content"\r\n\r\nhello\r\n--B42--\r\n' > corpus/http_body/multipart
+printf '\001{"id": 1, "cms": "MAMCAQU=", "content": "aGVsbG8="}' > corpus/http_body/json
+printf '\002{"id": "a", "xml": "PGEvPg=="}\n{"id": 2, "barcodes": ["x"]}\n\n{"id": 3, "cms": 5}\n' > corpus/http_body/ndjson
+{ printf '\003'; cat ../fixtures/barcode/egov-rsa/all.txt; } > corpus/http_body/lines
+cp ../fixtures/barcode/egov-rsa/part-1.png corpus/image/

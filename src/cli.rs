@@ -91,7 +91,13 @@ pub enum VerifyCommand {
     /// A 2D-barcode set: egov.kz e-certificate or SIGEX document-card parts, in any order.
     Barcode {
         /// One scanned payload per file; "-" reads one payload per line from stdin.
-        #[arg(value_name = "FILE", required_unless_present = "image")]
+        // With --image the payloads come from the image: files beside it would be ignored
+        // silently, so the two conflict (a usage error, 64).
+        #[arg(
+            value_name = "FILE",
+            required_unless_present = "image",
+            conflicts_with = "image"
+        )]
         files: Vec<PathBuf>,
         /// A PNG or JPEG scan or photo with the QR codes (repeatable) instead of payload files.
         #[arg(long, value_name = "FILE")]
@@ -180,7 +186,41 @@ pub struct Common {
     pub json: bool,
 }
 
-/// Renders a verdict for people.
+/// A string from a document or certificate, made safe for a terminal: control characters (C0
+/// other than none, DEL, C1), bidirectional controls (U+061C, U+200E/F, U+202A–U+202E,
+/// U+2066–U+2069) and other invisible format characters (zero-width, line/paragraph
+/// separators, BOM) are written as `\u{XXXX}`. A right-to-left override in a certificate name
+/// would otherwise reorder what a person reads ("Signer\u{202E}fdp.exe").
+pub fn escape_text(s: &str) -> std::borrow::Cow<'_, str> {
+    fn hidden(c: char) -> bool {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{061C}'
+                    | '\u{180E}'
+                    | '\u{200B}'..='\u{200F}'
+                    | '\u{2028}'..='\u{202E}'
+                    | '\u{2060}'..='\u{2069}'
+                    | '\u{FEFF}'
+                    | '\u{FFF9}'..='\u{FFFB}'
+            )
+    }
+    if !s.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if hidden(c) {
+            out.push_str(&format!("\\u{{{:04X}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Renders a verdict for people. Every string that came from the input goes through
+/// [`escape_text`].
 pub fn render_text(v: &Verdict) -> String {
     use std::fmt::Write;
     let mut out = String::new();
@@ -194,17 +234,15 @@ pub fn render_text(v: &Verdict) -> String {
         sub(v.sub_indication()),
         v.format
     );
+    let esc = escape_text;
     for e in &v.errors {
-        let _ = writeln!(out, "  error: {}: {}", e.code, e.message);
+        let _ = writeln!(out, "  error: {}: {}", e.code, esc(&e.message));
     }
     if let Some(doc) = &v.document {
-        let _ = writeln!(
-            out,
-            "  document: {}",
-            serde_json::to_string_pretty(doc)
-                .unwrap_or_default()
-                .replace('\n', "\n  ")
-        );
+        // Line by line: the pretty printer's own line ends stay, a string's are escaped.
+        let json = serde_json::to_string_pretty(doc).unwrap_or_default();
+        let lines: Vec<_> = json.lines().map(esc).collect();
+        let _ = writeln!(out, "  document: {}", lines.join("\n  "));
     }
     if let Some(u) = &v.unsigned {
         let _ = writeln!(
@@ -225,30 +263,31 @@ pub fn render_text(v: &Verdict) -> String {
             i + 1,
             s.indication(),
             sub(s.sub_indication()),
-            s.algorithm.as_deref().unwrap_or("?")
+            esc(s.algorithm.as_deref().unwrap_or("?"))
         );
         if let Some(signer) = &s.signer {
             let _ = writeln!(
                 out,
                 "     signer:  {} (serial {})",
-                signer.subject, signer.serial
+                esc(&signer.subject),
+                esc(&signer.serial)
             );
-            let _ = writeln!(out, "     issuer:  {}", signer.issuer);
+            let _ = writeln!(out, "     issuer:  {}", esc(&signer.issuer));
             if !signer.roles.is_empty() {
-                let _ = writeln!(out, "     roles:   {}", signer.roles.join(", "));
+                let _ = writeln!(out, "     roles:   {}", esc(&signer.roles.join(", ")));
             }
             if let Some(iin) = &signer.iin {
-                let _ = writeln!(out, "     IIN:     {iin}");
+                let _ = writeln!(out, "     IIN:     {}", esc(iin));
             }
             if let Some(bin) = &signer.bin {
-                let _ = writeln!(out, "     BIN:     {bin}");
+                let _ = writeln!(out, "     BIN:     {}", esc(bin));
             }
         }
         if let Some(d) = &s.signed_data {
-            let _ = writeln!(out, "     covers:  {d}");
+            let _ = writeln!(out, "     covers:  {}", esc(&d.to_string()));
         }
         if let Some(t) = &s.signing_time {
-            let _ = writeln!(out, "     signed:  {t}");
+            let _ = writeln!(out, "     signed:  {}", esc(&t.to_string()));
         }
         if let Some(c) = &s.claimed_time {
             let then = if c.chain_valid {
@@ -276,35 +315,24 @@ pub fn render_text(v: &Verdict) -> String {
             let _ = writeln!(
                 out,
                 "     chain {j}: {}  [{} .. {}]{anchor}",
-                c.subject, c.not_before, c.not_after
+                esc(&c.subject),
+                esc(&c.not_before.to_string()),
+                esc(&c.not_after.to_string())
             );
         }
         let _ = writeln!(
             out,
             "     revocation: {} ({})",
-            s.revocation.status, s.revocation.source
+            esc(&s.revocation.status.to_string()),
+            esc(&s.revocation.source.to_string())
         );
         for w in &s.warnings {
-            let _ = writeln!(out, "     warning: {w}");
+            let _ = writeln!(out, "     warning: {}", esc(&w.to_string()));
         }
         for e in &s.errors {
-            let _ = writeln!(out, "     error:   {}: {}", e.code, e.message);
+            let _ = writeln!(out, "     error:   {}: {}", e.code, esc(&e.message));
         }
     }
     out
 }
 
-/// Control and bidirectional-formatting characters shown as `\u{…}`, so a name cannot reorder or
-/// hide what a terminal shows (U+202E RIGHT-TO-LEFT OVERRIDE and the like).
-pub fn escape_controls(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            let bidi = matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-            if c.is_control() || bidi {
-                format!("\\u{{{:04X}}}", u32::from(c))
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}

@@ -303,12 +303,9 @@ pub enum ConfigError {
 impl RawConfig {
     /// Starts from a TOML file. Relative paths in it are taken relative to the file.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| {
-            ConfigError::Missing(LoadError::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-        })?;
+        let text = read_file(path, crate::limits::MAX_CONFIG_FILE_BYTES)?;
+        let text = String::from_utf8(text)
+            .map_err(|_| ConfigError::Invalid(format!("{}: not UTF-8 text", path.display())))?;
         let f: FileConfig = toml::from_str(&text)
             .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?;
         let base = path.parent().unwrap_or(Path::new("."));
@@ -431,12 +428,7 @@ impl RawConfig {
         };
         let mut crls = Vec::new();
         for p in &self.crls {
-            let data = std::fs::read(p).map_err(|source| {
-                ConfigError::Missing(LoadError::Io {
-                    path: p.clone(),
-                    source,
-                })
-            })?;
+            let data = read_file(p, ro.crl_max_bytes)?;
             crls.push(
                 Crl::parse(&data, ro.crl_max_bytes)
                     .map_err(|e| ConfigError::Invalid(format!("{}: {e}", p.display())))?,
@@ -607,6 +599,15 @@ fn validate_server(listen: Option<&str>, s: &ServerSettings) -> Result<ServerCon
     })
 }
 
+/// Reads a named file through the bounded reader ([`crate::input`]): unreadable is exit 66 (as
+/// before), too large or stalled a usage error naming the file.
+fn read_file(path: &Path, limit: usize) -> Result<Vec<u8>, ConfigError> {
+    crate::pki::trust::read_file(path, limit).map_err(|e| match e {
+        e @ LoadError::Io { .. } => ConfigError::Missing(e),
+        other => ConfigError::Invalid(other.to_string()),
+    })
+}
+
 /// rustls with ring as its provider (already our signature backend), ALPN h2 then HTTP/1.1.
 fn tls_config(
     cert: &Path,
@@ -615,16 +616,10 @@ fn tls_config(
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
     use tokio_rustls::rustls;
-    let missing = |p: &Path, e: std::io::Error| {
-        ConfigError::Missing(LoadError::Io {
-            path: p.to_path_buf(),
-            source: e,
-        })
-    };
-    std::fs::metadata(cert).map_err(|e| missing(cert, e))?;
-    std::fs::metadata(key).map_err(|e| missing(key, e))?;
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .and_then(|it| it.collect())
+    let cert_pem = read_file(cert, crate::limits::MAX_BUNDLE_FILE_BYTES)?;
+    let key_pem = read_file(key, crate::limits::MAX_BUNDLE_FILE_BYTES)?;
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
+        .collect::<Result<_, _>>()
         .map_err(|e| ConfigError::Invalid(format!("{}: {e}", cert.display())))?;
     if certs.is_empty() {
         return Err(ConfigError::Invalid(format!(
@@ -632,7 +627,7 @@ fn tls_config(
             cert.display()
         )));
     }
-    let key = PrivateKeyDer::from_pem_file(key)
+    let key = PrivateKeyDer::from_pem_slice(&key_pem)
         .map_err(|e| ConfigError::Invalid(format!("{}: {e}", key.display())))?;
     let mut cfg = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),

@@ -2,9 +2,10 @@
 //! h2c), bounds and times every read, hands verification to the rayon pool and maps outcomes to
 //! responses. The verification core underneath never sees hyper or tokio.
 
+pub mod decode;
 mod exec;
 mod metrics;
-mod multipart;
+pub mod multipart;
 mod problem;
 mod routes;
 

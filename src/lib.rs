@@ -13,6 +13,7 @@
 //! | [`asn1`]    | the byte-level cursor, BER→DER, and the only use of the der 0.7 family |
 //! | [`http`]    | the HTTP edge (`tekser serve`): hyper, tokio, the rayon pool, metrics |
 //! | [`config`]  | raw configuration (file, environment, flags) → validated configuration |
+//! | [`input`]   | reading a named input file with a size and a stall bound |
 //!
 //! The core (`formats`, `crypto`, `pki`, `verify`) never does network I/O and never imports
 //! hyper or tokio; the CLI, the HTTP server and the benches call [`verify::Verifier`] the same way.
@@ -30,6 +31,7 @@ pub mod config;
 pub mod crypto;
 pub mod formats;
 pub mod http;
+pub mod input;
 pub mod limits;
 pub mod pki;
 pub mod revocation;

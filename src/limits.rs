@@ -2,6 +2,20 @@
 
 use serde::Deserialize;
 
+/// Largest configuration file read (`--config`), in bytes. A full configuration is ~2 KB; 1 MiB
+/// leaves room for comments and long allow-lists and keeps `/dev/zero` as a config cheap.
+pub const MAX_CONFIG_FILE_BYTES: usize = 1 << 20;
+
+/// Most attributes on one XML element, namespace declarations included. Signed documents carry
+/// a handful (an egov envelope's root ~10 namespace declarations; XMLDSig elements 1–3); 256 is
+/// far above that, and refuses 100,000-attribute elements before their values are decoded.
+pub const MAX_XML_ATTRIBUTES: usize = 256;
+
+/// Largest trust or intermediate bundle file (`--trust`, `--intermediate`, each file of a
+/// directory), and largest TLS certificate or key file, in bytes. Mozilla's whole root bundle is
+/// ~220 KB and the NCA set a few KB; 16 MiB is ~10,000 PEM certificates.
+pub const MAX_BUNDLE_FILE_BYTES: usize = 16 << 20;
+
 /// Every size, count and work budget the core enforces. Defaults are generous for real documents
 /// and small enough that a hostile input cannot make one request expensive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]

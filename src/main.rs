@@ -47,15 +47,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// Every input file goes through the bounded reader: a device, pipe or FIFO is read to at most
+/// `limit + 1` bytes and given up on when it stalls (a usage error naming the file); a file that
+/// cannot be opened is "missing input" (66).
 fn read_input(p: &Path, limit: usize) -> Result<Vec<u8>, Fail> {
-    let meta = std::fs::metadata(p).map_err(|e| Fail::NoInput(format!("{}: {e}", p.display())))?;
-    if meta.len() > u64::try_from(limit).unwrap_or(u64::MAX) {
-        return Err(Fail::Usage(format!(
-            "{}: larger than the input limit of {limit} bytes",
-            p.display()
-        )));
-    }
-    std::fs::read(p).map_err(|e| Fail::NoInput(format!("{}: {e}", p.display())))
+    use tekser::input::ReadError;
+    tekser::input::read_bounded(p, limit).map_err(|e| match e {
+        ReadError::Io { path, source } => Fail::NoInput(format!("{}: {source}", path.display())),
+        other => Fail::Usage(other.to_string()),
+    })
 }
 
 /// Non-empty lines of stdin, one payload each, reading at most `limit` bytes in all.
@@ -244,7 +244,7 @@ fn trust_list(
     } else {
         for r in &rows {
             let s = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
-            println!("{}", cli::escape_controls(&s("subject")));
+            println!("{}", cli::escape_text(&s("subject")));
             println!("  sha256     {}", s("sha256"));
             println!(
                 "  valid      {} .. {}{}",

@@ -254,3 +254,270 @@ fn serve_demo_passes_its_sample_curl_example_with_a_warning() {
     assert!(warnings.contains("DEMO trust anchor"), "{v}");
     stop(child);
 }
+
+/// #13 item 7: a device or FIFO named as any input is read to at most its limit + 1 bytes (or
+/// given up when it stalls), and the error is a usage error (64) naming the file, never an
+/// out-of-memory crash.
+#[test]
+fn endless_inputs_are_usage_errors_naming_the_file() {
+    let sig = fixture("cms/rsa-attached.p7s");
+    let sig = s(&sig);
+    let cases: [(&str, Vec<&str>); 11] = [
+        (
+            "--signature",
+            vec!["verify", "cms", "--signature", "/dev/zero"],
+        ),
+        (
+            "--content",
+            vec![
+                "verify",
+                "cms",
+                "--signature",
+                sig,
+                "--content",
+                "/dev/zero",
+            ],
+        ),
+        (
+            "--trust",
+            vec![
+                "verify",
+                "cms",
+                "--signature",
+                sig,
+                "--trust",
+                "/dev/urandom",
+            ],
+        ),
+        (
+            "--intermediate",
+            vec![
+                "verify",
+                "cms",
+                "--signature",
+                sig,
+                "--intermediate",
+                "/dev/zero",
+            ],
+        ),
+        (
+            "--crl",
+            vec!["verify", "cms", "--signature", sig, "--crl", "/dev/zero"],
+        ),
+        ("barcode file", vec!["verify", "barcode", "/dev/urandom"]),
+        ("--image", vec!["verify", "barcode", "--image", "/dev/zero"]),
+        ("pdf", vec!["verify", "pdf", "/dev/zero"]),
+        ("xml", vec!["verify", "xml", "/dev/zero"]),
+        ("--cert", vec!["verify", "chain", "--cert", "/dev/zero"]),
+        (
+            "--config",
+            vec!["serve", "--config", "/dev/zero", "--listen", "127.0.0.1:0"],
+        ),
+    ];
+    for (what, args) in cases {
+        let t = std::time::Instant::now();
+        let (c, out, err) = tekser(&args);
+        let took = t.elapsed();
+        println!("{what}: exit {c} after {took:?}: {}", err.trim());
+        assert_eq!(c, 64, "{what}: {err}");
+        assert!(out.is_empty(), "{what}: nothing on stdout: {out}");
+        assert!(
+            err.contains("/dev/"),
+            "{what}: the error names the file: {err}"
+        );
+        assert!(err.contains("larger than the limit"), "{what}: {err}");
+        // Generous: the largest limit (256 MiB of zeros) reads in well under a second.
+        assert!(
+            took < std::time::Duration::from_secs(20),
+            "{what}: {took:?}"
+        );
+    }
+}
+
+/// #13 item 7: a FIFO nobody writes to used to block the CLI forever.
+#[test]
+fn a_fifo_without_a_writer_ends_with_a_usage_error() {
+    let dir = std::env::temp_dir().join(format!("tekser-cli-fifo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let fifo = dir.join("sig.p7s");
+    let _ = std::fs::remove_file(&fifo);
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    for args in [
+        vec!["verify", "cms", "--signature", s(&fifo)],
+        vec![
+            "verify",
+            "cms",
+            "--signature",
+            s(&fixture("cms/rsa-attached.p7s")),
+            "--trust",
+            s(&fifo),
+        ],
+    ] {
+        let t = std::time::Instant::now();
+        let (c, _, err) = tekser(&args);
+        let took = t.elapsed();
+        println!("FIFO: exit {c} after {took:?}: {}", err.trim());
+        assert_eq!(c, 64, "{err}");
+        assert!(err.contains(s(&fifo)) && err.contains("no data"), "{err}");
+        assert!(took < std::time::Duration::from_secs(15), "{took:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// #13 item 8: a 72 MB PEM of 60,000 certificates was parsed whole (336 MB) before "too many
+/// certificates". Now the block after the 64th ends the read: the blocks behind it are never
+/// decoded (here they are broken, and the error is the count, not the broken block).
+#[test]
+fn verify_chain_stops_reading_a_bundle_at_the_certificate_limit() {
+    let dir = std::env::temp_dir().join(format!("tekser-cli-bundle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let leaf = std::fs::read(fixture("pki/rsa-leaf.crt")).expect("fixture");
+    let int = std::fs::read(fixture("pki/rsa-int.crt")).expect("fixture");
+    let broken = b"-----BEGIN CERTIFICATE-----\nnot base64 !!\n-----END CERTIFICATE-----\n";
+
+    // 64 certificates and a broken block after them.
+    let mut small = leaf.clone();
+    for _ in 0..63 {
+        small.extend_from_slice(&int);
+    }
+    small.extend_from_slice(broken);
+    let p = dir.join("small.pem");
+    std::fs::write(&p, &small).expect("tmp");
+    let (c, out, _) = tekser(&["verify", "chain", "--cert", s(&p), "--json"]);
+    let v: Value = serde_json::from_str(&out).expect("a verdict");
+    println!("65 blocks: exit {c}, {}", v["errors"]);
+    assert_eq!(v["sub_indication"], "FORMAT_FAILURE");
+    assert!(
+        v["errors"]
+            .to_string()
+            .contains("more than 64 certificates"),
+        "{out}"
+    );
+
+    // 60,000 certificates (72 MB): refused at the 65th, fast and without parsing the rest.
+    let mut big = Vec::with_capacity(60_000 * int.len());
+    big.extend_from_slice(&leaf);
+    while big.len() < 72 << 20 {
+        big.extend_from_slice(&int);
+    }
+    let p = dir.join("big.pem");
+    std::fs::write(&p, &big).expect("tmp");
+    let time = std::path::Path::new("/usr/bin/time");
+    let t = std::time::Instant::now();
+    let (c, out, err) = if time.exists() {
+        let o = std::process::Command::new(time)
+            .args(["-f", "maxrss_kb=%M", env!("CARGO_BIN_EXE_tekser")])
+            .args(["verify", "chain", "--cert", s(&p), "--json"])
+            .output()
+            .expect("runs");
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    } else {
+        eprintln!("NOTE: /usr/bin/time is absent: peak RSS not measured, only time and verdict");
+        tekser(&["verify", "chain", "--cert", s(&p), "--json"])
+    };
+    let took = t.elapsed();
+    let v: Value = serde_json::from_str(&out).expect("a verdict");
+    println!(
+        "{} bytes: exit {c} after {took:?}; {}",
+        big.len(),
+        err.trim()
+    );
+    assert!(
+        v["errors"]
+            .to_string()
+            .contains("more than 64 certificates"),
+        "{out}"
+    );
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+    if let Some(kb) = err
+        .lines()
+        .find_map(|l| l.strip_prefix("maxrss_kb="))
+        .and_then(|k| k.trim().parse::<u64>().ok())
+    {
+        // The 72 MB input itself is held once; parsing all of it took 336 MB.
+        assert!(kb < 200 * 1024, "peak RSS {kb} kB");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// #13 item 10: `verify barcode FILES --image PNG` used to ignore the files silently.
+#[test]
+fn barcode_files_beside_an_image_are_a_usage_error() {
+    let (c, out, err) = tekser(&[
+        "verify",
+        "barcode",
+        s(&fixture("barcode/egov-rsa/all.txt")),
+        "--image",
+        s(&fixture("barcode/egov-rsa/part-1.png")),
+    ]);
+    assert_eq!(c, 64, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("--image"), "{err}");
+}
+
+/// #13 item 10: a right-to-left override (and other invisible or control characters) in a
+/// certificate name reached the human output as is, reordering what a person reads. The
+/// certificate is made by openssl; the JSON keeps the real name.
+#[test]
+fn bidi_and_control_characters_in_names_are_escaped_in_human_output() {
+    let dir = std::env::temp_dir().join(format!("tekser-cli-bidi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let cert = dir.join("rlo.pem");
+    let cn = "Signer\u{202E}fdp.exe\u{2066}x\u{200B}";
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args(["-nodes", "-days", "30", "-utf8", "-subj"])
+        .arg(format!("/CN={cn}"))
+        .arg("-keyout")
+        .arg(dir.join("rlo.key"))
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let (_, out, _) = tekser(&["verify", "chain", "--cert", s(&cert), "--trust", s(&cert)]);
+    println!("{out}");
+    assert!(out.contains("Signer"), "{out}");
+    for c in ['\u{202E}', '\u{2066}', '\u{200B}'] {
+        assert!(
+            !out.contains(c),
+            "U+{:04X} reached the terminal: {out}",
+            u32::from(c)
+        );
+    }
+    assert!(
+        out.contains("Signer\\u{202E}fdp.exe\\u{2066}x\\u{200B}"),
+        "{out}"
+    );
+    // The JSON verdict keeps the name as it is (JSON consumers escape for themselves).
+    let (_, json, _) = tekser(&[
+        "verify",
+        "chain",
+        "--cert",
+        s(&cert),
+        "--trust",
+        s(&cert),
+        "--json",
+    ]);
+    assert!(json.contains(cn) || json.contains("\\u202e"), "{json}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -616,3 +616,66 @@ fn tls_serves_h2_and_http11_to_curl() {
     assert!(plain.is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// #13 item 8 / #12: `/v1/certificates/inspect` has the certificate-count budget `verify chain`
+/// has (it parsed any number before).
+#[test]
+fn inspect_refuses_bundles_over_the_certificate_budget() {
+    let s = TestServer::start(|_| {});
+    let mut pem = read("pki/rsa-leaf.crt");
+    for _ in 0..63 {
+        pem.extend(read("pki/rsa-int.crt"));
+    }
+    let r = s.call(
+        "POST",
+        "/v1/certificates/inspect",
+        Some("application/x-pem-file"),
+        &pem,
+    );
+    assert_eq!(
+        r.status, 200,
+        "64 certificates are within the budget: {}",
+        r.body
+    );
+    pem.extend(read("pki/rsa-int.crt"));
+    let r = s.call(
+        "POST",
+        "/v1/certificates/inspect",
+        Some("application/x-pem-file"),
+        &pem,
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("more than 64 certificates"), "{}", r.body);
+}
+
+/// #12: a multipart form with two parts of one name (two contents: which one was verified?) is
+/// a 400, not the first one taken.
+#[test]
+fn duplicate_multipart_parts_are_400() {
+    let s = TestServer::start(|_| {});
+    let (sig, content) = (read("cms/rsa-detached.p7s"), read("cms/content.txt"));
+    for dup in ["signature", "content"] {
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            b"--B42\r\nContent-Disposition: form-data; name=\"signature\"\r\n\r\n",
+        );
+        body.extend_from_slice(&sig);
+        body.extend_from_slice(
+            b"\r\n--B42\r\nContent-Disposition: form-data; name=\"content\"\r\n\r\n",
+        );
+        body.extend_from_slice(&content);
+        body.extend_from_slice(
+            format!("\r\n--B42\r\nContent-Disposition: form-data; name=\"{dup}\"\r\n\r\nother")
+                .as_bytes(),
+        );
+        body.extend_from_slice(b"\r\n--B42--\r\n");
+        let r = s.call(
+            "POST",
+            "/v1/verify",
+            Some("multipart/form-data; boundary=B42"),
+            &body,
+        );
+        assert_eq!(r.status, 400, "{dup}: {}", r.body);
+        assert!(r.body.contains("duplicate multipart part"), "{}", r.body);
+    }
+}

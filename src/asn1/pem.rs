@@ -11,6 +11,17 @@ pub fn is_pem(data: &[u8]) -> bool {
 /// Every PEM block in `text` whose label is accepted by `want`, decoded. Blocks with bad base64
 /// are returned as errors so a caller can say which one was broken.
 pub fn decode_blocks(text: &[u8], want: impl Fn(&str) -> bool) -> Vec<Result<Vec<u8>, String>> {
+    decode_blocks_at_most(text, want, usize::MAX).0
+}
+
+/// [`decode_blocks`] that stops after `max` accepted blocks, before decoding another; the flag
+/// says whether one more accepted block followed (so a bundle over a count budget is refused
+/// without decoding the rest).
+pub fn decode_blocks_at_most(
+    text: &[u8],
+    want: impl Fn(&str) -> bool,
+    max: usize,
+) -> (Vec<Result<Vec<u8>, String>>, bool) {
     let text = String::from_utf8_lossy(text);
     let mut out = Vec::new();
     let mut rest: &str = &text;
@@ -27,6 +38,9 @@ pub fn decode_blocks(text: &[u8], want: impl Fn(&str) -> bool) -> Vec<Result<Vec
             break;
         };
         if want(&label) {
+            if out.len() >= max {
+                return (out, true);
+            }
             out.push(
                 decode_base64(&body_start[..body_end])
                     .map_err(|e| format!("PEM block {label}: {e}")),
@@ -34,7 +48,7 @@ pub fn decode_blocks(text: &[u8], want: impl Fn(&str) -> bool) -> Vec<Result<Vec
         }
         rest = &body_start[body_end + end_marker.len()..];
     }
-    out
+    (out, false)
 }
 
 /// Decodes base64 ignoring whitespace (and PEM headers such as `Proc-Type:` are not supported).

@@ -94,7 +94,12 @@ pub struct Document<'a> {
     decompressed: std::cell::Cell<usize>,
     /// Cross-reference sections by offset: each revision's /Prev chain shares the older
     /// sections, which are read once (n revisions would otherwise cost n² section reads).
-    sections: std::cell::RefCell<BTreeMap<usize, Section>>,
+    sections: std::cell::RefCell<BTreeMap<usize, std::rc::Rc<Section>>>,
+    /// Cross-reference entries walked by all revisions' /Prev chains together. Each revision
+    /// walks its whole chain, and the object map holds one entry per number however often it
+    /// is listed: 256 revisions over a chain of sections repeating the same million numbers
+    /// kept the map small while costing 10^10 steps. Charged per entry, before it is used.
+    walked: std::cell::Cell<usize>,
     /// Object streams by file offset, inflated once.
     objstms: std::cell::RefCell<BTreeMap<usize, std::rc::Rc<ObjectStream>>>,
     /// Structures readers interpret differently, found while reading the cross-references:
@@ -133,6 +138,7 @@ impl<'a> Document<'a> {
             decompressed: std::cell::Cell::new(0),
             sections: std::cell::RefCell::new(BTreeMap::new()),
             ambiguities: std::cell::RefCell::new(Vec::new()),
+            walked: std::cell::Cell::new(0),
             objstms: std::cell::RefCell::new(BTreeMap::new()),
         };
         let eofs = eof_positions(data);
@@ -149,6 +155,9 @@ impl<'a> Document<'a> {
             let read = doc.revision_at(begin, end);
             begin = end;
             match read {
+                // A budget is spent for the whole document: the next revision would spend it
+                // again, and recovery must not run on a file already refused as too costly.
+                Err(e @ PdfError::Budget(_)) => return Err(e),
                 Ok(r) => {
                     // Each revision holds its own object table: bound them together too.
                     total_entries += r.objects.len();
@@ -225,26 +234,29 @@ impl<'a> Document<'a> {
                 return Err(structure("cross-reference offset beyond its revision"));
             }
             seen.push(off);
-            let (t, mut entries) = self.cached_section(off)?;
+            let section = self.shared_section(off)?;
+            let t = &section.0;
             // Hybrid files: the table marks objects in object streams free for old readers and
             // the /XRefStm stream defines them; its in-use entries win over the table's free
             // ones of the same section (ISO 32000-1 §7.5.8.4).
+            let mut hybrid = None;
             if let Some(stm) = t.get(b"XRefStm").and_then(Obj::as_int) {
                 let stm = usize::try_from(stm).map_err(|_| structure("/XRefStm"))?;
                 if stm >= end {
                     return Err(structure("/XRefStm beyond its revision"));
                 }
-                let (_, more) = self.cached_section(stm)?;
+                let more = self.shared_section(stm)?;
                 seen.push(stm);
                 // Writers mark compressed objects free in the table and give them type-2
                 // entries in the stream. Any other disagreement (the table frees an object the
                 // stream places at an offset, or both place it differently) is read one way by
                 // MuPDF (the table) and another by PDF 1.5 readers (the stream).
-                for (n, l, _) in &more {
-                    let table = entries.iter().find(|(t, _, _)| t == n).map(|(_, tl, _)| *tl);
-                    let clash = match (table, l) {
+                let table: BTreeMap<u32, Loc> =
+                    section.1.iter().map(|(n, l, _)| (*n, *l)).collect();
+                for (n, l, _) in &more.1 {
+                    let clash = match (table.get(n), l) {
                         (Some(Loc::Free), Loc::Offset(_)) => true,
-                        (Some(t @ Loc::Offset(_)), l) => t != *l,
+                        (Some(t @ Loc::Offset(_)), l) => t != l,
                         _ => false,
                     };
                     if clash {
@@ -254,34 +266,42 @@ impl<'a> Document<'a> {
                         ));
                     }
                 }
-                let used: std::collections::BTreeSet<u32> = more
-                    .iter()
-                    .filter(|(_, l, _)| *l != Loc::Free)
-                    .map(|(n, _, _)| *n)
-                    .collect();
-                entries.retain(|(n, l, _)| *l != Loc::Free || !used.contains(n));
-                entries.extend(more);
+                hybrid = Some(more);
             }
-            for (num, loc, gen) in entries {
+            let used: std::collections::BTreeSet<u32> = hybrid
+                .iter()
+                .flat_map(|m| m.1.iter())
+                .filter(|(_, l, _)| *l != Loc::Free)
+                .map(|(n, _, _)| *n)
+                .collect();
+            let entries = section
+                .1
+                .iter()
+                .filter(|(n, l, _)| *l != Loc::Free || !used.contains(n))
+                .chain(hybrid.iter().flat_map(|m| m.1.iter()));
+            for &(num, loc, gen) in entries {
+                self.charge_walk()?;
+                // Counted as the map grows, not after a whole section was added.
+                let full = objects.len() >= self.limits.max_objects;
                 if let std::collections::btree_map::Entry::Vacant(v) = objects.entry(num) {
+                    if full {
+                        return Err(PdfError::Budget(format!(
+                            "more than {} objects",
+                            self.limits.max_objects
+                        )));
+                    }
                     v.insert(loc);
                     if gen != 0 && loc != Loc::Free {
                         generations.insert(num, gen);
                     }
                 }
             }
-            if objects.len() > self.limits.max_objects {
-                return Err(PdfError::Budget(format!(
-                    "more than {} objects",
-                    self.limits.max_objects
-                )));
-            }
             next = t
                 .get(b"Prev")
                 .and_then(Obj::as_int)
                 .and_then(|v| usize::try_from(v).ok());
             if trailer.is_none() {
-                trailer = Some(t);
+                trailer = Some(t.clone());
             }
         }
         // Object 0 heads the free list; it is never an object.
@@ -295,13 +315,37 @@ impl<'a> Document<'a> {
         })
     }
 
+    /// A section read once, as a copy (for callers outside the revision walk).
     fn cached_section(&self, off: usize) -> Result<Section, PdfError> {
+        self.shared_section(off).map(|s| (*s).clone())
+    }
+
+    /// A section read once and shared (a clone per revision copied every entry again).
+    fn shared_section(&self, off: usize) -> Result<std::rc::Rc<Section>, PdfError> {
         if let Some(s) = self.sections.borrow().get(&off) {
-            return Ok(s.clone());
+            return Ok(std::rc::Rc::clone(s));
         }
         let (s, _) = self.xref_section(off)?;
-        self.sections.borrow_mut().insert(off, s.clone());
+        let s = std::rc::Rc::new(s);
+        self.sections
+            .borrow_mut()
+            .insert(off, std::rc::Rc::clone(&s));
         Ok(s)
+    }
+
+    /// Charges one cross-reference entry walked to the document's budget: eight times
+    /// `max_objects`, twice the revisions' object tables together (entries listed again by
+    /// later updates and the double listing of hybrid files stay far below).
+    fn charge_walk(&self) -> Result<(), PdfError> {
+        let budget = self.limits.max_objects.saturating_mul(8);
+        let n = self.walked.get().saturating_add(1);
+        if n > budget {
+            return Err(PdfError::Budget(format!(
+                "cross-reference chains list more than {budget} entries in all"
+            )));
+        }
+        self.walked.set(n);
+        Ok(())
     }
 
     /// One xref section (table or stream) at `off`: its trailer and entries, and for a table
@@ -396,7 +440,31 @@ impl<'a> Document<'a> {
         if row == 0 {
             return Err(structure("xref stream /W"));
         }
-        let mut entries = Vec::new();
+        // /Index counts are checked in sum, with checked arithmetic, against the object budget
+        // and against the rows the data holds, before any entry is made.
+        let mut listed = 0usize;
+        for pair in index.chunks(2) {
+            let (Some(&first), Some(&count)) = (pair.first(), pair.get(1)) else {
+                break;
+            };
+            let count = usize::try_from(count).map_err(|_| structure("xref stream /Index"))?;
+            if first < 0 {
+                return Err(structure("xref stream /Index"));
+            }
+            listed = listed
+                .checked_add(count)
+                .ok_or_else(|| structure("xref stream /Index"))?;
+            if listed > self.limits.max_objects {
+                return Err(PdfError::Budget("xref stream too long".into()));
+            }
+        }
+        if listed
+            .checked_mul(row)
+            .is_none_or(|bytes| bytes > data.len())
+        {
+            return Err(structure("xref stream shorter than /Index"));
+        }
+        let mut entries = Vec::with_capacity(listed);
         let mut rows = data.chunks_exact(row);
         for pair in index.chunks(2) {
             let (Some(&first), Some(&count)) = (pair.first(), pair.get(1)) else {
@@ -744,7 +812,8 @@ impl<'a> Document<'a> {
                             }
                             _ => structure("bad FlateDecode data"),
                         })?;
-                    self.decompressed.set(self.decompressed.get() + out.len());
+                    self.decompressed
+                        .set(self.decompressed.get().saturating_add(out.len()));
                     out
                 }
                 other => {
@@ -764,9 +833,29 @@ impl<'a> Document<'a> {
             let columns = parms
                 .and_then(|p| p.get(b"Columns"))
                 .and_then(Obj::as_int)
-                .and_then(|c| usize::try_from(c).ok())
-                .unwrap_or(1);
+                .map_or(Ok(1), usize::try_from)
+                .map_err(|_| structure("predictor /Columns"))?;
+            // /Columns sizes the row buffers: it is checked before they exist. A row longer
+            // than the data is no row at all; the output (at most the data's length) is
+            // charged to the decompression budget like inflated bytes.
+            if columns > data.len() {
+                if data.is_empty() {
+                    return Ok(data);
+                }
+                return Err(structure("predictor /Columns longer than the stream data"));
+            }
+            let left = self
+                .limits
+                .max_decompressed
+                .saturating_sub(self.decompressed.get());
+            if data.len() > left {
+                return Err(PdfError::Budget(
+                    "predictor output over the decompression limit".into(),
+                ));
+            }
             data = png_unpredict(&data, columns)?;
+            self.decompressed
+                .set(self.decompressed.get().saturating_add(data.len()));
         }
         Ok(data)
     }

@@ -9,7 +9,7 @@
 
 pub mod c14n;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// The namespace the `xml` prefix is bound to by definition (Namespaces in XML §3).
 pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
@@ -27,6 +27,10 @@ pub enum XmlError {
     /// More nodes than the node budget.
     #[error("XML document has more than {0} nodes")]
     TooManyNodes(usize),
+    /// More attributes (namespace declarations included) on one element than
+    /// [`crate::limits::MAX_XML_ATTRIBUTES`].
+    #[error("XML element has more than {0} attributes")]
+    TooManyAttributes(usize),
     /// A document type declaration (refused: no DTD processing at all, so no entity expansion).
     #[error("DTDs are not accepted (no entity expansion, no external resources)")]
     Dtd,
@@ -250,10 +254,11 @@ pub fn parse(input: &[u8], limits: &XmlLimits) -> Result<Document, XmlError> {
         limits,
         nodes: Vec::new(),
         top: Vec::new(),
-        scope: vec![
-            (String::new(), String::new()),
-            ("xml".into(), XML_NS.into()),
-        ],
+        scope: Vec::new(),
+        bound: HashMap::from([
+            (String::new(), vec![String::new()]),
+            ("xml".into(), vec![XML_NS.into()]),
+        ]),
     }
     .document()
 }
@@ -271,8 +276,12 @@ struct Parser<'a, 'l> {
     limits: &'l XmlLimits,
     nodes: Vec<Node>,
     top: Vec<NodeId>,
-    /// Namespace bindings in scope, innermost last.
-    scope: Vec<(String, String)>,
+    /// Prefixes declared by the open elements, innermost last (what to unbind when they close).
+    scope: Vec<String>,
+    /// Each prefix's bindings, innermost last: a lookup costs one hash, however many
+    /// declarations the open elements carry (a linear scan over them made many prefixed
+    /// attributes under many declarations quadratic).
+    bound: HashMap<String, Vec<String>>,
 }
 
 /// An element being built: its node, and how many bindings it pushed on the scope.
@@ -428,7 +437,7 @@ impl<'a> Parser<'a, '_> {
                 if open.qname != name {
                     return Err(self.err("end tag does not match the start tag"));
                 }
-                self.scope.truncate(self.scope.len() - open.pushed);
+                self.unbind(open.pushed);
             } else if self.rest().starts_with("<!") {
                 return Err(self.err("unsupported markup declaration"));
             } else if self.eat("<") {
@@ -443,7 +452,7 @@ impl<'a> Parser<'a, '_> {
                     root = Some(open.id);
                 }
                 if empty {
-                    self.scope.truncate(self.scope.len() - open.pushed);
+                    self.unbind(open.pushed);
                 } else {
                     stack.push(open);
                 }
@@ -525,16 +534,30 @@ impl<'a> Parser<'a, '_> {
     }
 
     fn lookup(&self, prefix: &str) -> Option<&str> {
-        self.scope
-            .iter()
-            .rev()
-            .find(|(p, _)| p == prefix)
-            .map(|(_, u)| u.as_str())
+        self.bound
+            .get(prefix)
+            .and_then(|uris| uris.last())
+            .map(String::as_str)
+    }
+
+    /// Removes the `n` innermost declarations (those of the element being closed).
+    fn unbind(&mut self, n: usize) {
+        for _ in 0..n {
+            let Some(prefix) = self.scope.pop() else {
+                return;
+            };
+            if let Some(uris) = self.bound.get_mut(&prefix) {
+                uris.pop();
+            }
+        }
     }
 
     fn start_tag(&mut self, parent: Option<NodeId>) -> Result<(Open, bool), XmlError> {
         let qname = self.name()?.to_owned();
         let mut raw_attrs: Vec<(String, String)> = Vec::new();
+        // Duplicate raw names, found in one hash each: the old scan over the attributes read so
+        // far was quadratic (100,000 attributes took 23 s).
+        let mut names: HashSet<String> = HashSet::new();
         let empty = loop {
             let spaced = self.skip_space();
             if self.eat("/>") {
@@ -545,6 +568,12 @@ impl<'a> Parser<'a, '_> {
             }
             if !spaced {
                 return Err(self.err("whitespace expected between attributes"));
+            }
+            // The budget before the work: the count is checked before the attribute is read.
+            if raw_attrs.len() >= crate::limits::MAX_XML_ATTRIBUTES {
+                return Err(XmlError::TooManyAttributes(
+                    crate::limits::MAX_XML_ATTRIBUTES,
+                ));
             }
             let name = self.name()?.to_owned();
             self.skip_space();
@@ -562,7 +591,7 @@ impl<'a> Parser<'a, '_> {
                 "unterminated attribute value",
             )?;
             let value = self.unescape(raw, true)?;
-            if raw_attrs.iter().any(|(n, _)| *n == name) {
+            if !names.insert(name.clone()) {
                 return Err(self.err("duplicate attribute"));
             }
             raw_attrs.push((name, value));
@@ -582,7 +611,10 @@ impl<'a> Parser<'a, '_> {
             }
         }
         let pushed = el.ns_decls.len();
-        self.scope.extend(el.ns_decls.iter().cloned());
+        for (p, u) in &el.ns_decls {
+            self.scope.push(p.clone());
+            self.bound.entry(p.clone()).or_default().push(u.clone());
+        }
         let (prefix, local) = split_qname(&qname).ok_or_else(|| self.err("bad qualified name"))?;
         el.ns = self
             .lookup(prefix)
@@ -726,6 +758,41 @@ mod tests {
         assert_eq!(
             parse(b"<!DOCTYPE a><a/>", &LIMITS).unwrap_err(),
             XmlError::Dtd
+        );
+    }
+
+    #[test]
+    fn attributes_are_capped_per_element_and_checked_in_linear_time() {
+        let cap = crate::limits::MAX_XML_ATTRIBUTES;
+        let attrs = |n: usize| (0..n).map(|i| format!(" a{i}='{i}'")).collect::<String>();
+        let at_cap = format!("<e{}/>", attrs(cap));
+        let d = parse(at_cap.as_bytes(), &LIMITS).expect("at the cap parses");
+        assert_eq!(d.element(d.root).unwrap().attrs.len(), cap);
+        let over = format!("<e{}/>", attrs(cap + 1));
+        assert_eq!(
+            parse(over.as_bytes(), &LIMITS).unwrap_err(),
+            XmlError::TooManyAttributes(cap)
+        );
+        // A duplicate is still found, last of the cap.
+        let dup = format!("<e{} a0='x'/>", attrs(cap - 1));
+        assert!(matches!(
+            parse(dup.as_bytes(), &LIMITS).unwrap_err(),
+            XmlError::Syntax {
+                what: "duplicate attribute",
+                ..
+            }
+        ));
+        // Prefixes resolve through the innermost declaration and fall back when it closes.
+        let d = parse(
+            b"<a xmlns:p='u1'><b xmlns:p='u2' p:x='1'/><c p:y='2'/></a>",
+            &LIMITS,
+        )
+        .unwrap();
+        let (_, b) = d.child_elements(d.root).next().unwrap();
+        let (_, c) = d.child_elements(d.root).nth(1).unwrap();
+        assert_eq!(
+            (b.attrs[0].ns.as_str(), c.attrs[0].ns.as_str()),
+            ("u2", "u1")
         );
     }
 

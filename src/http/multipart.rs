@@ -59,6 +59,12 @@ pub fn parse<'a>(body: &'a [u8], boundary: &str) -> Result<Vec<Part<'a>>, String
                 })
             })
             .ok_or("multipart part without Content-Disposition name")?;
+        // Two parts of one name would let the form mean two things (which signature, which
+        // content?): refused (a 400), not resolved by taking the first. At most MAX_PARTS
+        // names are compared.
+        if parts.iter().any(|p: &Part<'_>| p.name == name) {
+            return Err(format!("duplicate multipart part {name:?}"));
+        }
         let data_start = head_end + 4;
         let close = format!("\r\n{delim}");
         let data_end = find(body, close.as_bytes(), data_start)
@@ -88,6 +94,11 @@ mod tests {
             Some("XyZ")
         );
         assert!(parse(b"--XyZ\r\nno end", "XyZ").is_err());
+        let twice = b"--XyZ\r\nContent-Disposition: form-data; name=\"signature\"\r\n\r\nA\r\n--XyZ\r\nContent-Disposition: form-data; name=\"signature\"\r\n\r\nB\r\n--XyZ--\r\n";
+        assert_eq!(
+            parse(twice, "XyZ").unwrap_err(),
+            "duplicate multipart part \"signature\""
+        );
         assert!(parse(b"garbage", "XyZ").is_err());
     }
 }

@@ -1,12 +1,12 @@
 //! Routes (CONTRACT.md "HTTP"): decode the request, run the verification on the pool, answer.
 
+use super::decode::{b64, batch_line_id, decode_batch_line, decode_job, BodyKind, Job};
 use super::exec::JobError;
 use super::metrics::{Snapshot, ROUTES};
 use super::{full, multipart, AppState, Body, Problem};
 use crate::revocation::FetchJob;
 use crate::verdict::Verdict;
 use crate::verify::{signer_report, RequestOptions};
-use base64::Engine;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::{Frame, Incoming};
@@ -213,90 +213,6 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn b64(field: &str, s: &str) -> Result<Vec<u8>, Problem> {
-    let clean: String = s.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(clean)
-        .map_err(|e| Problem::bad_request(format!("{field}: not base64: {e}")))
-}
-
-/// The JSON request forms of CONTRACT.md.
-#[derive(Debug, Deserialize)]
-struct JsonRequest {
-    #[serde(default)]
-    id: Option<serde_json::Value>,
-    cms: Option<String>,
-    content: Option<String>,
-    barcodes: Option<Vec<String>>,
-    xml: Option<String>,
-    pdf: Option<String>,
-}
-
-/// What to verify, decoded from any accepted request form.
-enum Job {
-    Cms {
-        signature: Vec<u8>,
-        content: Option<Vec<u8>>,
-    },
-    Xml(Vec<u8>),
-    Pdf(Vec<u8>),
-    /// A PNG or JPEG with QR codes.
-    Image(Vec<u8>),
-    Barcodes {
-        payloads: Vec<Vec<u8>>,
-        content: Option<Vec<u8>>,
-    },
-}
-
-fn job_from_json(r: JsonRequest) -> Result<Job, Problem> {
-    if let Some(cms) = r.cms {
-        let content = r
-            .content
-            .as_deref()
-            .map(|c| b64("content", c))
-            .transpose()?;
-        return Ok(Job::Cms {
-            signature: b64("cms", &cms)?,
-            content,
-        });
-    }
-    let content = r
-        .content
-        .as_deref()
-        .map(|c| b64("content", c))
-        .transpose()?;
-    if let Some(b) = r.barcodes {
-        return Ok(Job::Barcodes {
-            payloads: b.into_iter().map(String::into_bytes).collect(),
-            content,
-        });
-    }
-    if let Some(x) = r.xml {
-        return Ok(Job::Xml(b64("xml", &x)?));
-    }
-    if let Some(p) = r.pdf {
-        return Ok(Job::Pdf(b64("pdf", &p)?));
-    }
-    Err(Problem::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "missing-field",
-        "the JSON request needs a \"cms\" (base64, optionally \"content\"), \"xml\" or \"pdf\" (base64), or \"barcodes\" (array of scanned payloads) field",
-    ))
-}
-
-/// How a `/v1/verify` body is to be decoded (decided from the headers, on the I/O thread).
-#[derive(Clone)]
-enum BodyKind {
-    Der,
-    Multipart(String),
-    Json,
-    Xml,
-    Pdf,
-    Image,
-    /// Barcode payloads, one per line.
-    Text,
-}
-
 /// Reads the body under the limit of its content type; decoding happens later, on the pool.
 async fn read_verify_body(
     state: &AppState,
@@ -337,43 +253,6 @@ async fn read_verify_body(
     };
     let body = read_body(state, req.into_body(), declared, limit).await?;
     Ok((kind, body))
-}
-
-/// Decodes a body into a job (CPU work: JSON, base64, multipart; runs on the pool).
-fn decode_job(kind: BodyKind, body: &[u8]) -> Result<Job, Problem> {
-    match kind {
-        BodyKind::Der => Ok(Job::Cms {
-            signature: body.to_vec(),
-            content: None,
-        }),
-        BodyKind::Multipart(boundary) => {
-            let parts = multipart::parse(body, &boundary).map_err(Problem::bad_request)?;
-            let get = |n: &str| parts.iter().find(|p| p.name == n).map(|p| p.data.to_vec());
-            let signature = get("signature").ok_or_else(|| {
-                Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "missing-field",
-                    "multipart form needs a \"signature\" part",
-                )
-            })?;
-            Ok(Job::Cms {
-                signature,
-                content: get("content"),
-            })
-        }
-        BodyKind::Xml => Ok(Job::Xml(body.to_vec())),
-        BodyKind::Pdf => Ok(Job::Pdf(body.to_vec())),
-        BodyKind::Image => Ok(Job::Image(body.to_vec())),
-        BodyKind::Text => Ok(Job::Barcodes {
-            payloads: crate::formats::barcode::split_lines(body),
-            content: None,
-        }),
-        BodyKind::Json => {
-            let r: JsonRequest = serde_json::from_slice(body)
-                .map_err(|e| Problem::bad_request(format!("invalid JSON: {e}")))?;
-            job_from_json(r)
-        }
-    }
 }
 
 /// Runs a job on the verifier (on a rayon thread); also returns the revocation fetches that would
@@ -533,20 +412,7 @@ fn batch_item(
     last: bool,
     done: &[FetchJob],
 ) -> Result<Bytes, Vec<FetchJob>> {
-    let parsed: Result<JsonRequest, _> = serde_json::from_slice(line);
-    let (id, job) = match parsed {
-        Ok(mut r) => (
-            r.id.take().unwrap_or(serde_json::Value::Null),
-            job_from_json(r),
-        ),
-        Err(e) => (
-            serde_json::Value::Null,
-            Err(Problem::bad_request(format!(
-                "line {}: invalid JSON: {e}",
-                n + 1
-            ))),
-        ),
-    };
+    let (id, job) = decode_batch_line(n, line);
     let verdict = match job {
         Ok(job) => match run_job(state, job, opts, done) {
             (_, jobs) if !jobs.is_empty() && !last => return Err(jobs),
@@ -597,10 +463,7 @@ async fn batch(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Response
                     Ok(b) => b,
                     Err(e) => {
                         // The item's verification panicked: still answer for its id.
-                        let id = serde_json::from_slice::<JsonRequest>(&line)
-                            .ok()
-                            .and_then(|r| r.id)
-                            .unwrap_or(serde_json::Value::Null);
+                        let id = batch_line_id(&line);
                         let v = Verdict::format_failure(
                             crate::verdict::Format::Cms,
                             job_error(e).code,
@@ -651,7 +514,9 @@ async fn inspect(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Respon
     let out = with_fetches(state, false, move |last, done: &[FetchJob]| {
         let r = (|| -> Result<Result<serde_json::Value, Vec<FetchJob>>, Problem> {
             let v = st.verifier();
-            let mut certs = crate::pki::trust::parse_bundle(&der).map_err(|e| {
+            // The certificate-count budget `verify chain` has, applied while reading.
+            let max = v.limits().max_certificates;
+            let mut certs = crate::pki::trust::parse_bundle_at_most(&der, max).map_err(|e| {
                 Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "not-a-certificate", e)
             })?;
             if certs.is_empty() {

@@ -4,7 +4,7 @@ use super::signer::{set_chain, path_error_code, signer_report};
 use super::{validation_time, RequestOptions, Verifier};
 use crate::pki::cert::Certificate;
 use crate::pki::path::{build_path, LeafUsage, PathOptions};
-use crate::pki::trust::parse_bundle;
+use crate::pki::trust::parse_bundle_at_most;
 use crate::revocation::{Embedded, Fetch, FetchJob, Fetches};
 use crate::verdict::{Format, SignatureReport, Verdict};
 use std::sync::Arc;
@@ -38,7 +38,8 @@ impl Verifier {
                 "certificate input too large",
             ));
         }
-        let mut certs = match parse_bundle(input) {
+        // The count budget is applied while the bundle is read, not after it was parsed whole.
+        let mut certs = match parse_bundle_at_most(input, self.config.limits.max_certificates) {
             Ok(c) => c,
             Err(e) => return Err(Verdict::format_failure(Format::Chain, "format", e)),
         };
