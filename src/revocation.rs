@@ -319,8 +319,15 @@ impl RevocationStore {
         CertId::new(cert, issuer, hash).ok()
     }
 
-    /// The status of `path[i]` (issued by `path[i + 1]`), or what to fetch. Order: embedded
-    /// OCSP, embedded/offline CRLs, cached OCSP, cached CRLs; then OCSP fetch, then CRL fetch.
+    /// The status of `path[i]` (issued by `path[i + 1]`), or what to fetch.
+    ///
+    /// Every verified local source is consulted (embedded OCSP, embedded and offline CRLs,
+    /// cached OCSP, cached CRLs) and their answers combined by [`decide`]: a revocation in force
+    /// at the validation time beats any "good" that was produced no later than it (so a stale
+    /// "good" carried in a signature cannot hide a revocation published since), otherwise the
+    /// freshest answer wins. `unknown` is no answer: the search goes on to the CRLs. Only when
+    /// no local source answers are fetches asked for: OCSP first, CRLs when OCSP is absent,
+    /// failed or does not know the certificate.
     pub fn check(
         &self,
         path: &[Arc<Certificate>],
@@ -339,6 +346,9 @@ impl RevocationStore {
         let id = self.cert_id(cert, issuer);
         let ocsp_fresh = self.freshness(cx, Some(self.config.ocsp_max_age));
         let mut why: Vec<String> = Vec::new();
+        // Verified answers for this certificate, `unknown` included (kept to report it when
+        // nothing else answers).
+        let mut found: Vec<Finding> = Vec::new();
 
         // 1. Embedded OCSP responses.
         for der in &cx.embedded.ocsp {
@@ -350,7 +360,7 @@ impl RevocationStore {
                 policy: cx.policy,
             };
             match ocsp::validate(der, issuer, &check) {
-                Ok(s) => return CertOutcome::Known(finding(&s, Source::Embedded)),
+                Ok(s) => found.push(finding(&s, Source::Embedded)),
                 Err(ocsp::OcspError::CertIdMismatch) => {}
                 Err(e) => why.push(format!("embedded OCSP response: {e}")),
             }
@@ -360,7 +370,7 @@ impl RevocationStore {
             match self.from_crls(cert, issuer, &cx.embedded.crls, cx) {
                 Ok(Some(mut f)) => {
                     f.source = Source::Embedded;
-                    return CertOutcome::Known(f);
+                    found.push(f);
                 }
                 Ok(None) => {}
                 Err(e) => why.push(format!("embedded {e}")),
@@ -375,12 +385,13 @@ impl RevocationStore {
                 .cloned()
                 .collect();
             match self.from_crls(cert, issuer, &local, cx) {
-                Ok(Some(f)) => return CertOutcome::Known(f),
+                Ok(Some(f)) => found.push(f),
                 Ok(None) => {}
                 Err(e) => why.push(e),
             }
         }
-        // 3. Cached OCSP.
+        // 3. Cached OCSP. `ocsp_failed`: no OCSP answer will come from fetching (failed, stale
+        // or `unknown`), so the CRLs are wanted.
         let mut ocsp_failed = false;
         if let Some(id) = &id {
             match self.ocsp.get(id).as_deref() {
@@ -391,10 +402,14 @@ impl RevocationStore {
                             .iter()
                             .any(|j| matches!(j, FetchJob::Ocsp { id: d, .. } if d == id));
                         let source = if fresh { Source::Ocsp } else { Source::Cache };
-                        return CertOutcome::Known(finding(s, source));
+                        found.push(finding(s, source));
+                        ocsp_failed = s.status == CertStatus::Unknown;
+                    } else {
+                        why.push(
+                            "cached OCSP answer is not current for the validation time".into(),
+                        );
+                        ocsp_failed = true;
                     }
-                    why.push("cached OCSP answer is not current for the validation time".into());
-                    ocsp_failed = true;
                 }
                 Some(Cached::Failed(e, _)) => {
                     self.counters.ocsp_hits.fetch_add(1, Ordering::Relaxed);
@@ -408,16 +423,20 @@ impl RevocationStore {
                 }
             }
         }
-        // 4. Cached CRLs from the distribution points.
+        // 4. Cached CRLs from the distribution points (at most `MAX_CRL_URLS` of them).
         let urls: Vec<&str> = cert
             .ext
             .crl_distribution_points
             .iter()
             .flat_map(|dp| dp.urls())
             .filter(|u| is_fetchable(u))
+            .take(MAX_CRL_URLS)
             .collect();
         let mut cached_crls = Vec::new();
         let mut crl_missing = Vec::new();
+        // Delta CRLs named by a verified base that could not be fetched: the base alone may
+        // miss recent revocations, so its "good" is no answer (issue #13 item 3).
+        let mut delta_failed: Vec<String> = Vec::new();
         for u in &urls {
             match self.crls.get(*u).as_deref() {
                 Some(Cached::Ok(c, _)) => {
@@ -431,12 +450,15 @@ impl RevocationStore {
                         .iter()
                         .filter(|_| signed)
                         .flat_map(|dp| dp.urls())
+                        .filter(|d| is_fetchable(d))
+                        .take(MAX_CRL_URLS)
                     {
                         match self.crls.get(d).as_deref() {
                             Some(Cached::Ok(dc, _)) => cached_crls.push(Arc::clone(dc)),
-                            Some(Cached::Failed(..)) => {}
-                            None if is_fetchable(d) => crl_missing.push(d.to_owned()),
-                            None => {}
+                            Some(Cached::Failed(e, _)) => {
+                                delta_failed.push(format!("delta CRL unavailable: {e}"));
+                            }
+                            None => crl_missing.push(d.to_owned()),
                         }
                     }
                 }
@@ -454,15 +476,23 @@ impl RevocationStore {
                         |j| matches!(j, FetchJob::Crl { url } if urls.contains(&url.as_str())),
                     );
                     f.source = if fresh { Source::Crl } else { Source::Cache };
-                    if crl_missing.is_empty() || f.status != CertStatus::Good {
-                        return CertOutcome::Known(f);
+                    // A revocation stands on its own; a "good" needs the complete picture
+                    // (every delta the base names).
+                    if f.status != CertStatus::Good
+                        || (crl_missing.is_empty() && delta_failed.is_empty())
+                    {
+                        found.push(f);
                     }
                 }
                 Ok(None) => why.push("no cached CRL covers the certificate".into()),
                 Err(e) => why.push(e),
             }
         }
-        // 5. What to fetch: OCSP first; CRLs when OCSP is absent or failed.
+        why.append(&mut delta_failed);
+        if let Some(f) = decide(&found, cx.at) {
+            return CertOutcome::Known(f);
+        }
+        // 5. What to fetch: OCSP first; CRLs when OCSP is absent, failed or said `unknown`.
         let ocsp_url = cert.ext.ocsp_urls.iter().find(|u| is_fetchable(u));
         match (&id, ocsp_url, ocsp_failed) {
             (Some(id), Some(url), false) => {
@@ -478,6 +508,17 @@ impl RevocationStore {
                     jobs.push(FetchJob::Crl { url: u });
                 }
             }
+        }
+        // Nothing but `unknown`: reported as such (a warning under prefer, TRY_LATER under
+        // require) once the CRLs have had their chance.
+        if let Some(f) = found.into_iter().find(|f| f.status == CertStatus::Unknown) {
+            if why.is_empty() {
+                return CertOutcome::Known(f);
+            }
+            why.push(format!(
+                "the {} source does not know the certificate",
+                f.source.as_str()
+            ));
         }
         if cert.ext.ocsp_urls.is_empty() && urls.is_empty() && why.is_empty() {
             return CertOutcome::Missing(format!(
@@ -840,6 +881,43 @@ impl RevocationStore {
     }
 }
 
+/// CRLReason certificateHold (RFC 5280 §5.3.1): the only revocation that may be lifted.
+const REASON_CERTIFICATE_HOLD: u8 = 6;
+
+/// Most CRL distribution point URLs (and most delta URLs per CRL) consulted for one
+/// certificate; OCSP uses the first fetchable responder only. A certificate may name hundreds
+/// (issue #13 item 6), real ones name one to three.
+pub const MAX_CRL_URLS: usize = 4;
+
+/// Combines the verified answers for one certificate (README, "Combining sources").
+///
+/// `unknown` is no answer. A revocation in force at the validation time `at` wins over every
+/// "good" produced no later than it: a "good" cannot speak for a revocation published after
+/// it. A permanent revocation (any reason but certificateHold; RFC 5280 §3.3: only a hold may
+/// be lifted) wins over later "good"s too. Otherwise the freshest answer (latest producedAt /
+/// thisUpdate) wins, a revocation on a tie. The finding returned names the deciding source.
+fn decide(found: &[Finding], at: i64) -> Option<Finding> {
+    let in_force = |f: &Finding| matches!(f.status, CertStatus::Revoked { at: t, .. } if t <= at);
+    let permanent = |f: &&Finding| {
+        in_force(f)
+            && !matches!(
+                f.status,
+                CertStatus::Revoked {
+                    reason: Some(REASON_CERTIFICATE_HOLD),
+                    ..
+                }
+            )
+    };
+    if let Some(f) = found.iter().filter(permanent).max_by_key(|f| f.produced_at) {
+        return Some(f.clone());
+    }
+    found
+        .iter()
+        .filter(|f| f.status != CertStatus::Unknown)
+        .max_by_key(|f| (f.produced_at, in_force(f)))
+        .cloned()
+}
+
 fn finding(s: &ocsp::OcspStatus, source: Source) -> Finding {
     Finding {
         status: s.status,
@@ -863,4 +941,60 @@ fn num_le(a: &[u8], b: &[u8]) -> bool {
 fn is_fetchable(url: &str) -> bool {
     let l = url.to_ascii_lowercase();
     l.starts_with("http://") || l.starts_with("https://")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(status: CertStatus, produced_at: i64, source: Source) -> Finding {
+        Finding {
+            status,
+            source,
+            produced_at,
+            next_update: None,
+        }
+    }
+
+    fn revoked(at: i64, reason: Option<u8>) -> CertStatus {
+        CertStatus::Revoked { at, reason }
+    }
+
+    #[test]
+    fn decide_combines_sources() {
+        let good1 = f(CertStatus::Good, 100, Source::Embedded);
+        let crl2 = f(revoked(200, Some(1)), 200, Source::Crl);
+        // A later revocation in force beats the stale good; unknown is no answer.
+        let unknown = f(CertStatus::Unknown, 500, Source::Ocsp);
+        assert_eq!(
+            decide(&[good1.clone(), unknown.clone(), crl2.clone()], 300),
+            Some(crl2.clone())
+        );
+        assert_eq!(decide(&[unknown.clone()], 300), None);
+        // A tie goes to the revocation.
+        let good2 = f(CertStatus::Good, 200, Source::Ocsp);
+        assert_eq!(
+            decide(&[good2.clone(), crl2.clone()], 300),
+            Some(crl2.clone())
+        );
+        // A permanent revocation beats even a later good; a hold is lifted by one.
+        let good3 = f(CertStatus::Good, 300, Source::Ocsp);
+        assert_eq!(
+            decide(&[good3.clone(), crl2.clone()], 400),
+            Some(crl2.clone())
+        );
+        let hold = f(
+            revoked(150, Some(REASON_CERTIFICATE_HOLD)),
+            160,
+            Source::Crl,
+        );
+        assert_eq!(
+            decide(&[hold.clone(), good3.clone()], 400),
+            Some(good3.clone())
+        );
+        assert_eq!(decide(&[hold.clone(), good1.clone()], 400), Some(hold));
+        // A revocation after the validation time is not in force: the freshest answer wins.
+        assert_eq!(decide(&[good1.clone(), crl2.clone()], 150), Some(crl2));
+        assert_eq!(decide(&[good1.clone()], 150), Some(good1));
+    }
 }
