@@ -33,6 +33,24 @@ pub trait Fetch: Send + Sync {
         body: &[u8],
         max: usize,
     ) -> Result<Vec<u8>, String>;
+    /// [`Fetch::get`] that gives up at `deadline` (the verification's revocation deadline).
+    /// The default ignores the deadline: implementations that can block should override it.
+    fn get_until(&self, url: &str, max: usize, deadline: Instant) -> Result<Vec<u8>, String> {
+        let _ = deadline;
+        self.get(url, max)
+    }
+    /// [`Fetch::post`] that gives up at `deadline`.
+    fn post_until(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: &[u8],
+        max: usize,
+        deadline: Instant,
+    ) -> Result<Vec<u8>, String> {
+        let _ = deadline;
+        self.post(url, content_type, body, max)
+    }
 }
 
 /// Revocation settings (config `[revocation]`).
@@ -60,6 +78,9 @@ pub struct RevocationConfig {
     pub skew: Duration,
     /// Refresh a cached CRL this long before its nextUpdate.
     pub crl_refresh_margin: Duration,
+    /// Time all the revocation fetches of one verification may take together (issue #13
+    /// item 6); past it the verification goes on with what it has.
+    pub deadline: Duration,
 }
 
 impl Default for RevocationConfig {
@@ -75,6 +96,9 @@ impl Default for RevocationConfig {
             crl_cache_capacity: 64,
             skew: Duration::from_secs(300),
             crl_refresh_margin: Duration::from_secs(600),
+            // A few seconds: a live OCSP answer takes well under one; a dripping or dead
+            // responder must not hold a request (or a CLI run) for minutes.
+            deadline: Duration::from_secs(5),
         }
     }
 }
@@ -135,6 +159,25 @@ pub enum FetchJob {
         url: String,
     },
 }
+
+impl FetchJob {
+    /// Whether `self` and `other` fetch the same thing (a job run once in a request is not run
+    /// again in a later round of it, even if its result fell out of the cache).
+    pub fn same(&self, other: &FetchJob) -> bool {
+        match (self, other) {
+            (Self::Ocsp { url: a, id: i, .. }, Self::Ocsp { url: b, id: j, .. }) => {
+                a == b && i == j
+            }
+            (Self::Crl { url: a }, Self::Crl { url: b }) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// Most fetches of one [`RevocationStore::run_until`] call in flight at once. The jobs of one
+/// round are few (per certificate one OCSP or up to `MAX_CRL_URLS` CRLs and their deltas), so
+/// this bounds the threads of one verification, not the work.
+const PARALLEL_FETCHES: usize = 8;
 
 /// The fetches of one request: those already run for it (their results are reported with their
 /// own source, not as "cache") and those it still wants.
@@ -710,25 +753,83 @@ impl RevocationStore {
     }
 
     /// Runs `jobs` (deduplicated), caching results; concurrent callers with the same key wait
-    /// for one fetch. Call it where blocking is allowed (not on a CPU pool thread).
+    /// for one fetch. Call it where blocking is allowed (not on a CPU pool thread). Gives up
+    /// after the configured revocation deadline.
     pub fn run(&self, jobs: &[FetchJob], fetcher: &dyn Fetch, policy: AlgorithmPolicy, now: i64) {
-        // A key already cached (by an earlier job of this list, or by another request) is
-        // returned as is: `get_with` also deduplicates.
-        for job in jobs {
-            match job {
-                FetchJob::Ocsp { url, id, issuer } => {
-                    self.ocsp.get_with_by_ref(id, || {
-                        Arc::new(self.fetch_ocsp(url, id, issuer, fetcher, policy, now))
-                    });
-                }
-                FetchJob::Crl { url } => {
-                    self.crls
-                        .get_with_by_ref(url, || Arc::new(self.fetch_crl(url, fetcher, now)));
-                }
+        let deadline = Instant::now() + self.config.deadline;
+        self.run_until(jobs, fetcher, policy, now, deadline);
+    }
+
+    /// [`RevocationStore::run`] under the verification's own `deadline`: the jobs run
+    /// concurrently (at most `PARALLEL_FETCHES` at once) and each fetch gives up at the
+    /// deadline. A failure caused by the deadline is not cached (it says nothing about the
+    /// responder, and another request may have more time).
+    pub fn run_until(
+        &self,
+        jobs: &[FetchJob],
+        fetcher: &dyn Fetch,
+        policy: AlgorithmPolicy,
+        now: i64,
+        deadline: Instant,
+    ) {
+        let mut unique: Vec<&FetchJob> = Vec::new();
+        for j in jobs {
+            if !unique.iter().any(|u| u.same(j)) {
+                unique.push(j);
+            }
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let worker = || loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(job) = unique.get(i) else {
+                return;
+            };
+            if Instant::now() >= deadline {
+                return;
+            }
+            self.run_one(job, fetcher, policy, now, deadline);
+        };
+        let workers = unique.len().min(PARALLEL_FETCHES);
+        if workers <= 1 {
+            worker();
+            return;
+        }
+        std::thread::scope(|s| {
+            for _ in 1..workers {
+                s.spawn(worker);
+            }
+            worker();
+        });
+    }
+
+    fn run_one(
+        &self,
+        job: &FetchJob,
+        fetcher: &dyn Fetch,
+        policy: AlgorithmPolicy,
+        now: i64,
+        deadline: Instant,
+    ) {
+        // A key already cached (by an earlier job, or by another request) is returned as is;
+        // concurrent misses share one fetch.
+        let keep = |failed: bool| !(failed && Instant::now() >= deadline);
+        match job {
+            FetchJob::Ocsp { url, id, issuer } => {
+                self.ocsp.optionally_get_with_by_ref(id, || {
+                    let r = self.fetch_ocsp(url, id, issuer, fetcher, policy, now, deadline);
+                    keep(matches!(r, Cached::Failed(..))).then(|| Arc::new(r))
+                });
+            }
+            FetchJob::Crl { url } => {
+                self.crls.optionally_get_with_by_ref(url, || {
+                    let r = self.fetch_crl(url, fetcher, now, deadline);
+                    keep(matches!(r, Cached::Failed(..))).then(|| Arc::new(r))
+                });
             }
         }
     }
 
+    #[allow(clippy::too_many_arguments)] // one fetch's inputs; a struct would only rename them
     fn fetch_ocsp(
         &self,
         url: &str,
@@ -737,6 +838,7 @@ impl RevocationStore {
         fetcher: &dyn Fetch,
         policy: AlgorithmPolicy,
         now: i64,
+        deadline: Instant,
     ) -> Cached<ocsp::OcspStatus> {
         self.counters.ocsp_fetches.fetch_add(1, Ordering::Relaxed);
         let nonce = self.config.ocsp_nonce.then(|| {
@@ -746,11 +848,12 @@ impl RevocationStore {
             n
         });
         let req = ocsp::build_request(id, nonce.as_ref().map(|n| &n[..]));
-        let mut body = fetcher.post(
+        let mut body = fetcher.post_until(
             url,
             "application/ocsp-request",
             &req,
             ocsp::MAX_RESPONSE_BYTES,
+            deadline,
         );
         if body.is_err() && self.config.ocsp_get_fallback {
             let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &req);
@@ -759,7 +862,7 @@ impl RevocationStore {
                 .replace('/', "%2F")
                 .replace('=', "%3D");
             let get_url = format!("{}/{}", url.trim_end_matches('/'), enc);
-            if let Ok(b) = fetcher.get(&get_url, ocsp::MAX_RESPONSE_BYTES) {
+            if let Ok(b) = fetcher.get_until(&get_url, ocsp::MAX_RESPONSE_BYTES, deadline) {
                 body = Ok(b);
             }
         }
@@ -790,7 +893,13 @@ impl RevocationStore {
         }
     }
 
-    fn fetch_crl(&self, url: &str, fetcher: &dyn Fetch, now: i64) -> Cached<Arc<Crl>> {
+    fn fetch_crl(
+        &self,
+        url: &str,
+        fetcher: &dyn Fetch,
+        now: i64,
+        deadline: Instant,
+    ) -> Cached<Arc<Crl>> {
         self.counters.crl_fetches.fetch_add(1, Ordering::Relaxed);
         let fail = |e: String| {
             self.counters.fetch_failures.fetch_add(1, Ordering::Relaxed);
@@ -799,7 +908,7 @@ impl RevocationStore {
                 self.config.failure_ttl.min(Duration::from_secs(60)),
             )
         };
-        let body = match fetcher.get(url, self.config.crl_max_bytes) {
+        let body = match fetcher.get_until(url, self.config.crl_max_bytes, deadline) {
             Ok(b) => b,
             Err(e) => return fail(e),
         };
@@ -874,7 +983,8 @@ impl RevocationStore {
 
     /// Refetches `url` and replaces the cached CRL when the new one parses.
     pub fn refresh_crl(&self, url: &str, fetcher: &dyn Fetch, now: i64) {
-        if let Cached::Ok(c, ttl) = self.fetch_crl(url, fetcher, now) {
+        let deadline = Instant::now() + self.config.deadline;
+        if let Cached::Ok(c, ttl) = self.fetch_crl(url, fetcher, now, deadline) {
             self.crls
                 .insert(url.to_owned(), Arc::new(Cached::Ok(c, ttl)));
         }

@@ -50,6 +50,7 @@ fn fetcher(per_host: usize, total: Duration) -> HttpFetcher {
         read_timeout: Duration::from_secs(2),
         total_timeout: total,
         per_host,
+        max_total: 64,
     })
 }
 
@@ -99,7 +100,10 @@ fn announced_content_length_with_a_drip_ends_at_the_deadline() {
     let f = fetcher(4, Duration::from_millis(1000));
     let t = Instant::now();
     let r = f.get(&format!("http://127.0.0.1:{port}/big.crl"), 64 << 20);
-    eprintln!("dripping 64 MiB announcement ended after {:?}: {r:?}", t.elapsed());
+    eprintln!(
+        "dripping 64 MiB announcement ended after {:?}: {r:?}",
+        t.elapsed()
+    );
     assert!(r.is_err());
     assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
 }
@@ -118,7 +122,13 @@ fn per_host_slots_are_keyed_on_the_resolved_address() {
         let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
     });
     let f = Arc::new(fetcher(1, Duration::from_secs(10)));
-    let hosts = ["127.0.0.1", "127.1", "2130706433", "0x7f000001", "0177.0.0.1"];
+    let hosts = [
+        "127.0.0.1",
+        "127.1",
+        "2130706433",
+        "0x7f000001",
+        "0177.0.0.1",
+    ];
     let threads: Vec<_> = hosts
         .iter()
         .map(|h| {
@@ -130,7 +140,11 @@ fn per_host_slots_are_keyed_on_the_resolved_address() {
         let r = t.join().expect("thread");
         assert_eq!(r.as_deref(), Ok(&b"ok"[..]), "{h}");
     }
-    assert_eq!(peak.load(Ordering::SeqCst), 1, "concurrent connections to 127.0.0.1");
+    assert_eq!(
+        peak.load(Ordering::SeqCst),
+        1,
+        "concurrent connections to 127.0.0.1"
+    );
 }
 
 #[test]

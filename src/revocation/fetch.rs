@@ -25,8 +25,11 @@ pub struct FetchPolicy {
     pub read_timeout: Duration,
     /// Whole-request deadline.
     pub total_timeout: Duration,
-    /// Concurrent requests to one host.
+    /// Concurrent requests to one destination address.
     pub per_host: usize,
+    /// Concurrent requests in all (issue #13 item 4: a dripping responder must not take every
+    /// blocking thread of the server).
+    pub max_total: usize,
 }
 
 impl Default for FetchPolicy {
@@ -37,6 +40,7 @@ impl Default for FetchPolicy {
             read_timeout: Duration::from_secs(5),
             total_timeout: Duration::from_secs(15),
             per_host: 4,
+            max_total: 64,
         }
     }
 }
@@ -142,9 +146,15 @@ pub fn is_special(ip: IpAddr) -> bool {
 /// The blocking fetcher.
 pub struct HttpFetcher {
     policy: FetchPolicy,
-    /// Fetches in flight per destination address.
-    busy: Mutex<HashMap<IpAddr, usize>>,
+    /// Fetches in flight per destination address, and in all.
+    busy: Mutex<Busy>,
     freed: Condvar,
+}
+
+#[derive(Default)]
+struct Busy {
+    per: HashMap<IpAddr, usize>,
+    total: usize,
 }
 
 impl std::fmt::Debug for HttpFetcher {
@@ -203,7 +213,7 @@ impl HttpFetcher {
     pub fn new(policy: FetchPolicy) -> Self {
         Self {
             policy,
-            busy: Mutex::new(HashMap::new()),
+            busy: Mutex::new(Busy::default()),
             freed: Condvar::new(),
         }
     }
@@ -247,10 +257,18 @@ impl HttpFetcher {
     /// The slot is returned when the guard drops, also when the fetch panics or errs.
     fn acquire(&self, key: IpAddr, deadline: Instant) -> Result<Slot<'_>, String> {
         let mut busy = self.busy.lock().map_err(|_| "fetcher poisoned")?;
-        while busy.get(&key).copied().unwrap_or(0) >= self.policy.per_host {
+        loop {
+            let host_full = busy.per.get(&key).copied().unwrap_or(0) >= self.policy.per_host;
+            if !host_full && busy.total < self.policy.max_total {
+                break;
+            }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(format!("too many concurrent fetches to {key}"));
+                return Err(if host_full {
+                    format!("too many concurrent fetches to {key}")
+                } else {
+                    "too many concurrent revocation fetches".into()
+                });
             }
             busy = self
                 .freed
@@ -258,8 +276,9 @@ impl HttpFetcher {
                 .map_err(|_| "fetcher poisoned")?
                 .0;
         }
-        let n = busy.entry(key).or_insert(0);
+        let n = busy.per.entry(key).or_insert(0);
         *n = n.saturating_add(1);
+        busy.total = busy.total.saturating_add(1);
         Ok(Slot { fetcher: self, key })
     }
 
@@ -269,10 +288,14 @@ impl HttpFetcher {
         url: &str,
         body: Option<(&str, &[u8])>,
         max: usize,
+        until: Option<Instant>,
     ) -> Result<Vec<u8>, String> {
         let u = parse_url(url)?;
         let addr = self.destination(&u)?;
-        let deadline = Instant::now() + self.policy.total_timeout;
+        // The fetch's own limit, or the verification's deadline when that comes first: a fetch
+        // never outlives the request that wanted it.
+        let own = Instant::now() + self.policy.total_timeout;
+        let deadline = until.map_or(own, |u| u.min(own));
         let _slot = self.acquire(addr.ip(), deadline)?;
         self.exchange(&u, addr, method, body, max, deadline)
             .map_err(|e| format!("{url}: {e}"))
@@ -350,12 +373,13 @@ impl Drop for Slot<'_> {
             Ok(b) => b,
             Err(p) => p.into_inner(),
         };
-        if let Some(n) = busy.get_mut(&self.key) {
+        if let Some(n) = busy.per.get_mut(&self.key) {
             *n = n.saturating_sub(1);
             if *n == 0 {
-                busy.remove(&self.key);
+                busy.per.remove(&self.key);
             }
         }
+        busy.total = busy.total.saturating_sub(1);
         drop(busy);
         self.fetcher.freed.notify_all();
     }
@@ -553,7 +577,22 @@ impl Read for TimedRead<'_> {
 
 impl Fetch for HttpFetcher {
     fn get(&self, url: &str, max: usize) -> Result<Vec<u8>, String> {
-        self.request("GET", url, None, max)
+        self.request("GET", url, None, max, None)
+    }
+
+    fn get_until(&self, url: &str, max: usize, deadline: Instant) -> Result<Vec<u8>, String> {
+        self.request("GET", url, None, max, Some(deadline))
+    }
+
+    fn post_until(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: &[u8],
+        max: usize,
+        deadline: Instant,
+    ) -> Result<Vec<u8>, String> {
+        self.request("POST", url, Some((content_type, body)), max, Some(deadline))
     }
 
     fn post(
@@ -563,7 +602,7 @@ impl Fetch for HttpFetcher {
         body: &[u8],
         max: usize,
     ) -> Result<Vec<u8>, String> {
-        self.request("POST", url, Some((content_type, body)), max)
+        self.request("POST", url, Some((content_type, body)), max, None)
     }
 }
 
