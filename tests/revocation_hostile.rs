@@ -158,3 +158,34 @@ fn interim_responses_and_obs_text_headers_are_accepted() {
     let r = fetcher(4, Duration::from_secs(3)).get(&format!("http://127.0.0.1:{port}/"), 100);
     assert_eq!(r.as_deref(), Ok(&b"ok"[..]));
 }
+
+#[test]
+fn global_fetch_cap_bounds_concurrency() {
+    // Issue #13 item 4: beside the per-host limit, a cap on fetches in all. per_host is large
+    // here, max_total 2: six concurrent fetches never hold more than two connections.
+    let (now, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (n2, p2) = (Arc::clone(&now), Arc::clone(&peak));
+    let port = serve(move |mut s, _| {
+        let n = n2.fetch_add(1, Ordering::SeqCst) + 1;
+        p2.fetch_max(n, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(150));
+        n2.fetch_sub(1, Ordering::SeqCst);
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    });
+    let f = Arc::new(HttpFetcher::new(FetchPolicy {
+        allow: vec![AllowRule::Net("127.0.0.0".parse().expect("ip"), 8)],
+        per_host: 100,
+        max_total: 2,
+        ..FetchPolicy::default()
+    }));
+    let threads: Vec<_> = (0..6)
+        .map(|_| {
+            let (f, url) = (Arc::clone(&f), format!("http://127.0.0.1:{port}/x"));
+            std::thread::spawn(move || f.get(&url, 100))
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().expect("thread").as_deref(), Ok(&b"ok"[..]));
+    }
+    assert_eq!(peak.load(Ordering::SeqCst), 2, "concurrent connections");
+}

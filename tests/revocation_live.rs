@@ -858,3 +858,37 @@ fn dripping_sources_end_at_the_revocation_deadline() {
         assert_eq!(conns, want, "{leaf}: connections");
     }
 }
+
+#[test]
+fn server_request_with_dripping_sources_ends_at_its_deadline_and_others_stay_fast() {
+    // Issue #13 items 4 and 6 in the server: the request's fetches end at its revocation
+    // deadline (not the 60 s fetch limit), and a request for a healthy host right after is fast.
+    let d = lab().dir.clone();
+    let server = support::TestServer::start(|raw| {
+        raw.trust = vec![d.join("ca.crt")];
+        raw.at = None;
+        raw.revocation = Some("require".into());
+        raw.revocation_options.fetch_allow = vec!["127.0.0.1".into()];
+        raw.revocation_options.total_timeout_ms = 60_000;
+        raw.revocation_options.deadline_ms = 1500;
+    });
+    let post = |leaf: &str| {
+        let sig = std::fs::read(lab().dir.join(format!("{leaf}.p7s"))).expect("cms");
+        let t = Instant::now();
+        let r = server.call(
+            "POST",
+            "/v1/verify",
+            Some("application/pkcs7-signature"),
+            &sig,
+        );
+        (r.json(), t.elapsed())
+    };
+    let (v, took) = post("dripcrl");
+    eprintln!("dripcrl through the server: {took:?}");
+    assert_eq!(v["sub_indication"], "TRY_LATER", "{v:#}");
+    assert!(took < Duration::from_millis(1500 + 3000), "took {took:?}");
+    let (v, took) = post("good");
+    eprintln!("good right after: {took:?}");
+    assert_eq!(v["indication"], "TOTAL_PASSED", "{v:#}");
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+}
