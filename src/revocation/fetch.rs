@@ -481,6 +481,7 @@ fn read_head(
     read_line(r, line)?;
     let mut head_bytes = line.len();
     let status: u16 = line
+        .trim_ascii_end()
         .split(|b| *b == b' ')
         .filter(|w| !w.is_empty())
         .nth(1)
@@ -505,10 +506,11 @@ fn read_head(
         if l.is_empty() {
             break;
         }
-        let Some(colon) = l.iter().position(|b| *b == b':') else {
+        let mut kv = l.splitn(2, |b| *b == b':');
+        let (Some(k), Some(v)) = (kv.next(), kv.next()) else {
             continue;
         };
-        let (k, v) = (&l[..colon], l[colon + 1..].trim_ascii());
+        let v = v.trim_ascii();
         if k.eq_ignore_ascii_case(b"content-length") {
             let n = std::str::from_utf8(v)
                 .ok()
@@ -674,6 +676,15 @@ mod tests {
             );
             assert!(r.is_err(), "{size}: {r:?}");
         }
+        // No reason phrase, bare LF line ends, an HTTP/1.0 body up to the close.
+        assert_eq!(
+            parse(b"HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok", 10).as_deref(),
+            Ok(&b"ok"[..])
+        );
+        assert_eq!(
+            parse(b"HTTP/1.0 200 OK\n\nok", 10).as_deref(),
+            Ok(&b"ok"[..])
+        );
         assert!(parse(b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nabc", 100).is_err());
         assert!(parse(b"HTTP/1.1 200 OK\r\nContent-Length: 101\r\n\r\n", 100).is_err());
         assert!(parse(b"HTTP/1.1 200 OK\r\n\r\n0123456789", 5).is_err());
