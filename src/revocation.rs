@@ -174,10 +174,11 @@ impl FetchJob {
     }
 }
 
-/// Most fetches of one [`RevocationStore::run_until`] call in flight at once. The jobs of one
-/// round are few (per certificate one OCSP or up to `MAX_CRL_URLS` CRLs and their deltas), so
-/// this bounds the threads of one verification, not the work.
-const PARALLEL_FETCHES: usize = 8;
+/// Most fetches of one [`RevocationStore::run_until`] call in flight at once: a certificate's
+/// `MAX_CRL_URLS` CRLs together. It bounds the threads one verification adds (at most three
+/// beside its own; a round with one job adds none), so that many concurrent requests against
+/// slow responders cannot multiply the server's threads; the deadline bounds the rest.
+const PARALLEL_FETCHES: usize = MAX_CRL_URLS;
 
 /// The fetches of one request: those already run for it (their results are reported with their
 /// own source, not as "cache") and those it still wants.

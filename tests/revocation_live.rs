@@ -247,6 +247,9 @@ const LEAVES: [&str; 14] = [
     "dripcrl",
 ];
 
+/// Held by the tests that use the dripping server, so each counts only its own connections.
+static DRIP_SERVER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// CRL files the CRL server hands out.
 const CRL_FILES: [&str; 3] = ["/ca.crl", "/unknown.crl", "/delta-base.crl"];
 
@@ -827,6 +830,7 @@ fn dripping_sources_end_at_the_revocation_deadline() {
     // Issue #13 item 6: one OCSP and six CRL URLs, all dripping, with a fetch limit of a
     // minute: the verification's 1.5 s revocation deadline bounds it. Only four CRL URLs are
     // consulted, concurrently.
+    let _only = DRIP_SERVER.lock().unwrap_or_else(|p| p.into_inner());
     let lab = lab();
     let cfg = |deadline_ms: u64| {
         let mut raw = RawConfig {
@@ -863,6 +867,7 @@ fn dripping_sources_end_at_the_revocation_deadline() {
 fn server_request_with_dripping_sources_ends_at_its_deadline_and_others_stay_fast() {
     // Issue #13 items 4 and 6 in the server: the request's fetches end at its revocation
     // deadline (not the 60 s fetch limit), and a request for a healthy host right after is fast.
+    let _only = DRIP_SERVER.lock().unwrap_or_else(|p| p.into_inner());
     let d = lab().dir.clone();
     let server = support::TestServer::start(|raw| {
         raw.trust = vec![d.join("ca.crt")];
