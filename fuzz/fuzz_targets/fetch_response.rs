@@ -15,7 +15,11 @@ fuzz_target!(|data: &[u8]| {
     let mut out = Vec::new();
     let r = read_response(input, max, &mut out);
     if r.is_ok() {
-        assert!(out.len() <= max, "accepted {} bytes over a limit of {max}", out.len());
+        assert!(
+            out.len() <= max,
+            "accepted {} bytes over a limit of {max}",
+            out.len()
+        );
     }
     assert!(out.len() <= input.len(), "body longer than the input");
     assert!(
