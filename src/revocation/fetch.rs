@@ -296,7 +296,9 @@ impl HttpFetcher {
         // never outlives the request that wanted it.
         let own = Instant::now() + self.policy.total_timeout;
         let deadline = until.map_or(own, |u| u.min(own));
-        let _slot = self.acquire(addr.ip(), deadline)?;
+        let _slot = self
+            .acquire(addr.ip(), deadline)
+            .map_err(|e| format!("{url}: {e}"))?;
         self.exchange(&u, addr, method, body, max, deadline)
             .map_err(|e| format!("{url}: {e}"))
     }
