@@ -601,6 +601,7 @@ impl RevocationStore {
         let mut covered: u16 = 0;
         let mut errors = Vec::new();
         let mut best: Option<Finding> = None;
+        let mut holds: Vec<Finding> = Vec::new();
         for (c, dp_reasons) in crls
             .iter()
             .filter(|c| c.delta_base.is_none())
@@ -662,14 +663,28 @@ impl RevocationStore {
                 produced_at: from.this_update,
                 next_update: from.next_update,
             };
-            if matches!(status, CertStatus::Revoked { .. }) {
-                return Ok(Some(f));
+            match status {
+                // A hold may be lifted by a newer CRL that no longer lists the certificate:
+                // weighed against the "good"s below (README, "Combining sources").
+                CertStatus::Revoked {
+                    reason: Some(REASON_CERTIFICATE_HOLD),
+                    ..
+                } => holds.push(f),
+                CertStatus::Revoked { .. } => return Ok(Some(f)),
+                _ => {
+                    covered |= reasons;
+                    if best.as_ref().is_none_or(|b| f.produced_at > b.produced_at) {
+                        best = Some(f);
+                    }
+                }
             }
-            covered |= reasons;
-            best.get_or_insert(f);
         }
         if covered & ALL_REASONS == ALL_REASONS {
-            return Ok(best);
+            holds.extend(best);
+            return Ok(decide(&holds, cx.at));
+        }
+        if !holds.is_empty() {
+            return Ok(decide(&holds, cx.at));
         }
         if errors.is_empty() {
             Ok(None)

@@ -13,6 +13,10 @@ fn cms_with_good() -> Vec<u8> {
 }
 
 fn verify(crls: &[&str], mode: &str, at: &str) -> serde_json::Value {
+    verify_sig(&cms_with_good(), crls, mode, at)
+}
+
+fn verify_sig(sig: &[u8], crls: &[&str], mode: &str, at: &str) -> serde_json::Value {
     let cfg = RawConfig {
         trust: vec![fixture("pki/rsa-root.crt")],
         intermediates: vec![fixture("pki/rsa-int.crt")],
@@ -23,9 +27,7 @@ fn verify(crls: &[&str], mode: &str, at: &str) -> serde_json::Value {
     }
     .validate()
     .expect("config");
-    let v = cfg
-        .verifier
-        .verify_cms(&cms_with_good(), None, &cfg.request);
+    let v = cfg.verifier.verify_cms(sig, None, &cfg.request);
     serde_json::from_str(&v.to_json()).expect("json")
 }
 
@@ -88,4 +90,32 @@ fn a_fresher_good_beats_an_older_hold() {
         (Some("good"), Some("embedded")),
         "{v:#}"
     );
+}
+
+#[test]
+fn a_newer_crl_lifts_a_hold_of_an_older_one() {
+    // No OCSP at all: the CRL of 2026-11-20 puts the leaf on hold, the CRL of 2026-11-27 no
+    // longer lists it. The freshest wins; each CRL alone decides as it says.
+    let sig = std::fs::read(fixture("cms/rsa-attached.p7s")).expect("fixture");
+    let at = "2026-11-28T00:00:00Z";
+    let hold = "revocation/rsa-int-hold-leaf.crl";
+    let empty = "revocation/rsa-int-empty.crl";
+    for crls in [[hold, empty], [empty, hold]] {
+        let v = verify_sig(&sig, &crls, "prefer", at);
+        assert_eq!(v["indication"], "TOTAL_PASSED", "{crls:?}: {v:#}");
+        assert_eq!(
+            v["signatures"][0]["revocation"]["produced_at"], "2026-11-27T00:00:00Z",
+            "{v:#}"
+        );
+    }
+    let v = verify_sig(&sig, &[hold], "prefer", at);
+    assert_eq!(v["sub_indication"], "REVOKED", "{v:#}");
+    // A permanent revocation is not lifted by a newer CRL (RFC 5280 §3.3).
+    let v = verify_sig(
+        &sig,
+        &["revocation/rsa-int-revokes-leaf.crl", empty],
+        "prefer",
+        at,
+    );
+    assert_eq!(v["sub_indication"], "REVOKED", "{v:#}");
 }
