@@ -2,7 +2,7 @@
 # Seeds fuzz/corpus/<target> from fixtures/ (run from anywhere).
 set -euo pipefail
 cd "$(dirname "$0")"
-mkdir -p corpus/cms corpus/cert_bundle corpus/revocation corpus/xml corpus/egov corpus/ddc corpus/gost corpus/pdf corpus/http_body corpus/image
+mkdir -p corpus/cms corpus/cert_bundle corpus/revocation corpus/fetch_response corpus/xml corpus/egov corpus/ddc corpus/gost corpus/pdf corpus/http_body corpus/image
 cp ../fixtures/cms/*.p7s ../fixtures/cms/*.pem corpus/cms/
 cp ../fixtures/pki/*.crt corpus/cert_bundle/
 cat ../fixtures/pki/rsa-leaf.crt ../fixtures/pki/rsa-int.crt > corpus/cert_bundle/leaf-and-int.pem
@@ -12,6 +12,9 @@ if [ -d ../tests/data/openssl-ocsp ]; then
   cp ../tests/data/pkits/crls/GoodCACRL.crl ../tests/data/kz/ocsp/*.bin corpus/revocation/ 2>/dev/null || true
 fi
 cp ../fixtures/barcode/egov-rsa/document.xml corpus/xml/
+# fetch_response: first byte = limit / 64, then an HTTP response (plain, chunked, with 1xx).
+printf '\377HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello' > corpus/fetch_response/plain
+printf '\377HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n' > corpus/fetch_response/chunked
 cp ../fixtures/barcode/egov-rsa/all.txt corpus/egov/egov-rsa.txt
 cp ../fixtures/barcode/hello.zip corpus/egov/
 cp ../fixtures/barcode/ddc-rsa/all.txt corpus/ddc/ddc-rsa.txt

@@ -187,6 +187,10 @@ pub struct RevocationSettings {
     pub total_timeout_ms: u64,
     /// Concurrent fetches per host.
     pub per_host: usize,
+    /// Concurrent fetches in all.
+    pub max_concurrent_fetches: usize,
+    /// All revocation fetches of one verification, milliseconds.
+    pub deadline_ms: u64,
 }
 
 impl Default for RevocationSettings {
@@ -207,6 +211,8 @@ impl Default for RevocationSettings {
             read_timeout_ms: f.read_timeout.as_millis() as u64,
             total_timeout_ms: f.total_timeout.as_millis() as u64,
             per_host: f.per_host,
+            max_concurrent_fetches: f.max_total,
+            deadline_ms: r.deadline.as_millis() as u64,
         }
     }
 }
@@ -424,6 +430,7 @@ impl RawConfig {
             failure_ttl: Duration::from_secs(ro.failure_ttl_secs.min(60)),
             ocsp_cache_capacity: ro.ocsp_cache_capacity,
             crl_cache_capacity: ro.crl_cache_capacity,
+            deadline: Duration::from_millis(ro.deadline_ms),
             ..RevocationConfig::default()
         };
         let mut crls = Vec::new();
@@ -440,9 +447,13 @@ impl RawConfig {
             .map(|a| a.parse::<AllowRule>())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| ConfigError::Invalid(format!("--fetch-allow: {e}")))?;
-        if ro.per_host == 0 || ro.total_timeout_ms == 0 {
+        if ro.per_host == 0
+            || ro.total_timeout_ms == 0
+            || ro.max_concurrent_fetches == 0
+            || ro.deadline_ms == 0
+        {
             return Err(ConfigError::Invalid(
-                "revocation_options: per_host and total_timeout_ms must be positive".into(),
+                "revocation_options: per_host, max_concurrent_fetches, total_timeout_ms and deadline_ms must be positive".into(),
             ));
         }
         let fetcher = Arc::new(HttpFetcher::new(FetchPolicy {
@@ -451,6 +462,7 @@ impl RawConfig {
             read_timeout: Duration::from_millis(ro.read_timeout_ms),
             total_timeout: Duration::from_millis(ro.total_timeout_ms),
             per_host: ro.per_host,
+            max_total: ro.max_concurrent_fetches,
         }));
         let cert_policy = self.certificate_policy.validate()?;
         let verifier = Verifier::with_crls(

@@ -33,6 +33,24 @@ pub trait Fetch: Send + Sync {
         body: &[u8],
         max: usize,
     ) -> Result<Vec<u8>, String>;
+    /// [`Fetch::get`] that gives up at `deadline` (the verification's revocation deadline).
+    /// The default ignores the deadline: implementations that can block should override it.
+    fn get_until(&self, url: &str, max: usize, deadline: Instant) -> Result<Vec<u8>, String> {
+        let _ = deadline;
+        self.get(url, max)
+    }
+    /// [`Fetch::post`] that gives up at `deadline`.
+    fn post_until(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: &[u8],
+        max: usize,
+        deadline: Instant,
+    ) -> Result<Vec<u8>, String> {
+        let _ = deadline;
+        self.post(url, content_type, body, max)
+    }
 }
 
 /// Revocation settings (config `[revocation]`).
@@ -60,6 +78,9 @@ pub struct RevocationConfig {
     pub skew: Duration,
     /// Refresh a cached CRL this long before its nextUpdate.
     pub crl_refresh_margin: Duration,
+    /// Time all the revocation fetches of one verification may take together (issue #13
+    /// item 6); past it the verification goes on with what it has.
+    pub deadline: Duration,
 }
 
 impl Default for RevocationConfig {
@@ -75,6 +96,9 @@ impl Default for RevocationConfig {
             crl_cache_capacity: 64,
             skew: Duration::from_secs(300),
             crl_refresh_margin: Duration::from_secs(600),
+            // A few seconds: a live OCSP answer takes well under one; a dripping or dead
+            // responder must not hold a request (or a CLI run) for minutes.
+            deadline: Duration::from_secs(5),
         }
     }
 }
@@ -135,6 +159,26 @@ pub enum FetchJob {
         url: String,
     },
 }
+
+impl FetchJob {
+    /// Whether `self` and `other` fetch the same thing (a job run once in a request is not run
+    /// again in a later round of it, even if its result fell out of the cache).
+    pub fn same(&self, other: &FetchJob) -> bool {
+        match (self, other) {
+            (Self::Ocsp { url: a, id: i, .. }, Self::Ocsp { url: b, id: j, .. }) => {
+                a == b && i == j
+            }
+            (Self::Crl { url: a }, Self::Crl { url: b }) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// Most fetches of one [`RevocationStore::run_until`] call in flight at once: a certificate's
+/// `MAX_CRL_URLS` CRLs together. It bounds the threads one verification adds (at most three
+/// beside its own; a round with one job adds none), so that many concurrent requests against
+/// slow responders cannot multiply the server's threads; the deadline bounds the rest.
+const PARALLEL_FETCHES: usize = MAX_CRL_URLS;
 
 /// The fetches of one request: those already run for it (their results are reported with their
 /// own source, not as "cache") and those it still wants.
@@ -319,8 +363,15 @@ impl RevocationStore {
         CertId::new(cert, issuer, hash).ok()
     }
 
-    /// The status of `path[i]` (issued by `path[i + 1]`), or what to fetch. Order: embedded
-    /// OCSP, embedded/offline CRLs, cached OCSP, cached CRLs; then OCSP fetch, then CRL fetch.
+    /// The status of `path[i]` (issued by `path[i + 1]`), or what to fetch.
+    ///
+    /// Every verified local source is consulted (embedded OCSP, embedded and offline CRLs,
+    /// cached OCSP, cached CRLs) and their answers combined by [`decide`]: a revocation in force
+    /// at the validation time beats any "good" that was produced no later than it (so a stale
+    /// "good" carried in a signature cannot hide a revocation published since), otherwise the
+    /// freshest answer wins. `unknown` is no answer: the search goes on to the CRLs. Only when
+    /// no local source answers are fetches asked for: OCSP first, CRLs when OCSP is absent,
+    /// failed or does not know the certificate.
     pub fn check(
         &self,
         path: &[Arc<Certificate>],
@@ -339,6 +390,9 @@ impl RevocationStore {
         let id = self.cert_id(cert, issuer);
         let ocsp_fresh = self.freshness(cx, Some(self.config.ocsp_max_age));
         let mut why: Vec<String> = Vec::new();
+        // Verified answers for this certificate, `unknown` included (kept to report it when
+        // nothing else answers).
+        let mut found: Vec<Finding> = Vec::new();
 
         // 1. Embedded OCSP responses.
         for der in &cx.embedded.ocsp {
@@ -350,17 +404,17 @@ impl RevocationStore {
                 policy: cx.policy,
             };
             match ocsp::validate(der, issuer, &check) {
-                Ok(s) => return CertOutcome::Known(finding(&s, Source::Embedded)),
+                Ok(s) => found.push(finding(&s, Source::Embedded)),
                 Err(ocsp::OcspError::CertIdMismatch) => {}
                 Err(e) => why.push(format!("embedded OCSP response: {e}")),
             }
         }
         // 2. Embedded, then offline CRLs (with the embedded ones, for deltas).
         if !cx.embedded.crls.is_empty() {
-            match self.from_crls(cert, issuer, &cx.embedded.crls, cx) {
+            match self.status_from_crls(cert, issuer, &cx.embedded.crls, cx) {
                 Ok(Some(mut f)) => {
                     f.source = Source::Embedded;
-                    return CertOutcome::Known(f);
+                    found.push(f);
                 }
                 Ok(None) => {}
                 Err(e) => why.push(format!("embedded {e}")),
@@ -374,13 +428,14 @@ impl RevocationStore {
                 .chain(self.offline.iter())
                 .cloned()
                 .collect();
-            match self.from_crls(cert, issuer, &local, cx) {
-                Ok(Some(f)) => return CertOutcome::Known(f),
+            match self.status_from_crls(cert, issuer, &local, cx) {
+                Ok(Some(f)) => found.push(f),
                 Ok(None) => {}
                 Err(e) => why.push(e),
             }
         }
-        // 3. Cached OCSP.
+        // 3. Cached OCSP. `ocsp_failed`: no OCSP answer will come from fetching (failed, stale
+        // or `unknown`), so the CRLs are wanted.
         let mut ocsp_failed = false;
         if let Some(id) = &id {
             match self.ocsp.get(id).as_deref() {
@@ -391,10 +446,14 @@ impl RevocationStore {
                             .iter()
                             .any(|j| matches!(j, FetchJob::Ocsp { id: d, .. } if d == id));
                         let source = if fresh { Source::Ocsp } else { Source::Cache };
-                        return CertOutcome::Known(finding(s, source));
+                        found.push(finding(s, source));
+                        ocsp_failed = s.status == CertStatus::Unknown;
+                    } else {
+                        why.push(
+                            "cached OCSP answer is not current for the validation time".into(),
+                        );
+                        ocsp_failed = true;
                     }
-                    why.push("cached OCSP answer is not current for the validation time".into());
-                    ocsp_failed = true;
                 }
                 Some(Cached::Failed(e, _)) => {
                     self.counters.ocsp_hits.fetch_add(1, Ordering::Relaxed);
@@ -408,16 +467,20 @@ impl RevocationStore {
                 }
             }
         }
-        // 4. Cached CRLs from the distribution points.
+        // 4. Cached CRLs from the distribution points (at most `MAX_CRL_URLS` of them).
         let urls: Vec<&str> = cert
             .ext
             .crl_distribution_points
             .iter()
             .flat_map(|dp| dp.urls())
             .filter(|u| is_fetchable(u))
+            .take(MAX_CRL_URLS)
             .collect();
         let mut cached_crls = Vec::new();
         let mut crl_missing = Vec::new();
+        // Delta CRLs named by a verified base that could not be fetched: the base alone may
+        // miss recent revocations, so its "good" is no answer (issue #13 item 3).
+        let mut delta_failed: Vec<String> = Vec::new();
         for u in &urls {
             match self.crls.get(*u).as_deref() {
                 Some(Cached::Ok(c, _)) => {
@@ -431,12 +494,15 @@ impl RevocationStore {
                         .iter()
                         .filter(|_| signed)
                         .flat_map(|dp| dp.urls())
+                        .filter(|d| is_fetchable(d))
+                        .take(MAX_CRL_URLS)
                     {
                         match self.crls.get(d).as_deref() {
                             Some(Cached::Ok(dc, _)) => cached_crls.push(Arc::clone(dc)),
-                            Some(Cached::Failed(..)) => {}
-                            None if is_fetchable(d) => crl_missing.push(d.to_owned()),
-                            None => {}
+                            Some(Cached::Failed(e, _)) => {
+                                delta_failed.push(format!("delta CRL unavailable: {e}"));
+                            }
+                            None => crl_missing.push(d.to_owned()),
                         }
                     }
                 }
@@ -448,21 +514,29 @@ impl RevocationStore {
             }
         }
         if !cached_crls.is_empty() {
-            match self.from_crls(cert, issuer, &cached_crls, cx) {
+            match self.status_from_crls(cert, issuer, &cached_crls, cx) {
                 Ok(Some(mut f)) => {
                     let fresh = done.iter().any(
                         |j| matches!(j, FetchJob::Crl { url } if urls.contains(&url.as_str())),
                     );
                     f.source = if fresh { Source::Crl } else { Source::Cache };
-                    if crl_missing.is_empty() || f.status != CertStatus::Good {
-                        return CertOutcome::Known(f);
+                    // A revocation stands on its own; a "good" needs the complete picture
+                    // (every delta the base names).
+                    if f.status != CertStatus::Good
+                        || (crl_missing.is_empty() && delta_failed.is_empty())
+                    {
+                        found.push(f);
                     }
                 }
                 Ok(None) => why.push("no cached CRL covers the certificate".into()),
                 Err(e) => why.push(e),
             }
         }
-        // 5. What to fetch: OCSP first; CRLs when OCSP is absent or failed.
+        why.append(&mut delta_failed);
+        if let Some(f) = decide(&found, cx.at) {
+            return CertOutcome::Known(f);
+        }
+        // 5. What to fetch: OCSP first; CRLs when OCSP is absent, failed or said `unknown`.
         let ocsp_url = cert.ext.ocsp_urls.iter().find(|u| is_fetchable(u));
         match (&id, ocsp_url, ocsp_failed) {
             (Some(id), Some(url), false) => {
@@ -479,6 +553,17 @@ impl RevocationStore {
                 }
             }
         }
+        // Nothing but `unknown`: reported as such (a warning under prefer, TRY_LATER under
+        // require) once the CRLs have had their chance.
+        if let Some(f) = found.into_iter().find(|f| f.status == CertStatus::Unknown) {
+            if why.is_empty() {
+                return CertOutcome::Known(f);
+            }
+            why.push(format!(
+                "the {} source does not know the certificate",
+                f.source.as_str()
+            ));
+        }
         if cert.ext.ocsp_urls.is_empty() && urls.is_empty() && why.is_empty() {
             return CertOutcome::Missing(format!(
                 "{} names no OCSP responder or CRL distribution point, and no CRL given covers it",
@@ -494,17 +579,17 @@ impl RevocationStore {
 
     /// Status from complete CRLs (plus matching deltas) among `crls` that cover `cert`.
     /// `Ok(None)`: none covers it (for all reasons); `Err`: a covering CRL was unusable.
-    fn from_crls(
+    fn status_from_crls(
         &self,
         cert: &Certificate,
         issuer: &Arc<Certificate>,
         crls: &[Arc<Crl>],
         cx: &Context<'_>,
     ) -> Result<Option<Finding>, String> {
-        self.from_crls_at(cert, issuer, crls, cx, 0)
+        self.status_from_crls_at(cert, issuer, crls, cx, 0)
     }
 
-    fn from_crls_at(
+    fn status_from_crls_at(
         &self,
         cert: &Certificate,
         issuer: &Arc<Certificate>,
@@ -516,6 +601,7 @@ impl RevocationStore {
         let mut covered: u16 = 0;
         let mut errors = Vec::new();
         let mut best: Option<Finding> = None;
+        let mut holds: Vec<Finding> = Vec::new();
         for (c, dp_reasons) in crls
             .iter()
             .filter(|c| c.delta_base.is_none())
@@ -577,14 +663,28 @@ impl RevocationStore {
                 produced_at: from.this_update,
                 next_update: from.next_update,
             };
-            if matches!(status, CertStatus::Revoked { .. }) {
-                return Ok(Some(f));
+            match status {
+                // A hold may be lifted by a newer CRL that no longer lists the certificate:
+                // weighed against the "good"s below (README, "Combining sources").
+                CertStatus::Revoked {
+                    reason: Some(REASON_CERTIFICATE_HOLD),
+                    ..
+                } => holds.push(f),
+                CertStatus::Revoked { .. } => return Ok(Some(f)),
+                _ => {
+                    covered |= reasons;
+                    if best.as_ref().is_none_or(|b| f.produced_at > b.produced_at) {
+                        best = Some(f);
+                    }
+                }
             }
-            covered |= reasons;
-            best.get_or_insert(f);
         }
         if covered & ALL_REASONS == ALL_REASONS {
-            return Ok(best);
+            holds.extend(best);
+            return Ok(decide(&holds, cx.at));
+        }
+        if !holds.is_empty() {
+            return Ok(decide(&holds, cx.at));
         }
         if errors.is_empty() {
             Ok(None)
@@ -639,19 +739,20 @@ impl RevocationStore {
                     } else {
                         0
                     };
-                    let revoked = (0..checked).find_map(|i| {
-                        match self.from_crls_at(&certs[i], &certs[i + 1], crls, cx, depth + 1) {
+                    // Each certificate with its issuer (the next one), the anchor excluded.
+                    let revoked = certs.windows(2).take(checked).find_map(|pair| {
+                        let [c, issuer] = pair else { return None };
+                        match self.status_from_crls_at(c, issuer, crls, cx, depth + 1) {
                             Ok(Some(Finding {
                                 status: CertStatus::Good,
                                 ..
                             })) => None,
-                            Ok(Some(_)) => Some(format!(
-                                "CRL signer {} is revoked",
-                                certs[i].subject.rfc4514
-                            )),
+                            Ok(Some(_)) => {
+                                Some(format!("CRL signer {} is revoked", c.subject.rfc4514))
+                            }
                             _ => Some(format!(
                                 "no revocation status for CRL signer {}",
-                                certs[i].subject.rfc4514
+                                c.subject.rfc4514
                             )),
                         }
                     });
@@ -669,25 +770,83 @@ impl RevocationStore {
     }
 
     /// Runs `jobs` (deduplicated), caching results; concurrent callers with the same key wait
-    /// for one fetch. Call it where blocking is allowed (not on a CPU pool thread).
+    /// for one fetch. Call it where blocking is allowed (not on a CPU pool thread). Gives up
+    /// after the configured revocation deadline.
     pub fn run(&self, jobs: &[FetchJob], fetcher: &dyn Fetch, policy: AlgorithmPolicy, now: i64) {
-        // A key already cached (by an earlier job of this list, or by another request) is
-        // returned as is: `get_with` also deduplicates.
-        for job in jobs {
-            match job {
-                FetchJob::Ocsp { url, id, issuer } => {
-                    self.ocsp.get_with_by_ref(id, || {
-                        Arc::new(self.fetch_ocsp(url, id, issuer, fetcher, policy, now))
-                    });
-                }
-                FetchJob::Crl { url } => {
-                    self.crls
-                        .get_with_by_ref(url, || Arc::new(self.fetch_crl(url, fetcher, now)));
-                }
+        let deadline = Instant::now() + self.config.deadline;
+        self.run_until(jobs, fetcher, policy, now, deadline);
+    }
+
+    /// [`RevocationStore::run`] under the verification's own `deadline`: the jobs run
+    /// concurrently (at most `PARALLEL_FETCHES` at once) and each fetch gives up at the
+    /// deadline. A failure caused by the deadline is not cached (it says nothing about the
+    /// responder, and another request may have more time).
+    pub fn run_until(
+        &self,
+        jobs: &[FetchJob],
+        fetcher: &dyn Fetch,
+        policy: AlgorithmPolicy,
+        now: i64,
+        deadline: Instant,
+    ) {
+        let mut unique: Vec<&FetchJob> = Vec::new();
+        for j in jobs {
+            if !unique.iter().any(|u| u.same(j)) {
+                unique.push(j);
+            }
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let worker = || loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(job) = unique.get(i) else {
+                return;
+            };
+            if Instant::now() >= deadline {
+                return;
+            }
+            self.run_one(job, fetcher, policy, now, deadline);
+        };
+        let workers = unique.len().min(PARALLEL_FETCHES);
+        if workers <= 1 {
+            worker();
+            return;
+        }
+        std::thread::scope(|s| {
+            for _ in 1..workers {
+                s.spawn(worker);
+            }
+            worker();
+        });
+    }
+
+    fn run_one(
+        &self,
+        job: &FetchJob,
+        fetcher: &dyn Fetch,
+        policy: AlgorithmPolicy,
+        now: i64,
+        deadline: Instant,
+    ) {
+        // A key already cached (by an earlier job, or by another request) is returned as is;
+        // concurrent misses share one fetch.
+        let keep = |failed: bool| !(failed && Instant::now() >= deadline);
+        match job {
+            FetchJob::Ocsp { url, id, issuer } => {
+                self.ocsp.optionally_get_with_by_ref(id, || {
+                    let r = self.fetch_ocsp(url, id, issuer, fetcher, policy, now, deadline);
+                    keep(matches!(r, Cached::Failed(..))).then(|| Arc::new(r))
+                });
+            }
+            FetchJob::Crl { url } => {
+                self.crls.optionally_get_with_by_ref(url, || {
+                    let r = self.fetch_crl(url, fetcher, now, deadline);
+                    keep(matches!(r, Cached::Failed(..))).then(|| Arc::new(r))
+                });
             }
         }
     }
 
+    #[allow(clippy::too_many_arguments)] // one fetch's inputs; a struct would only rename them
     fn fetch_ocsp(
         &self,
         url: &str,
@@ -696,6 +855,7 @@ impl RevocationStore {
         fetcher: &dyn Fetch,
         policy: AlgorithmPolicy,
         now: i64,
+        deadline: Instant,
     ) -> Cached<ocsp::OcspStatus> {
         self.counters.ocsp_fetches.fetch_add(1, Ordering::Relaxed);
         let nonce = self.config.ocsp_nonce.then(|| {
@@ -705,11 +865,12 @@ impl RevocationStore {
             n
         });
         let req = ocsp::build_request(id, nonce.as_ref().map(|n| &n[..]));
-        let mut body = fetcher.post(
+        let mut body = fetcher.post_until(
             url,
             "application/ocsp-request",
             &req,
             ocsp::MAX_RESPONSE_BYTES,
+            deadline,
         );
         if body.is_err() && self.config.ocsp_get_fallback {
             let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &req);
@@ -718,7 +879,7 @@ impl RevocationStore {
                 .replace('/', "%2F")
                 .replace('=', "%3D");
             let get_url = format!("{}/{}", url.trim_end_matches('/'), enc);
-            if let Ok(b) = fetcher.get(&get_url, ocsp::MAX_RESPONSE_BYTES) {
+            if let Ok(b) = fetcher.get_until(&get_url, ocsp::MAX_RESPONSE_BYTES, deadline) {
                 body = Ok(b);
             }
         }
@@ -749,7 +910,13 @@ impl RevocationStore {
         }
     }
 
-    fn fetch_crl(&self, url: &str, fetcher: &dyn Fetch, now: i64) -> Cached<Arc<Crl>> {
+    fn fetch_crl(
+        &self,
+        url: &str,
+        fetcher: &dyn Fetch,
+        now: i64,
+        deadline: Instant,
+    ) -> Cached<Arc<Crl>> {
         self.counters.crl_fetches.fetch_add(1, Ordering::Relaxed);
         let fail = |e: String| {
             self.counters.fetch_failures.fetch_add(1, Ordering::Relaxed);
@@ -758,7 +925,7 @@ impl RevocationStore {
                 self.config.failure_ttl.min(Duration::from_secs(60)),
             )
         };
-        let body = match fetcher.get(url, self.config.crl_max_bytes) {
+        let body = match fetcher.get_until(url, self.config.crl_max_bytes, deadline) {
             Ok(b) => b,
             Err(e) => return fail(e),
         };
@@ -833,11 +1000,49 @@ impl RevocationStore {
 
     /// Refetches `url` and replaces the cached CRL when the new one parses.
     pub fn refresh_crl(&self, url: &str, fetcher: &dyn Fetch, now: i64) {
-        if let Cached::Ok(c, ttl) = self.fetch_crl(url, fetcher, now) {
+        let deadline = Instant::now() + self.config.deadline;
+        if let Cached::Ok(c, ttl) = self.fetch_crl(url, fetcher, now, deadline) {
             self.crls
                 .insert(url.to_owned(), Arc::new(Cached::Ok(c, ttl)));
         }
     }
+}
+
+/// CRLReason certificateHold (RFC 5280 §5.3.1): the only revocation that may be lifted.
+const REASON_CERTIFICATE_HOLD: u8 = 6;
+
+/// Most CRL distribution point URLs (and most delta URLs per CRL) consulted for one
+/// certificate; OCSP uses the first fetchable responder only. A certificate may name hundreds
+/// (issue #13 item 6), real ones name one to three.
+pub const MAX_CRL_URLS: usize = 4;
+
+/// Combines the verified answers for one certificate (README, "Combining sources").
+///
+/// `unknown` is no answer. A revocation in force at the validation time `at` wins over every
+/// "good" produced no later than it: a "good" cannot speak for a revocation published after
+/// it. A permanent revocation (any reason but certificateHold; RFC 5280 §3.3: only a hold may
+/// be lifted) wins over later "good"s too. Otherwise the freshest answer (latest producedAt /
+/// thisUpdate) wins, a revocation on a tie. The finding returned names the deciding source.
+fn decide(found: &[Finding], at: i64) -> Option<Finding> {
+    let in_force = |f: &Finding| matches!(f.status, CertStatus::Revoked { at: t, .. } if t <= at);
+    let permanent = |f: &&Finding| {
+        in_force(f)
+            && !matches!(
+                f.status,
+                CertStatus::Revoked {
+                    reason: Some(REASON_CERTIFICATE_HOLD),
+                    ..
+                }
+            )
+    };
+    if let Some(f) = found.iter().filter(permanent).max_by_key(|f| f.produced_at) {
+        return Some(f.clone());
+    }
+    found
+        .iter()
+        .filter(|f| f.status != CertStatus::Unknown)
+        .max_by_key(|f| (f.produced_at, in_force(f)))
+        .cloned()
 }
 
 fn finding(s: &ocsp::OcspStatus, source: Source) -> Finding {
@@ -853,7 +1058,7 @@ fn finding(s: &ocsp::OcspStatus, source: Source) -> Finding {
 fn num_le(a: &[u8], b: &[u8]) -> bool {
     let strip = |x: &[u8]| {
         let n = x.iter().take_while(|v| **v == 0).count();
-        x[n..].to_vec()
+        x.get(n..).unwrap_or_default().to_vec()
     };
     let (a, b) = (strip(a), strip(b));
     (a.len(), &a) <= (b.len(), &b)
@@ -863,4 +1068,60 @@ fn num_le(a: &[u8], b: &[u8]) -> bool {
 fn is_fetchable(url: &str) -> bool {
     let l = url.to_ascii_lowercase();
     l.starts_with("http://") || l.starts_with("https://")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(status: CertStatus, produced_at: i64, source: Source) -> Finding {
+        Finding {
+            status,
+            source,
+            produced_at,
+            next_update: None,
+        }
+    }
+
+    fn revoked(at: i64, reason: Option<u8>) -> CertStatus {
+        CertStatus::Revoked { at, reason }
+    }
+
+    #[test]
+    fn decide_combines_sources() {
+        let good1 = f(CertStatus::Good, 100, Source::Embedded);
+        let crl2 = f(revoked(200, Some(1)), 200, Source::Crl);
+        // A later revocation in force beats the stale good; unknown is no answer.
+        let unknown = f(CertStatus::Unknown, 500, Source::Ocsp);
+        assert_eq!(
+            decide(&[good1.clone(), unknown.clone(), crl2.clone()], 300),
+            Some(crl2.clone())
+        );
+        assert_eq!(decide(std::slice::from_ref(&unknown), 300), None);
+        // A tie goes to the revocation.
+        let good2 = f(CertStatus::Good, 200, Source::Ocsp);
+        assert_eq!(
+            decide(&[good2.clone(), crl2.clone()], 300),
+            Some(crl2.clone())
+        );
+        // A permanent revocation beats even a later good; a hold is lifted by one.
+        let good3 = f(CertStatus::Good, 300, Source::Ocsp);
+        assert_eq!(
+            decide(&[good3.clone(), crl2.clone()], 400),
+            Some(crl2.clone())
+        );
+        let hold = f(
+            revoked(150, Some(REASON_CERTIFICATE_HOLD)),
+            160,
+            Source::Crl,
+        );
+        assert_eq!(
+            decide(&[hold.clone(), good3.clone()], 400),
+            Some(good3.clone())
+        );
+        assert_eq!(decide(&[hold.clone(), good1.clone()], 400), Some(hold));
+        // A revocation after the validation time is not in force: the freshest answer wins.
+        assert_eq!(decide(&[good1.clone(), crl2.clone()], 150), Some(crl2));
+        assert_eq!(decide(std::slice::from_ref(&good1), 150), Some(good1));
+    }
 }

@@ -247,6 +247,22 @@ impl Verifier {
             .run(jobs, fetcher, self.config.policy, crate::pki::time::now());
     }
 
+    /// [`Verifier::run_fetches`] under a verification's revocation `deadline`.
+    pub fn run_fetches_until(
+        &self,
+        jobs: &[FetchJob],
+        fetcher: &dyn Fetch,
+        deadline: std::time::Instant,
+    ) {
+        self.revocation.run_until(
+            jobs,
+            fetcher,
+            self.config.policy,
+            crate::pki::time::now(),
+            deadline,
+        );
+    }
+
     /// The configured extra intermediates.
     pub fn intermediates(&self) -> &[Arc<Certificate>] {
         &self.intermediates

@@ -223,12 +223,35 @@ struct Lab {
     coalesce_count: Arc<AtomicUsize>,
     /// CRL downloads.
     crl_count: Arc<AtomicUsize>,
+    /// Connections to the dripping server.
+    drip_count: Arc<AtomicUsize>,
 }
 
-const LEAVES: [&str; 10] = [
-    "good", "revoked", "unknown", "down", "slow", "garbage", "rogue", "stale", "coalesce",
+const LEAVES: [&str; 14] = [
+    "good",
+    "revoked",
+    "unknown",
+    "down",
+    "slow",
+    "garbage",
+    "rogue",
+    "stale",
+    "coalesce",
     "crlonly",
+    // OCSP says unknown; its own CRL (unknown.crl) lists it as revoked.
+    "unknowncrl",
+    // Its CRL (delta-base.crl) names a delta CRL on a dead port.
+    "deltadown",
+    // OCSP and six CRL URLs on a server that drips forever; the same without OCSP.
+    "drip",
+    "dripcrl",
 ];
+
+/// Held by the tests that use the dripping server, so each counts only its own connections.
+static DRIP_SERVER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// CRL files the CRL server hands out.
+const CRL_FILES: [&str; 3] = ["/ca.crl", "/unknown.crl", "/delta-base.crl"];
 
 fn lab() -> &'static Lab {
     static LAB: OnceLock<Lab> = OnceLock::new();
@@ -247,7 +270,7 @@ fn build_lab() -> Lab {
     let (crl_port, crl_count) = serve_loopback(move |mut s| {
         let path = read_request(&mut s);
         match std::fs::read(crl_dir.join(path.trim_start_matches('/'))) {
-            Ok(b) if path == "/ca.crl" => respond(&mut s, "200 OK", &b),
+            Ok(b) if CRL_FILES.contains(&path.as_str()) => respond(&mut s, "200 OK", &b),
             _ => respond(&mut s, "404 Not Found", b""),
         }
     });
@@ -259,6 +282,18 @@ fn build_lab() -> Lab {
         // Accept and say nothing for longer than any fetch timeout.
         std::thread::sleep(Duration::from_secs(30));
         drop(s);
+    });
+    let (drip_port, drip_count) = serve_loopback(|mut s| {
+        // A body until the connection closes, a byte every 100 ms: no read ever times out and
+        // no size limit is ever reached.
+        read_request(&mut s);
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\n\r\n");
+        for _ in 0..300 {
+            std::thread::sleep(Duration::from_millis(100));
+            if s.write_all(b"x").is_err() {
+                return;
+            }
+        }
     });
     let (garbage_port, _) = serve_loopback(|mut s| {
         read_request(&mut s);
@@ -339,17 +374,37 @@ fn build_lab() -> Lab {
             "rogue" => (ocsp(rogue_port), false),
             "stale" => (ocsp(proxy_port), false),
             "coalesce" => (ocsp(coalesce_port), false),
+            "unknowncrl" | "deltadown" | "drip" | "dripcrl" => (String::new(), false),
             _ => (String::new(), true),
         };
+        let drip_cdp = format!(
+            "crlDistributionPoints={}\n",
+            (0..6)
+                .map(|i| format!("URI:http://127.0.0.1:{drip_port}/{i}.crl"))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let own = match *name {
+            "unknowncrl" => format!(
+                "{}crlDistributionPoints=URI:http://127.0.0.1:{crl_port}/unknown.crl\n",
+                ocsp(proxy_port)
+            ),
+            "deltadown" => {
+                format!("crlDistributionPoints=URI:http://127.0.0.1:{crl_port}/delta-base.crl\n")
+            }
+            "drip" => format!("{}{drip_cdp}", ocsp(drip_port)),
+            "dripcrl" => drip_cdp,
+            _ => String::new(),
+        };
         ext(name, &format!(
-            "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n{aia}{}",
+            "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n{aia}{}{own}",
             if with_cdp { cdp.as_str() } else { "" }
         ));
         issue_and_sign(d, name, "ca", &serial.to_string());
         // The CA database: every leaf but "unknown" is known; "revoked" is revoked.
         let hex = format!("{serial:04X}");
         match *name {
-            "unknown" => {}
+            "unknown" | "unknowncrl" => {}
             "revoked" => index.push_str(&format!("R\t491231235959Z\t240101000000Z,keyCompromise\t{hex}\tunknown\t/CN=tekser live {name}\n")),
             _ => index.push_str(&format!("V\t491231235959Z\t\t{hex}\tunknown\t/CN=tekser live {name}\n")),
         }
@@ -383,6 +438,46 @@ fn build_lab() -> Lab {
             "ca.crl",
         ],
     );
+
+    // unknown.crl: the same CA's CRL from a database where "unknowncrl" is revoked (the OCSP
+    // responder's database does not know it). delta-base.crl: a CRL naming a delta CRL
+    // (freshestCRL) on the dead port.
+    let unknown_serial = 0x1001 + LEAVES.iter().position(|l| *l == "unknowncrl").unwrap_or(0);
+    w("index2.txt", &format!(
+        "R\t491231235959Z\t240101000000Z,keyCompromise\t{unknown_serial:04X}\tunknown\t/CN=tekser live unknowncrl\n"
+    ));
+    w("index2.txt.attr", "unique_subject = no\n");
+    w("ca2.cnf", &format!(
+        "[ca]\ndefault_ca=d\n[d]\ndatabase={db}\ncrlnumber={num}\ndefault_md=sha256\ndefault_crl_days=7\ncrl_extensions=crl_ext\n[crl_ext]\nauthorityKeyIdentifier=keyid\n",
+        db = d.join("index2.txt").display(),
+        num = d.join("crlnumber").display()
+    ));
+    w("ca3.cnf", &format!(
+        "[ca]\ndefault_ca=d\n[d]\ndatabase={db}\ncrlnumber={num}\ndefault_md=sha256\ndefault_crl_days=7\ncrl_extensions=crl_ext\n[crl_ext]\nauthorityKeyIdentifier=keyid\nfreshestCRL=URI:http://127.0.0.1:{dead_port}/delta.crl\n",
+        db = d.join("index.txt").display(),
+        num = d.join("crlnumber").display()
+    ));
+    for (cnf, out) in [("ca2.cnf", "unknown.crl"), ("ca3.cnf", "delta-base.crl")] {
+        openssl(
+            d,
+            &[
+                "ca",
+                "-gencrl",
+                "-config",
+                cnf,
+                "-keyfile",
+                "ca.key",
+                "-cert",
+                "ca.crt",
+                "-out",
+                "tmp.crl.pem",
+            ],
+        );
+        openssl(
+            d,
+            &["crl", "-in", "tmp.crl.pem", "-outform", "DER", "-out", out],
+        );
+    }
 
     // An untrusted CA whose leaf points every URL at the canary.
     self_signed(d, "evil-ca", "/CN=untrusted CA", CA_EXTS);
@@ -440,6 +535,7 @@ fn build_lab() -> Lab {
         canary,
         coalesce_count,
         crl_count,
+        drip_count,
     }
 }
 
@@ -694,4 +790,110 @@ fn server_checks_revocation_and_counts_it() {
         metrics.contains("tekser_revocation_fetches_total{kind=\"ocsp\"} 1"),
         "{metrics}"
     );
+}
+
+#[test]
+fn ocsp_unknown_goes_on_to_the_crl_that_revokes() {
+    // Issue #13 item 2: a genuinely signed "unknown" is no answer; the CRL is fetched and
+    // revokes, whatever the mode.
+    for mode in ["prefer", "require"] {
+        let v = verify(&config(mode, true, None), "unknowncrl");
+        assert_eq!(v["sub_indication"], "REVOKED", "{mode}: {v:#}");
+        let r = &sig0(&v)["revocation"];
+        assert_eq!(
+            (r["status"].as_str(), r["source"].as_str()),
+            (Some("revoked"), Some("crl")),
+            "{v:#}"
+        );
+    }
+}
+
+#[test]
+fn unreachable_delta_crl_is_not_silently_ignored() {
+    // Issue #13 item 3: the base CRL names a delta on a dead port. require: not passed;
+    // prefer: passed with a warning naming the delta.
+    let v = verify(&config("require", true, None), "deltadown");
+    assert_eq!(v["sub_indication"], "TRY_LATER", "{v:#}");
+    assert!(v.to_string().contains("delta CRL unavailable"), "{v:#}");
+    let v = verify(&config("prefer", true, None), "deltadown");
+    assert_eq!(v["indication"], "TOTAL_PASSED", "{v:#}");
+    assert!(
+        sig0(&v)["warnings"]
+            .to_string()
+            .contains("delta CRL unavailable"),
+        "{v:#}"
+    );
+}
+
+#[test]
+fn dripping_sources_end_at_the_revocation_deadline() {
+    // Issue #13 item 6: one OCSP and six CRL URLs, all dripping, with a fetch limit of a
+    // minute: the verification's 1.5 s revocation deadline bounds it. Only four CRL URLs are
+    // consulted, concurrently.
+    let _only = DRIP_SERVER.lock().unwrap_or_else(|p| p.into_inner());
+    let lab = lab();
+    let cfg = |deadline_ms: u64| {
+        let mut raw = RawConfig {
+            trust: vec![lab.dir.join("ca.crt")],
+            revocation: Some("require".into()),
+            ..RawConfig::default()
+        };
+        raw.revocation_options.fetch_allow.push("127.0.0.1".into());
+        raw.revocation_options.total_timeout_ms = 60_000;
+        raw.revocation_options.read_timeout_ms = 5_000;
+        raw.revocation_options.deadline_ms = deadline_ms;
+        raw.validate().expect("config")
+    };
+    for leaf in ["drip", "dripcrl"] {
+        let before = lab.drip_count.load(Ordering::SeqCst);
+        let t = Instant::now();
+        let v = verify(&cfg(1500), leaf);
+        let took = t.elapsed();
+        let conns = lab.drip_count.load(Ordering::SeqCst) - before;
+        eprintln!("{leaf}: {took:?}, {conns} connections to the dripping server");
+        assert_eq!(v["sub_indication"], "TRY_LATER", "{leaf}: {v:#}");
+        assert!(
+            took < Duration::from_millis(1500 + 3000),
+            "{leaf}: took {took:?}"
+        );
+        // drip: the OCSP POST took the whole deadline (no GET retry, no CRL round after it);
+        // dripcrl: four of the six CRL URLs, at once.
+        let want = if leaf == "drip" { 1 } else { 4 };
+        assert_eq!(conns, want, "{leaf}: connections");
+    }
+}
+
+#[test]
+fn server_request_with_dripping_sources_ends_at_its_deadline_and_others_stay_fast() {
+    // Issue #13 items 4 and 6 in the server: the request's fetches end at its revocation
+    // deadline (not the 60 s fetch limit), and a request for a healthy host right after is fast.
+    let _only = DRIP_SERVER.lock().unwrap_or_else(|p| p.into_inner());
+    let d = lab().dir.clone();
+    let server = support::TestServer::start(|raw| {
+        raw.trust = vec![d.join("ca.crt")];
+        raw.at = None;
+        raw.revocation = Some("require".into());
+        raw.revocation_options.fetch_allow = vec!["127.0.0.1".into()];
+        raw.revocation_options.total_timeout_ms = 60_000;
+        raw.revocation_options.deadline_ms = 1500;
+    });
+    let post = |leaf: &str| {
+        let sig = std::fs::read(lab().dir.join(format!("{leaf}.p7s"))).expect("cms");
+        let t = Instant::now();
+        let r = server.call(
+            "POST",
+            "/v1/verify",
+            Some("application/pkcs7-signature"),
+            &sig,
+        );
+        (r.json(), t.elapsed())
+    };
+    let (v, took) = post("dripcrl");
+    eprintln!("dripcrl through the server: {took:?}");
+    assert_eq!(v["sub_indication"], "TRY_LATER", "{v:#}");
+    assert!(took < Duration::from_millis(1500 + 3000), "took {took:?}");
+    let (v, took) = post("good");
+    eprintln!("good right after: {took:?}");
+    assert_eq!(v["indication"], "TOTAL_PASSED", "{v:#}");
+    assert!(took < Duration::from_secs(3), "took {took:?}");
 }

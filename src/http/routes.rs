@@ -305,9 +305,12 @@ async fn with_fetches<T: Send + 'static>(
 ) -> Result<T, JobError> {
     let work = Arc::new(work);
     let mut done: Arc<Vec<FetchJob>> = Arc::new(Vec::new());
+    // One revocation deadline per request (issue #13 item 6): past it the last round runs
+    // with what is cached, and every fetch of the request gives up by then.
+    let deadline = std::time::Instant::now() + state.verifier().config().revocation.deadline;
     for round in 0..=FETCH_ROUNDS {
         let (w, d) = (Arc::clone(&work), Arc::clone(&done));
-        let last = round == FETCH_ROUNDS;
+        let last = round == FETCH_ROUNDS || std::time::Instant::now() >= deadline;
         let f = move || w(last, &d);
         let out = if wait_for_pool {
             state.exec.run(f).await?
@@ -316,10 +319,11 @@ async fn with_fetches<T: Send + 'static>(
         };
         match out {
             Ok(t) => return Ok(t),
-            Err(jobs) => {
+            Err(mut jobs) => {
+                jobs.retain(|j| !done.iter().any(|d| d.same(j)));
                 let (v, fetcher) = (state.verifier(), Arc::clone(&state.fetcher));
                 let ran = tokio::task::spawn_blocking(move || {
-                    v.run_fetches(&jobs, fetcher.as_ref());
+                    v.run_fetches_until(&jobs, fetcher.as_ref(), deadline);
                     jobs
                 })
                 .await

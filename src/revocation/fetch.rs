@@ -25,8 +25,11 @@ pub struct FetchPolicy {
     pub read_timeout: Duration,
     /// Whole-request deadline.
     pub total_timeout: Duration,
-    /// Concurrent requests to one host.
+    /// Concurrent requests to one destination address.
     pub per_host: usize,
+    /// Concurrent requests in all (issue #13 item 4: a dripping responder must not take every
+    /// blocking thread of the server).
+    pub max_total: usize,
 }
 
 impl Default for FetchPolicy {
@@ -37,6 +40,7 @@ impl Default for FetchPolicy {
             read_timeout: Duration::from_secs(5),
             total_timeout: Duration::from_secs(15),
             per_host: 4,
+            max_total: 64,
         }
     }
 }
@@ -115,6 +119,19 @@ pub fn is_special(ip: IpAddr) -> bool {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_special(IpAddr::V4(v4));
             }
+            // 6to4 (2002::/16, RFC 3056) carries an IPv4 address in bits 16..48: special when
+            // that address is (2002:7f00:1:: reaches 127.0.0.1 through a relay).
+            if seg[0] == 0x2002 {
+                let [a, b] = seg[1].to_be_bytes();
+                let [c, d] = seg[2].to_be_bytes();
+                return is_special(IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, d)));
+            }
+            // ::/96 (IPv4-compatible, deprecated by RFC 4291 §2.5.5.1, `::127.0.0.1`) and
+            // ::ffff:0:0/96 (IPv4-translated, RFC 2765 §2.1, `::ffff:0:7f00:1`): never a
+            // public responder's address.
+            if seg[..6] == [0; 6] || seg[..6] == [0, 0, 0, 0, 0xffff, 0] {
+                return true;
+            }
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
@@ -129,8 +146,15 @@ pub fn is_special(ip: IpAddr) -> bool {
 /// The blocking fetcher.
 pub struct HttpFetcher {
     policy: FetchPolicy,
-    busy: Mutex<HashMap<String, usize>>,
+    /// Fetches in flight per destination address, and in all.
+    busy: Mutex<Busy>,
     freed: Condvar,
+}
+
+#[derive(Default)]
+struct Busy {
+    per: HashMap<IpAddr, usize>,
+    total: usize,
 }
 
 impl std::fmt::Debug for HttpFetcher {
@@ -189,7 +213,7 @@ impl HttpFetcher {
     pub fn new(policy: FetchPolicy) -> Self {
         Self {
             policy,
-            busy: Mutex::new(HashMap::new()),
+            busy: Mutex::new(Busy::default()),
             freed: Condvar::new(),
         }
     }
@@ -228,13 +252,23 @@ impl HttpFetcher {
         })
     }
 
-    fn acquire(&self, host: &str) -> Result<(), String> {
+    /// Takes one of the `per_host` slots of `key` (the resolved address, so `127.1`,
+    /// `2130706433` and `0x7f000001` share the slots of 127.0.0.1), waiting until `deadline`.
+    /// The slot is returned when the guard drops, also when the fetch panics or errs.
+    fn acquire(&self, key: IpAddr, deadline: Instant) -> Result<Slot<'_>, String> {
         let mut busy = self.busy.lock().map_err(|_| "fetcher poisoned")?;
-        let deadline = Instant::now() + self.policy.total_timeout;
-        while busy.get(host).copied().unwrap_or(0) >= self.policy.per_host {
+        loop {
+            let host_full = busy.per.get(&key).copied().unwrap_or(0) >= self.policy.per_host;
+            if !host_full && busy.total < self.policy.max_total {
+                break;
+            }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(format!("too many concurrent fetches to {host}"));
+                return Err(if host_full {
+                    format!("too many concurrent fetches to {key}")
+                } else {
+                    "too many concurrent revocation fetches".into()
+                });
             }
             busy = self
                 .freed
@@ -242,20 +276,10 @@ impl HttpFetcher {
                 .map_err(|_| "fetcher poisoned")?
                 .0;
         }
-        *busy.entry(host.to_owned()).or_insert(0) += 1;
-        Ok(())
-    }
-
-    fn release(&self, host: &str) {
-        if let Ok(mut busy) = self.busy.lock() {
-            if let Some(n) = busy.get_mut(host) {
-                *n = n.saturating_sub(1);
-                if *n == 0 {
-                    busy.remove(host);
-                }
-            }
-        }
-        self.freed.notify_all();
+        let n = busy.per.entry(key).or_insert(0);
+        *n = n.saturating_add(1);
+        busy.total = busy.total.saturating_add(1);
+        Ok(Slot { fetcher: self, key })
     }
 
     fn request(
@@ -264,13 +288,19 @@ impl HttpFetcher {
         url: &str,
         body: Option<(&str, &[u8])>,
         max: usize,
+        until: Option<Instant>,
     ) -> Result<Vec<u8>, String> {
         let u = parse_url(url)?;
         let addr = self.destination(&u)?;
-        self.acquire(u.host)?;
-        let r = self.exchange(&u, addr, method, body, max);
-        self.release(u.host);
-        r.map_err(|e| format!("{url}: {e}"))
+        // The fetch's own limit, or the verification's deadline when that comes first: a fetch
+        // never outlives the request that wanted it.
+        let own = Instant::now() + self.policy.total_timeout;
+        let deadline = until.map_or(own, |u| u.min(own));
+        let _slot = self
+            .acquire(addr.ip(), deadline)
+            .map_err(|e| format!("{url}: {e}"))?;
+        self.exchange(&u, addr, method, body, max, deadline)
+            .map_err(|e| format!("{url}: {e}"))
     }
 
     fn exchange(
@@ -280,10 +310,17 @@ impl HttpFetcher {
         method: &str,
         body: Option<(&str, &[u8])>,
         max: usize,
+        deadline: Instant,
     ) -> Result<Vec<u8>, String> {
-        let deadline = Instant::now() + self.policy.total_timeout;
-        let stream = TcpStream::connect_timeout(&addr, self.policy.connect_timeout)
-            .map_err(|e| format!("connect: {e}"))?;
+        let connect = self
+            .policy
+            .connect_timeout
+            .min(deadline.saturating_duration_since(Instant::now()));
+        if connect.is_zero() {
+            return Err("fetch deadline passed".into());
+        }
+        let stream =
+            TcpStream::connect_timeout(&addr, connect).map_err(|e| format!("connect: {e}"))?;
         stream
             .set_read_timeout(Some(self.policy.read_timeout))
             .and_then(|()| stream.set_write_timeout(Some(self.policy.read_timeout)))
@@ -311,98 +348,206 @@ impl HttpFetcher {
         if let Some((_, b)) = body {
             w.write_all(b).map_err(|e| format!("send: {e}"))?;
         }
-        let mut r = BufReader::new(TimedRead {
-            s: &stream,
-            deadline,
-        });
-        let mut line = String::new();
-        read_line(&mut r, &mut line)?;
-        let status: u16 = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| format!("not an HTTP response: {:?}", line.trim_end()))?;
-        let mut length = None;
-        let mut chunked = false;
-        let mut header_bytes = 0usize;
-        loop {
-            line.clear();
-            read_line(&mut r, &mut line)?;
-            header_bytes += line.len();
-            if header_bytes > 16 * 1024 {
-                return Err("response headers too large".into());
-            }
-            let l = line.trim_end();
-            if l.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = l.split_once(':') {
-                let v = v.trim();
-                if k.eq_ignore_ascii_case("content-length") {
-                    length = Some(v.parse::<usize>().map_err(|_| "bad Content-Length")?);
-                } else if k.eq_ignore_ascii_case("transfer-encoding")
-                    && v.eq_ignore_ascii_case("chunked")
-                {
-                    chunked = true;
-                }
-            }
-        }
-        if (300..400).contains(&status) {
-            return Err(format!("HTTP {status}: redirects are not followed"));
-        }
-        if status != 200 {
-            return Err(format!("HTTP {status}"));
-        }
-        if length.is_some_and(|l| l > max) {
-            return Err(format!(
-                "response of {} bytes exceeds the limit of {max}",
-                length.unwrap_or(0)
-            ));
-        }
         let mut out = Vec::new();
-        if chunked {
-            loop {
-                line.clear();
-                read_line(&mut r, &mut line)?;
-                let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or(""), 16)
-                    .map_err(|_| "bad chunk size")?;
-                if size == 0 {
-                    break;
-                }
-                if out.len() + size > max {
-                    return Err(format!("response exceeds the limit of {max} bytes"));
-                }
-                let start = out.len();
-                out.resize(start + size, 0);
-                r.read_exact(&mut out[start..])
-                    .map_err(|e| format!("read: {e}"))?;
-                line.clear();
-                read_line(&mut r, &mut line)?;
-            }
-        } else if let Some(l) = length {
-            out.resize(l, 0);
-            r.read_exact(&mut out).map_err(|e| format!("read: {e}"))?;
-        } else {
-            (&mut r)
-                .take(max as u64 + 1)
-                .read_to_end(&mut out)
-                .map_err(|e| format!("read: {e}"))?;
-            if out.len() > max {
-                return Err(format!("response exceeds the limit of {max} bytes"));
-            }
-        }
+        read_response(
+            TimedRead {
+                s: &stream,
+                deadline,
+            },
+            max,
+            &mut out,
+        )?;
         Ok(out)
     }
 }
 
-fn read_line(r: &mut impl BufRead, line: &mut String) -> Result<(), String> {
+/// The slot of one fetch to one address; returned on drop (issue #13 item 1: a panicking or
+/// failing fetch must not keep it).
+struct Slot<'a> {
+    fetcher: &'a HttpFetcher,
+    key: IpAddr,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        // A poisoned lock still holds a consistent map (every update is one statement).
+        let mut busy = match self.fetcher.busy.lock() {
+            Ok(b) => b,
+            Err(p) => p.into_inner(),
+        };
+        if let Some(n) = busy.per.get_mut(&self.key) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                busy.per.remove(&self.key);
+            }
+        }
+        busy.total = busy.total.saturating_sub(1);
+        drop(busy);
+        self.fetcher.freed.notify_all();
+    }
+}
+
+/// Most interim (1xx) responses skipped before the final one.
+const MAX_INTERIM: usize = 8;
+/// Most bytes of a status line plus headers (one response head).
+const MAX_HEAD_BYTES: usize = 16 * 1024;
+/// Most bytes of one line (status, header, chunk size).
+const MAX_LINE_BYTES: usize = 8 * 1024;
+
+/// Reads an HTTP/1.1 response from `r` and appends its body (at most `max` bytes) to `out`.
+///
+/// The parser of the fetcher, apart from the socket so it can be fuzzed and tested with any
+/// reader (fuzz target `fetch_response`). Header lines are bytes (obs-text allowed, RFC 9110
+/// §5.5); interim `1xx` responses are skipped; only 200 is accepted. The body buffer grows with
+/// the bytes received, never from a size the peer announced (issue #13 item 5); chunk sizes are
+/// added with `checked_add` (item 1).
+pub fn read_response(r: impl Read, max: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    let mut r = BufReader::new(r);
+    let mut line = Vec::new();
+    let mut interim = 0usize;
+    let (status, length, chunked) = loop {
+        let head = read_head(&mut r, &mut line)?;
+        if (100..200).contains(&head.0) && head.0 != 101 {
+            interim += 1;
+            if interim > MAX_INTERIM {
+                return Err("too many interim responses".into());
+            }
+            continue;
+        }
+        break head;
+    };
+    if (300..400).contains(&status) {
+        return Err(format!("HTTP {status}: redirects are not followed"));
+    }
+    if status != 200 {
+        return Err(format!("HTTP {status}"));
+    }
+    let too_big = || format!("response exceeds the limit of {max} bytes");
+    if chunked {
+        let mut total: usize = 0;
+        loop {
+            read_line(&mut r, &mut line)?;
+            let size = std::str::from_utf8(&line)
+                .ok()
+                .and_then(|l| l.trim().split(';').next())
+                .map(str::trim)
+                .filter(|s| !s.is_empty() && s.len() <= 16)
+                .and_then(|s| usize::from_str_radix(s, 16).ok())
+                .ok_or("bad chunk size")?;
+            if size == 0 {
+                break;
+            }
+            total = total
+                .checked_add(size)
+                .filter(|t| *t <= max)
+                .ok_or_else(too_big)?;
+            read_exactly(&mut r, size, out)?;
+            read_line(&mut r, &mut line)?;
+        }
+    } else if let Some(l) = length {
+        if l > max {
+            return Err(format!("response of {l} bytes exceeds the limit of {max}"));
+        }
+        read_exactly(&mut r, l, out)?;
+    } else {
+        let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+        (&mut r)
+            .take(limit)
+            .read_to_end(out)
+            .map_err(|e| format!("read: {e}"))?;
+        if out.len() > max {
+            return Err(too_big());
+        }
+    }
+    Ok(())
+}
+
+/// Appends exactly `n` bytes from `r` to `out`, growing `out` only as they arrive.
+fn read_exactly(r: &mut impl Read, n: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    let before = out.len();
+    let want = u64::try_from(n).map_err(|_| "bad length")?;
+    r.take(want)
+        .read_to_end(out)
+        .map_err(|e| format!("read: {e}"))?;
+    if out.len().saturating_sub(before) != n {
+        return Err("connection closed early".into());
+    }
+    Ok(())
+}
+
+/// One response head: (status, Content-Length, chunked).
+fn read_head(
+    r: &mut impl BufRead,
+    line: &mut Vec<u8>,
+) -> Result<(u16, Option<usize>, bool), String> {
+    read_line(r, line)?;
+    let mut head_bytes = line.len();
+    let status: u16 = line
+        .trim_ascii_end()
+        .split(|b| *b == b' ')
+        .filter(|w| !w.is_empty())
+        .nth(1)
+        .filter(|_| line.starts_with(b"HTTP/"))
+        .and_then(|s| std::str::from_utf8(s).ok())
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| {
+            format!(
+                "not an HTTP response: {:?}",
+                String::from_utf8_lossy(line.trim_ascii_end())
+            )
+        })?;
+    let mut length = None;
+    let mut chunked = false;
+    loop {
+        read_line(r, line)?;
+        head_bytes = head_bytes.saturating_add(line.len());
+        if head_bytes > MAX_HEAD_BYTES {
+            return Err("response headers too large".into());
+        }
+        let l = line.trim_ascii_end();
+        if l.is_empty() {
+            break;
+        }
+        let mut kv = l.splitn(2, |b| *b == b':');
+        let (Some(k), Some(v)) = (kv.next(), kv.next()) else {
+            continue;
+        };
+        let v = v.trim_ascii();
+        if k.eq_ignore_ascii_case(b"content-length") {
+            let n = std::str::from_utf8(v)
+                .ok()
+                .and_then(|v| v.parse::<usize>().ok())
+                .ok_or("bad Content-Length")?;
+            if length.is_some_and(|l| l != n) {
+                return Err("conflicting Content-Length".into());
+            }
+            length = Some(n);
+        } else if k.eq_ignore_ascii_case(b"transfer-encoding") {
+            // Only `chunked` is understood; any other coding is refused rather than misread.
+            if v.eq_ignore_ascii_case(b"chunked") {
+                chunked = true;
+            } else if !v.eq_ignore_ascii_case(b"identity") {
+                return Err("unsupported Transfer-Encoding".into());
+            }
+        }
+    }
+    Ok((status, length, chunked))
+}
+
+/// One line (up to and including LF) into `line`, at most `MAX_LINE_BYTES`.
+fn read_line(r: &mut impl BufRead, line: &mut Vec<u8>) -> Result<(), String> {
+    line.clear();
+    let limit = u64::try_from(MAX_LINE_BYTES).unwrap_or(u64::MAX);
     let n = r
         .by_ref()
-        .take(8 * 1024)
-        .read_line(line)
+        .take(limit)
+        .read_until(b'\n', line)
         .map_err(|e| format!("read: {e}"))?;
     if n == 0 {
         return Err("connection closed early".into());
+    }
+    if line.last() != Some(&b'\n') {
+        return Err("line too long or connection closed early".into());
     }
     Ok(())
 }
@@ -416,11 +561,18 @@ struct TimedRead<'a> {
 
 impl Read for TimedRead<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if Instant::now() >= self.deadline {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,
                 "fetch deadline passed",
             ));
+        }
+        // Each read waits at most until the deadline, not a whole read timeout past it.
+        if let Ok(Some(t)) = self.s.read_timeout() {
+            if left < t {
+                self.s.set_read_timeout(Some(left))?;
+            }
         }
         let mut s = self.s;
         s.read(buf)
@@ -429,7 +581,22 @@ impl Read for TimedRead<'_> {
 
 impl Fetch for HttpFetcher {
     fn get(&self, url: &str, max: usize) -> Result<Vec<u8>, String> {
-        self.request("GET", url, None, max)
+        self.request("GET", url, None, max, None)
+    }
+
+    fn get_until(&self, url: &str, max: usize, deadline: Instant) -> Result<Vec<u8>, String> {
+        self.request("GET", url, None, max, Some(deadline))
+    }
+
+    fn post_until(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: &[u8],
+        max: usize,
+        deadline: Instant,
+    ) -> Result<Vec<u8>, String> {
+        self.request("POST", url, Some((content_type, body)), max, Some(deadline))
     }
 
     fn post(
@@ -439,7 +606,7 @@ impl Fetch for HttpFetcher {
         body: &[u8],
         max: usize,
     ) -> Result<Vec<u8>, String> {
-        self.request("POST", url, Some((content_type, body)), max)
+        self.request("POST", url, Some((content_type, body)), max, None)
     }
 }
 
@@ -460,10 +627,17 @@ mod tests {
             "fd00::1",
             "0.0.0.0",
             "::ffff:127.0.0.1",
+            // Issue #13 item 10: IPv4-compatible, IPv4-translated, 6to4 of special addresses.
+            "::127.0.0.1",
+            "::8.8.8.8",
+            "::ffff:0:7f00:1",
+            "::ffff:0:808:808",
+            "2002:7f00:1::",
+            "2002:a00:1::1",
         ] {
             assert!(is_special(s.parse().unwrap()), "{s}");
         }
-        for s in ["8.8.8.8", "2a00:1450::1"] {
+        for s in ["8.8.8.8", "2a00:1450::1", "2002:808:808::1"] {
             assert!(!is_special(s.parse().unwrap()), "{s}");
         }
         let r: AllowRule = "127.0.0.0/8".parse().unwrap();
@@ -473,5 +647,100 @@ mod tests {
         assert!(parse_url("ftp://x/").is_err());
         let u = parse_url("http://ocsp.pki.gov.kz").unwrap();
         assert_eq!((u.host, u.port, u.path), ("ocsp.pki.gov.kz", 80, "/"));
+    }
+
+    fn parse(bytes: &[u8], max: usize) -> Result<Vec<u8>, String> {
+        let mut out = Vec::new();
+        read_response(bytes, max, &mut out).map(|()| out)
+    }
+
+    #[test]
+    fn interim_responses_obs_text_and_chunks() {
+        let ok = parse(
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n\
+              HTTP/1.1 200 OK\r\nServer: \xd0\xa2\xff\xfe\r\nContent-Length: 3\r\n\r\nabc",
+            10,
+        );
+        assert_eq!(ok.as_deref(), Ok(&b"abc"[..]));
+        let chunked = parse(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+            10,
+        );
+        assert_eq!(chunked.as_deref(), Ok(&b"abcde"[..]));
+        // Issue #13 item 1: the size sum must not wrap (it panicked, or wrapped to 0).
+        for size in ["ffffffffffffffff", "fffffffffffffffff", "10000000000000000"] {
+            let r = parse(
+                format!(
+                    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n{size}\r\nb"
+                )
+                .as_bytes(),
+                1 << 20,
+            );
+            assert!(r.is_err(), "{size}: {r:?}");
+        }
+        // No reason phrase, bare LF line ends, an HTTP/1.0 body up to the close.
+        assert_eq!(
+            parse(b"HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok", 10).as_deref(),
+            Ok(&b"ok"[..])
+        );
+        assert_eq!(
+            parse(b"HTTP/1.0 200 OK\n\nok", 10).as_deref(),
+            Ok(&b"ok"[..])
+        );
+        assert!(parse(b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nabc", 100).is_err());
+        assert!(parse(b"HTTP/1.1 200 OK\r\nContent-Length: 101\r\n\r\n", 100).is_err());
+        assert!(parse(b"HTTP/1.1 200 OK\r\n\r\n0123456789", 5).is_err());
+        assert!(parse(b"HTTP/1.1 101 Switching\r\n\r\n", 5).is_err());
+        assert!(parse(&b"HTTP/1.1 100 Continue\r\n\r\n".repeat(20), 5).is_err());
+        assert!(
+            parse(b"HTTP/1.1 302 Found\r\nLocation: http://x/\r\n\r\n", 5)
+                .is_err_and(|e| e.contains("redirect"))
+        );
+    }
+
+    /// Gives `head`, then `body` bytes of `b'x'` in 100-byte reads, then a timeout.
+    struct Drip {
+        head: Vec<u8>,
+        body: usize,
+    }
+
+    impl Read for Drip {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if !self.head.is_empty() {
+                let n = self.head.len().min(buf.len());
+                buf[..n].copy_from_slice(&self.head[..n]);
+                self.head.drain(..n);
+                return Ok(n);
+            }
+            if self.body == 0 {
+                return Err(std::io::ErrorKind::TimedOut.into());
+            }
+            let n = self.body.min(100).min(buf.len());
+            buf[..n].fill(b'x');
+            self.body -= n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn announced_length_is_not_allocated_up_front() {
+        // Issue #13 item 5: Content-Length 64 MiB, 10,000 bytes dripped, then the deadline.
+        let mut out = Vec::new();
+        let r = read_response(
+            Drip {
+                head: b"HTTP/1.1 200 OK\r\nContent-Length: 67108864\r\n\r\n".to_vec(),
+                body: 10_000,
+            },
+            64 << 20,
+            &mut out,
+        );
+        assert!(r.is_err(), "{r:?}");
+        assert_eq!(out.len(), 10_000);
+        // Growth by doubling from what arrived: far below the announced 64 MiB.
+        assert!(
+            out.capacity() <= 2 * 10_000 + 64 * 1024,
+            "{}",
+            out.capacity()
+        );
     }
 }

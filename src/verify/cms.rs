@@ -266,13 +266,20 @@ impl Verifier {
         opts: &RequestOptions,
         mut verify: impl FnMut(&[FetchJob]) -> (Verdict, Vec<FetchJob>),
     ) -> Verdict {
+        // One revocation deadline for the whole verification (issue #13 item 6), and no job
+        // run twice in it.
+        let deadline = std::time::Instant::now() + self.config.revocation.deadline;
         let mut done: Vec<FetchJob> = Vec::new();
         let mut verdict = verify(&done);
         for _ in 0..3 {
-            if verdict.1.is_empty() || opts.revocation == RevocationMode::Off {
+            verdict.1.retain(|j| !done.iter().any(|d| d.same(j)));
+            if verdict.1.is_empty()
+                || opts.revocation == RevocationMode::Off
+                || std::time::Instant::now() >= deadline
+            {
                 break;
             }
-            self.run_fetches(&verdict.1, fetcher);
+            self.run_fetches_until(&verdict.1, fetcher, deadline);
             done.append(&mut verdict.1);
             verdict = verify(&done);
         }

@@ -70,8 +70,7 @@ impl Verifier {
         };
         let mut missing = Vec::new();
         // The anchor (last) is trusted as configured; every certificate below it is checked.
-        for i in 0..certs.len().saturating_sub(1) {
-            let cert = &certs[i];
+        for (i, cert) in certs.iter().enumerate().take(certs.len().saturating_sub(1)) {
             let who = if i == 0 {
                 "the signer's certificate"
             } else {
