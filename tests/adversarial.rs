@@ -255,6 +255,7 @@ fn a_decoy_or_renewed_certificate_first_does_not_fail_a_genuine_signature() {
         one.verify_cms(&sig, None, &opts()).sub_indication(),
         Some(SubIndication::OUT_OF_BOUNDS_NO_POE)
     );
+}
 
 /// #12: 100,000 attributes on one element (1.1 MB) took 23 s in a quadratic duplicate check.
 /// They are now refused at the per-element cap; many prefixed attributes under many namespace

@@ -383,3 +383,41 @@ fn random_updates_with_a_forbidden_move_never_pass() {
     }
     assert_eq!(tried, 1000);
 }
+
+/// Round 3: an empty signature field that lay over the signed text is signed later by someone
+/// else, with a stamp covering the text. Permitted (approval, P2), so the earlier signature may
+/// pass, but never without the overlay named.
+#[test]
+fn an_existing_signature_field_signed_later_over_the_text_is_an_overlay() {
+    for file in [
+        "es-existing-field-signed-over-text-approval.pdf",
+        "es-existing-field-signed-over-text-p2.pdf",
+    ] {
+        let pdf = std::fs::read(fixture(&format!("pdf/attacks/{file}"))).expect("fixture");
+        let v = verifier(
+            &[fixture("pki/rsa-root.crt"), fixture("pki/other-root.crt")],
+            &[],
+            false,
+        )
+        .verify_pdf(
+            &pdf,
+            &RequestOptions {
+                at: Some(parse_rfc3339(AT).expect("time")),
+                revocation: RevocationMode::Off,
+            },
+        );
+        let first = v
+            .signatures
+            .iter()
+            .find(|s| s.signer.as_ref().is_some_and(|x| x.subject.contains("RSA Signer")))
+            .expect("the first signer's report");
+        assert!(
+            first
+                .warnings
+                .iter()
+                .any(|w| w.starts_with("overlay: new appearance of signature field")),
+            "{file}: {}",
+            v.to_json()
+        );
+    }
+}
