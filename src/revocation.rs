@@ -20,6 +20,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Certificates tried as the signer of a CRL that its issuer did not sign (RFC 5280 §6.3.3
+/// (f)): each try hashes the whole CRL, and the candidates may come from a signature's unsigned
+/// certificate bag. Real CAs have one or two CRL signing keys at a time.
+const MAX_CRL_SIGNER_CANDIDATES: usize = 4;
+
 /// Fetches bytes over the network. Implemented by [`fetch::HttpFetcher`]; tests may use it
 /// directly against loopback servers.
 pub trait Fetch: Send + Sync {
@@ -718,17 +723,32 @@ impl RevocationStore {
             return Err("CRL not signed by the issuer".into());
         }
         let mut last = String::from("no certificate of the CRL issuer verifies its signature");
-        for cand in cx
-            .pool
-            .iter()
-            .filter(|c| c.subject_norm == crl.issuer_norm && c.fingerprint != issuer.fingerprint)
-        {
-            if self.crl_signatures.get(&memo(cand)) == Some(true) {
-                return Ok(());
-            }
-            if let Err(e) = crl.verify_signed_by(cand, &cx.policy) {
-                last = e.to_string();
-                continue;
+        // The pool includes the unsigned `certificates` of a CMS, and each signature check
+        // hashes the whole CRL: at most this many candidates are tried.
+        let mut tries = 0usize;
+        for cand in cx.pool.iter().filter(|c| {
+            c.subject_norm == crl.issuer_norm
+                && c.fingerprint != issuer.fingerprint
+                && c.ext
+                    .key_usage
+                    .is_none_or(|ku| ku & crate::pki::cert::key_usage::CRL_SIGN != 0)
+        }) {
+            // The memo records only that the signature verified under this key (bytes and key
+            // decide that); the signer's path and revocation depend on the validation time and
+            // the anchors, so they are checked every time.
+            if self.crl_signatures.get(&memo(cand)) != Some(true) {
+                if tries >= MAX_CRL_SIGNER_CANDIDATES {
+                    last = format!(
+                        "{last} (stopped after {MAX_CRL_SIGNER_CANDIDATES} candidate signers)"
+                    );
+                    break;
+                }
+                tries += 1;
+                if let Err(e) = crl.verify_signed_by(cand, &cx.policy) {
+                    last = e.to_string();
+                    continue;
+                }
+                self.crl_signatures.insert(memo(cand), true);
             }
             let opts = PathOptions::new(cx.at, cx.policy, LeafUsage::Any, cx.limits);
             match build_path(cand, cx.anchors, cx.pool, &opts) {
@@ -760,7 +780,6 @@ impl RevocationStore {
                         last = why;
                         continue;
                     }
-                    self.crl_signatures.insert(memo(cand), true);
                     return Ok(());
                 }
                 Err(e) => last = format!("CRL signer certificate does not validate: {e}"),

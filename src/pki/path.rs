@@ -734,7 +734,10 @@ pub fn build_path(
     let mut path = vec![Arc::clone(leaf)];
     match search.walk(&mut path) {
         Ok(anchor) => {
-            // The window in which every non-anchor certificate on the path is valid.
+            path.push(anchor);
+            // The window in which every certificate on the path is valid, the anchor included:
+            // the search checked the anchor's validity too, so a cached path must not outlive
+            // it (the 2015 NCA roots expired in 2025 with CAs under them still cached).
             let valid_from = path
                 .iter()
                 .map(|c| c.not_before)
@@ -745,7 +748,6 @@ pub fn build_path(
                 .map(|c| c.not_after)
                 .min()
                 .unwrap_or(leaf.not_after);
-            path.push(anchor);
             Ok(ValidPath {
                 certs: path,
                 valid_from,
