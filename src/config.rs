@@ -322,7 +322,15 @@ impl RawConfig {
         Ok(Self {
             listen: f.listen,
             server,
-            trust: f.trust.into_iter().map(rel).collect(),
+            // A built-in set's name is a name, not a path relative to the file.
+            trust: f
+                .trust
+                .into_iter()
+                .map(|p| match p.to_str().map(str::parse::<TrustSet>) {
+                    Some(Ok(_)) => p,
+                    _ => rel(p),
+                })
+                .collect(),
             intermediates: f.intermediates.into_iter().map(rel).collect(),
             crls: f.crls.into_iter().map(rel).collect(),
             revocation_options: f.revocation_options,
@@ -387,10 +395,13 @@ impl RawConfig {
         let (mut intermediates, w2) = load(&self.intermediates)?;
         warnings.extend(w2);
         intermediates.extend(trust.intermediates);
-        let demo_trust = trust.anchors.iter().any(|(_, o)| o.demo);
+        let demo_trust = trust
+            .anchors
+            .iter()
+            .any(|(c, o)| o.demo || crate::pki::builtin::is_demo_root(&c.fingerprint));
         if demo_trust {
             warnings.push(
-                "trust set `demo` in use: the test roots of fixtures/pki, whose private keys are public (never for production)".into(),
+                "the demo trust anchors are in use: the test roots of fixtures/pki, whose private keys are public (never for production)".into(),
             );
         }
         if trust.anchors.is_empty() {
@@ -519,7 +530,13 @@ fn resolve_trust(entries: &[PathBuf], demo: bool) -> Result<ResolvedTrust, Confi
     if sets.is_empty() && files.is_empty() {
         sets.push(TrustSet::KzNca);
     }
-    sets.dedup();
+    let mut unique: Vec<TrustSet> = Vec::new();
+    for set in sets {
+        if !unique.contains(&set) {
+            unique.push(set);
+        }
+    }
+    let sets = unique;
     for set in sets {
         let origin = |b: &Builtin| Origin {
             source: format!("{}: {}", set.name(), b.file),

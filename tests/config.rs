@@ -25,9 +25,9 @@ fn example_config_parses_and_documents_the_defaults() {
         tekser::config::RevocationSettings::default(),
         "tekser.example.toml drifted from the defaults"
     );
-    assert_eq!(raw.trust.len(), 2);
+    assert_eq!(raw.trust.len(), 1);
     let cfg = raw.validate().expect("example validates");
-    assert_eq!(cfg.verifier.trust().len(), 2);
+    assert_eq!(cfg.verifier.trust().len(), 5, "the kz-nca roots");
     assert_eq!(cfg.server.listen.to_string(), "127.0.0.1:8080");
     assert!(!cfg.demo_trust);
 }

@@ -186,3 +186,30 @@ fn the_2018_nca_crl_distribution_point_names_both_of_its_urls() {
         );
     }
 }
+
+#[test]
+fn set_names_work_in_a_config_file_and_demo_roots_are_known_by_path_too() {
+    let dir = std::env::temp_dir().join(format!("tekser-trust-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("tekser.toml");
+    std::fs::write(&file, "trust = [\"kz-nca\", \"demo\", \"kz-nca\"]\n").unwrap();
+    let cfg = RawConfig::from_file(&file)
+        .expect("set names are not paths")
+        .validate()
+        .expect("validates");
+    assert_eq!(cfg.verifier.trust().len(), 7, "five NCA roots and two demo roots, once each");
+    assert!(cfg.demo_trust);
+    // The demo root loaded by its path is still the demo root: chains to it carry the warning.
+    let raw = RawConfig {
+        trust: vec![fixture("pki/rsa-root.crt")],
+        intermediates: vec![fixture("pki/rsa-int.crt")],
+        ..RawConfig::default()
+    };
+    let v = chain_at("fixtures/pki/rsa-leaf.crt", "2025-06-01T00:00:00Z", raw);
+    assert_eq!(v.indication(), Indication::TOTAL_PASSED, "{}", v.to_json());
+    assert!(
+        v.signatures[0].warnings.iter().any(|w| w.contains("DEMO trust anchor")),
+        "{}",
+        v.to_json()
+    );
+}

@@ -259,8 +259,11 @@ impl<'a> Document<'a> {
                         (Some(t @ Loc::Offset(_)), l) => t != l,
                         _ => false,
                     };
-                    if clash {
-                        self.ambiguities.borrow_mut().push((
+                    // Recorded once per section (every revision whose chain walks it would
+                    // find it again).
+                    let mut found = self.ambiguities.borrow_mut();
+                    if clash && !found.iter().any(|(o, _)| *o == off) {
+                        found.push((
                             off,
                             format!("object {n} has one cross-reference entry in the table at byte {off} and another in its /XRefStm: readers disagree on which counts"),
                         ));

@@ -115,5 +115,20 @@ impl FromStr for TrustSet {
     }
 }
 
+/// True when `fingerprint` (SHA-256 of the DER) is one of the demo roots, however loaded.
+pub fn is_demo_root(fingerprint: &[u8; 32]) -> bool {
+    static FINGERPRINTS: std::sync::OnceLock<Vec<[u8; 32]>> = std::sync::OnceLock::new();
+    FINGERPRINTS
+        .get_or_init(|| {
+            DEMO_ROOTS
+                .iter()
+                .filter_map(|b| super::trust::parse_bundle(b.bytes).ok())
+                .flatten()
+                .map(|c| c.fingerprint)
+                .collect()
+        })
+        .contains(fingerprint)
+}
+
 /// The warning every signature whose path ends at a demo anchor carries.
 pub const DEMO_WARNING: &str = "the certificate chain ends at a DEMO trust anchor (the test roots of fixtures/pki, whose private keys are public): anyone can make such a signature";

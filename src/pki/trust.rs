@@ -211,9 +211,12 @@ impl TrustStore {
     }
 
     /// True when the anchor with this fingerprint belongs to the demo set.
+    /// The demo roots are recognised by what they are, not by how they were named: loaded by
+    /// path (`--trust fixtures/pki/rsa-root.crt`) they carry the warning too.
     pub fn is_demo(&self, fingerprint: &[u8; 32]) -> bool {
         self.entries()
             .any(|(a, o)| o.demo && &a.fingerprint == fingerprint)
+            || super::builtin::is_demo_root(fingerprint)
     }
 
     /// Anchors whose subject matches `name` (normalised, [`super::cert::norm`]).

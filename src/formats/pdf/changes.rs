@@ -121,6 +121,9 @@ const MARKUP: [&str; 16] = [
     "FileAttachment",
 ];
 
+/// Disallowed changes named one by one in a verdict; more are counted.
+const MAX_LISTED: usize = 100;
+
 /// Field flag ReadOnly (Table 221).
 const FIELD_READ_ONLY: i64 = 1;
 
@@ -161,6 +164,8 @@ impl Document<'_> {
             granted: BTreeSet::new(),
             used: None,
             owners: BTreeMap::new(),
+            seen_bad: std::collections::HashSet::new(),
+            unlisted: 0,
         };
         a.read_alike();
         a.diff_entries();
@@ -169,11 +174,11 @@ impl Document<'_> {
         }
         a.trailer();
         if a.changed.is_empty() {
-            return a.out;
+            return a.finish();
         }
         a.judge_existing();
         a.judge_new();
-        a.out
+        a.finish()
     }
 
     /// Two objects with the same meaning (streams compared by dictionary and decoded data).
@@ -208,16 +213,38 @@ struct Analysis<'d, 'a> {
     judged: BTreeSet<u32>,
     /// (object, grant) pairs already followed.
     granted: BTreeSet<(u32, Role)>,
-    /// Object numbers the current revision refers to (computed when first needed).
-    used: Option<BTreeSet<u32>>,
+    /// Object numbers the current revision refers to (computed when first needed); `None`
+    /// inside when an object could not be read (it might refer to anything).
+    used: Option<Option<BTreeSet<u32>>>,
+    /// Disallowed changes recorded so far (for [`Analysis::bad`]).
+    seen_bad: std::collections::HashSet<String>,
+    /// Disallowed changes beyond [`MAX_LISTED`].
+    unlisted: usize,
     /// Field appearance objects of the signed revision → the fields whose /AP reaches them.
     owners: BTreeMap<u32, BTreeSet<u32>>,
 }
 
 impl Analysis<'_, '_> {
+    fn finish(mut self) -> Changes {
+        if self.unlisted > 0 {
+            self.out
+                .disallowed
+                .push(format!("and {} more disallowed changes", self.unlisted));
+        }
+        self.out
+    }
+
+    /// Records a disallowed change once. An attacker decides how many there are: the first
+    /// [`MAX_LISTED`] are named, the rest counted (a set keeps this linear).
     fn bad(&mut self, why: String) {
-        if !self.out.disallowed.contains(&why) {
+        if self.seen_bad.contains(&why) {
+            return;
+        }
+        if self.out.disallowed.len() < MAX_LISTED {
+            self.seen_bad.insert(why.clone());
             self.out.disallowed.push(why);
+        } else {
+            self.unlisted += 1;
         }
     }
 
@@ -822,7 +849,15 @@ impl Analysis<'_, '_> {
                 list_key(entry)
             ));
         }
-        let kept: Vec<&Obj> = nl.iter().filter(|x| ol.contains(x)).collect();
+        let old_refs: BTreeSet<u32> = ol.iter().filter_map(Obj::as_ref_num).collect();
+        // Direct entries are rare (annotations are indirect objects): compared in full.
+        let kept: Vec<&Obj> = nl
+            .iter()
+            .filter(|x| match x.as_ref_num() {
+                Some(r) => old_refs.contains(&r),
+                None => ol.contains(x),
+            })
+            .collect();
         if kept.len() == ol.len() && kept.iter().zip(ol.iter()).any(|(a, b)| *a != b) {
             return Err(format!(
                 "the signed entries of /{} of object {holder} were reordered",
@@ -830,15 +865,19 @@ impl Analysis<'_, '_> {
             ));
         }
         // New entries are judged even when old ones went missing, so both are named.
-        for x in nl
-            .iter()
-            .filter(|x| !ol.contains(x))
-            .cloned()
-            .collect::<Vec<_>>()
-        {
+        let in_old = |x: &Obj| match x.as_ref_num() {
+            Some(r) => old_refs.contains(&r),
+            None => ol.contains(x),
+        };
+        for x in nl.iter().filter(|x| !in_old(x)).cloned().collect::<Vec<_>>() {
             self.grant(x, entry, page);
         }
-        match ol.iter().find(|o| !nl.contains(o)) {
+        let new_refs: BTreeSet<u32> = nl.iter().filter_map(Obj::as_ref_num).collect();
+        let in_new = |x: &Obj| match x.as_ref_num() {
+            Some(r) => new_refs.contains(&r),
+            None => nl.contains(x),
+        };
+        match ol.iter().find(|o| !in_new(o)) {
             Some(o) => Err(format!(
                 "{} was removed from /{} of object {holder}",
                 o.as_ref_num()
@@ -1083,22 +1122,31 @@ impl Analysis<'_, '_> {
     fn referenced(&mut self, n: u32) -> bool {
         if self.used.is_none() {
             let (doc, new) = (self.doc, self.new);
-            let mut used: BTreeSet<u32> = refs_of(&new.trailer).into_iter().collect();
+            let mut used: Option<BTreeSet<u32>> =
+                Some(refs_of(&new.trailer).into_iter().collect());
             for (&m, &loc) in new.objects.iter().take(doc.limits.max_objects) {
                 if loc == Loc::Free {
                     continue;
                 }
                 match doc.load_in(new, loc) {
-                    Ok(v) => used.extend(refs_of(&v).into_iter().filter(|r| *r != m)),
+                    Ok(v) => {
+                        if let Some(u) = used.as_mut() {
+                            u.extend(refs_of(&v).into_iter().filter(|r| *r != m));
+                        }
+                    }
                     // An object that cannot be read might refer to anything.
                     Err(_) => {
-                        used.insert(n);
+                        used = None;
+                        break;
                     }
                 }
             }
             self.used = Some(used);
         }
-        self.used.as_ref().is_some_and(|u| u.contains(&n))
+        match &self.used {
+            Some(Some(u)) => u.contains(&n),
+            _ => true,
+        }
     }
 
     /// A visible new annotation or widget draws over the signed page.
@@ -1370,30 +1418,26 @@ fn has_refs(v: &Obj) -> bool {
 
 /// The object numbers `v` refers to, directly or inside its arrays and dictionaries.
 fn refs_of(v: &Obj) -> Vec<u32> {
-    let mut out = Vec::new();
-    let mut stack = vec![v];
-    while let Some(o) = stack.pop() {
-        match o {
-            Obj::Ref(n, _) => out.push(*n),
-            Obj::Array(a) => stack.extend(a.iter()),
-            Obj::Dict(d) | Obj::Stream(d, _) => stack.extend(d.iter().map(|(_, x)| x)),
-            _ => {}
-        }
-    }
-    out
+    refs_skipping(v, None)
 }
 
 /// [`refs_of`], leaving out what is under the key `skip` at any depth.
 fn refs_except(v: &Obj, skip: &[u8]) -> Vec<u32> {
+    refs_skipping(v, Some(skip))
+}
+
+fn refs_skipping(v: &Obj, skip: Option<&[u8]>) -> Vec<u32> {
     let mut out = Vec::new();
     let mut stack = vec![v];
     while let Some(o) = stack.pop() {
         match o {
             Obj::Ref(n, _) => out.push(*n),
             Obj::Array(a) => stack.extend(a.iter()),
-            Obj::Dict(d) | Obj::Stream(d, _) => {
-                stack.extend(d.iter().filter(|(k, _)| k != skip).map(|(_, x)| x))
-            }
+            Obj::Dict(d) | Obj::Stream(d, _) => stack.extend(
+                d.iter()
+                    .filter(|(k, _)| skip != Some(k.as_slice()))
+                    .map(|(_, x)| x),
+            ),
             _ => {}
         }
     }

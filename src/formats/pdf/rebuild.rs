@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 impl Document<'_> {
     /// Object number → byte of its last `N G obj` anywhere in the file (what a rebuilding
     /// reader may find), at most `max_objects` numbers.
-    fn scanned_definitions(&self) -> BTreeMap<u32, usize> {
+    fn scanned_definitions(&self, rev: &Revision) -> BTreeMap<u32, usize> {
         let data = self.data;
         let mut out = BTreeMap::new();
         for at in memchr::memmem::find_iter(data, b"obj") {
@@ -24,10 +24,11 @@ impl Document<'_> {
             let Some((num, start)) = definition_start(data, at) else {
                 continue;
             };
-            if out.len() >= self.limits.max_objects && !out.contains_key(&num) {
-                break;
+            // Only numbers the revision uses matter (so the map is bounded by its object
+            // table, and padding with other numbers cannot stop the scan).
+            if rev.objects.contains_key(&num) {
+                out.insert(num, start);
             }
-            out.insert(num, start);
         }
         out
     }
@@ -36,7 +37,7 @@ impl Document<'_> {
     /// followed, later in the file, by another `N G obj` of the same number: a viewer
     /// rebuilding the cross-reference shows the later one.
     pub(super) fn shadowed_definitions(&self, rev: &Revision) -> Vec<String> {
-        let scanned = self.scanned_definitions();
+        let scanned = self.scanned_definitions(rev);
         let mut out = Vec::new();
         for (n, loc) in &rev.objects {
             let Loc::Offset(off) = loc else { continue };
