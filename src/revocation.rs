@@ -409,6 +409,19 @@ impl RevocationStore {
                 policy: cx.policy,
             };
             match ocsp::validate(der, issuer, &check) {
+                // An answer without nextUpdate (on-demand responders) is current only within
+                // ocsp_max_age of the validation time, embedded or fetched: a signer could
+                // otherwise keep an old "good" and sign after the revocation.
+                Ok(s) if s.next_update.is_none()
+                    && s.this_update.saturating_add(
+                        i64::try_from(self.config.ocsp_max_age.as_secs()).unwrap_or(i64::MAX),
+                    ) < cx.at =>
+                {
+                    why.push(
+                        "embedded OCSP response has no nextUpdate and is older than ocsp_max_age"
+                            .into(),
+                    );
+                }
                 Ok(s) => found.push(finding(&s, Source::Embedded)),
                 Err(ocsp::OcspError::CertIdMismatch) => {}
                 Err(e) => why.push(format!("embedded OCSP response: {e}")),
@@ -637,6 +650,11 @@ impl RevocationStore {
                     && fresh.check(d.this_update, d.next_update).is_ok()
                     && self.crl_signed(d, issuer, crls, cx, depth).is_ok()
             });
+            // A base that names delta CRLs (freshestCRL) says "good" only together with the
+            // current delta: alone it would hide every revocation since its thisUpdate. This
+            // holds for embedded and offline CRLs as for fetched ones (a revocation on the base
+            // still counts).
+            let needs_delta = delta.is_none() && !c.freshest.is_empty();
             let mut status = CertStatus::Good;
             let mut from = c;
             if let Some(d) = delta {
@@ -655,12 +673,19 @@ impl RevocationStore {
                     };
                 }
             } else if let Some(e) = c.lookup(&cert.serial, &cert.issuer_norm) {
-                if e.reason != Some(REASON_REMOVE_FROM_CRL) {
-                    status = CertStatus::Revoked {
-                        at: e.revoked_at,
-                        reason: e.reason,
-                    };
+                if e.reason == Some(REASON_REMOVE_FROM_CRL) {
+                    // RFC 5280 §5.3.1: removeFromCRL belongs in delta CRLs only. A complete CRL
+                    // that lists the certificate so says nothing usable about it.
+                    errors.push(format!(
+                        "CRL of {} lists the certificate with removeFromCRL, which only a delta CRL may",
+                        c.issuer
+                    ));
+                    continue;
                 }
+                status = CertStatus::Revoked {
+                    at: e.revoked_at,
+                    reason: e.reason,
+                };
             }
             let f = Finding {
                 status,
@@ -676,6 +701,10 @@ impl RevocationStore {
                     ..
                 } => holds.push(f),
                 CertStatus::Revoked { .. } => return Ok(Some(f)),
+                _ if needs_delta => errors.push(format!(
+                    "CRL of {} names a delta CRL that is not available, so its \"good\" is no answer",
+                    c.issuer
+                )),
                 _ => {
                     covered |= reasons;
                     if best.as_ref().is_none_or(|b| f.produced_at > b.produced_at) {

@@ -7,7 +7,7 @@ use support::*;
 use tekser::limits::Limits;
 use tekser::pki::time::parse_rfc3339;
 use tekser::pki::trust::TrustStore;
-use tekser::verdict::{Indication, SubIndication};
+use tekser::verdict::{Indication, SubIndication, Verdict};
 use tekser::verify::{RequestOptions, RevocationMode, Verifier, VerifierConfig};
 
 fn opts() -> RequestOptions {
@@ -481,5 +481,75 @@ mod pdf_budgets {
         )
         .err();
         assert!(matches!(e, Some(PdfError::Budget(_))), "{e:?}");
+    }
+}
+
+/// Fourth attack round (fixtures/round4/README.md): revocation answers that are no answer, and
+/// XML references another reader could resolve elsewhere.
+mod round4 {
+    use super::*;
+    use tekser::config::RawConfig;
+
+    fn cms(file: &str, crls: &[&str]) -> Verdict {
+        let cfg = RawConfig {
+            trust: vec![fixture("pki/rsa-root.crt")],
+            crls: crls.iter().map(|c| fixture(&format!("round4/{c}"))).collect(),
+            revocation: Some("require".into()),
+            // The fixtures were made on 2026-12-05, just before this time; no fetch is run
+            // (their URLs are on loopback, which the fetcher refuses without --fetch-allow).
+            at: Some("2026-12-05T01:00:00Z".into()),
+            ..RawConfig::default()
+        }
+        .validate()
+        .expect("config");
+        let sig = std::fs::read(fixture(&format!("round4/{file}"))).expect("fixture");
+        cfg.verifier.verify_cms(&sig, None, &cfg.request)
+    }
+
+    #[test]
+    fn stale_or_contradictory_ocsp_answers_and_remove_from_crl_are_no_answer() {
+        for (file, crls, why) in [
+            (
+                "emb-embedded-2y-old-good-no-nextupdate-require.p7s",
+                &["root-empty.crl"][..],
+                "no nextUpdate and is older than ocsp_max_age",
+            ),
+            (
+                "emb-embedded-two-singles-good-then-revoked.p7s",
+                &["root-empty.crl"][..],
+                "contradictory answers",
+            ),
+            (
+                "removefromcrl-leaf.p7s",
+                &["root-empty.crl", "removefromcrl-base.crl"][..],
+                "removeFromCRL, which only a delta CRL may",
+            ),
+        ] {
+            let v = cms(file, crls);
+            assert_eq!(
+                v.sub_indication(),
+                Some(SubIndication::TRY_LATER),
+                "{file}: {}",
+                v.to_json()
+            );
+            // Without the fix each was TOTAL_PASSED, revocation "good". The library call runs
+            // no fetch round, so the CLI's message (`why`) is replaced by "not fetched yet".
+            assert_ne!(v.signatures[0].revocation.status, "good", "{file}: {why}");
+        }
+    }
+
+    #[test]
+    fn an_xml_id_or_wsu_id_equal_to_the_signed_id_is_ambiguous() {
+        let v = verifier(&[fixture("pki/ec-root.crt")], &[], false);
+        for file in ["xml-dup-xmlid.xml", "xml-dup-wsu-id.xml"] {
+            let xml = std::fs::read(fixture(&format!("round4/{file}"))).expect("fixture");
+            let verdict = v.verify_xml(&xml, &opts());
+            assert!(
+                verdict.to_json().contains("names more than one element"),
+                "{file}: {}",
+                verdict.to_json()
+            );
+            assert_ne!(verdict.indication(), Indication::TOTAL_PASSED);
+        }
     }
 }

@@ -282,11 +282,14 @@ pub fn resolve(doc: &Document, uri: Option<&str>) -> Result<Target, DsigError> {
         ),
         None => (frag, false),
     };
+    // Any attribute an application may take for an ID counts, in any namespace (xml:id,
+    // wsu:Id): an element with the same value elsewhere is one a downstream reader may take for
+    // the signed one, so the reference is refused as ambiguous (wrapping).
     let mut hits = doc.elements().into_iter().filter(|&n| {
         doc.element(n).is_some_and(|e| {
-            e.attrs.iter().any(|a| {
-                a.ns.is_empty() && matches!(a.local.as_str(), "Id" | "ID" | "id") && a.value == id
-            })
+            e.attrs
+                .iter()
+                .any(|a| matches!(a.local.as_str(), "Id" | "ID" | "id") && a.value == id)
         })
     });
     let first = hits

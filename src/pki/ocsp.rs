@@ -483,6 +483,20 @@ pub fn validate(
         }),
     }
     .ok_or(OcspError::CertIdMismatch)?;
+    // Two answers for one certificate that disagree ("good" then "revoked"): no answer, whichever
+    // comes first.
+    if let Some(id) = check.id {
+        if basic
+            .singles
+            .iter()
+            .filter(|s| id.matches(issuer, &s.id))
+            .any(|s| s.status != single.status)
+        {
+            return Err(OcspError::Stale(
+                "the response holds contradictory answers for the certificate".into(),
+            ));
+        }
+    }
 
     // 4. Nonce and times.
     if let Some(n) = check.nonce {
@@ -494,6 +508,12 @@ pub fn validate(
     if let Some(f) = check.freshness {
         f.check(single.this_update, single.next_update)
             .map_err(OcspError::Stale)?;
+        if basic.produced_at > f.now + f.skew {
+            return Err(OcspError::Stale(format!(
+                "producedAt {} is in the future",
+                super::time::format_rfc3339(basic.produced_at)
+            )));
+        }
     }
     Ok(OcspStatus {
         status: single.status,
