@@ -539,6 +539,25 @@ mod round4 {
     }
 
     #[test]
+    fn a_time_stamping_or_ocsp_signing_key_does_not_sign_documents() {
+        let v = verifier(&[fixture("pki/rsa-root.crt")], &[], false);
+        let at = RequestOptions {
+            at: Some(parse_rfc3339("2026-12-05T01:00:00Z").expect("time")),
+            revocation: RevocationMode::Off,
+        };
+        for file in ["x-leaf-eku-tsa-only.p7s", "x-leaf-eku-ocspsign-only.p7s"] {
+            let sig = std::fs::read(fixture(&format!("round4/{file}"))).expect("fixture");
+            let verdict = v.verify_cms(&sig, None, &at);
+            assert_eq!(
+                verdict.sub_indication(),
+                Some(SubIndication::SIG_CONSTRAINTS_FAILURE),
+                "{file}: {}",
+                verdict.to_json()
+            );
+        }
+    }
+
+    #[test]
     fn an_xml_id_or_wsu_id_equal_to_the_signed_id_is_ambiguous() {
         let v = verifier(&[fixture("pki/ec-root.crt")], &[], false);
         for file in ["xml-dup-xmlid.xml", "xml-dup-wsu-id.xml"] {

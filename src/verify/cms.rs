@@ -718,6 +718,13 @@ impl Verifier {
             }
         };
         set_chain(&mut report, &path, &self.trust);
+        if !tsa && super::signer::service_only_key(signer) {
+            return report.fail(
+                S::SIG_CONSTRAINTS_FAILURE,
+                "key-usage",
+                "the signer's certificate is for time-stamping or OCSP responses only (extended key usage), not for signing documents",
+            );
+        }
         if !tsa && super::signer::key_purpose(signer) == "authentication" {
             let why = "the document was signed with an authentication key (keyEncipherment/clientAuth, no nonRepudiation)";
             match self.config.auth_key_signatures {

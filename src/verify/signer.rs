@@ -52,6 +52,25 @@ pub fn key_purpose(c: &Certificate) -> &'static str {
     }
 }
 
+/// id-kp-timeStamping, id-kp-OCSPSigning and anyExtendedKeyUsage (RFC 5280 §4.2.1.12).
+const KP_TIME_STAMPING: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.8");
+const KP_OCSP_SIGNING: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.9");
+const ANY_EKU: Oid = Oid::new_unwrap("2.5.29.37.0");
+
+/// A key whose extended key usage names only a service's purposes (a TSA's time-stamping, an
+/// OCSP responder's signing): RFC 3161 §2.3 and RFC 6960 §4.2.2.2 reserve such keys for that
+/// service, so a document signed with one is not signed by a person or organisation.
+pub fn service_only_key(c: &Certificate) -> bool {
+    let Some(eku) = c.ext.ext_key_usage.as_deref() else {
+        return false;
+    };
+    !eku.is_empty()
+        && !eku.contains(&ANY_EKU)
+        && eku
+            .iter()
+            .all(|o| *o == KP_TIME_STAMPING || *o == KP_OCSP_SIGNING)
+}
+
 /// The NCA's arc for role OIDs; unknown roles under it are reported by OID.
 const NCA_ROLE_ARC: &[u8] = &[0x2a, 0x83, 0x0e, 0x03, 0x03, 0x04];
 
