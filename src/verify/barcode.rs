@@ -107,7 +107,13 @@ impl Verifier {
                         if let Some(c) = covered.iter().flatten().next() {
                             fields.extend(egov_fields(&doc, *c));
                         }
-                        let warnings = envelope_warnings(&envelope, &fields);
+                        let mut warnings = envelope_warnings(&envelope, &fields);
+                        warnings.extend(
+                            fields
+                                .values()
+                                .filter_map(|v| v.get("ambiguous")?.as_str())
+                                .map(str::to_owned),
+                        );
                         for r in &mut reports {
                             r.warnings.extend(warnings.iter().cloned());
                         }
@@ -377,13 +383,32 @@ fn egov_fields(doc: &Document, covered: Covered) -> Map<String, Value> {
         Apex::Element(e) => e,
     };
     let mut out = Map::new();
+    let elements = signed_elements(doc, apex);
     for &(key, names) in EGOV_FIELDS {
-        let hit = signed_elements(doc, apex).into_iter().find(|&id| {
-            doc.element(id)
-                .is_some_and(|e| names.contains(&e.local.as_str()))
-        });
-        if let Some(id) = hit {
-            out.insert(key.to_owned(), tree(doc, id));
+        let mut values = elements
+            .iter()
+            .copied()
+            .filter(|&id| {
+                doc.element(id)
+                    .is_some_and(|e| names.contains(&e.local.as_str()))
+            })
+            .map(|id| tree(doc, id));
+        let first = values.next();
+        let differs = first.as_ref().is_some_and(|f| values.any(|v| v != *f));
+        match first {
+            Some(v) if !differs => {
+                out.insert(key.to_owned(), v);
+            }
+            // Two signed elements with one field's name (in any namespace) and different
+            // contents: a reader of the first and a reader of the last see different
+            // documents, so neither is reported.
+            Some(_) => {
+                out.insert(
+                    key.to_owned(),
+                    json!({"ambiguous": format!("the signed document has several different {} elements; none is reported", names.first().copied().unwrap_or(key))}),
+                );
+            }
+            None => {}
         }
     }
     out
