@@ -295,13 +295,13 @@ pub fn render_text(v: &Verdict) -> String {
             } else {
                 format!(
                     "the chain was not valid then either ({})",
-                    c.reason.as_deref().unwrap_or("no reason given")
+                    esc(c.reason.as_deref().unwrap_or("no reason given"))
                 )
             };
             let _ = writeln!(
                 out,
-                "     claimed: the document says it was signed at {} ({}{}): {then}; nothing independent proves that time",
-                c.time,
+                "     claimed: the document says it was signed at {} ({}{}): {then}; nothing independent proves that time (revocation at that time was not checked)",
+                esc(&c.time),
                 c.source,
                 if c.signed { ", signed" } else { ", not signed" }
             );

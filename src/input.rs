@@ -90,9 +90,10 @@ pub fn read_bounded_with(path: &Path, limit: usize, stall: Duration) -> Result<V
     }
     // `open` and `read` on a FIFO or device can block without end, and std offers no deadline
     // for them: they run on a thread of their own that hands over chunks, and this side waits
-    // for each chunk at most `stall`. A thread still blocked after a stall is left behind (the
-    // CLI exits right after reporting the error; the server reads files only at start-up) and
-    // ends when its read does, because every send to a dropped receiver fails.
+    // for each chunk at most `stall`. A thread still blocked after a stall is left behind and
+    // ends when its read does, because every send to a dropped receiver fails: the CLI exits
+    // right after reporting the error; the server reads files at start-up and on
+    // /admin/trust/reload, where each reload against a stalled FIFO leaves one such thread.
     let (tx, rx) = mpsc::sync_channel::<std::io::Result<Vec<u8>>>(4);
     let owned = path.to_path_buf();
     std::thread::Builder::new()

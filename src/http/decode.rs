@@ -53,6 +53,22 @@ pub enum Job {
 }
 
 fn job_from_json(r: JsonRequest) -> Result<Job, Problem> {
+    // One document per request: a body naming two would have one verified and the client
+    // believing the other was (the same ambiguity as a duplicate multipart part).
+    let documents = [r.cms.is_some(), r.barcodes.is_some(), r.xml.is_some(), r.pdf.is_some()]
+        .into_iter()
+        .filter(|d| *d)
+        .count();
+    if documents > 1 {
+        return Err(Problem::bad_request(
+            "the JSON request names more than one of \"cms\", \"barcodes\", \"xml\" and \"pdf\"",
+        ));
+    }
+    if r.content.is_some() && (r.xml.is_some() || r.pdf.is_some()) {
+        return Err(Problem::bad_request(
+            "\"content\" goes with \"cms\" or \"barcodes\" only",
+        ));
+    }
     if let Some(cms) = r.cms {
         let content = r
             .content
@@ -180,6 +196,20 @@ pub fn batch_line_id(line: &[u8]) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_json_body_naming_two_documents_is_refused() {
+        for body in [
+            r#"{"cms":"AA==","pdf":"AA=="}"#,
+            r#"{"xml":"AA==","barcodes":["x"]}"#,
+            r#"{"pdf":"AA==","content":"AA=="}"#,
+        ] {
+            let r: JsonRequest = serde_json::from_str(body).expect("json");
+            assert!(job_from_json(r).is_err(), "{body}");
+        }
+        let r: JsonRequest = serde_json::from_str(r#"{"cms":"AA==","content":"AA=="}"#).unwrap();
+        assert!(job_from_json(r).is_ok());
+    }
 
     #[test]
     fn batch_lines_keep_their_id_even_when_bad() {

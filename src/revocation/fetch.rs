@@ -132,6 +132,12 @@ pub fn is_special(ip: IpAddr) -> bool {
             if seg[..6] == [0; 6] || seg[..6] == [0, 0, 0, 0, 0xffff, 0] {
                 return true;
             }
+            // NAT64 (64:ff9b::/96 RFC 6052, 64:ff9b:1::/48 RFC 8215) and Teredo (2001::/32,
+            // RFC 4380) reach IPv4 hosts through a gateway: refused whole, as a revocation
+            // responder is not published at such an address.
+            if (seg[0] == 0x64 && seg[1] == 0xff9b) || (seg[0] == 0x2001 && seg[1] == 0) {
+                return true;
+            }
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
@@ -631,6 +637,9 @@ mod tests {
             "::127.0.0.1",
             "::8.8.8.8",
             "::ffff:0:7f00:1",
+            "64:ff9b::7f00:1",
+            "64:ff9b:1::a00:1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
             "::ffff:0:808:808",
             "2002:7f00:1::",
             "2002:a00:1::1",

@@ -1151,6 +1151,24 @@ impl Analysis<'_, '_> {
 
     /// A visible new annotation or widget draws over the signed page.
     fn overlay(&mut self, name: &str, sub: &str, v: &Obj, page: Option<u32>) {
+        // A field whose widgets are its kids draws where they are: one level down (a kid
+        // without its own /Rect is drawn nowhere).
+        if v.get(b"Rect").is_none() {
+            if let Some(kids) = v.get(b"Kids").map(|k| self.doc.deref_in(self.new, k)) {
+                let widgets: Vec<Obj> = kids
+                    .as_array()
+                    .unwrap_or_default()
+                    .iter()
+                    .take(MAX_LISTED)
+                    .map(|k| self.doc.deref_in(self.new, k))
+                    .filter(|k| k.get(b"Rect").is_some())
+                    .collect();
+                for w in widgets {
+                    self.overlay(name, sub, &w, page);
+                }
+                return;
+            }
+        }
         // Hidden only by a flag every reader reads the same way: a direct integer that fits 32
         // bits (poppler takes a larger one for no flags at all, so the annotation shows).
         let flags = match v.get(b"F") {
