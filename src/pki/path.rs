@@ -516,6 +516,8 @@ struct Search<'a> {
     sig_checks: usize,
     steps: usize,
     name_checks: usize,
+    /// Policy processing work over every candidate path of this search.
+    policy_work: super::policy::PolicyWork,
     best: Option<PathError>,
     /// The policies of the path found.
     policies: Vec<Oid>,
@@ -653,7 +655,8 @@ impl Search<'_> {
                 .unwrap_or_default()
         };
         self.policies =
-            super::policy::process(path, &self.opts.cert_policy).map_err(|f| match f {
+            super::policy::process_with(path, &self.opts.cert_policy, &mut self.policy_work)
+                .map_err(|f| match f {
                 PolicyFailure::Budget => PathError::WorkBudget("certificate policy tree"),
                 PolicyFailure::NoValidPolicy => PathError::Policy {
                     subject: leaf(),
@@ -728,6 +731,7 @@ pub fn build_path(
         sig_checks: 0,
         steps: 0,
         name_checks: 0,
+        policy_work: super::policy::PolicyWork::default(),
         best: None,
         policies: Vec::new(),
     };

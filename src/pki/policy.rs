@@ -59,25 +59,35 @@ struct Node {
     alive: bool,
 }
 
-struct Tree {
-    levels: Vec<Vec<Node>>,
-    created: usize,
-    compared: usize,
+/// Work done by policy processing, shared by every candidate path of one path search: the
+/// budgets bound the search, not each path (a pool of cross-certificates could otherwise
+/// multiply them by the number of paths tried).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PolicyWork {
+    /// Nodes created.
+    pub created: usize,
+    /// Policy comparisons made.
+    pub compared: usize,
 }
 
-impl Tree {
+struct Tree<'w> {
+    levels: Vec<Vec<Node>>,
+    work: &'w mut PolicyWork,
+}
+
+impl Tree<'_> {
     /// Charges `n` comparisons before they are made.
     fn compare(&mut self, n: usize) -> Result<(), PolicyFailure> {
-        self.compared = self.compared.saturating_add(n);
-        if self.compared > MAX_POLICY_COMPARISONS {
+        self.work.compared = self.work.compared.saturating_add(n);
+        if self.work.compared > MAX_POLICY_COMPARISONS {
             return Err(PolicyFailure::Budget);
         }
         Ok(())
     }
 
     fn charge(&mut self) -> Result<(), PolicyFailure> {
-        self.created += 1;
-        if self.created > MAX_POLICY_NODES {
+        self.work.created += 1;
+        if self.work.created > MAX_POLICY_NODES {
             return Err(PolicyFailure::Budget);
         }
         Ok(())
@@ -153,6 +163,15 @@ pub fn process(
     path: &[Arc<Certificate>],
     inputs: &PolicyInputs,
 ) -> Result<Vec<Oid>, PolicyFailure> {
+    process_with(path, inputs, &mut PolicyWork::default())
+}
+
+/// [`process`], charging its work to `work` (one budget for a whole path search).
+pub fn process_with(
+    path: &[Arc<Certificate>],
+    inputs: &PolicyInputs,
+    work: &mut PolicyWork,
+) -> Result<Vec<Oid>, PolicyFailure> {
     // Certificates below the anchor, in RFC order: cert 1 is issued by the anchor.
     let certs: Vec<&Certificate> = path.iter().rev().skip(1).map(AsRef::as_ref).collect();
     let n = certs.len();
@@ -167,9 +186,9 @@ pub fn process(
             expected: vec![ANY_POLICY],
             alive: true,
         }]],
-        created: 1,
-        compared: 0,
+        work,
     };
+    tree.charge()?;
 
     for (idx, cert) in certs.iter().enumerate() {
         let i = idx + 1;
@@ -201,7 +220,7 @@ pub fn process(
                             }
                         }
                     }
-                    if tree.created + charge > MAX_POLICY_NODES {
+                    if tree.work.created + charge > MAX_POLICY_NODES {
                         return Err(PolicyFailure::Budget);
                     }
                 }
@@ -220,7 +239,7 @@ pub fn process(
                             if !present {
                                 children.push(leaf_node(*e, pi));
                                 charge += 1;
-                                if tree.created + charge > MAX_POLICY_NODES {
+                                if tree.work.created + charge > MAX_POLICY_NODES {
                                     return Err(PolicyFailure::Budget);
                                 }
                             }
@@ -500,6 +519,30 @@ mod tests {
         eprintln!("policy tree explosion refused in {took:?}");
         assert_eq!(r, Err(PolicyFailure::Budget));
         assert!(took.as_secs() < 2, "{took:?}");
+    }
+
+    #[test]
+    fn the_budget_covers_every_candidate_path_of_a_search() {
+        // A path that alone stays inside the budget (600 policies at each of three levels:
+        // 1,801 nodes, ~720,000 comparisons) exhausts a budget shared by a search that tries it
+        // a few times.
+        let all: Vec<Oid> = (1..=600).map(oid).collect();
+        let path = vec![
+            cert(Some(all.clone()), None),
+            cert(Some(all.clone()), None),
+            cert(Some(all.clone()), None),
+            cert(None, None),
+        ];
+        assert!(process(&path, &PolicyInputs::default()).is_ok(), "alone it fits");
+        let mut work = PolicyWork::default();
+        let tries = (0..256)
+            .take_while(|_| process_with(&path, &PolicyInputs::default(), &mut work).is_ok())
+            .count();
+        assert!(tries < 256, "a shared budget ends the search ({tries} paths)");
+        assert_eq!(
+            process_with(&path, &PolicyInputs::default(), &mut work),
+            Err(PolicyFailure::Budget)
+        );
     }
 
     #[test]
