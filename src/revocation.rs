@@ -308,6 +308,8 @@ pub struct Context<'a> {
 }
 
 const ALL_REASONS: u16 = 0x01FE;
+/// ReasonFlags bit of certificateHold (RFC 5280 §4.2.1.13: bit n is reason code n).
+const HOLD_BIT: u16 = 1 << 6;
 
 impl RevocationStore {
     /// A store with `offline` CRLs (from `--crl`).
@@ -620,6 +622,7 @@ impl RevocationStore {
         let mut errors = Vec::new();
         let mut best: Option<Finding> = None;
         let mut holds: Vec<Finding> = Vec::new();
+        let mut hold_lifter: Option<Finding> = None;
         for (c, dp_reasons) in crls
             .iter()
             .filter(|c| c.delta_base.is_none())
@@ -707,6 +710,15 @@ impl RevocationStore {
                 )),
                 _ => {
                     covered |= reasons;
+                    // Only a CRL whose scope includes certificateHold can say a hold was lifted
+                    // (one partitioned by reasons elsewhere says nothing about holds).
+                    if reasons & HOLD_BIT != 0
+                        && hold_lifter
+                            .as_ref()
+                            .is_none_or(|b: &Finding| f.produced_at > b.produced_at)
+                    {
+                        hold_lifter = Some(f.clone());
+                    }
                     if best.as_ref().is_none_or(|b| f.produced_at > b.produced_at) {
                         best = Some(f);
                     }
@@ -714,7 +726,10 @@ impl RevocationStore {
             }
         }
         if covered & ALL_REASONS == ALL_REASONS {
-            holds.extend(best);
+            if holds.is_empty() {
+                return Ok(best);
+            }
+            holds.extend(hold_lifter);
             return Ok(decide(&holds, cx.at));
         }
         if !holds.is_empty() {
