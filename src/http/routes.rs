@@ -308,9 +308,12 @@ async fn with_fetches<T: Send + 'static>(
     // One revocation deadline per request (issue #13 item 6): past it the last round runs
     // with what is cached, and every fetch of the request gives up by then.
     let deadline = std::time::Instant::now() + state.verifier().config().revocation.deadline;
+    // Set when a round asked only for fetches this request already ran: nothing new can come,
+    // so the next run is the last (a dead responder must not buy more verification rounds).
+    let mut stalled = false;
     for round in 0..=FETCH_ROUNDS {
         let (w, d) = (Arc::clone(&work), Arc::clone(&done));
-        let last = round == FETCH_ROUNDS || std::time::Instant::now() >= deadline;
+        let last = stalled || round == FETCH_ROUNDS || std::time::Instant::now() >= deadline;
         let f = move || w(last, &d);
         let out = if wait_for_pool {
             state.exec.run(f).await?
@@ -321,6 +324,10 @@ async fn with_fetches<T: Send + 'static>(
             Ok(t) => return Ok(t),
             Err(mut jobs) => {
                 jobs.retain(|j| !done.iter().any(|d| d.same(j)));
+                if jobs.is_empty() {
+                    stalled = true;
+                    continue;
+                }
                 let (v, fetcher) = (state.verifier(), Arc::clone(&state.fetcher));
                 let ran = tokio::task::spawn_blocking(move || {
                     v.run_fetches_until(&jobs, fetcher.as_ref(), deadline);
