@@ -1,0 +1,86 @@
+//! Issue #12, budgets before work: the search for a CRL's signer among certificates a signature
+//! or a chain brings (RFC 5280 §6.3.3 (f)) tries at most four candidates, because each try
+//! verifies the whole CRL's signature. The PKI is made by OpenSSL at run time.
+
+mod support;
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+use support::*;
+
+fn sh(dir: &Path, script: &str) {
+    let out = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", script])
+        .current_dir(dir)
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn crl_signer_candidates_are_capped() {
+    let dir = std::env::temp_dir().join(format!("tekser-crl-cap-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // A root; six CAs named "Cap CA" with their own keys (ca0 issues the leaf, ca5 signs the
+    // CRL for that name, ca1..ca4 are same-named decoys); the root's and ca5's empty CRLs.
+    sh(
+        &dir,
+        r#"
+printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' > ca.ext
+printf 'keyUsage=critical,digitalSignature,nonRepudiation\n' > leaf.ext
+openssl req -x509 -newkey rsa:2048 -nodes -keyout root.key -out root.crt -subj "/CN=Cap Root" \
+  -days 3650 -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+for i in 0 1 2 3 4 5; do
+  openssl req -newkey rsa:2048 -nodes -keyout k$i.key -out k$i.csr -subj "/CN=Cap CA" 2>/dev/null
+  openssl x509 -req -in k$i.csr -CA root.crt -CAkey root.key -set_serial $((i + 10)) -days 3650 \
+    -extfile ca.ext -out ca$i.crt 2>/dev/null
+done
+openssl req -newkey rsa:2048 -nodes -keyout leaf.key -out leaf.csr -subj "/CN=Cap Leaf" 2>/dev/null
+openssl x509 -req -in leaf.csr -CA ca0.crt -CAkey k0.key -set_serial 99 -days 3650 \
+  -extfile leaf.ext -out leaf.crt 2>/dev/null
+for who in root ca5; do
+  : > $who.idx; echo 01 > $who.num
+  printf '[ca]\ndefault_ca=d\n[d]\ndatabase=%s.idx\ncrlnumber=%s.num\ndefault_md=sha256\ndefault_crl_days=30\n' $who $who > $who.cnf
+done
+openssl ca -gencrl -config root.cnf -cert root.crt -keyfile root.key -out root.crl 2>/dev/null
+openssl ca -gencrl -config ca5.cnf -cert ca5.crt -keyfile k5.key -out ca.crl 2>/dev/null
+cat leaf.crt ca0.crt ca5.crt > only-signer.pem
+cat leaf.crt ca0.crt ca1.crt ca2.crt ca3.crt ca4.crt ca5.crt > decoys-first.pem
+"#,
+    );
+    let run = |bundle: &str| -> Value {
+        let (_, out, err) = tekser(&[
+            "verify",
+            "chain",
+            "--cert",
+            s(&dir.join(bundle)),
+            "--trust",
+            s(&dir.join("root.crt")),
+            "--crl",
+            s(&dir.join("root.crl")),
+            "--crl",
+            s(&dir.join("ca.crl")),
+            "--revocation",
+            "require",
+            "--json",
+        ]);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"))
+    };
+    // The signer among the candidates: its CRL answers.
+    let v = run("only-signer.pem");
+    assert_eq!(v["indication"], "TOTAL_PASSED", "{v:#}");
+    // Four same-named decoys before it: the search stops at the cap and says so.
+    let v = run("decoys-first.pem");
+    assert_eq!(v["sub_indication"], "TRY_LATER", "{v:#}");
+    assert!(
+        v.to_string().contains("stopped after 4 candidate signers"),
+        "{v:#}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
