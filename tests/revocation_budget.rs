@@ -84,3 +84,66 @@ cat leaf.crt ca0.crt ca1.crt ca2.crt ca3.crt ca4.crt ca5.crt > decoys-first.pem
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Review finding (issue #12): a newer CRL whose onlySomeReasons leaves out certificateHold
+/// says nothing about holds, so it cannot lift an older CRL's hold (only the certificateHold
+/// partition could, and that one is older than the hold).
+#[test]
+fn a_crl_partitioned_without_certificate_hold_does_not_lift_a_hold() {
+    let dir = std::env::temp_dir().join(format!("tekser-hold-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    sh(
+        &dir,
+        r#"
+printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' > ca.ext
+printf 'keyUsage=critical,digitalSignature,nonRepudiation\n' > leaf.ext
+openssl req -x509 -newkey rsa:2048 -nodes -keyout root.key -out root.crt -subj "/CN=Hold Root" \
+  -days 3650 -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout ca.key -out ca.csr -subj "/CN=Hold CA" 2>/dev/null
+openssl x509 -req -in ca.csr -CA root.crt -CAkey root.key -set_serial 10 -days 3650 -extfile ca.ext -out ca.crt 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout leaf.key -out leaf.csr -subj "/CN=Hold Leaf" 2>/dev/null
+openssl x509 -req -in leaf.csr -CA ca.crt -CAkey ca.key -set_serial 99 -days 3650 -extfile leaf.ext -out leaf.crt 2>/dev/null
+cnf() { printf '[ca]\ndefault_ca=d\n[d]\ndatabase=%s.idx\ncrlnumber=%s.num\ndefault_md=sha256\ndefault_crl_days=30\n%s' "$1" "$1" "$2" > $1.cnf; }
+# The root's empty CRL (covers the CA).
+: > root.idx; echo 01 > root.num; cnf root ""
+openssl ca -gencrl -config root.cnf -cert root.crt -keyfile root.key -out root.crl 2>/dev/null
+# The CA's complete CRL, an hour old, with the leaf on hold.
+echo 01 > held.num; cnf held ""
+printf 'R\t351231000000Z\t%s,certificateHold\t63\tunknown\t/CN=Hold Leaf\n' "$(date -u -d '-2 hours' +%y%m%d%H%M%SZ)" > held.idx
+openssl ca -gencrl -config held.cnf -cert ca.crt -keyfile ca.key -crl_lastupdate "$(date -u -d '-1 hour' +%Y%m%d%H%M%SZ)" -out held.crl 2>/dev/null
+# A newer CRL for every reason but certificateHold, without the leaf.
+: > part.idx; echo 02 > part.num
+cnf part $'crl_extensions=ext\n[ext]\nissuingDistributionPoint=critical,@idp\n[idp]\nonlysomereasons=keyCompromise,CACompromise,affiliationChanged,superseded,cessationOfOperation,privilegeWithdrawn,AACompromise\n'
+openssl ca -gencrl -config part.cnf -cert ca.crt -keyfile ca.key -out part.crl 2>/dev/null
+# An older CRL for certificateHold only, from before the hold: with the other partition it
+# completes the reasons, but it is older than the hold.
+: > hp.idx; echo 03 > hp.num
+cnf hp $'crl_extensions=ext\n[ext]\nissuingDistributionPoint=critical,@idp\n[idp]\nonlysomereasons=certificateHold\n'
+openssl ca -gencrl -config hp.cnf -cert ca.crt -keyfile ca.key -crl_lastupdate "$(date -u -d '-3 hours' +%Y%m%d%H%M%SZ)" -out hp.crl 2>/dev/null
+cat leaf.crt ca.crt > chain.pem
+"#,
+    );
+    let (_, out, err) = tekser(&[
+        "verify",
+        "chain",
+        "--cert",
+        s(&dir.join("chain.pem")),
+        "--trust",
+        s(&dir.join("root.crt")),
+        "--crl",
+        s(&dir.join("root.crl")),
+        "--crl",
+        s(&dir.join("held.crl")),
+        "--crl",
+        s(&dir.join("part.crl")),
+        "--crl",
+        s(&dir.join("hp.crl")),
+        "--revocation",
+        "require",
+        "--json",
+    ]);
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+    assert_eq!(v["sub_indication"], "REVOKED", "{v:#}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
