@@ -520,6 +520,11 @@ mod round4 {
                 "contradictory answers",
             ),
             (
+                "emb-embedded-produced-2099-good.p7s",
+                &["root-empty.crl"][..],
+                "producedAt 2099-01-01T00:00:00Z is in the future",
+            ),
+            (
                 "removefromcrl-leaf.p7s",
                 &["root-empty.crl", "removefromcrl-base.crl"][..],
                 "removeFromCRL, which only a delta CRL may",
