@@ -335,4 +335,3 @@ pub fn render_text(v: &Verdict) -> String {
     }
     out
 }
-

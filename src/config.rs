@@ -4,10 +4,10 @@
 
 use crate::crypto::{AlgorithmPolicy, Sha1Policy};
 use crate::limits::Limits;
-use crate::pki::crl::Crl;
-use crate::pki::time::parse_rfc3339;
 use crate::pki::builtin::{Builtin, TrustSet};
 use crate::pki::cert::Certificate;
+use crate::pki::crl::Crl;
+use crate::pki::time::parse_rfc3339;
 use crate::pki::trust::{load_paths, LoadError, Origin, TrustStore};
 use crate::revocation::fetch::{AllowRule, FetchPolicy, HttpFetcher};
 use crate::revocation::RevocationConfig;
@@ -544,7 +544,11 @@ fn resolve_trust(entries: &[PathBuf], demo: bool) -> Result<ResolvedTrust, Confi
         };
         let parse = |b: &Builtin| {
             crate::pki::trust::parse_bundle(b.bytes).map_err(|e| {
-                ConfigError::Invalid(format!("built-in trust set {}: {}: {e}", set.name(), b.file))
+                ConfigError::Invalid(format!(
+                    "built-in trust set {}: {}: {e}",
+                    set.name(),
+                    b.file
+                ))
             })
         };
         for b in set.anchors() {

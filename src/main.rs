@@ -250,13 +250,21 @@ fn trust_list(
                 "  valid      {} .. {}{}",
                 s("not_before"),
                 s("not_after"),
-                if r["expired"].as_bool() == Some(true) { "  (expired)" } else { "" }
+                if r["expired"].as_bool() == Some(true) {
+                    "  (expired)"
+                } else {
+                    ""
+                }
             );
             println!("  key        {}", s("key"));
             println!(
                 "  from       {}{}",
                 s("source"),
-                if r["demo"].as_bool() == Some(true) { "  (DEMO: private key public)" } else { "" }
+                if r["demo"].as_bool() == Some(true) {
+                    "  (DEMO: private key public)"
+                } else {
+                    ""
+                }
             );
         }
     }

@@ -414,10 +414,11 @@ impl RevocationStore {
                 // An answer without nextUpdate (on-demand responders) is current only within
                 // ocsp_max_age of the validation time, embedded or fetched: a signer could
                 // otherwise keep an old "good" and sign after the revocation.
-                Ok(s) if s.next_update.is_none()
-                    && s.this_update.saturating_add(
-                        i64::try_from(self.config.ocsp_max_age.as_secs()).unwrap_or(i64::MAX),
-                    ) < cx.at =>
+                Ok(s)
+                    if s.next_update.is_none()
+                        && s.this_update.saturating_add(
+                            i64::try_from(self.config.ocsp_max_age.as_secs()).unwrap_or(i64::MAX),
+                        ) < cx.at =>
                 {
                     why.push(
                         "embedded OCSP response has no nextUpdate and is older than ocsp_max_age"

@@ -493,7 +493,10 @@ mod round4 {
     fn cms(file: &str, crls: &[&str]) -> Verdict {
         let cfg = RawConfig {
             trust: vec![fixture("pki/rsa-root.crt")],
-            crls: crls.iter().map(|c| fixture(&format!("round4/{c}"))).collect(),
+            crls: crls
+                .iter()
+                .map(|c| fixture(&format!("round4/{c}")))
+                .collect(),
             revocation: Some("require".into()),
             // The fixtures were made on 2026-12-05, just before this time; no fetch is run
             // (their URLs are on loopback, which the fetcher refuses without --fetch-allow).

@@ -753,12 +753,20 @@ fn an_e_certificate_read_after_its_signer_expired_is_indeterminate_and_valid_at_
     let set = parts("egov-rsa");
     let refs: Vec<&[u8]> = set.iter().map(Vec::as_slice).collect();
     let verdict = v.verify_barcodes(&refs, None, &opts("2040-06-01T00:00:00Z"));
-    assert_eq!(verdict.indication(), Indication::INDETERMINATE, "{}", verdict.to_json());
+    assert_eq!(
+        verdict.indication(),
+        Indication::INDETERMINATE,
+        "{}",
+        verdict.to_json()
+    );
     assert_eq!(
         verdict.sub_indication(),
         Some(SubIndication::OUT_OF_BOUNDS_NO_POE)
     );
-    let c = verdict.signatures[0].claimed_time.as_ref().expect("claimed time");
+    let c = verdict.signatures[0]
+        .claimed_time
+        .as_ref()
+        .expect("claimed time");
     assert_eq!(c.source, "egov-response-date");
     assert_eq!(c.time, "2025-05-20T10:15:03+05:00");
     assert!(c.signed && c.chain_valid, "{c:?}");
@@ -778,7 +786,10 @@ fn a_document_with_two_signed_business_data_elements_reports_neither() {
     // businessData elements (the second, or a first one in a foreign namespace, says "HAS
     // CRIMINAL RECORD"); which one a reader shows depends on the reader.
     let v = fixture_verifier();
-    for set in ["bc-egov-dup-businessdata-evil-second", "bc-egov-ns-businessdata-evil-first"] {
+    for set in [
+        "bc-egov-dup-businessdata-evil-second",
+        "bc-egov-ns-businessdata-evil-first",
+    ] {
         let dir = fixture(&format!("round4/{set}"));
         let mut parts: Vec<Vec<u8>> = Vec::new();
         let mut n = 1;
@@ -790,9 +801,15 @@ fn a_document_with_two_signed_business_data_elements_reports_neither() {
         let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
         let verdict = v.verify_barcodes(&refs, None, &opts("2026-12-05T01:00:00Z"));
         let json = verdict.to_json();
-        assert!(!json.contains("CRIMINAL") && !json.contains("EVILOV"), "{set}: {json}");
         assert!(
-            verdict.signatures[0].warnings.iter().any(|w| w.contains("several different businessData")),
+            !json.contains("CRIMINAL") && !json.contains("EVILOV"),
+            "{set}: {json}"
+        );
+        assert!(
+            verdict.signatures[0]
+                .warnings
+                .iter()
+                .any(|w| w.contains("several different businessData")),
             "{set}: {json}"
         );
     }

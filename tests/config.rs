@@ -54,7 +54,11 @@ fn environment_overrides_and_validation() {
     raw.demo = true;
     let demo = raw.validate().expect("valid");
     assert!(demo.demo_trust);
-    assert_eq!(demo.verifier.trust().len(), 2, "--demo alone: the two demo roots");
+    assert_eq!(
+        demo.verifier.trust().len(),
+        2,
+        "--demo alone: the two demo roots"
+    );
 
     let mut bad = RawConfig::default();
     assert!(matches!(

@@ -60,7 +60,10 @@ fn kalkan_rsa_sample_passes_with_iin_and_a_signing_time_warning() {
 fn kalkan_rsa_sample_fails_outside_validity() {
     let v = verify("attached-1signer-rsa.cms", None, GOST_TIME);
     assert_eq!(v.indication(), Indication::INDETERMINATE);
-    assert_eq!(v.sub_indication(), Some(SubIndication::OUT_OF_BOUNDS_NO_POE));
+    assert_eq!(
+        v.sub_indication(),
+        Some(SubIndication::OUT_OF_BOUNDS_NO_POE)
+    );
 }
 
 fn check_two_signers(v: &Verdict, at_rsa_time: bool) {
@@ -108,7 +111,10 @@ fn check_two_signers(v: &Verdict, at_rsa_time: bool) {
             v.to_json()
         );
         assert_eq!(gost.chain.len(), 2);
-        assert_eq!(rsa.sub_indication(), Some(SubIndication::OUT_OF_BOUNDS_NO_POE));
+        assert_eq!(
+            rsa.sub_indication(),
+            Some(SubIndication::OUT_OF_BOUNDS_NO_POE)
+        );
     }
     assert_eq!(v.indication(), Indication::INDETERMINATE);
 }

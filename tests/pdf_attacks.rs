@@ -409,7 +409,11 @@ fn an_existing_signature_field_signed_later_over_the_text_is_an_overlay() {
         let first = v
             .signatures
             .iter()
-            .find(|s| s.signer.as_ref().is_some_and(|x| x.subject.contains("RSA Signer")))
+            .find(|s| {
+                s.signer
+                    .as_ref()
+                    .is_some_and(|x| x.subject.contains("RSA Signer"))
+            })
             .expect("the first signer's report");
         assert!(
             first

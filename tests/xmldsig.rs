@@ -55,7 +55,10 @@ fn kalkan_one_signer_sample_verifies() {
     // Outside the certificate's validity, with no proof of existence, the same signature is
     // INDETERMINATE (ETSI EN 319 102-1 §5.2.6), not a forgery.
     let v = verify(&xml, GOST_TIME);
-    assert_eq!(v.sub_indication(), Some(SubIndication::OUT_OF_BOUNDS_NO_POE));
+    assert_eq!(
+        v.sub_indication(),
+        Some(SubIndication::OUT_OF_BOUNDS_NO_POE)
+    );
     assert_eq!(v.indication(), Indication::INDETERMINATE);
 }
 

@@ -863,8 +863,9 @@ mod tests {
 
     fn kz(rel: &str) -> crate::pki::cert::Certificate {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/kz");
-        let data = std::fs::read(root.join(rel))
-            .unwrap_or_else(|e| panic!("tests/data/kz/{rel} (public test data in the repository): {e}"));
+        let data = std::fs::read(root.join(rel)).unwrap_or_else(|e| {
+            panic!("tests/data/kz/{rel} (public test data in the repository): {e}")
+        });
         parse_bundle(&data).unwrap().remove(0)
     }
 
@@ -1055,7 +1056,10 @@ mod tests {
     #[test]
     fn exactly_the_nca_encoding_verifies_a_gost_2004_certificate() {
         use gost94::Digest as _;
-        let (ca, leaf) = (kz("ca/nca_gost_test.crt"), kz("certs/ceo_valid_sign_2004_gost.cer"));
+        let (ca, leaf) = (
+            kz("ca/nca_gost_test.crt"),
+            kz("certs/ceo_valid_sign_2004_gost.cer"),
+        );
         let crate::crypto::PublicKey::Gost { point: key, .. } = ca.public_key.as_ref().unwrap()
         else {
             panic!("not a GOST key")
@@ -1079,7 +1083,10 @@ mod tests {
 
     #[test]
     fn exactly_the_nca_byte_order_verifies_the_nca_gost_ca_certificate() {
-        let (ca, root) = (kz("ca/nca_gost2015_test.cer"), kz("ncanode-go/root_test_gost_2022.cer"));
+        let (ca, root) = (
+            kz("ca/nca_gost2015_test.cer"),
+            kz("ncanode-go/root_test_gost_2022.cer"),
+        );
         let crate::crypto::PublicKey::Gost { point: key, .. } = root.public_key.as_ref().unwrap()
         else {
             panic!("not a GOST key")

@@ -10,8 +10,8 @@
 pub mod changes;
 pub mod images;
 pub mod layout;
-mod rebuild;
 mod lexer;
+mod rebuild;
 pub mod sig;
 
 use lexer::Lexer;

@@ -55,10 +55,15 @@ pub enum Job {
 fn job_from_json(r: JsonRequest) -> Result<Job, Problem> {
     // One document per request: a body naming two would have one verified and the client
     // believing the other was (the same ambiguity as a duplicate multipart part).
-    let documents = [r.cms.is_some(), r.barcodes.is_some(), r.xml.is_some(), r.pdf.is_some()]
-        .into_iter()
-        .filter(|d| *d)
-        .count();
+    let documents = [
+        r.cms.is_some(),
+        r.barcodes.is_some(),
+        r.xml.is_some(),
+        r.pdf.is_some(),
+    ]
+    .into_iter()
+    .filter(|d| *d)
+    .count();
     if documents > 1 {
         return Err(Problem::bad_request(
             "the JSON request names more than one of \"cms\", \"barcodes\", \"xml\" and \"pdf\"",

@@ -657,22 +657,22 @@ impl Search<'_> {
         self.policies =
             super::policy::process_with(path, &self.opts.cert_policy, &mut self.policy_work)
                 .map_err(|f| match f {
-                PolicyFailure::Budget => PathError::WorkBudget("certificate policy tree"),
-                PolicyFailure::NoValidPolicy => PathError::Policy {
-                    subject: leaf(),
-                    reason: "no valid policy for the path while an explicit policy is required"
-                        .into(),
-                },
-                PolicyFailure::AnyPolicyMapping(k) => PathError::Policy {
-                    subject: leaf(),
-                    reason: format!(
-                        "{} maps anyPolicy (RFC 5280 §6.1.4 (a))",
-                        path.get(k)
-                            .map(|c| c.subject.rfc4514.as_str())
-                            .unwrap_or("a CA")
-                    ),
-                },
-            })?;
+                    PolicyFailure::Budget => PathError::WorkBudget("certificate policy tree"),
+                    PolicyFailure::NoValidPolicy => PathError::Policy {
+                        subject: leaf(),
+                        reason: "no valid policy for the path while an explicit policy is required"
+                            .into(),
+                    },
+                    PolicyFailure::AnyPolicyMapping(k) => PathError::Policy {
+                        subject: leaf(),
+                        reason: format!(
+                            "{} maps anyPolicy (RFC 5280 §6.1.4 (a))",
+                            path.get(k)
+                                .map(|c| c.subject.rfc4514.as_str())
+                                .unwrap_or("a CA")
+                        ),
+                    },
+                })?;
         Ok(())
     }
 

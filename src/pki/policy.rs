@@ -533,12 +533,18 @@ mod tests {
             cert(Some(all.clone()), None),
             cert(None, None),
         ];
-        assert!(process(&path, &PolicyInputs::default()).is_ok(), "alone it fits");
+        assert!(
+            process(&path, &PolicyInputs::default()).is_ok(),
+            "alone it fits"
+        );
         let mut work = PolicyWork::default();
         let tries = (0..256)
             .take_while(|_| process_with(&path, &PolicyInputs::default(), &mut work).is_ok())
             .count();
-        assert!(tries < 256, "a shared budget ends the search ({tries} paths)");
+        assert!(
+            tries < 256,
+            "a shared budget ends the search ({tries} paths)"
+        );
         assert_eq!(
             process_with(&path, &PolicyInputs::default(), &mut work),
             Err(PolicyFailure::Budget)

@@ -345,13 +345,15 @@ impl Verifier {
         {
             return;
         }
-        let Some((source, text, at)) = [("egov-response-date", "response_date"), ("egov-request-date", "request_date")]
-            .into_iter()
-            .find_map(|(source, key)| {
-                let text = fields.get(key)?.as_str()?;
-                Some((source, text, crate::pki::time::parse_rfc3339(text).ok()?))
-            })
-        else {
+        let Some((source, text, at)) = [
+            ("egov-response-date", "response_date"),
+            ("egov-request-date", "request_date"),
+        ]
+        .into_iter()
+        .find_map(|(source, key)| {
+            let text = fields.get(key)?.as_str()?;
+            Some((source, text, crate::pki::time::parse_rfc3339(text).ok()?))
+        }) else {
             return;
         };
         let then = RequestOptions {

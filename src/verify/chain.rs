@@ -1,6 +1,6 @@
 //! `tekser verify chain`: a certificate on its own, validated to the trust anchors.
 
-use super::signer::{set_chain, path_error_code, signer_report};
+use super::signer::{path_error_code, set_chain, signer_report};
 use super::{validation_time, RequestOptions, Verifier};
 use crate::pki::cert::Certificate;
 use crate::pki::path::{build_path, LeafUsage, PathOptions};

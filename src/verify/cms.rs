@@ -1,6 +1,6 @@
 //! CMS SignedData verification, one report per SignerInfo.
 
-use super::signer::{set_chain, path_error_code, signer_report};
+use super::signer::{path_error_code, set_chain, signer_report};
 use super::{validation_time, RequestOptions, RevocationMode, Verifier};
 use crate::asn1::{tag, AlgorithmId, Oid, Tlv};
 use crate::crypto::{self, CryptoError, DigestAlgorithm};

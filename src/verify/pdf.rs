@@ -4,11 +4,11 @@
 
 use super::cms::Extra;
 use super::{validation_time, RequestOptions, RevocationMode, Verifier};
-use crate::pki::time::format_rfc3339;
 use crate::crypto::{self, DigestAlgorithm, Sha1Policy};
 use crate::formats::cms as fcms;
 use crate::formats::pdf::sig::{PdfSignature, SigKind};
 use crate::formats::pdf::{Document, PdfError, PdfLimits};
+use crate::pki::time::format_rfc3339;
 use crate::revocation::{Fetch, FetchJob, Fetches};
 use crate::verdict::{
     ClaimedTime, Format, Indication, PdfSignatureInfo, SignatureReport, SubIndication, Verdict,
@@ -424,7 +424,8 @@ fn pdf_date(text: &str) -> Option<i64> {
     };
     let year = i32::try_from(num(0, 4, 0)?).ok()?;
     let month = time::Month::try_from(u8::try_from(num(4, 2, 1)?).ok()?).ok()?;
-    let date = time::Date::from_calendar_date(year, month, u8::try_from(num(6, 2, 1)?).ok()?).ok()?;
+    let date =
+        time::Date::from_calendar_date(year, month, u8::try_from(num(6, 2, 1)?).ok()?).ok()?;
     let clock = time::Time::from_hms(
         u8::try_from(num(8, 2, 0)?).ok()?,
         u8::try_from(num(10, 2, 0)?).ok()?,

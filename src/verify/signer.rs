@@ -1,9 +1,9 @@
 //! Signer identity for the verdict, including the Kazakh NCA conventions (IIN, BIN, roles).
 
 use crate::asn1::Oid;
+use crate::pki::builtin::DEMO_WARNING;
 use crate::pki::cert::Certificate;
 use crate::pki::path::{PathError, ValidPath};
-use crate::pki::builtin::DEMO_WARNING;
 use crate::pki::trust::TrustStore;
 use crate::verdict::{ChainEntry, SignatureReport, SignerReport, SubIndication};
 

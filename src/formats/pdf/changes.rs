@@ -510,7 +510,11 @@ impl Analysis<'_, '_> {
                 if !seen.insert(r) {
                     continue;
                 }
-                if !self.roles.get(&r).is_some_and(|x| x.contains(&Role::FieldAppearance)) {
+                if !self
+                    .roles
+                    .get(&r)
+                    .is_some_and(|x| x.contains(&Role::FieldAppearance))
+                {
                     continue;
                 }
                 self.owners.entry(r).or_default().insert(f);
@@ -594,8 +598,7 @@ impl Analysis<'_, '_> {
                         "SigFlags" => {}
                         // false is the default (pypdf writes it when filling a form); true
                         // makes viewers redraw every field from its value, which is not judged.
-                        "NeedAppearances"
-                            if nv.is_none_or(|v| *v == Obj::Bool(false)) => {}
+                        "NeedAppearances" if nv.is_none_or(|v| *v == Obj::Bool(false)) => {}
                         // Default resources may gain entries (a new signature's font) but not
                         // change or lose one: fields without their own appearance are drawn
                         // with them.
@@ -728,9 +731,15 @@ impl Analysis<'_, '_> {
 
     /// A resource dictionary (the form's /DR) that may only gain entries: every category and
     /// every entry of the signed one stays as it was; new entries are judged as appearances.
-    fn resources_grow(&mut self, holder: u32, old: Option<&Obj>, new: Option<&Obj>) -> Result<(), String> {
+    fn resources_grow(
+        &mut self,
+        holder: u32,
+        old: Option<&Obj>,
+        new: Option<&Obj>,
+    ) -> Result<(), String> {
         let (doc, or, nr) = (self.doc, self.old, self.new);
-        let why = || format!("the default resources (/DR) of object {holder} changed or lost an entry");
+        let why =
+            || format!("the default resources (/DR) of object {holder} changed or lost an entry");
         let Some(new) = new else { return Err(why()) };
         let Some(old) = old else {
             self.grant(new.clone(), Role::Appearance, None);
@@ -738,7 +747,9 @@ impl Analysis<'_, '_> {
         };
         let (od, nd) = (doc.deref_in(or, old), doc.deref_in(nr, new));
         for (cat, ov) in od.as_dict().unwrap_or_default() {
-            let Some(nv) = nd.get(cat) else { return Err(why()) };
+            let Some(nv) = nd.get(cat) else {
+                return Err(why());
+            };
             let (oc, nc) = (doc.deref_in(or, ov), doc.deref_in(nr, nv));
             match (oc.as_dict(), nc.as_dict()) {
                 (Some(oe), Some(_)) => {
@@ -771,7 +782,9 @@ impl Analysis<'_, '_> {
     fn appearance_owner_filled(&mut self, n: u32, f: u32) -> Result<(), String> {
         let (doc, or) = (self.doc, self.old);
         let old_field = doc.get_in(or, f).unwrap_or(Obj::Null);
-        let why = |what: &str| format!("object {n}, the appearance of form field {f}, changed while {what}");
+        let why = |what: &str| {
+            format!("object {n}, the appearance of form field {f}, changed while {what}")
+        };
         let Some(Some(new_field)) = self.changed.get(&f) else {
             return Err(why("the field did not"));
         };
@@ -782,7 +795,12 @@ impl Analysis<'_, '_> {
                 return Err(why("its signature field was not being signed"));
             }
             let field = new_field.clone();
-            self.overlay(&format!("appearance of signature field {f}"), "Widget", &field, None);
+            self.overlay(
+                &format!("appearance of signature field {f}"),
+                "Widget",
+                &field,
+                None,
+            );
             return Ok(());
         }
         if !keys.iter().any(|k| k == "V" || k == "AS") {
@@ -797,7 +815,12 @@ impl Analysis<'_, '_> {
             }
         }
         let field = new_field.clone();
-        self.overlay(&format!("appearance of form field {f}"), "Widget", &field, None);
+        self.overlay(
+            &format!("appearance of form field {f}"),
+            "Widget",
+            &field,
+            None,
+        );
         Ok(())
     }
 
@@ -869,7 +892,12 @@ impl Analysis<'_, '_> {
             Some(r) => old_refs.contains(&r),
             None => ol.contains(x),
         };
-        for x in nl.iter().filter(|x| !in_old(x)).cloned().collect::<Vec<_>>() {
+        for x in nl
+            .iter()
+            .filter(|x| !in_old(x))
+            .cloned()
+            .collect::<Vec<_>>()
+        {
             self.grant(x, entry, page);
         }
         let new_refs: BTreeSet<u32> = nl.iter().filter_map(Obj::as_ref_num).collect();
@@ -1122,8 +1150,7 @@ impl Analysis<'_, '_> {
     fn referenced(&mut self, n: u32) -> bool {
         if self.used.is_none() {
             let (doc, new) = (self.doc, self.new);
-            let mut used: Option<BTreeSet<u32>> =
-                Some(refs_of(&new.trailer).into_iter().collect());
+            let mut used: Option<BTreeSet<u32>> = Some(refs_of(&new.trailer).into_iter().collect());
             for (&m, &loc) in new.objects.iter().take(doc.limits.max_objects) {
                 if loc == Loc::Free {
                     continue;

@@ -57,7 +57,10 @@ impl Document<'_> {
     /// length: linear readers then take the first-page cross-reference and its chain, not the
     /// updates appended after it.
     pub(super) fn linearized_as_is(&self) -> bool {
-        let head = self.data.get(..1024.min(self.data.len())).unwrap_or_default();
+        let head = self
+            .data
+            .get(..1024.min(self.data.len()))
+            .unwrap_or_default();
         let Some(at) = memchr::memmem::find(head, b"obj") else {
             return false;
         };
@@ -107,7 +110,10 @@ fn definition_start(data: &[u8], at: usize) -> Option<(u32, usize)> {
     }
     let num_end = back_digits(&mut i)?;
     let start = i;
-    let num = std::str::from_utf8(data.get(start..num_end)?).ok()?.parse().ok()?;
+    let num = std::str::from_utf8(data.get(start..num_end)?)
+        .ok()?
+        .parse()
+        .ok()?;
     Some((num, start))
 }
 
@@ -133,7 +139,11 @@ mod tests {
         let at2 = memchr::memmem::find_iter(d, b"obj").nth(2).unwrap();
         assert_eq!(definition_start(d, at2).map(|x| x.0), Some(12));
         let last = memchr::memmem::rfind(d, b"obj").unwrap();
-        assert_eq!(definition_start(d, last), Some((5, 54)), "inside a line too");
+        assert_eq!(
+            definition_start(d, last),
+            Some((5, 54)),
+            "inside a line too"
+        );
         let hidden = b"(xxxx4 0 obj) 3\x001\x00obj";
         let at = memchr::memmem::find(hidden, b"obj").unwrap();
         assert_eq!(definition_start(hidden, at), Some((4, 5)));
