@@ -425,3 +425,23 @@ fn an_existing_signature_field_signed_later_over_the_text_is_an_overlay() {
         );
     }
 }
+
+/// `/NeedAppearances false` added to the form (pypdf's fill) is allowed; the same update saying
+/// `true` would make viewers redraw every field from values nobody judged, and is refused. The
+/// edit keeps the length, so the cross-reference stays exact.
+#[test]
+fn need_appearances_may_be_added_as_false_only() {
+    let ok =
+        std::fs::read(fixture("pdf/attacks/ok-needappearances-false-only.pdf")).expect("fixture");
+    let v = verify_bytes(&ok);
+    assert_eq!(v.indication(), Indication::TOTAL_PASSED, "{}", v.to_json());
+    let at = ok
+        .windows(22)
+        .rposition(|w| w == b"/NeedAppearances false")
+        .expect("the update sets it");
+    let mut bad = ok.clone();
+    bad[at..at + 22].copy_from_slice(b"/NeedAppearances true ");
+    let v = verify_bytes(&bad);
+    assert_ne!(v.indication(), Indication::TOTAL_PASSED, "{}", v.to_json());
+    assert!(v.to_json().contains("NeedAppearances"), "{}", v.to_json());
+}

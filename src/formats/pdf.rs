@@ -105,6 +105,12 @@ pub struct Document<'a> {
     /// Structures readers interpret differently, found while reading the cross-references:
     /// (byte offset, what). A signature whose revision ends before the offset cannot pass.
     pub ambiguities: std::cell::RefCell<Vec<(usize, String)>>,
+    /// The current revision's shadowed definitions ([`Document::shadowed_definitions`]): one
+    /// whole-file scan per document, whatever the number of signatures.
+    shadowed: std::cell::OnceCell<Vec<String>>,
+    /// Object numbers the current revision refers to (None: an object could not be read, so
+    /// it might refer to anything); loaded once per document, when first needed.
+    used: std::cell::OnceCell<Option<std::collections::BTreeSet<u32>>>,
 }
 
 /// An inflated object stream: its data, /First, and each object's offset after /First.
@@ -138,6 +144,8 @@ impl<'a> Document<'a> {
             decompressed: std::cell::Cell::new(0),
             sections: std::cell::RefCell::new(BTreeMap::new()),
             ambiguities: std::cell::RefCell::new(Vec::new()),
+            shadowed: std::cell::OnceCell::new(),
+            used: std::cell::OnceCell::new(),
             walked: std::cell::Cell::new(0),
             objstms: std::cell::RefCell::new(BTreeMap::new()),
         };

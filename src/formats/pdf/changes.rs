@@ -162,7 +162,6 @@ impl Document<'_> {
             roles: BTreeMap::new(),
             judged: BTreeSet::new(),
             granted: BTreeSet::new(),
-            used: None,
             owners: BTreeMap::new(),
             seen_bad: std::collections::HashSet::new(),
             unlisted: 0,
@@ -213,9 +212,6 @@ struct Analysis<'d, 'a> {
     judged: BTreeSet<u32>,
     /// (object, grant) pairs already followed.
     granted: BTreeSet<(u32, Role)>,
-    /// Object numbers the current revision refers to (computed when first needed); `None`
-    /// inside when an object could not be read (it might refer to anything).
-    used: Option<Option<BTreeSet<u32>>>,
     /// Disallowed changes recorded so far (for [`Analysis::bad`]).
     seen_bad: std::collections::HashSet<String>,
     /// Disallowed changes beyond [`MAX_LISTED`].
@@ -286,8 +282,8 @@ impl Analysis<'_, '_> {
         for why in ambiguous {
             self.bad(why);
         }
-        for why in doc.shadowed_definitions(self.new) {
-            self.bad(why);
+        for why in doc.shadowed_definitions() {
+            self.bad(why.clone());
         }
     }
 
@@ -1146,36 +1142,6 @@ impl Analysis<'_, '_> {
         Ok(next)
     }
 
-    /// True when anything in the current revision (its trailer or any object) refers to `n`.
-    fn referenced(&mut self, n: u32) -> bool {
-        if self.used.is_none() {
-            let (doc, new) = (self.doc, self.new);
-            let mut used: Option<BTreeSet<u32>> = Some(refs_of(&new.trailer).into_iter().collect());
-            for (&m, &loc) in new.objects.iter().take(doc.limits.max_objects) {
-                if loc == Loc::Free {
-                    continue;
-                }
-                match doc.load_in(new, loc) {
-                    Ok(v) => {
-                        if let Some(u) = used.as_mut() {
-                            u.extend(refs_of(&v).into_iter().filter(|r| *r != m));
-                        }
-                    }
-                    // An object that cannot be read might refer to anything.
-                    Err(_) => {
-                        used = None;
-                        break;
-                    }
-                }
-            }
-            self.used = Some(used);
-        }
-        match &self.used {
-            Some(Some(u)) => u.contains(&n),
-            _ => true,
-        }
-    }
-
     /// A visible new annotation or widget draws over the signed page.
     fn overlay(&mut self, name: &str, sub: &str, v: &Obj, page: Option<u32>) {
         // A field whose widgets are its kids draws where they are: one level down (a kid
@@ -1280,7 +1246,7 @@ impl Analysis<'_, '_> {
             if structural || (scalar && !existed) {
                 continue;
             }
-            if !existed && !self.referenced(n) {
+            if !existed && !self.doc.referenced(n) {
                 // Written by the update but used by nothing (pyHanko leaves an empty form
                 // XObject behind when it signs a second visible field): no reader shows it.
                 self.allow("unreferenced object added (nothing in the document uses it)");
@@ -1462,7 +1428,7 @@ fn has_refs(v: &Obj) -> bool {
 }
 
 /// The object numbers `v` refers to, directly or inside its arrays and dictionaries.
-fn refs_of(v: &Obj) -> Vec<u32> {
+pub(super) fn refs_of(v: &Obj) -> Vec<u32> {
     refs_skipping(v, None)
 }
 

@@ -33,10 +33,17 @@ impl Document<'_> {
         out
     }
 
-    /// Objects of `rev` (the current revision) whose definition named by the cross-reference is
+    /// Objects of the current revision whose definition named by the cross-reference is
     /// followed, later in the file, by another `N G obj` of the same number: a viewer
     /// rebuilding the cross-reference shows the later one.
-    pub(super) fn shadowed_definitions(&self, rev: &Revision) -> Vec<String> {
+    pub(super) fn shadowed_definitions(&self) -> &[String] {
+        self.shadowed.get_or_init(|| match self.current() {
+            Some(rev) => self.shadowed_in(rev),
+            None => Vec::new(),
+        })
+    }
+
+    fn shadowed_in(&self, rev: &Revision) -> Vec<String> {
         let scanned = self.scanned_definitions(rev);
         let mut out = Vec::new();
         for (n, loc) in &rev.objects {
@@ -149,5 +156,26 @@ mod tests {
         assert_eq!(definition_start(hidden, at), Some((4, 5)));
         let at = memchr::memmem::rfind(hidden, b"obj").unwrap();
         assert_eq!(definition_start(hidden, at), Some((3, 14)));
+    }
+}
+
+impl Document<'_> {
+    /// True when anything in the current revision (its trailer or any object) refers to `n`,
+    /// or when an object of it cannot be read (it might refer to anything).
+    pub(super) fn referenced(&self, n: u32) -> bool {
+        let used = self.used.get_or_init(|| {
+            let rev = self.current()?;
+            let mut used: std::collections::BTreeSet<u32> =
+                super::changes::refs_of(&rev.trailer).into_iter().collect();
+            for (&m, &loc) in rev.objects.iter().take(self.limits.max_objects) {
+                if loc == Loc::Free {
+                    continue;
+                }
+                let v = self.load_in(rev, loc).ok()?;
+                used.extend(super::changes::refs_of(&v).into_iter().filter(|r| *r != m));
+            }
+            Some(used)
+        });
+        used.as_ref().is_none_or(|u| u.contains(&n))
     }
 }
