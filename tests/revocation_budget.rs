@@ -22,20 +22,43 @@ fn sh(dir: &Path, script: &str) {
     );
 }
 
-#[test]
-fn crl_signer_candidates_are_capped() {
-    let dir = std::env::temp_dir().join(format!("tekser-crl-cap-{}", std::process::id()));
+/// A fresh scratch folder for one test.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("tekser-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    // A root; six CAs named "Cap CA" with their own keys (ca0 issues the leaf, ca5 signs the
-    // CRL for that name, ca1..ca4 are same-named decoys); the root's and ca5's empty CRLs.
-    sh(
-        &dir,
-        r#"
+    dir
+}
+
+/// Extension files and a root (`root.key`, `root.crt`, subject "/CN=$1 Root"), and `cnf NAME
+/// EXTRA` writing an `openssl ca` config with an empty database, for the scripts below.
+const PKI_PREAMBLE: &str = r#"
 printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' > ca.ext
 printf 'keyUsage=critical,digitalSignature,nonRepudiation\n' > leaf.ext
-openssl req -x509 -newkey rsa:2048 -nodes -keyout root.key -out root.crt -subj "/CN=Cap Root" \
+openssl req -x509 -newkey rsa:2048 -nodes -keyout root.key -out root.crt -subj "/CN=$ROOT" \
   -days 3650 -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+cnf() { printf '[ca]\ndefault_ca=d\n[d]\ndatabase=%s.idx\ncrlnumber=%s.num\ndefault_md=sha256\ndefault_crl_days=30\n%s' "$1" "$1" "$2" > $1.cnf; }
+"#;
+
+/// `tekser verify chain` on `dir/bundle` under `dir/root.crt` with `crls`, revocation required.
+fn verify_chain(dir: &Path, bundle: &str, crls: &[&str]) -> Value {
+    let (cert, root) = (dir.join(bundle), dir.join("root.crt"));
+    let crl_paths: Vec<_> = crls.iter().map(|c| dir.join(c)).collect();
+    let mut args = vec!["verify", "chain", "--cert", s(&cert), "--trust", s(&root)];
+    for c in &crl_paths {
+        args.extend(["--crl", s(c)]);
+    }
+    args.extend(["--revocation", "require", "--json"]);
+    let (_, out, err) = tekser(&args);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"))
+}
+
+#[test]
+fn crl_signer_candidates_are_capped() {
+    let dir = scratch("crl-cap");
+    // A root; six CAs named "Cap CA" with their own keys (ca0 issues the leaf, ca5 signs the
+    // CRL for that name, ca1..ca4 are same-named decoys); the root's and ca5's empty CRLs.
+    let script = r#"
 for i in 0 1 2 3 4 5; do
   openssl req -newkey rsa:2048 -nodes -keyout k$i.key -out k$i.csr -subj "/CN=Cap CA" 2>/dev/null
   openssl x509 -req -in k$i.csr -CA root.crt -CAkey root.key -set_serial $((i + 10)) -days 3650 \
@@ -44,34 +67,14 @@ done
 openssl req -newkey rsa:2048 -nodes -keyout leaf.key -out leaf.csr -subj "/CN=Cap Leaf" 2>/dev/null
 openssl x509 -req -in leaf.csr -CA ca0.crt -CAkey k0.key -set_serial 99 -days 3650 \
   -extfile leaf.ext -out leaf.crt 2>/dev/null
-for who in root ca5; do
-  : > $who.idx; echo 01 > $who.num
-  printf '[ca]\ndefault_ca=d\n[d]\ndatabase=%s.idx\ncrlnumber=%s.num\ndefault_md=sha256\ndefault_crl_days=30\n' $who $who > $who.cnf
-done
+for who in root ca5; do : > $who.idx; echo 01 > $who.num; cnf $who ""; done
 openssl ca -gencrl -config root.cnf -cert root.crt -keyfile root.key -out root.crl 2>/dev/null
 openssl ca -gencrl -config ca5.cnf -cert ca5.crt -keyfile k5.key -out ca.crl 2>/dev/null
 cat leaf.crt ca0.crt ca5.crt > only-signer.pem
 cat leaf.crt ca0.crt ca1.crt ca2.crt ca3.crt ca4.crt ca5.crt > decoys-first.pem
-"#,
-    );
-    let run = |bundle: &str| -> Value {
-        let (_, out, err) = tekser(&[
-            "verify",
-            "chain",
-            "--cert",
-            s(&dir.join(bundle)),
-            "--trust",
-            s(&dir.join("root.crt")),
-            "--crl",
-            s(&dir.join("root.crl")),
-            "--crl",
-            s(&dir.join("ca.crl")),
-            "--revocation",
-            "require",
-            "--json",
-        ]);
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"))
-    };
+"#;
+    sh(&dir, &format!("ROOT='Cap Root'\n{PKI_PREAMBLE}{script}"));
+    let run = |bundle: &str| verify_chain(&dir, bundle, &["root.crl", "ca.crl"]);
     // The signer among the candidates: its CRL answers.
     let v = run("only-signer.pem");
     assert_eq!(v["indication"], "TOTAL_PASSED", "{v:#}");
@@ -90,21 +93,12 @@ cat leaf.crt ca0.crt ca1.crt ca2.crt ca3.crt ca4.crt ca5.crt > decoys-first.pem
 /// partition could, and that one is older than the hold).
 #[test]
 fn a_crl_partitioned_without_certificate_hold_does_not_lift_a_hold() {
-    let dir = std::env::temp_dir().join(format!("tekser-hold-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    sh(
-        &dir,
-        r#"
-printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' > ca.ext
-printf 'keyUsage=critical,digitalSignature,nonRepudiation\n' > leaf.ext
-openssl req -x509 -newkey rsa:2048 -nodes -keyout root.key -out root.crt -subj "/CN=Hold Root" \
-  -days 3650 -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+    let dir = scratch("hold");
+    let script = r#"
 openssl req -newkey rsa:2048 -nodes -keyout ca.key -out ca.csr -subj "/CN=Hold CA" 2>/dev/null
 openssl x509 -req -in ca.csr -CA root.crt -CAkey root.key -set_serial 10 -days 3650 -extfile ca.ext -out ca.crt 2>/dev/null
 openssl req -newkey rsa:2048 -nodes -keyout leaf.key -out leaf.csr -subj "/CN=Hold Leaf" 2>/dev/null
 openssl x509 -req -in leaf.csr -CA ca.crt -CAkey ca.key -set_serial 99 -days 3650 -extfile leaf.ext -out leaf.crt 2>/dev/null
-cnf() { printf '[ca]\ndefault_ca=d\n[d]\ndatabase=%s.idx\ncrlnumber=%s.num\ndefault_md=sha256\ndefault_crl_days=30\n%s' "$1" "$1" "$2" > $1.cnf; }
 # The root's empty CRL (covers the CA).
 : > root.idx; echo 01 > root.num; cnf root ""
 openssl ca -gencrl -config root.cnf -cert root.crt -keyfile root.key -out root.crl 2>/dev/null
@@ -122,28 +116,13 @@ openssl ca -gencrl -config part.cnf -cert ca.crt -keyfile ca.key -out part.crl 2
 cnf hp $'crl_extensions=ext\n[ext]\nissuingDistributionPoint=critical,@idp\n[idp]\nonlysomereasons=certificateHold\n'
 openssl ca -gencrl -config hp.cnf -cert ca.crt -keyfile ca.key -crl_lastupdate "$(date -u -d '-3 hours' +%Y%m%d%H%M%SZ)" -out hp.crl 2>/dev/null
 cat leaf.crt ca.crt > chain.pem
-"#,
+"#;
+    sh(&dir, &format!("ROOT='Hold Root'\n{PKI_PREAMBLE}{script}"));
+    let v = verify_chain(
+        &dir,
+        "chain.pem",
+        &["root.crl", "held.crl", "part.crl", "hp.crl"],
     );
-    let (_, out, err) = tekser(&[
-        "verify",
-        "chain",
-        "--cert",
-        s(&dir.join("chain.pem")),
-        "--trust",
-        s(&dir.join("root.crt")),
-        "--crl",
-        s(&dir.join("root.crl")),
-        "--crl",
-        s(&dir.join("held.crl")),
-        "--crl",
-        s(&dir.join("part.crl")),
-        "--crl",
-        s(&dir.join("hp.crl")),
-        "--revocation",
-        "require",
-        "--json",
-    ]);
-    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
     assert_eq!(v["sub_indication"], "REVOKED", "{v:#}");
     let _ = std::fs::remove_dir_all(&dir);
 }
