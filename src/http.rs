@@ -4,6 +4,7 @@
 
 pub mod decode;
 mod exec;
+mod fetch_gate;
 mod metrics;
 pub mod multipart;
 mod problem;
@@ -49,6 +50,8 @@ pub struct AppState {
     ready: AtomicBool,
     next_id: AtomicU64,
     fetcher: Arc<crate::revocation::fetch::HttpFetcher>,
+    /// Admits fetch rounds to the blocking pool (issue #13 item 4).
+    fetch_gate: fetch_gate::FetchGate,
 }
 
 impl std::fmt::Debug for AppState {
@@ -70,6 +73,10 @@ impl AppState {
             metrics: metrics::Metrics::default(),
             ready: AtomicBool::new(true),
             next_id: AtomicU64::new(1),
+            fetch_gate: fetch_gate::FetchGate::new(
+                config.fetcher.policy().per_host,
+                config.fetcher.policy().max_total,
+            ),
             fetcher: config.fetcher,
         }))
     }

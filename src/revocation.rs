@@ -183,7 +183,7 @@ impl FetchJob {
 /// `MAX_CRL_URLS` CRLs together. It bounds the threads one verification adds (at most three
 /// beside its own; a round with one job adds none), so that many concurrent requests against
 /// slow responders cannot multiply the server's threads; the deadline bounds the rest.
-const PARALLEL_FETCHES: usize = MAX_CRL_URLS;
+pub const PARALLEL_FETCHES: usize = MAX_CRL_URLS;
 
 /// The fetches of one request: those already run for it (their results are reported with their
 /// own source, not as "cache") and those it still wants.

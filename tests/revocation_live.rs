@@ -897,3 +897,132 @@ fn server_request_with_dripping_sources_ends_at_its_deadline_and_others_stay_fas
     assert_eq!(v["indication"], "TOTAL_PASSED", "{v:#}");
     assert!(took < Duration::from_secs(3), "took {took:?}");
 }
+
+/// Threads of the in-process test servers now (named `tekser-srv` by `TestServer`; threads
+/// they spawn without a name inherit it), apart from the other tests' own threads.
+fn thread_count() -> usize {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with("tekser-srv"))
+        .count()
+}
+
+#[test]
+fn six_hundred_requests_on_a_dripping_responder_hold_no_threads_and_others_stay_fast() {
+    // Issue #13 item 4: 600 concurrent requests whose certificate names a dripping responder
+    // once took the server to 516 threads, and a request for a healthy host then waited for a
+    // blocking thread. Requests waiting for revocation data must wait without a thread, and a
+    // request for another host (or with revocation off) must not queue behind them.
+    let _only = DRIP_SERVER.lock().unwrap_or_else(|p| p.into_inner());
+    let d = lab().dir.clone();
+    let deadline_ms = 4000;
+    let server = support::TestServer::start(|raw| {
+        raw.trust = vec![d.join("ca.crt")];
+        raw.at = None;
+        raw.revocation = Some("require".into());
+        raw.revocation_options.fetch_allow = vec!["127.0.0.1".into()];
+        raw.revocation_options.total_timeout_ms = 60_000;
+        raw.revocation_options.deadline_ms = deadline_ms;
+    });
+    let drip = std::fs::read(d.join("drip.p7s")).expect("cms");
+    let before_threads = thread_count();
+    let before_conns = lab().drip_count.load(Ordering::SeqCst);
+    let started = Instant::now();
+    let mut clients: Vec<TcpStream> = (0..600)
+        .map(|_| {
+            let mut s = TcpStream::connect(server.addr).expect("connect");
+            let head = format!(
+                "POST /v1/verify HTTP/1.1\r\nHost: t\r\nContent-Type: application/pkcs7-signature\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                drip.len()
+            );
+            s.write_all(head.as_bytes()).expect("head");
+            s.write_all(&drip).expect("body");
+            s
+        })
+        .collect();
+    eprintln!("600 requests sent in {:?}", started.elapsed());
+    // Sample the thread count while the 600 wait on the responder.
+    let peak = Arc::new(AtomicUsize::new(0));
+    let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let (peak, sampling) = (Arc::clone(&peak), Arc::clone(&sampling));
+        std::thread::spawn(move || {
+            while sampling.load(Ordering::SeqCst) {
+                peak.fetch_max(thread_count(), Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    let timed = |leaf: &str, query: &str| {
+        let sig = std::fs::read(d.join(format!("{leaf}.p7s"))).expect("cms");
+        let t = Instant::now();
+        let r = server.call(
+            "POST",
+            &format!("/v1/verify{query}"),
+            Some("application/pkcs7-signature"),
+            &sig,
+        );
+        (r.status, r.json(), t.elapsed())
+    };
+    let (status, v, took_good) = timed("good", "");
+    eprintln!("healthy host during the flood: {took_good:?}");
+    assert_eq!(status, 200, "{v:#}");
+    assert_eq!(v["indication"], "TOTAL_PASSED", "{v:#}");
+    let (status, v, took_off) = timed("drip", "?revocation=off");
+    eprintln!("revocation=off during the flood: {took_off:?}");
+    assert_eq!(status, 200, "{v:#}");
+    assert_eq!(v["indication"], "TOTAL_PASSED", "{v:#}");
+    // Generous bounds: the flood's own deadline is 4 s; neither may wait for it.
+    assert!(
+        took_good < Duration::from_millis(2500),
+        "healthy host took {took_good:?}"
+    );
+    assert!(
+        took_off < Duration::from_millis(2500),
+        "revocation=off took {took_off:?}"
+    );
+
+    // Every flood request is answered: TRY_LATER at its deadline (or shed with a 503).
+    let mut answered = std::collections::BTreeMap::<String, usize>::new();
+    for s in &mut clients {
+        s.set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        let text = String::from_utf8_lossy(&out);
+        let key = if text.starts_with("HTTP/1.1 200") && text.contains("TRY_LATER") {
+            "200 TRY_LATER".to_owned()
+        } else {
+            text.lines().next().unwrap_or("no answer").to_owned()
+        };
+        *answered.entry(key).or_default() += 1;
+    }
+    let all_done = started.elapsed();
+    sampling.store(false, Ordering::SeqCst);
+    sampler.join().expect("sampler");
+    let peak = peak.load(Ordering::SeqCst);
+    eprintln!(
+        "flood answered in {all_done:?}: {answered:?}; threads {before_threads} before, peak {peak}"
+    );
+    assert_eq!(answered.get("200 TRY_LATER"), Some(&600), "{answered:?}");
+    assert!(
+        all_done < Duration::from_millis(deadline_ms + 6000),
+        "flood took {all_done:?}"
+    );
+    assert!(
+        peak < before_threads + 100,
+        "server threads went from {before_threads} to {peak}"
+    );
+    // The responder is not contacted once the requests have their answers.
+    let conns = lab().drip_count.load(Ordering::SeqCst);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(lab().drip_count.load(Ordering::SeqCst), conns);
+    eprintln!(
+        "{} connections to the dripping responder",
+        conns - before_conns
+    );
+}

@@ -328,8 +328,15 @@ async fn with_fetches<T: Send + 'static>(
                     stalled = true;
                     continue;
                 }
+                // Wait for admission without a thread; not admitted by the deadline, the
+                // next run is the last, with what is cached.
+                let Some(admitted) = state.fetch_gate.admit(&jobs, deadline).await else {
+                    stalled = true;
+                    continue;
+                };
                 let (v, fetcher) = (state.verifier(), Arc::clone(&state.fetcher));
                 let ran = tokio::task::spawn_blocking(move || {
+                    let _admitted = admitted;
                     v.run_fetches_until(&jobs, fetcher.as_ref(), deadline);
                     jobs
                 })

@@ -224,17 +224,19 @@ impl HttpFetcher {
         }
     }
 
+    /// The rules this fetcher runs under (the server sizes its admission gate by them).
+    pub fn policy(&self) -> &FetchPolicy {
+        &self.policy
+    }
+
     /// The address to connect to, after the SSRF rules.
-    fn destination(&self, u: &Url<'_>) -> Result<SocketAddr, String> {
+    fn destination(&self, u: &Url<'_>, deadline: Instant) -> Result<SocketAddr, String> {
         let host_allowed = self
             .policy
             .allow
             .iter()
             .any(|r| matches!(r, AllowRule::Host(h) if h.eq_ignore_ascii_case(u.host)));
-        let addrs: Vec<SocketAddr> = (u.host, u.port)
-            .to_socket_addrs()
-            .map_err(|e| format!("cannot resolve {}: {e}", u.host))?
-            .collect();
+        let addrs = resolve(u.host, u.port, deadline)?;
         let mut refused = None;
         for a in addrs {
             let ip = a.ip();
@@ -297,11 +299,11 @@ impl HttpFetcher {
         until: Option<Instant>,
     ) -> Result<Vec<u8>, String> {
         let u = parse_url(url)?;
-        let addr = self.destination(&u)?;
         // The fetch's own limit, or the verification's deadline when that comes first: a fetch
-        // never outlives the request that wanted it.
+        // never outlives the request that wanted it (its name lookup included).
         let own = Instant::now() + self.policy.total_timeout;
         let deadline = until.map_or(own, |u| u.min(own));
+        let addr = self.destination(&u, deadline)?;
         let _slot = self
             .acquire(addr.ip(), deadline)
             .map_err(|e| format!("{url}: {e}"))?;
@@ -364,6 +366,49 @@ impl HttpFetcher {
             &mut out,
         )?;
         Ok(out)
+    }
+}
+
+/// Name lookups running at once; each runs on a thread of its own (see [`resolve`]).
+static RESOLVING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Most name lookups at once: a lookup that outlives its deadline keeps its thread until the
+/// system resolver gives up, so a resolver that never answers must not gather threads.
+const MAX_RESOLVING: usize = 16;
+
+/// The addresses of `host`, by `deadline`. An address literal is parsed in place; a name is
+/// looked up by the system resolver on a thread of its own, because `getaddrinfo` cannot be
+/// given a timeout and a stalled DNS server would otherwise hold the fetch past its deadline.
+fn resolve(host: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAddr>, String> {
+    use std::sync::atomic::Ordering;
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    if RESOLVING.fetch_add(1, Ordering::SeqCst) >= MAX_RESOLVING {
+        RESOLVING.fetch_sub(1, Ordering::SeqCst);
+        return Err(format!(
+            "cannot resolve {host}: too many name lookups in flight"
+        ));
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let name = host.to_owned();
+    let spawned = std::thread::Builder::new()
+        .name("tekser-resolve".into())
+        .spawn(move || {
+            let r = (name.as_str(), port)
+                .to_socket_addrs()
+                .map(|a| a.take(64).collect::<Vec<_>>());
+            RESOLVING.fetch_sub(1, Ordering::SeqCst);
+            let _ = tx.send(r);
+        });
+    if let Err(e) = spawned {
+        RESOLVING.fetch_sub(1, Ordering::SeqCst);
+        return Err(format!("cannot resolve {host}: {e}"));
+    }
+    match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        Ok(Ok(addrs)) => Ok(addrs),
+        Ok(Err(e)) => Err(format!("cannot resolve {host}: {e}")),
+        Err(_) => Err(format!("cannot resolve {host}: no answer by the deadline")),
     }
 }
 
@@ -619,6 +664,20 @@ impl Fetch for HttpFetcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_looked_up_under_the_deadline_and_literals_in_place() {
+        let soon = Instant::now() + Duration::from_secs(5);
+        let a = resolve("127.0.0.1", 80, soon).expect("literal");
+        assert_eq!(a, vec![SocketAddr::from(([127, 0, 0, 1], 80))]);
+        // /etc/hosts names `localhost`: the lookup thread answers and is accounted for.
+        let a = resolve("localhost", 8080, soon).expect("localhost");
+        assert!(
+            a.iter().all(|s| s.ip().is_loopback() && s.port() == 8080),
+            "{a:?}"
+        );
+        assert_eq!(RESOLVING.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
 
     #[test]
     fn special_ranges_and_rules() {

@@ -96,6 +96,8 @@ impl TestServer {
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
+                // Named so a test can count the server's threads apart from its own.
+                .thread_name("tekser-srv")
                 .enable_all()
                 .build()
                 .expect("runtime");
