@@ -689,22 +689,73 @@ fn resolve_reference(name: &str) -> Result<char, XmlError> {
         })
 }
 
-/// `version="1.0" encoding="..." standalone="..."`: only UTF-8 (or no encoding) is accepted.
+/// The XML declaration after `<?xml` (XML 1.0 §2.8 `XMLDecl`): `version`, then optionally
+/// `encoding`, then optionally `standalone`, in that order, each once, quoted, with the values
+/// the grammar allows. Anything else is refused: libxml2 (xmlsec1) refuses it too, and a
+/// declaration two readers parse differently is a document they read differently. Only UTF-8
+/// (or no encoding) is accepted.
 fn check_declaration(decl: &str) -> Result<(), XmlError> {
-    let lower = decl.to_ascii_lowercase();
-    if let Some(i) = lower.find("encoding") {
-        let rest = lower.get(i + 8..).unwrap_or("").trim_start();
-        let rest = rest.strip_prefix('=').unwrap_or(rest).trim_start();
-        let value: String = rest
-            .trim_start_matches(['"', '\''])
+    // The declaration starts the document: its offsets are small, 5 is where it begins.
+    let bad = |what: &'static str| XmlError::Syntax { at: 5, what };
+    let mut rest = decl;
+    let mut seen = Vec::with_capacity(3);
+    for name in ["version", "encoding", "standalone"] {
+        let after_space = rest.trim_start_matches(|c: char| c.is_ascii() && is_space(c as u8));
+        if after_space.len() == rest.len() {
+            break;
+        }
+        let Some(after_name) = after_space.strip_prefix(name) else {
+            continue;
+        };
+        let after_eq = after_name
+            .trim_start_matches(|c: char| c.is_ascii() && is_space(c as u8))
+            .strip_prefix('=')
+            .ok_or_else(|| bad("malformed XML declaration: a pseudo-attribute without '='"))?
+            .trim_start_matches(|c: char| c.is_ascii() && is_space(c as u8));
+        let quote = after_eq
             .chars()
-            .take_while(|c| *c != '"' && *c != '\'')
-            .collect();
-        if value != "utf-8" && value != "utf8" {
+            .next()
+            .filter(|c| *c == '"' || *c == '\'')
+            .ok_or_else(|| bad("malformed XML declaration: a value not quoted"))?;
+        let body = &after_eq[1..];
+        let close = body
+            .find(quote)
+            .ok_or_else(|| bad("malformed XML declaration: a value not closed"))?;
+        let value = &body[..close];
+        let ok = match name {
+            "version" => value
+                .strip_prefix("1.")
+                .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())),
+            "encoding" => {
+                let mut b = value.bytes();
+                b.next().is_some_and(|c| c.is_ascii_alphabetic())
+                    && b.all(|c| c.is_ascii_alphanumeric() || b"._-".contains(&c))
+            }
+            _ => value == "yes" || value == "no",
+        };
+        if !ok {
+            return Err(bad(
+                "malformed XML declaration: a version, encoding or standalone value out of grammar",
+            ));
+        }
+        if name == "encoding"
+            && !value.eq_ignore_ascii_case("utf-8")
+            && !value.eq_ignore_ascii_case("utf8")
+        {
             return Err(XmlError::Encoding(format!(
                 "the document declares {value:?}; only UTF-8 is accepted"
             )));
         }
+        seen.push(name);
+        rest = &body[close + 1..];
+    }
+    if seen.first() != Some(&"version") {
+        return Err(bad("malformed XML declaration: version must come first"));
+    }
+    if !rest.bytes().all(|c| is_space(c)) {
+        return Err(bad(
+            "malformed XML declaration: only version, encoding and standalone, once each, in order",
+        ));
     }
     Ok(())
 }
@@ -747,6 +798,15 @@ mod tests {
             b"<p:a/>",
             b"<a xmlns:p='u' xmlns:q='u' p:x='1' q:x='2'/>",
             b"<?xml version='1.0' encoding='ISO-8859-1'?><a/>",
+            // Malformed declarations (libxml2 refuses each).
+            b"<?xml encoding='UTF-8'?><a/>",
+            b"<?xml version='2.0'?><a/>",
+            b"<?xml version='1.0' encoding='UTF-8' version='1.0'?><a/>",
+            b"<?xml version='1.0' standalone='yes' encoding='UTF-8'?><a/>",
+            b"<?xml version='1.0' foo='bar'?><a/>",
+            b"<?xml version=1.0?><a/>",
+            b"<?xml version='1.0' standalone='maybe'?><a/>",
+            b"<?xml version='1.0'encoding='UTF-8'?><a/>",
             b"\xff<a/>",
             b"<a>&#0;</a>",
             b"",
@@ -754,6 +814,14 @@ mod tests {
         ];
         for c in cases {
             assert!(parse(c, &LIMITS).is_err(), "{}", String::from_utf8_lossy(c));
+        }
+        // What the grammar allows (expat and libxml2 accept these too).
+        for ok in [
+            &b"<?xml version = '1.0'  encoding = \"utf-8\" standalone='no' ?><a/>"[..],
+            b"<?xml version=\"1.0\"?><a/>",
+            b"<?xml version='1.1' standalone=\"yes\"?><a/>",
+        ] {
+            assert!(parse(ok, &LIMITS).is_ok(), "{}", String::from_utf8_lossy(ok));
         }
         assert_eq!(
             parse(b"<!DOCTYPE a><a/>", &LIMITS).unwrap_err(),
