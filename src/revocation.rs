@@ -754,20 +754,26 @@ impl RevocationStore {
         depth: u8,
     ) -> Result<(), String> {
         let memo = |signer: &Certificate| (crl.fingerprint, signer.fingerprint);
+        // Why the issuer's own signature check failed (a SHA-1 CRL says so, not "no signer").
+        let mut by_issuer = None;
         if crl.issuer_norm == issuer.subject_norm {
             if self.crl_signatures.get(&memo(issuer)) == Some(true) {
                 return Ok(());
             }
-            if crl.verify_signed_by(issuer, &cx.policy).is_ok() {
-                self.crl_signatures.insert(memo(issuer), true);
-                return Ok(());
+            match crl.verify_signed_by(issuer, &cx.policy) {
+                Ok(()) => {
+                    self.crl_signatures.insert(memo(issuer), true);
+                    return Ok(());
+                }
+                Err(e) => by_issuer = Some(format!("CRL signature by its issuer: {e}")),
             }
         }
         // Another signer must itself validate, and (one level deep) not be revoked.
         if depth > 1 {
-            return Err("CRL not signed by the issuer".into());
+            return Err(by_issuer.unwrap_or_else(|| "CRL not signed by the issuer".into()));
         }
-        let mut last = String::from("no certificate of the CRL issuer verifies its signature");
+        let mut last = by_issuer
+            .unwrap_or_else(|| "no certificate of the CRL issuer verifies its signature".into());
         // The pool includes the unsigned `certificates` of a CMS, and each signature check
         // hashes the whole CRL: at most this many candidates are tried.
         let mut tries = 0usize;

@@ -126,3 +126,26 @@ cat leaf.crt ca.crt > chain.pem
     assert_eq!(v["sub_indication"], "REVOKED", "{v:#}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_sha1_signed_crl_is_refused_by_name() {
+    // Issue #12: a CRL signed with SHA-1 by the right issuer was reported as "no certificate of
+    // the CRL issuer verifies its signature", as if it had no signer.
+    let dir = scratch("crl-sha1");
+    let script = r#"
+openssl req -newkey rsa:2048 -nodes -keyout leaf.key -out leaf.csr -subj "/CN=S1 Leaf" 2>/dev/null
+openssl x509 -req -in leaf.csr -CA root.crt -CAkey root.key -set_serial 5 -days 3650 \
+  -extfile leaf.ext -out leaf.crt 2>/dev/null
+: > root.idx; echo 01 > root.num; cnf root ""
+openssl ca -gencrl -config root.cnf -cert root.crt -keyfile root.key -md sha1 -out sha1.crl 2>/dev/null
+openssl crl -in sha1.crl -noout -text | grep -q 'sha1WithRSAEncryption'
+"#;
+    sh(&dir, &format!("ROOT='S1 Root'\n{PKI_PREAMBLE}{script}"));
+    let v = verify_chain(&dir, "leaf.crt", &["sha1.crl"]);
+    assert_eq!(v["sub_indication"], "TRY_LATER", "{v:#}");
+    let text = v.to_string();
+    assert!(
+        text.contains("CRL signature by its issuer") && text.contains("SHA-1 is refused"),
+        "{v:#}"
+    );
+}

@@ -821,7 +821,11 @@ mod tests {
             b"<?xml version=\"1.0\"?><a/>",
             b"<?xml version='1.1' standalone=\"yes\"?><a/>",
         ] {
-            assert!(parse(ok, &LIMITS).is_ok(), "{}", String::from_utf8_lossy(ok));
+            assert!(
+                parse(ok, &LIMITS).is_ok(),
+                "{}",
+                String::from_utf8_lossy(ok)
+            );
         }
         assert_eq!(
             parse(b"<!DOCTYPE a><a/>", &LIMITS).unwrap_err(),
