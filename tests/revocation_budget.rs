@@ -149,3 +149,55 @@ openssl crl -in sha1.crl -noout -text | grep -q 'sha1WithRSAEncryption'
         "{v:#}"
     );
 }
+
+#[test]
+fn a_crl_signer_validated_once_is_checked_again_at_another_time() {
+    // Issue #12: the memo of CRL signatures must not carry the delegated signer's validity to
+    // another validation time. "Memo CA" issues the leaf with one key; a second certificate of
+    // the same name (cRLSign only, valid one day) signs its CRL (RFC 5280 §6.3.3 (f)). One
+    // verifier answers now (signer valid: the CRL counts) and three days on (signer expired:
+    // no usable CRL), in that order, so the second answer comes after the memo is filled.
+    let dir = scratch("crl-memo");
+    let script = r#"
+openssl req -newkey rsa:2048 -nodes -keyout ca.key -out ca.csr -subj "/CN=Memo CA" 2>/dev/null
+openssl x509 -req -in ca.csr -CA root.crt -CAkey root.key -set_serial 10 -days 3650 \
+  -extfile ca.ext -out ca.crt 2>/dev/null
+printf 'keyUsage=critical,cRLSign\n' > crlsigner.ext
+openssl req -newkey rsa:2048 -nodes -keyout crls.key -out crls.csr -subj "/CN=Memo CA" 2>/dev/null
+openssl x509 -req -in crls.csr -CA root.crt -CAkey root.key -set_serial 11 -days 1 \
+  -extfile crlsigner.ext -out crls.crt 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout leaf.key -out leaf.csr -subj "/CN=Memo Leaf" 2>/dev/null
+openssl x509 -req -in leaf.csr -CA ca.crt -CAkey ca.key -set_serial 99 -days 3650 \
+  -extfile leaf.ext -out leaf.crt 2>/dev/null
+for who in root crls; do : > $who.idx; echo 01 > $who.num; cnf $who ""; done
+openssl ca -gencrl -config root.cnf -cert root.crt -keyfile root.key -out root.crl 2>/dev/null
+openssl ca -gencrl -config crls.cnf -cert crls.crt -keyfile crls.key -out ca.crl 2>/dev/null
+cat leaf.crt ca.crt crls.crt > bundle.pem
+"#;
+    sh(&dir, &format!("ROOT='Memo Root'\n{PKI_PREAMBLE}{script}"));
+    let v = tekser::config::RawConfig {
+        trust: vec![dir.join("root.crt")],
+        crls: vec![dir.join("root.crl"), dir.join("ca.crl")],
+        revocation: Some("require".into()),
+        ..tekser::config::RawConfig::default()
+    }
+    .validate()
+    .expect("config")
+    .verifier;
+    let bundle = std::fs::read(dir.join("bundle.pem")).expect("bundle");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let at = |t: i64| tekser::verify::RequestOptions {
+        at: Some(t),
+        revocation: tekser::verify::RevocationMode::Require,
+    };
+    let first = serde_json::to_value(v.verify_chain(&bundle, None, &at(now + 60))).unwrap();
+    assert_eq!(first["indication"], "TOTAL_PASSED", "{first:#}");
+    let later = serde_json::to_value(v.verify_chain(&bundle, None, &at(now + 3 * 86_400))).unwrap();
+    assert_eq!(later["sub_indication"], "TRY_LATER", "{later:#}");
+    assert!(
+        later
+            .to_string()
+            .contains("CRL signer certificate does not validate"),
+        "{later:#}"
+    );
+}
