@@ -48,6 +48,10 @@ pub struct Limits {
     /// renewed certificate with the same key, a decoy). Each costs a signature check and a path
     /// search; 4 covers a key renewed three times, and 32 signers × 4 stays under 128 checks.
     pub max_signer_candidates: usize,
+    /// Signature operations one request may spend in all (document signatures, certificate
+    /// signatures tried while building paths, CRL and OCSP signatures): the per-layer caps
+    /// multiply to thousands; a real document with 32 signers needs a few hundred.
+    pub max_request_signature_checks: usize,
     /// Deepest XML element nesting (signed documents of state bodies nest ~10 levels).
     pub max_xml_depth: usize,
     /// Most XML nodes in one document (elements, text, comments, PIs).
@@ -92,6 +96,7 @@ impl Default for Limits {
             max_signature_checks: 64,
             max_path_steps: 256,
             max_signer_candidates: 4,
+            max_request_signature_checks: 1024,
             max_xml_depth: 64,
             max_xml_nodes: 200_000,
             max_barcode_parts: 64,

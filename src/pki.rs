@@ -9,3 +9,4 @@ pub mod path;
 pub mod policy;
 pub mod time;
 pub mod trust;
+pub mod work;

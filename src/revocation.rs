@@ -13,8 +13,9 @@ use crate::crypto::{AlgorithmPolicy, DigestAlgorithm};
 use crate::pki::cert::Certificate;
 use crate::pki::crl::{Crl, REASON_REMOVE_FROM_CRL};
 use crate::pki::ocsp::{self, CertId, CertStatus, Freshness, OcspCheck};
-use crate::pki::path::{build_path, LeafUsage, PathOptions};
+use crate::pki::path::{build_path_within, LeafUsage, PathOptions};
 use crate::pki::trust::TrustStore;
+use crate::pki::work::Work;
 use moka::sync::Cache;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -187,12 +188,35 @@ pub const PARALLEL_FETCHES: usize = MAX_CRL_URLS;
 
 /// The fetches of one request: those already run for it (their results are reported with their
 /// own source, not as "cache") and those it still wants.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Fetches<'a> {
     /// Run earlier in this request.
     pub done: &'a [FetchJob],
     /// Wanted now.
     pub wanted: Vec<FetchJob>,
+    /// The request's signature operations (one budget for every layer; see [`Work`]).
+    pub work: Arc<Work>,
+}
+
+impl<'a> Fetches<'a> {
+    /// The state of one verification run: `done` fetched earlier, a fresh work budget.
+    pub fn new(done: &'a [FetchJob], limits: &crate::limits::Limits) -> Self {
+        Self {
+            done,
+            wanted: Vec::new(),
+            work: Arc::new(Work::new(limits.max_request_signature_checks)),
+        }
+    }
+
+    /// A run that fetches nothing (a second look at another time) within the same request:
+    /// it spends the same work budget.
+    pub fn offline_sharing(&self) -> Fetches<'static> {
+        Fetches {
+            done: &[],
+            wanted: Vec::new(),
+            work: Arc::clone(&self.work),
+        }
+    }
 }
 
 /// Data inside the signature (RFC 5940 RevocationInfoChoices, CAdES revocation-values).
@@ -305,6 +329,8 @@ pub struct Context<'a> {
     pub embedded: &'a Embedded,
     /// Limits for CRL-signer path building.
     pub limits: &'a crate::limits::Limits,
+    /// The request's budget: CRL and OCSP signatures and CRL-signer paths are charged to it.
+    pub work: &'a Work,
 }
 
 const ALL_REASONS: u16 = 0x01FE;
@@ -403,6 +429,10 @@ impl RevocationStore {
 
         // 1. Embedded OCSP responses.
         for der in &cx.embedded.ocsp {
+            // Checking a response verifies its signature: charged to the request.
+            if cx.work.charge().is_err() {
+                break;
+            }
             let check = OcspCheck {
                 id: id.as_ref(),
                 nonce: None,
@@ -760,6 +790,7 @@ impl RevocationStore {
             if self.crl_signatures.get(&memo(issuer)) == Some(true) {
                 return Ok(());
             }
+            cx.work.charge().map_err(|e| e.to_string())?;
             match crl.verify_signed_by(issuer, &cx.policy) {
                 Ok(()) => {
                     self.crl_signatures.insert(memo(issuer), true);
@@ -795,6 +826,7 @@ impl RevocationStore {
                     break;
                 }
                 tries += 1;
+                cx.work.charge().map_err(|e| e.to_string())?;
                 if let Err(e) = crl.verify_signed_by(cand, &cx.policy) {
                     last = e.to_string();
                     continue;
@@ -802,7 +834,7 @@ impl RevocationStore {
                 self.crl_signatures.insert(memo(cand), true);
             }
             let opts = PathOptions::new(cx.at, cx.policy, LeafUsage::Any, cx.limits);
-            match build_path(cand, cx.anchors, cx.pool, &opts) {
+            match build_path_within(cand, cx.anchors, cx.pool, &opts, cx.work) {
                 Ok(p) => {
                     let certs = p.certs();
                     let checked = if depth == 0 {

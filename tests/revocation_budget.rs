@@ -201,3 +201,76 @@ cat leaf.crt ca.crt crls.crt > bundle.pem
         "{later:#}"
     );
 }
+
+#[test]
+fn one_work_budget_covers_every_signer_and_every_revocation_check() {
+    // Issue #12: one work budget per request across all layers. Three co-signers, each costing
+    // a document signature, two certificate signatures and (the first) two CRL signatures: 11
+    // operations in all (the CRL memo makes the later CA CRL checks free). With 11 the
+    // document passes; with 8 the third signer is not checked; with 4 the first signer's
+    // path is checked but its CRL is not — and that is a failure, not the "unavailable" that
+    // `prefer` lets pass.
+    let dir = scratch("work-budget");
+    let script = r#"
+openssl req -newkey rsa:2048 -nodes -keyout ca.key -out ca.csr -subj "/CN=Work CA" 2>/dev/null
+openssl x509 -req -in ca.csr -CA root.crt -CAkey root.key -set_serial 10 -days 3650 \
+  -extfile ca.ext -out ca.crt 2>/dev/null
+for i in 1 2 3; do
+  openssl req -newkey rsa:2048 -nodes -keyout l$i.key -out l$i.csr -subj "/CN=Signer $i" 2>/dev/null
+  openssl x509 -req -in l$i.csr -CA ca.crt -CAkey ca.key -set_serial $((i + 20)) -days 3650 \
+    -extfile leaf.ext -out l$i.crt 2>/dev/null
+done
+for who in root ca; do : > $who.idx; echo 01 > $who.num; cnf $who ""; done
+openssl ca -gencrl -config root.cnf -cert root.crt -keyfile root.key -out root.crl 2>/dev/null
+openssl ca -gencrl -config ca.cnf -cert ca.crt -keyfile ca.key -out ca.crl 2>/dev/null
+echo 'a decision of the court' > data.txt
+openssl cms -sign -binary -in data.txt -nodetach -outform DER -out three.p7s -certfile ca.crt \
+  -signer l1.crt -inkey l1.key -signer l2.crt -inkey l2.key -signer l3.crt -inkey l3.key
+"#;
+    sh(&dir, &format!("ROOT='Work Root'\n{PKI_PREAMBLE}{script}"));
+    let sig = std::fs::read(dir.join("three.p7s")).expect("cms");
+    let run = |budget: usize| -> Value {
+        let mut raw = tekser::config::RawConfig {
+            trust: vec![dir.join("root.crt")],
+            crls: vec![dir.join("root.crl"), dir.join("ca.crl")],
+            revocation: Some("prefer".into()),
+            ..tekser::config::RawConfig::default()
+        };
+        raw.limits.max_request_signature_checks = budget;
+        let config = raw.validate().expect("config");
+        let v = config.verifier.verify_cms(&sig, None, &config.request);
+        serde_json::to_value(v).unwrap()
+    };
+    let codes = |v: &Value| -> Vec<String> {
+        v["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                s["errors"]
+                    .as_array()
+                    .and_then(|e| e.first())
+                    .map_or("ok".into(), |e| {
+                        e["code"].as_str().unwrap_or("?").to_owned()
+                    })
+            })
+            .collect()
+    };
+    let v = run(11);
+    assert_eq!(v["indication"], "TOTAL_PASSED", "{v:#}");
+    let v = run(8);
+    assert_ne!(v["indication"], "TOTAL_PASSED", "{v:#}");
+    assert_eq!(
+        codes(&v).iter().filter(|c| *c == "limit").count(),
+        1,
+        "{v:#}"
+    );
+    let v = run(4);
+    assert_ne!(v["indication"], "TOTAL_PASSED", "{v:#}");
+    let c = codes(&v);
+    assert!(c.iter().all(|c| c == "limit"), "{c:?} {v:#}");
+    assert!(
+        v.to_string().contains("budget of 4 signature operations"),
+        "{v:#}"
+    );
+}

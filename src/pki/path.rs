@@ -513,6 +513,8 @@ struct Search<'a> {
     opts: &'a PathOptions,
     anchors: &'a TrustStore,
     pool: &'a [Arc<Certificate>],
+    /// The request's budget, charged with every signature check besides `sig_checks`.
+    work: &'a super::work::Work,
     sig_checks: usize,
     steps: usize,
     name_checks: usize,
@@ -539,6 +541,10 @@ impl Search<'_> {
     fn check_sig(&mut self, child: &Certificate, issuer: &Certificate) -> Result<(), Stop> {
         if self.sig_checks >= self.opts.max_signature_checks {
             self.record(PathError::Budget("signature checks"));
+            return Err(Stop::All);
+        }
+        if self.work.charge().is_err() {
+            self.record(PathError::WorkBudget("signature operations of the request"));
             return Err(Stop::All);
         }
         self.sig_checks += 1;
@@ -696,12 +702,24 @@ fn prefer_matching_key_id(cands: &mut [&Arc<Certificate>], child: &Certificate) 
 }
 
 /// Builds and validates a path from `leaf` to one of `anchors`, using `pool` (certificates from
-/// the signature and configured intermediates) as candidate issuers.
+/// the signature and configured intermediates) as candidate issuers, outside any request (its
+/// own caps only). A verification uses [`build_path_within`] with the request's budget.
 pub fn build_path(
     leaf: &Arc<Certificate>,
     anchors: &TrustStore,
     pool: &[Arc<Certificate>],
     opts: &PathOptions,
+) -> Result<ValidPath, PathError> {
+    build_path_within(leaf, anchors, pool, opts, &super::work::Work::unlimited())
+}
+
+/// [`build_path`], charging each signature check to `work`, the request's budget.
+pub fn build_path_within(
+    leaf: &Arc<Certificate>,
+    anchors: &TrustStore,
+    pool: &[Arc<Certificate>],
+    opts: &PathOptions,
+    work: &super::work::Work,
 ) -> Result<ValidPath, PathError> {
     validity(leaf, opts.time, true)?;
     critical_extensions(leaf)?;
@@ -728,6 +746,7 @@ pub fn build_path(
         opts,
         anchors,
         pool,
+        work,
         sig_checks: 0,
         steps: 0,
         name_checks: 0,
@@ -834,8 +853,9 @@ impl PathCache {
         anchors: &TrustStore,
         pool: &[Arc<Certificate>],
         opts: &PathOptions,
+        work: &super::work::Work,
     ) -> Result<Arc<ValidPath>, PathError> {
-        let p = Arc::new(build_path(leaf, anchors, pool, opts)?);
+        let p = Arc::new(build_path_within(leaf, anchors, pool, opts, work)?);
         self.inner
             .insert(Self::key(leaf, anchors, opts), Arc::clone(&p));
         Ok(p)

@@ -95,10 +95,7 @@ impl Verifier {
                         )
                     }
                 };
-                let mut fx = Fetches {
-                    done,
-                    wanted: Vec::new(),
-                };
+                let mut fx = Fetches::new(done, &self.config.limits);
                 let mut v = match self.verify_xml_document(&doc, opts, &mut fx) {
                     Ok((mut reports, covered)) => {
                         let mut fields = Map::new();
@@ -117,7 +114,7 @@ impl Verifier {
                         for r in &mut reports {
                             r.warnings.extend(warnings.iter().cloned());
                         }
-                        self.egov_claimed_time(&doc, &fields, &mut reports);
+                        self.egov_claimed_time(&doc, &fields, &mut reports, &fx);
                         let mut v = Verdict::from_signatures(Format::EgovBarcode, reports);
                         v.document = Some(Value::Object(fields));
                         v
@@ -338,6 +335,7 @@ impl Verifier {
         doc: &Document,
         fields: &Map<String, Value>,
         reports: &mut [SignatureReport],
+        fx: &Fetches<'_>,
     ) {
         if !reports
             .iter()
@@ -360,7 +358,7 @@ impl Verifier {
             at: Some(at),
             revocation: RevocationMode::Off,
         };
-        let mut fx = Fetches::default();
+        let mut fx = fx.offline_sharing();
         let Ok((again, _)) = self.verify_xml_document(doc, &then, &mut fx) else {
             return;
         };

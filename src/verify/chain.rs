@@ -3,7 +3,7 @@
 use super::signer::{path_error_code, set_chain, signer_report};
 use super::{validation_time, RequestOptions, Verifier};
 use crate::pki::cert::Certificate;
-use crate::pki::path::{build_path, LeafUsage, PathOptions};
+use crate::pki::path::{build_path_within, LeafUsage, PathOptions};
 use crate::pki::trust::parse_bundle_at_most;
 use crate::revocation::{Embedded, Fetch, FetchJob, Fetches};
 use crate::verdict::{Format, SignatureReport, Verdict};
@@ -100,10 +100,7 @@ impl Verifier {
         opts: &RequestOptions,
         done: &[FetchJob],
     ) -> (Verdict, Vec<FetchJob>) {
-        let mut fx = Fetches {
-            done,
-            wanted: Vec::new(),
-        };
+        let mut fx = Fetches::new(done, &self.config.limits);
         let v = self.verify_certificate_jobs(leaf, extra, max_depth, opts, &mut fx);
         (v, fx.wanted)
     }
@@ -136,7 +133,7 @@ impl Verifier {
             .chain(self.intermediates.iter())
             .cloned()
             .collect();
-        let report = match build_path(leaf, &self.trust, &pool, &path_opts) {
+        let report = match build_path_within(leaf, &self.trust, &pool, &path_opts, &fx.work) {
             Ok(path) => {
                 set_chain(&mut report, &path, &self.trust);
                 let embedded = Embedded::default();

@@ -103,7 +103,7 @@ impl Verifier {
             Err(e) => return Verdict::format_failure(Format::Cms, "format", e.to_string()),
         };
         let token = tsp::token_from_response(&der).unwrap_or(&der);
-        let mut fx = Fetches::default();
+        let mut fx = Fetches::new(&[], &self.config.limits);
         let mut v = self.verify_cms_inner(token, None, opts, &mut fx, true, &Extra::default());
         let gen_time = fcms::parse_signed_data(token, &self.config.limits)
             .ok()
@@ -320,10 +320,7 @@ impl Verifier {
         opts: &RequestOptions,
         done: &[FetchJob],
     ) -> (Verdict, Vec<FetchJob>) {
-        let mut fx = Fetches {
-            done,
-            wanted: Vec::new(),
-        };
+        let mut fx = Fetches::new(done, &self.config.limits);
         let parts = content.map(|c| [c]);
         let v = self.verify_cms_inner(
             signature,
@@ -595,6 +592,9 @@ impl Verifier {
                 _ => {
                     // Verify what we can (the signature over the attributes) before saying the
                     // content is missing.
+                    if let Err(e) = step.fx.work.charge() {
+                        return report.fail(S::FORMAT_FAILURE, "limit", e.to_string());
+                    }
                     if let Err(e) = resolved.verifier.verify(key, signed_message, si.signature) {
                         return crypto_failure(report, e);
                     }
@@ -608,6 +608,9 @@ impl Verifier {
         }
 
         // 5. The signature value.
+        if let Err(e) = step.fx.work.charge() {
+            return report.fail(S::FORMAT_FAILURE, "limit", e.to_string());
+        }
         if let Err(e) = resolved.verifier.verify(key, signed_message, si.signature) {
             return crypto_failure(report, e);
         }
@@ -654,6 +657,7 @@ impl Verifier {
         report: &SignatureReport,
         signer: &Arc<Certificate>,
         pool: &[Arc<Certificate>],
+        work: &crate::pki::work::Work,
     ) -> Option<ClaimedTime> {
         let text = report.signing_time.as_ref()?;
         let at = crate::pki::time::parse_rfc3339(text).ok()?;
@@ -663,7 +667,9 @@ impl Verifier {
             LeafUsage::DocumentSigning,
             &self.config.limits,
         );
-        let built = self.paths.build(signer, &self.trust, pool, &path_opts);
+        let built = self
+            .paths
+            .build(signer, &self.trust, pool, &path_opts, work);
         Some(ClaimedTime {
             time: text.clone(),
             source: "cms-signing-time".into(),
@@ -703,7 +709,10 @@ impl Verifier {
         };
         counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let path = match cached.map_or_else(
-            || self.paths.build(signer, &self.trust, pool, &path_opts),
+            || {
+                self.paths
+                    .build(signer, &self.trust, pool, &path_opts, &fx.work)
+            },
             Ok,
         ) {
             Ok(p) => p,
@@ -711,7 +720,7 @@ impl Verifier {
                 // A time before the one asked about can only come from a proof of existence.
                 let poe = time < validation_time(opts);
                 if !tsa && matches!(e, PathError::Expired { .. } | PathError::NotYetValid { .. }) {
-                    report.claimed_time = self.claimed_time(&report, signer, pool);
+                    report.claimed_time = self.claimed_time(&report, signer, pool, &fx.work);
                 }
                 let (sub, code) = path_error_code(&e, poe);
                 return report.fail(sub, code, e.to_string());
@@ -740,6 +749,13 @@ impl Verifier {
             }
         }
         match self.check_revocation(report, &path, pool, embedded, time, opts, fx) {
+            // A revocation source skipped for want of budget is not "unavailable" (which
+            // `prefer` lets pass): the request ran out of work, and nothing was proved.
+            Ok(r) if fx.work.refused() => r.fail(
+                S::FORMAT_FAILURE,
+                "limit",
+                crate::pki::work::WorkSpent(fx.work.limit()).to_string(),
+            ),
             Ok(r) => r.pass(),
             Err(failed) => failed,
         }

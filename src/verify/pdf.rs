@@ -83,10 +83,7 @@ impl Verifier {
             ocsp,
             crls,
         };
-        let mut fx = Fetches {
-            done,
-            wanted: Vec::new(),
-        };
+        let mut fx = Fetches::new(done, &self.config.limits);
         let revisions = doc.revisions.len();
         // Every byte after a signed revision must belong to a revision that is read and judged.
         let signed_ends: Vec<usize> = sigs
@@ -140,7 +137,7 @@ impl Verifier {
                         at: Some(at),
                         revocation: RevocationMode::Off,
                     };
-                    let mut none = Fetches::default();
+                    let mut none = fx.offline_sharing();
                     let again = self.pdf_signature(&doc, s, &then, &mut none, &extra, None);
                     report.claimed_time = Some(ClaimedTime {
                         time: format_rfc3339(at),

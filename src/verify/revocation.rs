@@ -67,6 +67,7 @@ impl Verifier {
             pool,
             embedded,
             limits: &self.config.limits,
+            work: &Arc::clone(&fx.work),
         };
         let mut missing = Vec::new();
         // The anchor (last) is trusted as configured; every certificate below it is checked.

@@ -110,10 +110,7 @@ impl Verifier {
                 )
             }
         };
-        let mut fx = Fetches {
-            done,
-            wanted: Vec::new(),
-        };
+        let mut fx = Fetches::new(done, &self.config.limits);
         let v = match self.verify_xml_document(&doc, opts, &mut fx) {
             Ok((reports, _)) => Verdict::from_signatures(Format::Xmldsig, reports),
             Err(e) => Verdict::format_failure(Format::Xmldsig, "xmldsig", e.to_string()),
@@ -223,6 +220,10 @@ impl Verifier {
         let mut last_error = CryptoError::BadSignature;
         let mut signer = None;
         for c in &pool {
+            // Each key tried is a signature operation charged to the request.
+            if let Err(e) = fx.work.charge() {
+                return (report.fail(S::FORMAT_FAILURE, "limit", e.to_string()), None);
+            }
             let outcome = c
                 .public_key
                 .as_ref()
