@@ -3,6 +3,8 @@
 //! drive exactly what the routes run (`fuzz/fuzz_targets/http_body.rs`).
 
 use super::{multipart, Problem};
+use crate::verdict::Format;
+use crate::verify::Input;
 use base64::Engine;
 use hyper::StatusCode;
 use serde::Deserialize;
@@ -50,6 +52,39 @@ pub enum Job {
         /// The signed document a SIGEX card refers to.
         content: Option<Vec<u8>>,
     },
+}
+
+impl JsonRequest {
+    /// The verdict format of the document this request names (CMS when it names none), for a
+    /// failure answered before the document is verified.
+    fn format(&self) -> Format {
+        if self.pdf.is_some() {
+            Format::Pdf
+        } else if self.xml.is_some() {
+            Format::Xmldsig
+        } else if let Some(b) = &self.barcodes {
+            let refs: Vec<&[u8]> = b.iter().take(1).map(String::as_bytes).collect();
+            Input::Barcodes {
+                payloads: &refs,
+                content: None,
+            }
+            .format()
+        } else {
+            Format::Cms
+        }
+    }
+}
+
+impl Job {
+    /// The bounded `format` label of the verification metrics.
+    pub fn metrics_label(&self) -> &'static str {
+        match self {
+            Job::Cms { .. } => "cms",
+            Job::Xml(_) => "xml",
+            Job::Pdf(_) => "pdf",
+            Job::Image(_) | Job::Barcodes { .. } => "barcode",
+        }
+    }
 }
 
 fn job_from_json(r: JsonRequest) -> Result<Job, Problem> {
@@ -166,21 +201,52 @@ pub fn decode_job(kind: BodyKind, body: &[u8]) -> Result<Job, Problem> {
 }
 
 /// Line `n` (from 0) of an NDJSON batch: its `id` (null when absent or unreadable) and its job,
-/// or why it cannot be one.
-pub fn decode_batch_line(n: usize, line: &[u8]) -> (serde_json::Value, Result<Job, Problem>) {
+/// or why it cannot be one with the format of the document the line names (a bad `pdf` line is
+/// answered as a PDF verdict, not as CMS).
+#[allow(clippy::type_complexity)]
+pub fn decode_batch_line(
+    n: usize,
+    line: &[u8],
+) -> (serde_json::Value, Result<Job, (Format, Problem)>) {
+    let line_no = n.saturating_add(1);
     match serde_json::from_slice::<JsonRequest>(line) {
-        Ok(mut r) => (
-            r.id.take().unwrap_or(serde_json::Value::Null),
-            job_from_json(r),
-        ),
+        Ok(mut r) => {
+            let id = r.id.take().unwrap_or(serde_json::Value::Null);
+            let format = r.format();
+            let job = job_from_json(r).map_err(|mut p| {
+                p.detail = format!("line {line_no}: {}", p.detail);
+                (format, p)
+            });
+            (id, job)
+        }
         // A bad line still answers with its id when the id itself is readable (README).
         Err(e) => (
             batch_line_id(line),
-            Err(Problem::bad_request(format!(
-                "line {}: invalid JSON: {e}",
-                n.saturating_add(1)
-            ))),
+            Err((
+                batch_line_format(line),
+                Problem::bad_request(format!("line {line_no}: invalid JSON: {e}")),
+            )),
         ),
+    }
+}
+
+/// The format of the document a batch line names, read without decoding its payloads: by the
+/// first of `pdf`, `xml`, `barcodes` it has (CMS otherwise, the format of the batch contract).
+pub fn batch_line_format(line: &[u8]) -> Format {
+    #[derive(Deserialize)]
+    struct Fields {
+        #[serde(default)]
+        pdf: Option<serde::de::IgnoredAny>,
+        #[serde(default)]
+        xml: Option<serde::de::IgnoredAny>,
+        #[serde(default)]
+        barcodes: Option<serde::de::IgnoredAny>,
+    }
+    match serde_json::from_slice::<Fields>(line) {
+        Ok(f) if f.pdf.is_some() => Format::Pdf,
+        Ok(f) if f.xml.is_some() => Format::Xmldsig,
+        Ok(f) if f.barcodes.is_some() => Format::EgovBarcode,
+        _ => Format::Cms,
     }
 }
 
@@ -232,7 +298,20 @@ mod tests {
         // The cms field has the wrong type: the line is refused, but its id is echoed.
         let (id, job) = decode_batch_line(1, br#"{"id": "a", "cms": 5}"#);
         assert_eq!(id, serde_json::json!("a"));
-        assert!(job.unwrap_err().detail.starts_with("line 2: invalid JSON"));
+        let (format, problem) = job.unwrap_err();
+        assert!(problem.detail.starts_with("line 2: invalid JSON"));
+        assert_eq!(format, Format::Cms);
+        // A line naming a PDF that cannot be decoded is answered as a PDF.
+        let (_, job) = decode_batch_line(3, br#"{"pdf": "%PDF-1.7"}"#);
+        let (format, problem) = job.unwrap_err();
+        assert_eq!(format, Format::Pdf);
+        assert!(
+            problem.detail.starts_with("line 4: pdf: not base64"),
+            "{}",
+            problem.detail
+        );
+        let (_, job) = decode_batch_line(4, br#"{"xml": 5}"#);
+        assert_eq!(job.unwrap_err().0, Format::Xmldsig);
         assert_eq!(decode_batch_line(2, b"not json").0, serde_json::Value::Null);
     }
 
