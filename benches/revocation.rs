@@ -11,6 +11,7 @@ use tekser::config::RawConfig;
 use tekser::pki::cert::Certificate;
 use tekser::pki::crl::Crl;
 use tekser::pki::time::parse_rfc3339;
+use tekser::verify::Input;
 use tekser::verify::{RequestOptions, RevocationMode};
 
 fn fixture(rel: &str) -> PathBuf {
@@ -182,15 +183,37 @@ fn cms_with_revocation(c: &mut Criterion) {
         at,
         revocation: RevocationMode::Require,
     };
-    let checked = v.verify_cms(&sig, Some(&content), &require);
+    let checked = v.verify(
+        &Input::Cms {
+            signature: &sig,
+            content: Some(&content),
+        },
+        &require,
+    );
     assert_eq!(checked.exit_code(), 0, "{}", checked.to_json());
     assert_eq!(checked.signatures[0].revocation.source, "cache");
     let mut g = c.benchmark_group("cms_rsa2048_1k_revocation");
     g.bench_function("off", |b| {
-        b.iter(|| black_box(v.verify_cms(&sig, Some(&content), &off)))
+        b.iter(|| {
+            black_box(v.verify(
+                &Input::Cms {
+                    signature: &sig,
+                    content: Some(&content),
+                },
+                &off,
+            ))
+        })
     });
     g.bench_function("cached_ocsp_whole_path", |b| {
-        b.iter(|| black_box(v.verify_cms(&sig, Some(&content), &require)))
+        b.iter(|| {
+            black_box(v.verify(
+                &Input::Cms {
+                    signature: &sig,
+                    content: Some(&content),
+                },
+                &require,
+            ))
+        })
     });
     g.finish();
 }

@@ -16,6 +16,7 @@ use tekser::pki::cert::Certificate;
 use tekser::pki::path::{build_path, LeafUsage, PathCache, PathOptions};
 use tekser::pki::time::parse_rfc3339;
 use tekser::pki::trust::TrustStore;
+use tekser::verify::Input;
 use tekser::verify::{RequestOptions, RevocationMode, Verifier};
 
 fn fixture(rel: &str) -> PathBuf {
@@ -63,11 +64,25 @@ fn cms(c: &mut Criterion) {
         ("rsa2048_1m", read("cms/rsa-detached-1m.p7s"), &content_1m),
         ("p256_1m", read("cms/ec-detached-1m.p7s"), &content_1m),
     ] {
-        let first = v.verify_cms(&sig, Some(content), &opts());
+        let first = v.verify(
+            &Input::Cms {
+                signature: &sig,
+                content: Some(content),
+            },
+            &opts(),
+        );
         assert_eq!(first.exit_code(), 0, "{name}: {}", first.to_json());
         g.throughput(Throughput::Bytes(content.len() as u64));
         g.bench_function(name, |b| {
-            b.iter(|| black_box(v.verify_cms(black_box(&sig), Some(content), &opts())))
+            b.iter(|| {
+                black_box(v.verify(
+                    &Input::Cms {
+                        signature: black_box(&sig),
+                        content: Some(content),
+                    },
+                    &opts(),
+                ))
+            })
         });
     }
     g.finish();
@@ -156,7 +171,15 @@ fn adversarial(c: &mut Criterion) {
         let leaf = pem(&case["peer_certificate"]);
         let name = id.rsplit("::").next().unwrap_or(id);
         g.bench_function(name, |b| {
-            b.iter(|| black_box(v.verify_chain(&leaf, None, &opts())))
+            b.iter(|| {
+                black_box(v.verify(
+                    &Input::Chain {
+                        certificates: &leaf,
+                        max_depth: None,
+                    },
+                    &opts(),
+                ))
+            })
         });
     }
     g.finish();

@@ -24,14 +24,14 @@ fn main() {
         at: tekser::pki::time::parse_rfc3339("2027-01-01T00:00:00Z").ok(),
         revocation: tekser::verify::RevocationMode::Off,
     };
-    let first = v.verify_pdf(&pdf, &opts);
+    let first = v.verify(&tekser::verify::Input::Pdf(&pdf), &opts);
     if first.indication() != tekser::verdict::Indication::TOTAL_PASSED {
         eprintln!("{}", first.to_json());
         std::process::exit(1);
     }
     let t = std::time::Instant::now();
     for _ in 0..n {
-        std::hint::black_box(v.verify_pdf(&pdf, &opts));
+        std::hint::black_box(v.verify(&tekser::verify::Input::Pdf(&pdf), &opts));
     }
     let secs = t.elapsed().as_secs_f64();
     println!(

@@ -34,7 +34,17 @@ fn main() {
     let mut passed = 0;
     for _ in 0..n {
         let c = (!content.is_empty()).then_some(content.as_slice());
-        passed += usize::from(v.verify_cms(&sig, c, &opts).exit_code() == 0);
+        passed += usize::from(
+            v.verify(
+                &tekser::verify::Input::Cms {
+                    signature: &sig,
+                    content: c,
+                },
+                &opts,
+            )
+            .exit_code()
+                == 0,
+        );
     }
     let per = t.elapsed().as_secs_f64() * 1e6 / n as f64;
     println!("{passed}/{n} passed, {per:.1} µs per verification");

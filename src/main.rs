@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use tekser::config::{ConfigError, RawConfig};
 use tekser::verdict::Verdict;
+use tekser::verify::Input;
 
 const EXIT_USAGE: u8 = 64;
 const EXIT_NO_INPUT: u8 = 66;
@@ -332,9 +333,11 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             let content = content
                 .map(|c| read_input(&c, limits.max_content_bytes))
                 .transpose()?;
-            let v = config.verifier.verify_cms_online(
-                &sig,
-                content.as_deref(),
+            let v = config.verifier.verify_online(
+                &Input::Cms {
+                    signature: &sig,
+                    content: content.as_deref(),
+                },
                 &config.request,
                 config.fetcher.as_ref(),
             );
@@ -343,19 +346,21 @@ fn run(cli: Cli) -> Result<u8, Fail> {
         Command::Verify(VerifyCommand::Pdf { file, common }) => {
             let config = load(&common)?;
             let input = read_input(&file, config.verifier.limits().max_input_bytes)?;
-            let v =
-                config
-                    .verifier
-                    .verify_pdf_online(&input, &config.request, config.fetcher.as_ref());
+            let v = config.verifier.verify_online(
+                &Input::Pdf(&input),
+                &config.request,
+                config.fetcher.as_ref(),
+            );
             Ok(emit(&v, common.json))
         }
         Command::Verify(VerifyCommand::Xml { file, common }) => {
             let config = load(&common)?;
             let input = read_input(&file, config.verifier.limits().max_input_bytes)?;
-            let v =
-                config
-                    .verifier
-                    .verify_xml_online(&input, &config.request, config.fetcher.as_ref());
+            let v = config.verifier.verify_online(
+                &Input::Xml(&input),
+                &config.request,
+                config.fetcher.as_ref(),
+            );
             Ok(emit(&v, common.json))
         }
         Command::Verify(VerifyCommand::Barcode {
@@ -375,9 +380,11 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                     .map(|c| read_input(&c, limits.max_content_bytes))
                     .transpose()?;
                 let refs: Vec<&[u8]> = images.iter().map(Vec::as_slice).collect();
-                let v = config.verifier.verify_barcode_images_online(
-                    &refs,
-                    content.as_deref(),
+                let v = config.verifier.verify_online(
+                    &Input::BarcodeImages {
+                        images: &refs,
+                        content: content.as_deref(),
+                    },
                     &config.request,
                     config.fetcher.as_ref(),
                 );
@@ -395,9 +402,11 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 .map(|c| read_input(&c, limits.max_content_bytes))
                 .transpose()?;
             let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
-            let v = config.verifier.verify_barcodes_online(
-                &refs,
-                content.as_deref(),
+            let v = config.verifier.verify_online(
+                &Input::Barcodes {
+                    payloads: &refs,
+                    content: content.as_deref(),
+                },
                 &config.request,
                 config.fetcher.as_ref(),
             );
@@ -415,9 +424,11 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             };
             let config = load_with(&common, raw)?;
             let input = read_input(&cert, config.verifier.limits().max_input_bytes)?;
-            let v = config.verifier.verify_chain_online(
-                &input,
-                max_depth,
+            let v = config.verifier.verify_online(
+                &Input::Chain {
+                    certificates: &input,
+                    max_depth,
+                },
                 &config.request,
                 config.fetcher.as_ref(),
             );

@@ -8,6 +8,7 @@
 //! failures for a short while. Concurrent misses for one key share one fetch (`get_with`).
 
 pub mod fetch;
+pub mod rounds;
 
 use crate::crypto::{AlgorithmPolicy, DigestAlgorithm};
 use crate::pki::cert::Certificate;

@@ -7,6 +7,7 @@
 mod barcode;
 mod chain;
 mod cms;
+mod entry;
 mod pdf;
 mod revocation;
 mod signer;
@@ -24,6 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use entry::Input;
 pub use signer::signer_report;
 
 /// What to do about revocation (CONTRACT.md `--revocation`).

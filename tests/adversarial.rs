@@ -8,6 +8,7 @@ use tekser::limits::Limits;
 use tekser::pki::time::parse_rfc3339;
 use tekser::pki::trust::TrustStore;
 use tekser::verdict::{Indication, SubIndication, Verdict};
+use tekser::verify::Input;
 use tekser::verify::{RequestOptions, RevocationMode, Verifier, VerifierConfig};
 
 fn opts() -> RequestOptions {
@@ -39,13 +40,26 @@ fn mutated_fixtures_never_panic_and_never_pass_when_changed() {
         let detached = name.contains("detached");
         let c = detached.then_some(content.as_slice());
         assert_eq!(
-            v.verify_cms(&sig, c, &opts()).indication(),
+            v.verify(
+                &Input::Cms {
+                    signature: &sig,
+                    content: c
+                },
+                &opts()
+            )
+            .indication(),
             Indication::TOTAL_PASSED,
             "{name}"
         );
         // Every truncation point on a stride, and a bit flip at every byte on a stride.
         for cut in (0..sig.len()).step_by(7) {
-            let verdict = v.verify_cms(&sig[..cut], c, &opts());
+            let verdict = v.verify(
+                &Input::Cms {
+                    signature: &sig[..cut],
+                    content: c,
+                },
+                &opts(),
+            );
             assert_ne!(
                 verdict.indication(),
                 Indication::TOTAL_PASSED,
@@ -57,7 +71,13 @@ fn mutated_fixtures_never_panic_and_never_pass_when_changed() {
             for bit in [0x01u8, 0x80] {
                 let mut m = sig.clone();
                 m[pos] ^= bit;
-                let verdict = v.verify_cms(&m, c, &opts());
+                let verdict = v.verify(
+                    &Input::Cms {
+                        signature: &m,
+                        content: c,
+                    },
+                    &opts(),
+                );
                 // A flip inside an unsigned, unused part (e.g. a certificate in the bag that is not
                 // on the path, or a BER chunk header) may leave the signature intact; it must never
                 // turn a different signed content into a pass.
@@ -92,7 +112,13 @@ fn nesting_and_count_limits_give_format_failure() {
         deep.extend_from_slice(&[0x30, 0x80]);
     }
     deep.extend(std::iter::repeat_n(0u8, 20_000));
-    let verdict = v.verify_cms(&deep, None, &opts());
+    let verdict = v.verify(
+        &Input::Cms {
+            signature: &deep,
+            content: None,
+        },
+        &opts(),
+    );
     assert_eq!(
         verdict.sub_indication(),
         Some(SubIndication::FORMAT_FAILURE)
@@ -120,7 +146,14 @@ fn nesting_and_count_limits_give_format_failure() {
         }
     }
     assert_eq!(
-        v.verify_cms(&def, None, &opts()).indication(),
+        v.verify(
+            &Input::Cms {
+                signature: &def,
+                content: None
+            },
+            &opts()
+        )
+        .indication(),
         Indication::TOTAL_FAILED
     );
 
@@ -137,7 +170,13 @@ fn nesting_and_count_limits_give_format_failure() {
         },
     );
     let sig = std::fs::read(fixture("cms/rsa-attached.p7s")).expect("fixture");
-    let verdict = small.verify_cms(&sig, None, &opts());
+    let verdict = small.verify(
+        &Input::Cms {
+            signature: &sig,
+            content: None,
+        },
+        &opts(),
+    );
     assert_eq!(
         verdict.sub_indication(),
         Some(SubIndication::FORMAT_FAILURE)
@@ -156,7 +195,13 @@ fn nesting_and_count_limits_give_format_failure() {
             ..VerifierConfig::default()
         },
     );
-    let verdict = few.verify_cms(&sig, None, &opts());
+    let verdict = few.verify(
+        &Input::Cms {
+            signature: &sig,
+            content: None,
+        },
+        &opts(),
+    );
     assert_eq!(
         verdict.sub_indication(),
         Some(SubIndication::FORMAT_FAILURE),
@@ -173,7 +218,13 @@ fn nesting_and_count_limits_give_format_failure() {
 fn a_sha1_content_digest_under_a_sha256_signature_is_refused() {
     let sig = std::fs::read(fixture("forged/sha1-digest.p7s")).expect("fixture");
     let v = verifier(&[fixture("pki/rsa-root.crt")], &[], false);
-    let verdict = v.verify_cms(&sig, None, &opts());
+    let verdict = v.verify(
+        &Input::Cms {
+            signature: &sig,
+            content: None,
+        },
+        &opts(),
+    );
     assert_eq!(
         verdict.indication(),
         Indication::INDETERMINATE,
@@ -194,7 +245,13 @@ fn a_sha1_content_digest_under_a_sha256_signature_is_refused() {
 
     // The signature itself is genuine: the legacy setting lets it through, reporting the pair.
     let legacy = verifier(&[fixture("pki/rsa-root.crt")], &[], true);
-    let verdict = legacy.verify_cms(&sig, None, &opts());
+    let verdict = legacy.verify(
+        &Input::Cms {
+            signature: &sig,
+            content: None,
+        },
+        &opts(),
+    );
     assert_eq!(
         verdict.indication(),
         Indication::TOTAL_PASSED,
@@ -217,7 +274,13 @@ fn a_decoy_or_renewed_certificate_first_does_not_fail_a_genuine_signature() {
     let v = verifier(&[fixture("pki/rsa-root.crt")], &[], false);
     for name in ["decoy-first.p7s", "renewed-keyid.p7s", "renewed-cades.p7s"] {
         let sig = std::fs::read(fixture(&format!("forged/{name}"))).expect("fixture");
-        let verdict = v.verify_cms(&sig, None, &opts());
+        let verdict = v.verify(
+            &Input::Cms {
+                signature: &sig,
+                content: None,
+            },
+            &opts(),
+        );
         assert_eq!(
             verdict.indication(),
             Indication::TOTAL_PASSED,
@@ -243,7 +306,13 @@ fn a_decoy_or_renewed_certificate_first_does_not_fail_a_genuine_signature() {
     .expect("config")
     .verifier;
     let sig = std::fs::read(fixture("forged/decoy-first.p7s")).expect("fixture");
-    let verdict = one.verify_cms(&sig, None, &opts());
+    let verdict = one.verify(
+        &Input::Cms {
+            signature: &sig,
+            content: None,
+        },
+        &opts(),
+    );
     assert_eq!(
         verdict.sub_indication(),
         Some(SubIndication::SIG_CRYPTO_FAILURE),
@@ -252,7 +321,14 @@ fn a_decoy_or_renewed_certificate_first_does_not_fail_a_genuine_signature() {
     );
     let sig = std::fs::read(fixture("forged/renewed-keyid.p7s")).expect("fixture");
     assert_eq!(
-        one.verify_cms(&sig, None, &opts()).sub_indication(),
+        one.verify(
+            &Input::Cms {
+                signature: &sig,
+                content: None
+            },
+            &opts()
+        )
+        .sub_indication(),
         Some(SubIndication::OUT_OF_BOUNDS_NO_POE)
     );
 }
@@ -267,7 +343,7 @@ fn many_xml_attributes_are_refused_fast() {
     let doc = format!("<Doc{attrs}/>");
     println!("{} bytes", doc.len());
     let t = std::time::Instant::now();
-    let verdict = v.verify_xml(doc.as_bytes(), &opts());
+    let verdict = v.verify(&Input::Xml(doc.as_bytes()), &opts());
     let took = t.elapsed();
     println!("100,000 attributes: {took:?}");
     assert_eq!(
@@ -299,7 +375,7 @@ fn many_xml_attributes_are_refused_fast() {
         doc.push_str(&format!("</e{d}>"));
     }
     let t = std::time::Instant::now();
-    let verdict = v.verify_xml(doc.as_bytes(), &opts());
+    let verdict = v.verify(&Input::Xml(doc.as_bytes()), &opts());
     let took = t.elapsed();
     println!(
         "{} bytes, 500,000 prefixed attributes under 15,000 bindings: {took:?}",
@@ -376,7 +452,7 @@ mod pdf_budgets {
             };
             assert!(warnings.contains("/Columns"), "{columns}: {warnings}");
             let v = timed("verify", Duration::from_secs(2), || {
-                verifier(&[], &[], false).verify_pdf(&pdf, &opts())
+                verifier(&[], &[], false).verify(&Input::Pdf(&pdf), &opts())
             });
             assert_eq!(v.sub_indication(), Some(SubIndication::FORMAT_FAILURE));
         }
@@ -506,7 +582,13 @@ mod round4 {
         .validate()
         .expect("config");
         let sig = std::fs::read(fixture(&format!("round4/{file}"))).expect("fixture");
-        cfg.verifier.verify_cms(&sig, None, &cfg.request)
+        cfg.verifier.verify(
+            &Input::Cms {
+                signature: &sig,
+                content: None,
+            },
+            &cfg.request,
+        )
     }
 
     #[test]
@@ -555,7 +637,13 @@ mod round4 {
         };
         for file in ["x-leaf-eku-tsa-only.p7s", "x-leaf-eku-ocspsign-only.p7s"] {
             let sig = std::fs::read(fixture(&format!("round4/{file}"))).expect("fixture");
-            let verdict = v.verify_cms(&sig, None, &at);
+            let verdict = v.verify(
+                &Input::Cms {
+                    signature: &sig,
+                    content: None,
+                },
+                &at,
+            );
             assert_eq!(
                 verdict.sub_indication(),
                 Some(SubIndication::SIG_CONSTRAINTS_FAILURE),
@@ -570,7 +658,7 @@ mod round4 {
         let v = verifier(&[fixture("pki/ec-root.crt")], &[], false);
         for file in ["xml-dup-xmlid.xml", "xml-dup-wsu-id.xml"] {
             let xml = std::fs::read(fixture(&format!("round4/{file}"))).expect("fixture");
-            let verdict = v.verify_xml(&xml, &opts());
+            let verdict = v.verify(&Input::Xml(&xml), &opts());
             assert!(
                 verdict.to_json().contains("names more than one element"),
                 "{file}: {}",

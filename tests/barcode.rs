@@ -8,6 +8,7 @@ use support::*;
 use tekser::formats::barcode::zip::crc32;
 use tekser::pki::time::parse_rfc3339;
 use tekser::verdict::{Format, Indication, SubIndication, Verdict};
+use tekser::verify::Input;
 use tekser::verify::{RequestOptions, RevocationMode, Verifier};
 
 fn opts(t: &str) -> RequestOptions {
@@ -37,7 +38,13 @@ fn parts(set: &str) -> Vec<Vec<u8>> {
 
 fn verify(v: &Verifier, payloads: &[Vec<u8>], content: Option<&[u8]>) -> Verdict {
     let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
-    v.verify_barcodes(&refs, content, &opts(FIXTURE_TIME))
+    v.verify(
+        &Input::Barcodes {
+            payloads: &refs,
+            content,
+        },
+        &opts(FIXTURE_TIME),
+    )
 }
 
 /// Every permutation of a small set, by Heap's algorithm.
@@ -192,7 +199,13 @@ fn egov_set_signed_with_the_nca_rsa_test_key_verifies() {
     let v = verifier(&[kz.join("ca/nca_rsa_test.crt")], &[], false);
     let set = parts("egov-nca-rsa");
     let refs: Vec<&[u8]> = set.iter().map(Vec::as_slice).collect();
-    let verdict = v.verify_barcodes(&refs, None, &opts("2021-06-01T00:00:00Z"));
+    let verdict = v.verify(
+        &Input::Barcodes {
+            payloads: &refs,
+            content: None,
+        },
+        &opts("2021-06-01T00:00:00Z"),
+    );
     assert_eq!(
         verdict.indication(),
         Indication::TOTAL_PASSED,
@@ -221,7 +234,13 @@ fn egov_set_signed_with_the_nca_gost_test_key_verifies() {
     let mut set = parts("egov-nca-gost");
     set.rotate_left(1);
     let refs: Vec<&[u8]> = set.iter().map(Vec::as_slice).collect();
-    let verdict = v.verify_barcodes(&refs, None, &opts("2026-06-01T00:00:00Z"));
+    let verdict = v.verify(
+        &Input::Barcodes {
+            payloads: &refs,
+            content: None,
+        },
+        &opts("2026-06-01T00:00:00Z"),
+    );
     assert_eq!(
         verdict.indication(),
         Indication::TOTAL_PASSED,
@@ -729,7 +748,13 @@ fn ddc_card_with_an_embedded_time_stamp() {
         at: Some(gen + 31 * 86_400),
         revocation: RevocationMode::Off,
     };
-    let verdict = v.verify_barcodes(&refs, None, &opts);
+    let verdict = v.verify(
+        &Input::Barcodes {
+            payloads: &refs,
+            content: None,
+        },
+        &opts,
+    );
     assert_eq!(verdict.format, Format::DdcBarcode);
     assert_eq!(
         verdict.indication(),
@@ -752,7 +777,13 @@ fn an_e_certificate_read_after_its_signer_expired_is_indeterminate_and_valid_at_
     let v = fixture_verifier();
     let set = parts("egov-rsa");
     let refs: Vec<&[u8]> = set.iter().map(Vec::as_slice).collect();
-    let verdict = v.verify_barcodes(&refs, None, &opts("2040-06-01T00:00:00Z"));
+    let verdict = v.verify(
+        &Input::Barcodes {
+            payloads: &refs,
+            content: None,
+        },
+        &opts("2040-06-01T00:00:00Z"),
+    );
     assert_eq!(
         verdict.indication(),
         Indication::INDETERMINATE,
@@ -771,7 +802,13 @@ fn an_e_certificate_read_after_its_signer_expired_is_indeterminate_and_valid_at_
     assert_eq!(c.time, "2025-05-20T10:15:03+05:00");
     assert!(c.signed && c.chain_valid, "{c:?}");
     // Before the signer's certificate existed the claim does not hold, and says why.
-    let verdict = v.verify_barcodes(&refs, None, &opts("2020-06-01T00:00:00Z"));
+    let verdict = v.verify(
+        &Input::Barcodes {
+            payloads: &refs,
+            content: None,
+        },
+        &opts("2020-06-01T00:00:00Z"),
+    );
     assert_eq!(
         verdict.sub_indication(),
         Some(SubIndication::OUT_OF_BOUNDS_NO_POE),
@@ -799,7 +836,13 @@ fn a_document_with_two_signed_business_data_elements_reports_neither() {
         }
         assert!(parts.len() > 1, "{set}");
         let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
-        let verdict = v.verify_barcodes(&refs, None, &opts("2026-12-05T01:00:00Z"));
+        let verdict = v.verify(
+            &Input::Barcodes {
+                payloads: &refs,
+                content: None,
+            },
+            &opts("2026-12-05T01:00:00Z"),
+        );
         let json = verdict.to_json();
         assert!(
             !json.contains("CRIMINAL") && !json.contains("EVILOV"),

@@ -7,6 +7,7 @@ use serde_json::Value;
 use std::path::PathBuf;
 use support::*;
 use tekser::pki::time::parse_rfc3339;
+use tekser::verify::Input;
 use tekser::verify::{RequestOptions, RevocationMode};
 
 fn expected() -> Value {
@@ -58,7 +59,13 @@ fn cms_fixtures_match_expected_verdicts() {
             at: Some(parse_rfc3339(at).expect("time")),
             revocation: RevocationMode::Prefer,
         };
-        let verdict = v.verify_cms(&sig, content.as_deref(), &opts);
+        let verdict = v.verify(
+            &Input::Cms {
+                signature: &sig,
+                content: content.as_deref(),
+            },
+            &opts,
+        );
         let json: Value = serde_json::from_str(&verdict.to_json()).expect("verdict JSON");
         let ctx = format!("{file} {case}: got {json}");
         assert_eq!(json["indication"], case["indication"], "{ctx}");
@@ -199,7 +206,13 @@ fn tampered_content_is_hash_failure_and_tampered_signature_is_crypto_failure() {
     let sig = std::fs::read(fixture("cms/rsa-detached.p7s")).expect("fixture");
     let mut content = std::fs::read(fixture("cms/content.txt")).expect("content");
     content[0] ^= 1;
-    let verdict = v.verify_cms(&sig, Some(&content), &opts);
+    let verdict = v.verify(
+        &Input::Cms {
+            signature: &sig,
+            content: Some(&content),
+        },
+        &opts,
+    );
     assert_eq!(
         format!("{:?}", verdict.sub_indication()),
         "Some(HASH_FAILURE)"
@@ -209,7 +222,13 @@ fn tampered_content_is_hash_failure_and_tampered_signature_is_crypto_failure() {
     let mut sig = std::fs::read(fixture("cms/rsa-attached.p7s")).expect("fixture");
     let n = sig.len();
     sig[n - 1] ^= 0x01;
-    let verdict = v.verify_cms(&sig, None, &opts);
+    let verdict = v.verify(
+        &Input::Cms {
+            signature: &sig,
+            content: None,
+        },
+        &opts,
+    );
     assert_eq!(
         format!("{:?}", verdict.sub_indication()),
         "Some(SIG_CRYPTO_FAILURE)"
@@ -223,7 +242,13 @@ fn tampered_content_is_hash_failure_and_tampered_signature_is_crypto_failure() {
         .expect("attached content");
     let mut sig2 = sig.clone();
     sig2[pos] ^= 0x20;
-    let verdict = v.verify_cms(&sig2, None, &opts);
+    let verdict = v.verify(
+        &Input::Cms {
+            signature: &sig2,
+            content: None,
+        },
+        &opts,
+    );
     assert_eq!(
         format!("{:?}", verdict.sub_indication()),
         "Some(SIG_CRYPTO_FAILURE)"
@@ -238,6 +263,12 @@ fn revocation_require_is_try_later_until_revocation_lands() {
         revocation: RevocationMode::Require,
     };
     let sig = std::fs::read(fixture("cms/rsa-attached.p7s")).expect("fixture");
-    let verdict = v.verify_cms(&sig, None, &opts);
+    let verdict = v.verify(
+        &Input::Cms {
+            signature: &sig,
+            content: None,
+        },
+        &opts,
+    );
     assert_eq!(format!("{:?}", verdict.sub_indication()), "Some(TRY_LATER)");
 }

@@ -5,6 +5,7 @@ mod support;
 use support::*;
 use tekser::pki::time::parse_rfc3339;
 use tekser::verdict::{Indication, SubIndication, Verdict};
+use tekser::verify::Input;
 use tekser::verify::{RequestOptions, RevocationMode};
 
 fn verify(sig: &str, content: Option<&str>, at: &str) -> Verdict {
@@ -23,7 +24,13 @@ fn verify(sig: &str, content: Option<&str>, at: &str) -> Verdict {
         at: Some(parse_rfc3339(at).expect("time")),
         revocation: RevocationMode::Off,
     };
-    v.verify_cms(&sig, content.as_deref(), &opts)
+    v.verify(
+        &Input::Cms {
+            signature: &sig,
+            content: content.as_deref(),
+        },
+        &opts,
+    )
 }
 
 /// Inside the RSA signer's validity (2021-01-18 .. 2022-01-18).
@@ -164,7 +171,13 @@ fn kalkan_sample_with_wrong_content_is_hash_failure() {
         at: Some(parse_rfc3339(RSA_TIME).expect("time")),
         revocation: RevocationMode::Off,
     };
-    let v = v.verify_cms(&sig, Some(b"test124"), &opts);
+    let v = v.verify(
+        &Input::Cms {
+            signature: &sig,
+            content: Some(b"test124"),
+        },
+        &opts,
+    );
     assert_eq!(v.indication(), Indication::TOTAL_FAILED);
     assert_eq!(v.sub_indication(), Some(SubIndication::HASH_FAILURE));
 }
@@ -182,7 +195,13 @@ fn gost_2015_ca_chains_to_the_nca_gost_root_and_a_corrupted_byte_fails() {
         "ncanode-go/nca_gost2022_test.cer",
     ] {
         let der = std::fs::read(kz.join(ca)).expect("ca");
-        let verdict = v.verify_chain(&der, None, &opts);
+        let verdict = v.verify(
+            &Input::Chain {
+                certificates: &der,
+                max_depth: None,
+            },
+            &opts,
+        );
         assert_eq!(
             verdict.indication(),
             Indication::TOTAL_PASSED,
@@ -193,7 +212,13 @@ fn gost_2015_ca_chains_to_the_nca_gost_root_and_a_corrupted_byte_fails() {
         let mut bad = der.clone();
         let pos = bad.len() / 3;
         bad[pos] ^= 0x01;
-        let verdict = v.verify_chain(&bad, None, &opts);
+        let verdict = v.verify(
+            &Input::Chain {
+                certificates: &bad,
+                max_depth: None,
+            },
+            &opts,
+        );
         assert_ne!(
             verdict.indication(),
             Indication::TOTAL_PASSED,
@@ -207,7 +232,13 @@ fn gost_2015_ca_chains_to_the_nca_gost_root_and_a_corrupted_byte_fails() {
         at: Some(parse_rfc3339("2022-10-01T00:00:00Z").expect("time")),
         revocation: RevocationMode::Off,
     };
-    let good = v.verify_cms(&sig, None, &at);
+    let good = v.verify(
+        &Input::Cms {
+            signature: &sig,
+            content: None,
+        },
+        &at,
+    );
     let gost_ok = |verdict: &Verdict| {
         verdict
             .signatures
@@ -226,7 +257,13 @@ fn gost_2015_ca_chains_to_the_nca_gost_root_and_a_corrupted_byte_fails() {
     let mut bad = sig.clone();
     bad[pos] ^= 0x01;
     assert_eq!(
-        gost_ok(&v.verify_cms(&bad, None, &at)),
+        gost_ok(&v.verify(
+            &Input::Cms {
+                signature: &bad,
+                content: None
+            },
+            &at
+        )),
         Some((
             Indication::TOTAL_FAILED,
             Some(SubIndication::SIG_CRYPTO_FAILURE)
@@ -243,7 +280,13 @@ fn gost_2004_user_certificate_chains_to_the_nca_2004_ca_and_a_corrupted_byte_fai
         revocation: RevocationMode::Off,
     };
     let pem = std::fs::read(kz.join("certs/ceo_valid_sign_2004_gost.cer")).expect("cert");
-    let verdict = v.verify_chain(&pem, None, &opts);
+    let verdict = v.verify(
+        &Input::Chain {
+            certificates: &pem,
+            max_depth: None,
+        },
+        &opts,
+    );
     assert_eq!(
         verdict.indication(),
         Indication::TOTAL_PASSED,
@@ -266,7 +309,13 @@ fn gost_2004_user_certificate_chains_to_the_nca_2004_ca_and_a_corrupted_byte_fai
         .der;
     let mut bad = der.clone();
     bad[200] ^= 0x01;
-    let verdict = v.verify_chain(&bad, None, &opts);
+    let verdict = v.verify(
+        &Input::Chain {
+            certificates: &bad,
+            max_depth: None,
+        },
+        &opts,
+    );
     assert_ne!(verdict.indication(), Indication::TOTAL_PASSED);
 }
 
@@ -400,7 +449,13 @@ openssl cms -sign -binary -nodetach -in content.txt -signer auth.crt -inkey auth
         };
         raw.limits = tekser::limits::Limits::default();
         let v = raw.validate().expect("config").verifier;
-        let verdict = v.verify_cms(&sig, None, &opts);
+        let verdict = v.verify(
+            &Input::Cms {
+                signature: &sig,
+                content: None,
+            },
+            &opts,
+        );
         assert_eq!(verdict.indication(), indication, "{}", verdict.to_json());
         let s = &verdict.signatures[0];
         assert_eq!(s.signer.as_ref().unwrap().key_purpose, "authentication");

@@ -18,6 +18,7 @@ mod support;
 
 use serde_json::Value;
 use std::collections::BTreeMap;
+use tekser::verify::Input;
 
 use tekser::pki::crl::Crl;
 use tekser::pki::time::parse_rfc3339;
@@ -122,7 +123,13 @@ fn run_case(case: &Value) -> Result<bool, String> {
     let depth = case["max_chain_depth"]
         .as_u64()
         .map(|d| usize::try_from(d).expect("depth"));
-    let verdict = verifier.verify_chain(&pem(&case["peer_certificate"]), depth, &opts);
+    let verdict = verifier.verify(
+        &Input::Chain {
+            certificates: &pem(&case["peer_certificate"]),
+            max_depth: depth,
+        },
+        &opts,
+    );
     Ok(verdict.indication() == Indication::TOTAL_PASSED)
 }
 

@@ -11,6 +11,7 @@ use std::process::Command;
 use support::*;
 use tekser::pki::time::parse_rfc3339;
 use tekser::verdict::Indication;
+use tekser::verify::Input;
 use tekser::verify::{RequestOptions, RevocationMode};
 
 fn openssl_available() -> bool {
@@ -96,12 +97,14 @@ fn verdicts_agree_with_openssl_cms_verify() {
             content = Some(p);
         }
         let ours = v
-            .verify_cms(
-                &std::fs::read(&file).expect("sig"),
-                content
-                    .as_ref()
-                    .map(|c| std::fs::read(c).expect("c"))
-                    .as_deref(),
+            .verify(
+                &Input::Cms {
+                    signature: &std::fs::read(&file).expect("sig"),
+                    content: content
+                        .as_ref()
+                        .map(|c| std::fs::read(c).expect("c"))
+                        .as_deref(),
+                },
                 &opts,
             )
             .indication()
@@ -132,9 +135,11 @@ fn verdicts_agree_with_openssl_cms_verify() {
             openssl_verify(&sig, None, &ca, t, &["-partial_chain"]),
             "openssl rejects the Kalkan sample"
         );
-        let ours = verifier(&[ca], &[], false).verify_cms(
-            &std::fs::read(&sig).expect("sig"),
-            None,
+        let ours = verifier(&[ca], &[], false).verify(
+            &Input::Cms {
+                signature: &std::fs::read(&sig).expect("sig"),
+                content: None,
+            },
             &RequestOptions {
                 at: Some(t),
                 revocation: RevocationMode::Off,

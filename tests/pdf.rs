@@ -7,6 +7,7 @@ mod support;
 use support::*;
 use tekser::pki::time::parse_rfc3339;
 use tekser::verdict::{Format, Indication, SubIndication, Verdict};
+use tekser::verify::Input;
 use tekser::verify::{RequestOptions, RevocationMode};
 
 /// After the time-stamp key made at generation time became valid, inside every fixture key's.
@@ -14,8 +15,8 @@ const AT: &str = "2027-01-01T00:00:00Z";
 
 fn verify_bytes(pdf: &[u8]) -> Verdict {
     let v = verifier(&[fixture("pki/rsa-root.crt")], &[], false);
-    v.verify_pdf(
-        pdf,
+    v.verify(
+        &Input::Pdf(pdf),
         &RequestOptions {
             at: Some(parse_rfc3339(AT).expect("time")),
             revocation: RevocationMode::Off,
@@ -84,8 +85,8 @@ fn pyhanko_signed_pdfs_verify() {
         .iter()
         .any(|w| w.contains("proof of existence")));
     // The DSS feeds revocation: the signer's OCSP response (made by openssl ocsp) is used.
-    let v = verifier(&[fixture("pki/rsa-root.crt")], &[], false).verify_pdf(
-        &std::fs::read(fixture("pdf/dss.pdf")).unwrap(),
+    let v = verifier(&[fixture("pki/rsa-root.crt")], &[], false).verify(
+        &Input::Pdf(&std::fs::read(fixture("pdf/dss.pdf")).unwrap()),
         &RequestOptions {
             at: Some(parse_rfc3339(AT).unwrap()),
             revocation: RevocationMode::Prefer,

@@ -12,14 +12,15 @@ use std::process::Command;
 use support::*;
 use tekser::pki::time::parse_rfc3339;
 use tekser::verdict::{Indication, Verdict};
+use tekser::verify::Input;
 use tekser::verify::{RequestOptions, RevocationMode};
 
 const AT: &str = "2027-01-01T00:00:00Z";
 
 fn verify_bytes(pdf: &[u8]) -> Verdict {
     let v = verifier(&[fixture("pki/rsa-root.crt")], &[], false);
-    v.verify_pdf(
-        pdf,
+    v.verify(
+        &Input::Pdf(pdf),
         &RequestOptions {
             at: Some(parse_rfc3339(AT).expect("time")),
             revocation: RevocationMode::Off,
@@ -399,8 +400,8 @@ fn an_existing_signature_field_signed_later_over_the_text_is_an_overlay() {
             &[],
             false,
         )
-        .verify_pdf(
-            &pdf,
+        .verify(
+            &Input::Pdf(&pdf),
             &RequestOptions {
                 at: Some(parse_rfc3339(AT).expect("time")),
                 revocation: RevocationMode::Off,

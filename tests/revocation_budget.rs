@@ -185,14 +185,18 @@ cat leaf.crt ca.crt crls.crt > bundle.pem
     .expect("config")
     .verifier;
     let bundle = std::fs::read(dir.join("bundle.pem")).expect("bundle");
+    let chain = tekser::verify::Input::Chain {
+        certificates: &bundle,
+        max_depth: None,
+    };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let at = |t: i64| tekser::verify::RequestOptions {
         at: Some(t),
         revocation: tekser::verify::RevocationMode::Require,
     };
-    let first = serde_json::to_value(v.verify_chain(&bundle, None, &at(now + 60))).unwrap();
+    let first = serde_json::to_value(v.verify(&chain, &at(now + 60))).unwrap();
     assert_eq!(first["indication"], "TOTAL_PASSED", "{first:#}");
-    let later = serde_json::to_value(v.verify_chain(&bundle, None, &at(now + 3 * 86_400))).unwrap();
+    let later = serde_json::to_value(v.verify(&chain, &at(now + 3 * 86_400))).unwrap();
     assert_eq!(later["sub_indication"], "TRY_LATER", "{later:#}");
     assert!(
         later
@@ -238,7 +242,13 @@ openssl cms -sign -binary -in data.txt -nodetach -outform DER -out three.p7s -ce
         };
         raw.limits.max_request_signature_checks = budget;
         let config = raw.validate().expect("config");
-        let v = config.verifier.verify_cms(&sig, None, &config.request);
+        let v = config.verifier.verify(
+            &tekser::verify::Input::Cms {
+                signature: &sig,
+                content: None,
+            },
+            &config.request,
+        );
         serde_json::to_value(v).unwrap()
     };
     let codes = |v: &Value| -> Vec<String> {

@@ -8,6 +8,7 @@ use tekser::crypto::{AlgorithmPolicy, Sha1Policy};
 use tekser::pki::cert::Certificate;
 use tekser::pki::ocsp::{self, CertStatus, OcspCheck};
 use tekser::pki::trust::parse_bundle;
+use tekser::verify::Input;
 
 /// 2012-12-19T00:00:00Z, the check time of OpenSSL's `80-test_ocsp.t`.
 const OPENSSL_CHECK_TIME: i64 = 1_355_875_200;
@@ -193,9 +194,13 @@ fn pkits() {
         let cfg = raw
             .validate()
             .unwrap_or_else(|e| panic!("{}: config: {e}", c.id));
-        let v = cfg
-            .verifier
-            .verify_chain(bundle.as_bytes(), None, &cfg.request);
+        let v = cfg.verifier.verify(
+            &Input::Chain {
+                certificates: bundle.as_bytes(),
+                max_depth: None,
+            },
+            &cfg.request,
+        );
         ran += 1;
         let passed = v.indication() == tekser::verdict::Indication::TOTAL_PASSED;
         // The reported policies (RFC 5280 §6.1.6 user-constrained set) lie inside the initial
@@ -555,7 +560,13 @@ fn config_policy_section() {
             ));
         }
         cfg.verifier
-            .verify_chain(bundle.as_bytes(), None, &cfg.request)
+            .verify(
+                &Input::Chain {
+                    certificates: bundle.as_bytes(),
+                    max_depth: None,
+                },
+                &cfg.request,
+            )
             .indication()
     };
     use tekser::verdict::Indication;

@@ -17,6 +17,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tekser::config::RawConfig;
 use tekser::verdict::{Indication, SubIndication};
+use tekser::verify::Input;
 
 /// A port reserved by holding a listener on it until the real server is about to bind: Linux
 /// hands a just-released port straight to the next `bind(0)`, so releasing early would let
@@ -558,9 +559,14 @@ fn config(revocation: &str, allow_loopback: bool, at: Option<String>) -> tekser:
 
 fn verify(cfg: &tekser::config::Config, leaf: &str) -> serde_json::Value {
     let sig = std::fs::read(lab().dir.join(format!("{leaf}.p7s"))).expect("cms");
-    let v = cfg
-        .verifier
-        .verify_cms_online(&sig, None, &cfg.request, cfg.fetcher.as_ref());
+    let v = cfg.verifier.verify_online(
+        &Input::Cms {
+            signature: &sig,
+            content: None,
+        },
+        &cfg.request,
+        cfg.fetcher.as_ref(),
+    );
     serde_json::from_str(&v.to_json()).expect("json")
 }
 
@@ -632,7 +638,13 @@ fn responder_down_falls_back_to_the_crl() {
     };
     let offline = raw.validate().expect("config");
     let sig = std::fs::read(lab().dir.join("revoked.p7s")).expect("cms");
-    let v = offline.verifier.verify_cms(&sig, None, &offline.request);
+    let v = offline.verifier.verify(
+        &Input::Cms {
+            signature: &sig,
+            content: None,
+        },
+        &offline.request,
+    );
     assert_eq!(
         v.signatures[0].sub_indication(),
         Some(SubIndication::REVOKED),
@@ -713,7 +725,14 @@ fn two_hundred_concurrent_verifications_make_one_upstream_request() {
             std::thread::spawn(move || {
                 start.wait();
                 cfg.verifier
-                    .verify_cms_online(&sig, None, &cfg.request, cfg.fetcher.as_ref())
+                    .verify_online(
+                        &Input::Cms {
+                            signature: &sig,
+                            content: None,
+                        },
+                        &cfg.request,
+                        cfg.fetcher.as_ref(),
+                    )
                     .indication()
             })
         })

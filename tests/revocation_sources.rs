@@ -6,6 +6,7 @@ mod support;
 
 use support::fixture;
 use tekser::config::RawConfig;
+use tekser::verify::Input;
 
 /// The CMS signed by rsa-leaf, carrying OpenSSL's "good" for it (producedAt 2026-11-25).
 fn cms_with_good() -> Vec<u8> {
@@ -27,7 +28,13 @@ fn verify_sig(sig: &[u8], crls: &[&str], mode: &str, at: &str) -> serde_json::Va
     }
     .validate()
     .expect("config");
-    let v = cfg.verifier.verify_cms(sig, None, &cfg.request);
+    let v = cfg.verifier.verify(
+        &Input::Cms {
+            signature: sig,
+            content: None,
+        },
+        &cfg.request,
+    );
     serde_json::from_str(&v.to_json()).expect("json")
 }
 

@@ -6,6 +6,7 @@ mod support;
 use support::{fixture, testdata};
 use tekser::config::RawConfig;
 use tekser::pki::time::{format_rfc3339, parse_rfc3339};
+use tekser::verify::Input;
 
 fn meta_gen_time() -> String {
     let m: serde_json::Value =
@@ -34,8 +35,18 @@ fn verify(file: &str, revocation: &str, crl: bool) -> serde_json::Value {
     };
     let cfg = raw.validate().expect("config");
     let sig = std::fs::read(fixture(&format!("tsa/{file}"))).expect("cms");
-    serde_json::from_str(&cfg.verifier.verify_cms(&sig, None, &cfg.request).to_json())
-        .expect("json")
+    serde_json::from_str(
+        &cfg.verifier
+            .verify(
+                &Input::Cms {
+                    signature: &sig,
+                    content: None,
+                },
+                &cfg.request,
+            )
+            .to_json(),
+    )
+    .expect("json")
 }
 
 #[test]
@@ -225,8 +236,18 @@ fn a_sha1_message_imprint_is_refused() {
     let cfg = forged_config(forged_gen_time() + 86_400);
     let run = |file: &str| -> serde_json::Value {
         let sig = std::fs::read(fixture(&format!("forged/{file}"))).expect("cms");
-        serde_json::from_str(&cfg.verifier.verify_cms(&sig, None, &cfg.request).to_json())
-            .expect("json")
+        serde_json::from_str(
+            &cfg.verifier
+                .verify(
+                    &Input::Cms {
+                        signature: &sig,
+                        content: None,
+                    },
+                    &cfg.request,
+                )
+                .to_json(),
+        )
+        .expect("json")
     };
     let good = run("stamped.p7s");
     assert_eq!(good["indication"], "TOTAL_PASSED", "{good:#}");
@@ -258,7 +279,13 @@ fn a_signing_time_in_the_future_is_a_warning() {
         }
         .validate()
         .expect("config");
-        cfg.verifier.verify_cms(&sig, None, &cfg.request)
+        cfg.verifier.verify(
+            &Input::Cms {
+                signature: &sig,
+                content: None,
+            },
+            &cfg.request,
+        )
     };
     let early = at("2025-06-01T00:00:00Z");
     assert_eq!(
@@ -286,7 +313,13 @@ fn a_time_stamp_from_the_future_is_not_valid() {
     let v: serde_json::Value = serde_json::from_str(
         &before
             .verifier
-            .verify_cms(&sig, None, &before.request)
+            .verify(
+                &Input::Cms {
+                    signature: &sig,
+                    content: None,
+                },
+                &before.request,
+            )
             .to_json(),
     )
     .expect("json");
@@ -305,7 +338,13 @@ fn a_time_stamp_from_the_future_is_not_valid() {
     let v: serde_json::Value = serde_json::from_str(
         &just
             .verifier
-            .verify_cms(&sig, None, &just.request)
+            .verify(
+                &Input::Cms {
+                    signature: &sig,
+                    content: None,
+                },
+                &just.request,
+            )
             .to_json(),
     )
     .expect("json");

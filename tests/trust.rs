@@ -9,6 +9,7 @@ use tekser::config::RawConfig;
 use tekser::pki::builtin::TrustSet;
 use tekser::pki::time::parse_rfc3339;
 use tekser::verdict::{Indication, SubIndication};
+use tekser::verify::Input;
 use tekser::verify::{RequestOptions, RevocationMode};
 
 /// file, SHA-256 over the DER (trust/kz-nca-prod/README.md; independently the sha256 values of
@@ -92,9 +93,11 @@ fn the_built_in_nca_set_is_exactly_the_pinned_certificates() {
 fn chain_at(cert: &str, at: &str, raw: RawConfig) -> tekser::verdict::Verdict {
     let v = raw.validate().expect("config").verifier;
     let der = std::fs::read(root().join(cert)).expect("cert");
-    v.verify_chain(
-        &der,
-        None,
+    v.verify(
+        &Input::Chain {
+            certificates: &der,
+            max_depth: None,
+        },
         &RequestOptions {
             at: Some(parse_rfc3339(at).expect("time")),
             revocation: RevocationMode::Off,
@@ -164,9 +167,11 @@ fn demo_roots_are_trusted_only_when_asked_for_and_then_say_so() {
         assert!(cfg.demo_trust);
         assert!(cfg.warnings.iter().any(|w| w.contains("demo")));
         let der = std::fs::read(root().join(leaf)).expect("leaf");
-        let v = cfg.verifier.verify_chain(
-            &der,
-            None,
+        let v = cfg.verifier.verify(
+            &Input::Chain {
+                certificates: &der,
+                max_depth: None,
+            },
             &RequestOptions {
                 at: Some(parse_rfc3339(at).expect("time")),
                 revocation: RevocationMode::Off,

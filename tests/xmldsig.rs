@@ -6,6 +6,7 @@ mod support;
 use support::*;
 use tekser::pki::time::parse_rfc3339;
 use tekser::verdict::{Indication, SubIndication, Verdict};
+use tekser::verify::Input;
 use tekser::verify::{RequestOptions, RevocationMode};
 
 /// Inside the RSA signer's validity (2021-01-18 .. 2022-01-18).
@@ -37,7 +38,7 @@ fn sample(name: &str) -> Vec<u8> {
 }
 
 fn verify(xml: &[u8], t: &str) -> Verdict {
-    kz_verifier().verify_xml(xml, &at(t))
+    kz_verifier().verify(&Input::Xml(xml), &at(t))
 }
 
 #[test]
@@ -160,7 +161,7 @@ fn signature_wrapping_is_refused() {
         .replacen("<a>", "<a><b Id=\"x\">evil</b>", 1)
         .replacen("<b>test</b>", "<b Id=\"x\">test</b>", 1)
         .replacen("URI=\"\"", "URI=\"#x\"", 1);
-    let verdict = v.verify_xml(dup.as_bytes(), &opts);
+    let verdict = v.verify(&Input::Xml(dup.as_bytes()), &opts);
     assert_eq!(verdict.indication(), Indication::TOTAL_FAILED);
     assert!(
         verdict.to_json().contains("more than one element"),
@@ -169,11 +170,11 @@ fn signature_wrapping_is_refused() {
     );
     // 2. A Reference to an element that does not exist.
     let missing = text.replacen("URI=\"\"", "URI=\"#nowhere\"", 1);
-    let verdict = v.verify_xml(missing.as_bytes(), &opts);
+    let verdict = v.verify(&Input::Xml(missing.as_bytes()), &opts);
     assert_eq!(verdict.indication(), Indication::TOTAL_FAILED);
     // 3. Remote and XPath-free forms are never followed.
     let remote = text.replacen("URI=\"\"", "URI=\"http://127.0.0.1:9/doc.xml\"", 1);
-    let verdict = v.verify_xml(remote.as_bytes(), &opts);
+    let verdict = v.verify(&Input::Xml(remote.as_bytes()), &opts);
     assert_eq!(verdict.indication(), Indication::TOTAL_FAILED);
     assert!(
         verdict.to_json().contains("same-document"),
@@ -183,14 +184,14 @@ fn signature_wrapping_is_refused() {
     // 4. Content appended outside the signed node-set is impossible with URI="": the whole
     // document is covered, so adding a sibling breaks the digest.
     let appended = text.replacen("<b>test</b>", "<b>test</b><c>unsigned</c>", 1);
-    let verdict = v.verify_xml(appended.as_bytes(), &opts);
+    let verdict = v.verify(&Input::Xml(appended.as_bytes()), &opts);
     assert_eq!(verdict.sub_indication(), Some(SubIndication::HASH_FAILURE));
 }
 
 #[test]
 fn a_document_without_signature_is_a_format_failure() {
     let v = kz_verifier();
-    let verdict = v.verify_xml(b"<a><b>test</b></a>", &at(RSA_TIME));
+    let verdict = v.verify(&Input::Xml(b"<a><b>test</b></a>"), &at(RSA_TIME));
     assert_eq!(verdict.indication(), Indication::TOTAL_FAILED);
     assert_eq!(
         verdict.sub_indication(),
@@ -205,7 +206,8 @@ fn fixture_verify(name: &str, text: &str) -> Verdict {
     } else {
         "pki/rsa-root.crt"
     };
-    verifier(&[fixture(root)], &[], false).verify_xml(text.as_bytes(), &at("2025-06-01T00:00:00Z"))
+    verifier(&[fixture(root)], &[], false)
+        .verify(&Input::Xml(text.as_bytes()), &at("2025-06-01T00:00:00Z"))
 }
 
 fn fixture_text(name: &str) -> String {

@@ -3,6 +3,7 @@
 //! are tried as anchors in turn. Invariants: never panics; the budget bounds the work.
 #![no_main]
 
+use tekser::verify::Input;
 use libfuzzer_sys::fuzz_target;
 use tekser::pki::trust::{parse_bundle, TrustStore};
 use tekser::verify::{RequestOptions, RevocationMode, Verifier, VerifierConfig};
@@ -14,10 +15,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let roots = parse_bundle(include_bytes!("../../fixtures/pki/rsa-root.crt")).unwrap_or_default();
     let v = Verifier::new(TrustStore::new(roots), vec![], VerifierConfig::default());
-    let _ = v.verify_chain(data, None, &opts);
+    let _ = v.verify(&Input::Chain { certificates: data, max_depth: None }, &opts);
     // Everything in the bundle as an anchor too: exercises anchor checks and loops.
     if let Ok(certs) = parse_bundle(data) {
         let v = Verifier::new(TrustStore::new(certs), vec![], VerifierConfig::default());
-        let _ = v.verify_chain(data, Some(4), &opts);
+        let _ = v.verify(&Input::Chain { certificates: data, max_depth: Some(4) }, &opts);
     }
 });

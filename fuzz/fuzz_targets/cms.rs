@@ -4,6 +4,7 @@
 //! at a trust anchor.
 #![no_main]
 
+use tekser::verify::Input;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 use tekser::pki::trust::{parse_bundle, TrustStore};
@@ -25,8 +26,8 @@ fuzz_target!(|data: &[u8]| {
         revocation: RevocationMode::Off,
     };
     let v = verifier();
-    let first = v.verify_cms(data, None, &opts);
-    let again = v.verify_cms(data, None, &opts);
+    let first = v.verify(&Input::Cms { signature: data, content: None }, &opts);
+    let again = v.verify(&Input::Cms { signature: data, content: None }, &opts);
     assert_eq!(first.to_json(), again.to_json(), "verdict changed between two calls");
     if first.indication() == Indication::TOTAL_PASSED {
         for s in &first.signatures {
@@ -34,5 +35,5 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let split = data.len() / 2;
-    let _ = v.verify_cms(&data[..split], Some(&data[split..]), &opts);
+    let _ = v.verify(&Input::Cms { signature: &data[..split], content: Some(&data[split..]) }, &opts);
 });

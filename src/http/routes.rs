@@ -1,12 +1,14 @@
 //! Routes (CONTRACT.md "HTTP"): decode the request, run the verification on the pool, answer.
 
-use super::decode::{b64, batch_line_id, decode_batch_line, decode_job, BodyKind, Job};
+use super::decode::{
+    batch_line_format, batch_line_id, decode_batch_line, decode_job, text_or_b64, BodyKind, Job,
+};
 use super::exec::JobError;
 use super::metrics::{Snapshot, ROUTES};
 use super::{full, multipart, AppState, Body, Problem};
-use crate::revocation::FetchJob;
+use crate::revocation::rounds::{drive, Rounds, Step};
 use crate::verdict::Verdict;
-use crate::verify::{signer_report, RequestOptions};
+use crate::verify::{signer_report, Input, RequestOptions, RevocationMode};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::{Frame, Incoming};
@@ -213,6 +215,13 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The media types `POST /v1/verify` accepts, as a 415 lists them (kept beside the match in
+/// [`read_verify_body`]).
+const VERIFY_TYPES: &str = "application/pkcs7-signature, application/pkcs7-mime, application/cms, \
+    application/octet-stream (CMS), multipart/form-data (parts signature, content), \
+    application/json, application/pdf, application/xml, text/xml, image/png, image/jpeg, \
+    text/plain (barcode payloads, one a line)";
+
 /// Reads the body under the limit of its content type; decoding happens later, on the pool.
 async fn read_verify_body(
     state: &AppState,
@@ -240,14 +249,14 @@ async fn read_verify_body(
             return Err(Problem::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported-media-type",
-                "Content-Type is required",
+                format!("Content-Type is required; accepted: {VERIFY_TYPES}"),
             ))
         }
         other => {
             return Err(Problem::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported-media-type",
-                format!("unsupported Content-Type {other}"),
+                format!("unsupported Content-Type {other}; accepted: {VERIFY_TYPES}"),
             ))
         }
     };
@@ -255,100 +264,97 @@ async fn read_verify_body(
     Ok((kind, body))
 }
 
-/// Runs a job on the verifier (on a rayon thread); also returns the revocation fetches that would
-/// complete it.
-fn run_job(
+/// Runs a job on the verifier (on a rayon thread): one verification round of `rounds`.
+fn run_job<T>(
     state: &AppState,
-    job: Job,
+    job: &Job,
     opts: RequestOptions,
-    done: &[FetchJob],
-) -> (Verdict, Vec<FetchJob>) {
+    rounds: &Rounds,
+    finish: impl FnOnce(Verdict) -> T,
+) -> Step<T> {
     let v = state.verifier();
     let start = Instant::now();
-    let (format, (verdict, jobs)) = match job {
-        Job::Cms { signature, content } => (
-            "cms",
-            v.verify_cms_collect(&signature, content.as_deref(), &opts, done),
-        ),
-        Job::Xml(document) => ("xml", v.verify_xml_collect(&document, &opts, done)),
-        Job::Pdf(pdf) => ("pdf", v.verify_pdf_collect(&pdf, &opts, done)),
-        Job::Image(img) => (
-            "barcode",
-            v.verify_barcode_images_collect(&[img.as_slice()], None, &opts, done),
-        ),
+    let refs: Vec<&[u8]>;
+    let input = match job {
+        Job::Cms { signature, content } => Input::Cms {
+            signature,
+            content: content.as_deref(),
+        },
+        Job::Xml(document) => Input::Xml(document),
+        Job::Pdf(pdf) => Input::Pdf(pdf),
+        Job::Image(img) => {
+            refs = vec![img.as_slice()];
+            Input::BarcodeImages {
+                images: &refs,
+                content: None,
+            }
+        }
         Job::Barcodes { payloads, content } => {
-            let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
-            (
-                "barcode",
-                v.verify_barcodes_collect(&refs, content.as_deref(), &opts, done),
-            )
+            refs = payloads.iter().map(Vec::as_slice).collect();
+            Input::Barcodes {
+                payloads: &refs,
+                content: content.as_deref(),
+            }
         }
     };
+    let (verdict, jobs) = v.verify_collect(&input, &opts, rounds.done());
     state.metrics.verification(
-        format,
+        job.metrics_label(),
         start.elapsed().as_secs_f64(),
         indication_label(&verdict),
     );
-    (verdict, jobs)
+    rounds.step((verdict, jobs), finish)
 }
 
-/// Most fetch rounds per request: OCSP, then CRLs where OCSP failed, then delta CRLs.
-const FETCH_ROUNDS: usize = 3;
-
-/// Runs `work` on the verification pool; when it asks for revocation data, fetches it on the
-/// blocking pool (a verification thread never waits on the network) and runs `work` again.
-/// `work(last, done)` must finish when `last` is true; `done` lists the fetches already run.
+/// Runs `work` on the verification pool through the fetch-round driver: when it asks for
+/// revocation data, the data is fetched on the blocking pool (a verification thread never waits
+/// on the network) and `work` runs again. `work(rounds)` answers with `rounds.step(...)`.
 async fn with_fetches<T: Send + 'static>(
     state: &Arc<AppState>,
     wait_for_pool: bool,
-    work: impl Fn(bool, &[FetchJob]) -> Result<T, Vec<FetchJob>> + Send + Sync + 'static,
+    mode: RevocationMode,
+    work: impl Fn(&Rounds) -> Step<T> + Send + Sync + 'static,
 ) -> Result<T, JobError> {
     let work = Arc::new(work);
-    let mut done: Arc<Vec<FetchJob>> = Arc::new(Vec::new());
     // One revocation deadline per request (issue #13 item 6): past it the last round runs
     // with what is cached, and every fetch of the request gives up by then.
-    let deadline = std::time::Instant::now() + state.verifier().config().revocation.deadline;
-    // Set when a round asked only for fetches this request already ran: nothing new can come,
-    // so the next run is the last (a dead responder must not buy more verification rounds).
-    let mut stalled = false;
-    for round in 0..=FETCH_ROUNDS {
-        let (w, d) = (Arc::clone(&work), Arc::clone(&done));
-        let last = stalled || round == FETCH_ROUNDS || std::time::Instant::now() >= deadline;
-        let f = move || w(last, &d);
-        let out = if wait_for_pool {
-            state.exec.run(f).await?
-        } else {
-            state.exec.try_run(f).await?
-        };
-        match out {
-            Ok(t) => return Ok(t),
-            Err(mut jobs) => {
-                jobs.retain(|j| !done.iter().any(|d| d.same(j)));
-                if jobs.is_empty() {
-                    stalled = true;
-                    continue;
+    let rounds = Rounds::new(state.verifier().config().revocation.deadline, mode);
+    drive(
+        rounds,
+        |r| {
+            let (w, r, st) = (Arc::clone(&work), r.clone(), Arc::clone(state));
+            async move {
+                let f = move || w(&r);
+                if wait_for_pool {
+                    st.exec.run(f).await
+                } else {
+                    st.exec.try_run(f).await
                 }
-                // Wait for admission without a thread; not admitted by the deadline, the
-                // next run is the last, with what is cached.
-                let Some(admitted) = state.fetch_gate.admit(&jobs, deadline).await else {
-                    stalled = true;
-                    continue;
+            }
+        },
+        |jobs, deadline| {
+            let (v, fetcher, st) = (
+                state.verifier(),
+                Arc::clone(&state.fetcher),
+                Arc::clone(state),
+            );
+            async move {
+                // Wait for admission without a thread (issue #13 item 4); not admitted by the
+                // deadline, nothing ran and the next verification is the last.
+                let Some(admitted) = st.fetch_gate.admit(&jobs, deadline).await else {
+                    return Vec::new();
                 };
-                let (v, fetcher) = (state.verifier(), Arc::clone(&state.fetcher));
-                let ran = tokio::task::spawn_blocking(move || {
+                tokio::task::spawn_blocking(move || {
                     let _admitted = admitted;
                     v.run_fetches_until(&jobs, fetcher.as_ref(), deadline);
                     jobs
                 })
                 .await
-                .unwrap_or_default();
-                let mut all = Vec::clone(&done);
-                all.extend(ran);
-                done = Arc::new(all);
+                .unwrap_or_default()
             }
-        }
-    }
-    Err(JobError::Panicked)
+        },
+    )
+    .await
 }
 
 fn indication_label(v: &Verdict) -> &'static str {
@@ -382,16 +388,15 @@ async fn verify(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Respons
     let (kind, body) = read_verify_body(state, req).await?;
     let st = Arc::clone(state);
     // Decoding, verification and serialisation all run on the pool; the I/O thread only moves bytes.
-    let json = with_fetches(state, false, move |last, done| {
-        let job = match decode_job(kind.clone(), &body) {
-            Ok(j) => j,
-            Err(p) => return Ok(Err(p)),
-        };
-        match run_job(&st, job, opts, done) {
-            (_, jobs) if !jobs.is_empty() && !last => Err(jobs),
-            (v, _) => Ok(Ok(v.to_json_compact())),
-        }
-    })
+    let json = with_fetches(
+        state,
+        false,
+        opts.revocation,
+        move |rounds| match decode_job(kind.clone(), &body) {
+            Ok(job) => run_job(&st, &job, opts, rounds, |v| Ok(v.to_json_compact())),
+            Err(p) => rounds.step(((), Vec::new()), |()| Err(p)),
+        },
+    )
     .await
     .map_err(job_error)??;
     Ok(response(StatusCode::OK, "application/json", json))
@@ -411,34 +416,34 @@ impl hyper::body::Body for ChannelBody {
     }
 }
 
-/// One NDJSON output line: the verdict with the request's `id` first.
-fn batch_line(id: &serde_json::Value, verdict: &Verdict) -> Bytes {
+/// One NDJSON output line: the verdict with the request's `id` first, then its `line` number
+/// (from 1), so that a line sent without an `id` can still be matched to its answer.
+fn batch_line(id: &serde_json::Value, n: usize, verdict: &Verdict) -> Bytes {
     let v = verdict.to_json_compact();
     let id = serde_json::to_string(id).unwrap_or_else(|_| "null".into());
+    let line = n.saturating_add(1);
     // A verdict serialises as an object: splice `"id": …` in after its opening brace.
     let rest = v.strip_prefix('{').unwrap_or("}");
-    Bytes::from(format!("{{\"id\":{id},{rest}\n"))
+    Bytes::from(format!("{{\"id\":{id},\"line\":{line},{rest}\n"))
 }
 
 /// Everything one batch line needs, done on the pool: parse, decode, verify, serialise; or the
-/// revocation fetches it needs first (unless `last`).
+/// revocation fetches it needs first.
 fn batch_item(
     state: &AppState,
     n: usize,
     line: &[u8],
     opts: RequestOptions,
-    last: bool,
-    done: &[FetchJob],
-) -> Result<Bytes, Vec<FetchJob>> {
+    rounds: &Rounds,
+) -> Step<Bytes> {
     let (id, job) = decode_batch_line(n, line);
-    let verdict = match job {
-        Ok(job) => match run_job(state, job, opts, done) {
-            (_, jobs) if !jobs.is_empty() && !last => return Err(jobs),
-            (v, _) => v,
-        },
-        Err(p) => Verdict::format_failure(crate::verdict::Format::Cms, p.code, p.detail),
-    };
-    Ok(batch_line(&id, &verdict))
+    match job {
+        Ok(job) => run_job(state, &job, opts, rounds, |v| batch_line(&id, n, &v)),
+        Err((format, p)) => {
+            let v = Verdict::format_failure(format, p.code, p.detail);
+            rounds.step(((), Vec::new()), |()| batch_line(&id, n, &v))
+        }
+    }
 }
 
 async fn batch(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Response<Body>, Problem> {
@@ -451,11 +456,15 @@ async fn batch(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Response
         return Err(Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported-media-type",
-            "the batch body is NDJSON (application/x-ndjson): one request object a line",
+            "the batch body is NDJSON, one request object a line; accepted: application/x-ndjson, \
+             application/ndjson, application/jsonl, application/json",
         ));
     }
     let declared = content_length(&req);
     let body = read_body(state, req.into_body(), declared, state.cfg.max_batch_bytes).await?;
+    if body.trim_ascii().is_empty() {
+        return Err(Problem::bad_request("the batch body is empty"));
+    }
     let (tx, rx) = mpsc::channel::<Bytes>(state.cfg.batch_in_flight * 2);
     let st = Arc::clone(state);
     tokio::spawn(async move {
@@ -475,19 +484,18 @@ async fn batch(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Response
             let (st, tx) = (Arc::clone(&st), tx.clone());
             tasks.spawn(async move {
                 let (st2, input) = (Arc::clone(&st), line.clone());
-                let work =
-                    move |last, done: &[FetchJob]| batch_item(&st2, n, &input, opts, last, done);
-                let out = match with_fetches(&st, true, work).await {
+                let work = move |rounds: &Rounds| batch_item(&st2, n, &input, opts, rounds);
+                let out = match with_fetches(&st, true, opts.revocation, work).await {
                     Ok(b) => b,
                     Err(e) => {
                         // The item's verification panicked: still answer for its id.
                         let id = batch_line_id(&line);
                         let v = Verdict::format_failure(
-                            crate::verdict::Format::Cms,
+                            batch_line_format(&line),
                             job_error(e).code,
                             "verification failed unexpectedly",
                         );
-                        batch_line(&id, &v)
+                        batch_line(&id, n, &v)
                     }
                 };
                 let _ = tx.send(out).await;
@@ -524,13 +532,13 @@ async fn inspect(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Respon
     let der = if mt == "application/json" {
         let r: InspectJson = serde_json::from_slice(&body)
             .map_err(|e| Problem::bad_request(format!("invalid JSON: {e}")))?;
-        b64("cert", &r.cert)?
+        text_or_b64("cert", &r.cert)?
     } else {
         body.to_vec()
     };
     let st = Arc::clone(state);
-    let out = with_fetches(state, false, move |last, done: &[FetchJob]| {
-        let r = (|| -> Result<Result<serde_json::Value, Vec<FetchJob>>, Problem> {
+    let out = with_fetches(state, false, opts.revocation, move |rounds: &Rounds| {
+        let r = (|| -> Result<Step<Result<serde_json::Value, Problem>>, Problem> {
             let v = st.verifier();
             // The certificate-count budget `verify chain` has, applied while reading.
             let max = v.limits().max_certificates;
@@ -546,12 +554,15 @@ async fn inspect(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Respon
             }
             let leaf = Arc::new(certs.remove(0));
             let extra: Vec<_> = certs.into_iter().map(Arc::new).collect();
-            let verdict = match v.verify_certificate_collect(&leaf, &extra, None, &opts, done) {
-                (_, jobs) if !jobs.is_empty() && !last => return Ok(Err(jobs)),
-                (verdict, _) => verdict,
+            let input = Input::Certificate {
+                leaf: &leaf,
+                extra: &extra,
+                max_depth: None,
             };
-            let ku = leaf.ext.key_usage.map(key_usage_names);
-            Ok(Ok(serde_json::json!({
+            let collected = v.verify_collect(&input, &opts, rounds.done());
+            Ok(rounds.step(collected, |verdict| {
+                let ku = leaf.ext.key_usage.map(key_usage_names);
+                Ok(serde_json::json!({
                 "certificate": {
                     "signer": signer_report(&leaf),
                     "not_before": leaf.validity_text.0,
@@ -561,13 +572,10 @@ async fn inspect(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Respon
                     "sha256": crate::asn1::hex(&leaf.fingerprint),
                 },
                 "verdict": verdict,
-            })))
+                }))
+            }))
         })();
-        match r {
-            Ok(Ok(v)) => Ok(Ok(v)),
-            Ok(Err(jobs)) => Err(jobs),
-            Err(p) => Ok(Err(p)),
-        }
+        r.unwrap_or_else(|p| rounds.step(((), Vec::new()), |()| Err(p)))
     })
     .await
     .map_err(job_error)??;

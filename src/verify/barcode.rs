@@ -8,7 +8,7 @@ use crate::formats::barcode::{self, ddc, egov, qr, BarcodeError, Kind};
 use crate::formats::xml::c14n::Apex;
 use crate::formats::xml::{self, Document, Kind as NodeKind, NodeId};
 use crate::formats::xmldsig::DSIG_NS;
-use crate::revocation::{Fetch, FetchJob, Fetches};
+use crate::revocation::{FetchJob, Fetches};
 use crate::verdict::{ClaimedTime, Format, Indication, SignatureReport, SubIndication, Verdict};
 use serde_json::{json, Map, Value};
 
@@ -30,32 +30,10 @@ const EGOV_FIELDS: &[(&str, &[&str])] = &[
 ];
 
 impl Verifier {
-    /// Verifies a barcode set (one scanned payload per element, any order), without network
-    /// access. `content` is the signed document of a SIGEX card, when the caller has it.
-    pub fn verify_barcodes(
-        &self,
-        payloads: &[&[u8]],
-        content: Option<&[u8]>,
-        opts: &RequestOptions,
-    ) -> Verdict {
-        self.verify_barcodes_collect(payloads, content, opts, &[]).0
-    }
-
-    /// [`Verifier::verify_barcodes`], fetching missing revocation data with `fetcher` (blocks).
-    pub fn verify_barcodes_online(
-        &self,
-        payloads: &[&[u8]],
-        content: Option<&[u8]>,
-        opts: &RequestOptions,
-        fetcher: &dyn Fetch,
-    ) -> Verdict {
-        self.online(fetcher, opts, |done| {
-            self.verify_barcodes_collect(payloads, content, opts, done)
-        })
-    }
-
-    /// [`Verifier::verify_barcodes`], also returning the fetches that would complete it.
-    pub fn verify_barcodes_collect(
+    /// Verifies a barcode set (one scanned payload per element, any order); `content` is the signed
+    /// document of a SIGEX card, when the caller has it. Also returns the fetches that would
+    /// complete the revocation picture.
+    pub(crate) fn verify_barcodes_collect(
         &self,
         payloads: &[&[u8]],
         content: Option<&[u8]>,
@@ -167,21 +145,8 @@ impl Verifier {
         }
     }
 
-    /// [`Verifier::verify_barcode_images_collect`], fetching missing revocation data (blocks).
-    pub fn verify_barcode_images_online(
-        &self,
-        images: &[&[u8]],
-        content: Option<&[u8]>,
-        opts: &RequestOptions,
-        fetcher: &dyn Fetch,
-    ) -> Verdict {
-        self.online(fetcher, opts, |done| {
-            self.verify_barcode_images_collect(images, content, opts, done)
-        })
-    }
-
     /// Verifies the QR codes found in images (PNG or JPEG scans or photos, any order).
-    pub fn verify_barcode_images_collect(
+    pub(crate) fn verify_barcode_images_collect(
         &self,
         images: &[&[u8]],
         content: Option<&[u8]>,

@@ -5,23 +5,25 @@ use super::{validation_time, RequestOptions, Verifier};
 use crate::pki::cert::Certificate;
 use crate::pki::path::{build_path_within, LeafUsage, PathOptions};
 use crate::pki::trust::parse_bundle_at_most;
-use crate::revocation::{Embedded, Fetch, FetchJob, Fetches};
+use crate::revocation::{Embedded, FetchJob, Fetches};
 use crate::verdict::{Format, SignatureReport, Verdict};
 use std::sync::Arc;
 
 impl Verifier {
     /// Validates the first certificate in `input` (PEM or DER); further certificates in the same
-    /// input are path candidates. `max_depth` (intermediates allowed between leaf and anchor, as
-    /// OpenSSL's `-verify_depth` counts) overrides the configured path length limit.
-    pub fn verify_chain(
+    /// input are path candidates. Also returns the wanted fetches.
+    pub(crate) fn verify_chain_collect(
         &self,
         input: &[u8],
         max_depth: Option<usize>,
         opts: &RequestOptions,
-    ) -> Verdict {
+        done: &[FetchJob],
+    ) -> (Verdict, Vec<FetchJob>) {
         match self.parse_chain_input(input) {
-            Ok((leaf, extra)) => self.verify_certificate(&leaf, &extra, max_depth, opts),
-            Err(v) => v,
+            Ok((leaf, extra)) => {
+                self.verify_certificate_collect(&leaf, &extra, max_depth, opts, done)
+            }
+            Err(v) => (v, Vec::new()),
         }
     }
 
@@ -62,37 +64,10 @@ impl Verifier {
         Ok((leaf, extra))
     }
 
-    /// [`Verifier::verify_chain`], fetching missing revocation data with `fetcher` (blocks).
-    pub fn verify_chain_online(
-        &self,
-        input: &[u8],
-        max_depth: Option<usize>,
-        opts: &RequestOptions,
-        fetcher: &dyn Fetch,
-    ) -> Verdict {
-        let (leaf, extra) = match self.parse_chain_input(input) {
-            Ok(v) => v,
-            Err(v) => return v,
-        };
-        self.online(fetcher, opts, |done| {
-            self.verify_certificate_collect(&leaf, &extra, max_depth, opts, done)
-        })
-    }
-
-    /// Validates one parsed certificate with `extra` path candidates besides the configured ones.
-    pub fn verify_certificate(
-        &self,
-        leaf: &Arc<Certificate>,
-        extra: &[Arc<Certificate>],
-        max_depth: Option<usize>,
-        opts: &RequestOptions,
-    ) -> Verdict {
-        self.verify_certificate_collect(leaf, extra, max_depth, opts, &[])
-            .0
-    }
-
-    /// [`Verifier::verify_certificate`], also returning the fetches that would complete it.
-    pub fn verify_certificate_collect(
+    /// Validates one parsed certificate with `extra` path candidates besides the configured ones;
+    /// `max_depth` (intermediates allowed between leaf and anchor, as OpenSSL's `-verify_depth`
+    /// counts) overrides the configured path length limit. Also returns the wanted fetches.
+    pub(crate) fn verify_certificate_collect(
         &self,
         leaf: &Arc<Certificate>,
         extra: &[Arc<Certificate>],

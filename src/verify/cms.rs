@@ -10,7 +10,7 @@ use crate::pki::cert::{self, Certificate};
 use crate::pki::crl::Crl;
 use crate::pki::path::{LeafUsage, PathError, PathOptions};
 use crate::pki::time::format_rfc3339;
-use crate::revocation::{Embedded, Fetch, FetchJob, Fetches};
+use crate::revocation::{Embedded, FetchJob, Fetches};
 use crate::verdict::{ClaimedTime, TimestampReport};
 use crate::verdict::{Format, SignatureReport, SubIndication, Verdict};
 use std::sync::Arc;
@@ -258,62 +258,11 @@ impl Verifier {
         out
     }
 
-    /// Verifies, fetches what was missing, verifies again (at most three rounds: OCSP, then CRLs
-    /// when OCSP failed, then their deltas).
-    pub(super) fn online(
-        &self,
-        fetcher: &dyn Fetch,
-        opts: &RequestOptions,
-        mut verify: impl FnMut(&[FetchJob]) -> (Verdict, Vec<FetchJob>),
-    ) -> Verdict {
-        // One revocation deadline for the whole verification (issue #13 item 6), and no job
-        // run twice in it.
-        let deadline = std::time::Instant::now() + self.config.revocation.deadline;
-        let mut done: Vec<FetchJob> = Vec::new();
-        let mut verdict = verify(&done);
-        for _ in 0..3 {
-            verdict.1.retain(|j| !done.iter().any(|d| d.same(j)));
-            if verdict.1.is_empty()
-                || opts.revocation == RevocationMode::Off
-                || std::time::Instant::now() >= deadline
-            {
-                break;
-            }
-            self.run_fetches_until(&verdict.1, fetcher, deadline);
-            done.append(&mut verdict.1);
-            verdict = verify(&done);
-        }
-        verdict.0
-    }
-
-    /// Verifies a CMS SignedData (DER, BER, PEM or base64), attached or with detached `content`,
-    /// without network access: revocation comes from the signature, `--crl` and the caches.
-    pub fn verify_cms(
-        &self,
-        signature: &[u8],
-        content: Option<&[u8]>,
-        opts: &RequestOptions,
-    ) -> Verdict {
-        self.verify_cms_collect(signature, content, opts, &[]).0
-    }
-
-    /// [`Verifier::verify_cms`], fetching missing revocation data with `fetcher` (blocks).
-    pub fn verify_cms_online(
-        &self,
-        signature: &[u8],
-        content: Option<&[u8]>,
-        opts: &RequestOptions,
-        fetcher: &dyn Fetch,
-    ) -> Verdict {
-        self.online(fetcher, opts, |done| {
-            self.verify_cms_collect(signature, content, opts, done)
-        })
-    }
-
-    /// [`Verifier::verify_cms`], also returning the fetches that would complete the revocation
+    /// Verifies a CMS SignedData (DER, BER, PEM or base64), attached or with detached `content`;
+    /// also returns the fetches that would complete the revocation
     /// picture (run them with [`Verifier::run_fetches`] and verify again, passing every job
     /// run so far for this request as `done`).
-    pub fn verify_cms_collect(
+    pub(crate) fn verify_cms_collect(
         &self,
         signature: &[u8],
         content: Option<&[u8]>,

@@ -9,7 +9,7 @@ use crate::formats::cms as fcms;
 use crate::formats::pdf::sig::{PdfSignature, SigKind};
 use crate::formats::pdf::{Document, PdfError, PdfLimits};
 use crate::pki::time::format_rfc3339;
-use crate::revocation::{Fetch, FetchJob, Fetches};
+use crate::revocation::{FetchJob, Fetches};
 use crate::verdict::{
     ClaimedTime, Format, Indication, PdfSignatureInfo, SignatureReport, SubIndication, Verdict,
 };
@@ -28,25 +28,8 @@ impl Verifier {
         }
     }
 
-    /// Verifies every signature of a PDF, without network access.
-    pub fn verify_pdf(&self, input: &[u8], opts: &RequestOptions) -> Verdict {
-        self.verify_pdf_collect(input, opts, &[]).0
-    }
-
-    /// [`Verifier::verify_pdf`], fetching missing revocation data with `fetcher` (blocks).
-    pub fn verify_pdf_online(
-        &self,
-        input: &[u8],
-        opts: &RequestOptions,
-        fetcher: &dyn Fetch,
-    ) -> Verdict {
-        self.online(fetcher, opts, |done| {
-            self.verify_pdf_collect(input, opts, done)
-        })
-    }
-
-    /// [`Verifier::verify_pdf`], also returning the fetches that would complete it.
-    pub fn verify_pdf_collect(
+    /// Verifies every signature of a PDF; also returns the fetches that would complete it.
+    pub(crate) fn verify_pdf_collect(
         &self,
         input: &[u8],
         opts: &RequestOptions,

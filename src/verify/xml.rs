@@ -8,7 +8,7 @@ use crate::formats::xml::c14n::Apex;
 use crate::formats::xml::{self, Document, NodeId, XmlLimits};
 use crate::formats::xmldsig::{self, DsigError, Signature};
 use crate::pki::cert::Certificate;
-use crate::revocation::{Embedded, Fetch, FetchJob, Fetches};
+use crate::revocation::{Embedded, FetchJob, Fetches};
 use crate::verdict::{Format, SignatureReport, SubIndication, Verdict};
 use std::sync::Arc;
 
@@ -77,25 +77,8 @@ impl Verifier {
         }
     }
 
-    /// Verifies every enveloped XML signature in `input`, without network access.
-    pub fn verify_xml(&self, input: &[u8], opts: &RequestOptions) -> Verdict {
-        self.verify_xml_collect(input, opts, &[]).0
-    }
-
-    /// [`Verifier::verify_xml`], fetching missing revocation data with `fetcher` (blocks).
-    pub fn verify_xml_online(
-        &self,
-        input: &[u8],
-        opts: &RequestOptions,
-        fetcher: &dyn Fetch,
-    ) -> Verdict {
-        self.online(fetcher, opts, |done| {
-            self.verify_xml_collect(input, opts, done)
-        })
-    }
-
-    /// [`Verifier::verify_xml`], also returning the fetches that would complete it.
-    pub fn verify_xml_collect(
+    /// Verifies every enveloped XML signature in `input`; also returns the wanted fetches.
+    pub(crate) fn verify_xml_collect(
         &self,
         input: &[u8],
         opts: &RequestOptions,

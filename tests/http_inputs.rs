@@ -1,0 +1,254 @@
+//! HTTP inputs (issues #15, #16) through real sockets: batch failures in the input's own format
+//! with their line numbers, inputs recognised by their bytes (a PDF sent as CMS or XML is named
+//! and pointed to the right Content-Type), JSON bodies that accept what raw bodies accept, empty
+//! bodies, and the accepted types listed on a 415.
+
+mod support;
+
+use base64::Engine;
+use serde_json::Value;
+use support::*;
+
+fn b64(b: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+fn read(rel: &str) -> Vec<u8> {
+    std::fs::read(fixture(rel)).expect("fixture")
+}
+
+fn ndjson(r: &Reply) -> Vec<Value> {
+    r.body
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("NDJSON line"))
+        .collect()
+}
+
+/// Issue #15: "Batch failures report the input's own format (today every batch failure says
+/// `cms`)"; issue #16: "batch lines without `id` get their line number in the answer".
+#[test]
+fn batch_failures_keep_their_format_and_line_number() {
+    let s = TestServer::start(|_| {});
+    let good = b64(&read("cms/rsa-attached.p7s"));
+    let body = [
+        serde_json::json!({"id": "p", "pdf": "%PDF-1.7 is not base64"}).to_string(),
+        serde_json::json!({"id": "x", "xml": 5}).to_string(),
+        serde_json::json!({"id": "c", "cms": "not base64!"}).to_string(),
+        // A line without an id: the answer carries its line number.
+        serde_json::json!({"pdf": b64(b"%PDF-1.7\n%%EOF\n")}).to_string(),
+        String::new(),
+        serde_json::json!({"cms": good}).to_string(),
+    ]
+    .join("\n");
+    let r = s.call(
+        "POST",
+        "/v1/verify/batch?revocation=off",
+        Some("application/x-ndjson"),
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let lines = ndjson(&r);
+    assert_eq!(lines.len(), 5, "{}", r.body);
+    let by_line = |n: u64| {
+        lines
+            .iter()
+            .find(|l| l["line"] == n)
+            .unwrap_or_else(|| panic!("no answer for line {n}: {}", r.body))
+    };
+    let p = by_line(1);
+    assert_eq!(
+        (p["id"].as_str(), p["format"].as_str()),
+        (Some("p"), Some("pdf"))
+    );
+    assert_eq!(p["sub_indication"], "FORMAT_FAILURE");
+    let x = by_line(2);
+    assert_eq!(
+        (x["id"].as_str(), x["format"].as_str()),
+        (Some("x"), Some("xmldsig"))
+    );
+    let c = by_line(3);
+    assert_eq!(
+        (c["id"].as_str(), c["format"].as_str()),
+        (Some("c"), Some("cms"))
+    );
+    let unnamed = by_line(4);
+    assert!(unnamed["id"].is_null());
+    assert_eq!(unnamed["format"], "pdf");
+    assert_eq!(unnamed["indication"], "TOTAL_FAILED");
+    // Line 5 is blank (skipped); line 6 verifies.
+    let ok = by_line(6);
+    assert_eq!(ok["indication"], "TOTAL_PASSED", "{ok}");
+    // The id still comes first on every line (README: "with the request's `id` first").
+    assert!(r.body.lines().all(|l| l.starts_with("{\"id\":")));
+}
+
+fn assert_problem(r: &Reply, status: u16, code: &str, needles: &[&str]) {
+    assert_eq!(r.status, status, "{}", r.body);
+    assert_eq!(r.content_type, "application/problem+json", "{}", r.body);
+    let j = r.json();
+    assert_eq!(j["code"], code, "{}", r.body);
+    let detail = j["detail"].as_str().unwrap_or("");
+    for n in needles {
+        assert!(detail.contains(n), "{n:?} not in {detail:?}");
+    }
+}
+
+/// Issue #16: "a PDF given to `verify cms` or sent as `application/octet-stream` ... get HTTP
+/// 415/422 that names the right command or Content-Type".
+#[test]
+fn a_document_sent_as_another_format_is_named_with_its_content_type() {
+    let s = TestServer::start(|_| {});
+    let pdf = read("pdf/signed.pdf");
+    for ct in ["application/pkcs7-signature", "application/octet-stream"] {
+        let r = s.call("POST", "/v1/verify", Some(ct), &pdf);
+        assert_problem(
+            &r,
+            415,
+            "format-mismatch",
+            &["is a PDF", "Content-Type: application/pdf"],
+        );
+    }
+    let r = s.call("POST", "/v1/verify", Some("application/xml"), &pdf);
+    assert_problem(
+        &r,
+        415,
+        "format-mismatch",
+        &["an XML document", "application/pdf"],
+    );
+    let cms = read("cms/rsa-attached.p7s");
+    let r = s.call("POST", "/v1/verify", Some("application/pdf"), &cms);
+    assert_problem(&r, 415, "format-mismatch", &["application/pkcs7-signature"]);
+    let r = s.call(
+        "POST",
+        "/v1/verify",
+        Some("text/plain"),
+        &read("pdf/unsigned.pdf"),
+    );
+    assert_problem(&r, 415, "format-mismatch", &["application/pdf"]);
+    let png = read("barcode/egov-rsa/part-1.png");
+    let r = s.call(
+        "POST",
+        "/v1/verify",
+        Some("application/pkcs7-signature"),
+        &png,
+    );
+    assert_problem(&r, 415, "format-mismatch", &["image/png"]);
+    // A certificate is pointed to the route that checks certificates.
+    let cert = read("pki/rsa-leaf.crt");
+    let r = s.call(
+        "POST",
+        "/v1/verify",
+        Some("application/pkcs7-signature"),
+        &cert,
+    );
+    assert_problem(&r, 415, "format-mismatch", &["/v1/certificates/inspect"]);
+    // Detached CMS with the two files swapped.
+    let (sig, content) = (read("cms/rsa-detached.p7s"), read("pdf/signed.pdf"));
+    let mut body = Vec::new();
+    body.extend_from_slice(b"--B\r\nContent-Disposition: form-data; name=\"signature\"\r\n\r\n");
+    body.extend_from_slice(&content);
+    body.extend_from_slice(b"\r\n--B\r\nContent-Disposition: form-data; name=\"content\"\r\n\r\n");
+    body.extend_from_slice(&sig);
+    body.extend_from_slice(b"\r\n--B--\r\n");
+    let r = s.call(
+        "POST",
+        "/v1/verify",
+        Some("multipart/form-data; boundary=B"),
+        &body,
+    );
+    assert_problem(&r, 422, "format-mismatch", &["signature", "swapped"]);
+    // A JSON field holding another format names the right field.
+    let j = serde_json::json!({"cms": b64(&pdf)}).to_string();
+    let r = s.call("POST", "/v1/verify", Some("application/json"), j.as_bytes());
+    assert_problem(&r, 422, "format-mismatch", &["\"pdf\" field"]);
+    // Bytes nobody recognises are still verified, and fail as the format they were sent as.
+    let r = s.call("POST", "/v1/verify", Some("application/pdf"), b"hello");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["format"], "pdf");
+    assert_eq!(r.json()["sub_indication"], "FORMAT_FAILURE");
+}
+
+/// Issue #16: "JSON bodies accept what raw bodies accept (PEM, base64url)".
+#[test]
+fn json_fields_accept_pem_base64url_and_xml_text() {
+    let s = TestServer::start(|_| {});
+    let pem = String::from_utf8(read("cms/rsa-attached.pem")).expect("PEM is text");
+    let der = read("cms/rsa-attached.p7s");
+    let url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&der);
+    for cms in [pem, url, b64(&der)] {
+        let j = serde_json::json!({"cms": cms}).to_string();
+        let r = s.call("POST", "/v1/verify", Some("application/json"), j.as_bytes());
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["indication"], "TOTAL_PASSED", "{}", r.body);
+    }
+    let xml = String::from_utf8(read("barcode/egov-rsa/document.xml")).expect("XML is text");
+    let j = serde_json::json!({"xml": xml}).to_string();
+    let r = s.call(
+        "POST",
+        "/v1/verify?revocation=off",
+        Some("application/json"),
+        j.as_bytes(),
+    );
+    assert_eq!(r.json()["format"], "xmldsig", "{}", r.body);
+    assert_eq!(r.json()["indication"], "TOTAL_PASSED", "{}", r.body);
+    // Inspect takes a PEM certificate in its JSON too.
+    let cert = String::from_utf8(read("pki/rsa-leaf.crt")).expect("PEM");
+    let j = serde_json::json!({"cert": cert}).to_string();
+    let r = s.call(
+        "POST",
+        "/v1/certificates/inspect",
+        Some("application/json"),
+        j.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.json()["certificate"]["sha256"].is_string(), "{}", r.body);
+}
+
+/// Issue #16: two documents in one JSON body and empty bodies are 400; a wrong Content-Type
+/// answer lists the accepted types.
+#[test]
+fn ambiguous_empty_and_untyped_bodies_are_refused_with_the_reason() {
+    let s = TestServer::start(|_| {});
+    let der = b64(&read("cms/rsa-attached.p7s"));
+    let pdf = b64(&read("pdf/signed.pdf"));
+    let j = serde_json::json!({"cms": der, "pdf": pdf}).to_string();
+    let r = s.call("POST", "/v1/verify", Some("application/json"), j.as_bytes());
+    assert_problem(&r, 400, "bad-request", &["more than one"]);
+    for ct in [
+        "application/pkcs7-signature",
+        "application/pdf",
+        "text/plain",
+        "application/xml",
+    ] {
+        let r = s.call("POST", "/v1/verify", Some(ct), b"");
+        assert_problem(&r, 400, "bad-request", &["empty"]);
+    }
+    let r = s.call(
+        "POST",
+        "/v1/verify/batch",
+        Some("application/x-ndjson"),
+        b"\n",
+    );
+    assert_problem(&r, 400, "bad-request", &["empty"]);
+    let r = s.call("POST", "/v1/verify", Some("application/zip"), b"PK");
+    assert_problem(
+        &r,
+        415,
+        "unsupported-media-type",
+        &[
+            "application/zip",
+            "application/pdf",
+            "multipart/form-data",
+            "text/plain",
+        ],
+    );
+    let r = s.call("POST", "/v1/verify", None, b"x");
+    assert_problem(
+        &r,
+        415,
+        "unsupported-media-type",
+        &["application/pkcs7-signature"],
+    );
+    let r = s.call("POST", "/v1/verify/batch", Some("text/csv"), b"a,b");
+    assert_problem(&r, 415, "unsupported-media-type", &["application/x-ndjson"]);
+}
