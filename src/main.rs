@@ -3,6 +3,7 @@
 //! 70 internal error).
 
 mod cli;
+mod render;
 
 use clap::Parser;
 use cli::{Cli, Command, Common, TrustCommand, VerifyCommand};
@@ -124,11 +125,14 @@ fn load_with(common: &Common, mut raw: RawConfig) -> Result<tekser::config::Conf
     Ok(config)
 }
 
-fn emit(v: &Verdict, json: bool) -> u8 {
+/// Prints the verdict (JSON or for people) with the time it was judged at, and returns its
+/// exit status.
+fn emit(mut v: Verdict, request: &tekser::verify::RequestOptions, json: bool) -> u8 {
+    v.set_validation_time(request.at, tekser::pki::time::now());
     if json {
         println!("{}", v.to_json());
     } else {
-        print!("{}", cli::render_text(v));
+        print!("{}", render::render(&v));
     }
     v.exit_code()
 }
@@ -338,7 +342,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 &config.request,
                 config.fetcher.as_ref(),
             );
-            Ok(emit(&v, common.json))
+            Ok(emit(v, &config.request, common.json))
         }
         Command::Verify(VerifyCommand::Pdf { file, common }) => {
             let config = load(&common)?;
@@ -347,7 +351,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 config
                     .verifier
                     .verify_pdf_online(&input, &config.request, config.fetcher.as_ref());
-            Ok(emit(&v, common.json))
+            Ok(emit(v, &config.request, common.json))
         }
         Command::Verify(VerifyCommand::Xml { file, common }) => {
             let config = load(&common)?;
@@ -356,7 +360,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 config
                     .verifier
                     .verify_xml_online(&input, &config.request, config.fetcher.as_ref());
-            Ok(emit(&v, common.json))
+            Ok(emit(v, &config.request, common.json))
         }
         Command::Verify(VerifyCommand::Barcode {
             files,
@@ -381,7 +385,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                     &config.request,
                     config.fetcher.as_ref(),
                 );
-                return Ok(emit(&v, common.json));
+                return Ok(emit(v, &config.request, common.json));
             }
             let mut payloads: Vec<Vec<u8>> = Vec::new();
             for f in &files {
@@ -401,7 +405,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 &config.request,
                 config.fetcher.as_ref(),
             );
-            Ok(emit(&v, common.json))
+            Ok(emit(v, &config.request, common.json))
         }
         Command::Verify(VerifyCommand::Chain {
             cert,
@@ -421,7 +425,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 &config.request,
                 config.fetcher.as_ref(),
             );
-            Ok(emit(&v, common.json))
+            Ok(emit(v, &config.request, common.json))
         }
     }
 }

@@ -63,11 +63,154 @@ fn human_output_names_the_signer_and_the_chain() {
         AT,
     ]);
     assert_eq!(c, 0);
-    assert!(out.starts_with("TOTAL_PASSED"), "{out}");
+    assert!(out.starts_with("VALID — signed by RSA Signer"), "{out}");
     assert!(
         out.contains("CN=RSA Signer") && out.contains("(trust anchor)"),
         "{out}"
     );
+}
+
+/// Runs `tekser verify ARGS` in text mode with the demo root trusted; returns (code, stdout).
+fn human(args: &[&str]) -> (i32, String) {
+    let root = fixture("pki/rsa-root.crt");
+    let mut all = vec!["verify"];
+    all.extend_from_slice(args);
+    all.extend(["--trust", s(&root)]);
+    let (c, out, err) = tekser(&all);
+    println!("{out}{err}");
+    (c, out)
+}
+
+/// #16 "The human output answers the question": the bottom line first in words, no debug
+/// names, algorithm names, PDF field/kind/coverage/reason/location/claimed date, the time the
+/// verdict was judged at and its source.
+#[test]
+fn human_output_answers_the_question_for_a_passing_pdf() {
+    let pdf = fixture("pdf/signed.pdf");
+    let (c, out) = human(&["pdf", s(&pdf), "--at", AT]);
+    assert_eq!(c, 0);
+    let first = out.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with(
+            "VALID — signed by RSA Signer, for tekser test, on 2026-11-25 23:05:44 UTC (claimed"
+        ),
+        "{first}"
+    );
+    for want in [
+        "algorithm    SHA-256 with RSA",
+        "field        \"Signature1\", approval signature",
+        "covers       the whole document",
+        "reason       Approved",
+        "location     Astana",
+        "claimed time 2026-11-25 23:05:44 UTC",
+        "checked at:  2025-06-01 00:00:00 UTC (the time asked for with --at)",
+        "<- tekser RSA Root",
+    ] {
+        assert!(out.contains(want), "missing {want:?}");
+    }
+    for debug in ["(Pdf)", "rsa-pkcs1", "D:2026", "1.2.840."] {
+        assert!(
+            !out.contains(debug),
+            "debug text {debug:?} in the human output"
+        );
+    }
+    // Warnings once each, and a certificate named once per clause (not "X: X names ...").
+    let warnings: Vec<&str> = out.lines().filter(|l| l.contains("warning:")).collect();
+    let unique: std::collections::HashSet<_> = warnings.iter().collect();
+    assert_eq!(warnings.len(), unique.len(), "repeated warnings");
+    let rev = warnings
+        .iter()
+        .find(|w| w.contains("revocation status not checked"))
+        .expect("the revocation warning");
+    assert!(
+        rev.contains("certificate \"RSA Signer\": it names no OCSP responder")
+            && rev.contains("certificate \"tekser RSA Intermediate\": it names")
+            && !rev.contains("C=KZ"),
+        "{rev}"
+    );
+}
+
+#[test]
+fn human_output_says_what_changed_in_an_altered_pdf() {
+    let pdf = fixture("pdf/attack-p2-annotation.pdf");
+    let (c, out) = human(&["pdf", s(&pdf), "--at", AT]);
+    assert_eq!(c, 1);
+    assert!(
+        out.starts_with("NOT VALID — the document was changed after signing: annotation object 91 (/FreeText) was added"),
+        "{out}"
+    );
+    assert!(out.contains("certification signature, level 2 (form filling and signing allowed)"));
+    assert!(out.contains("covers       revision 2 of 3"));
+    assert!(out.contains("(NOT permitted)"));
+}
+
+#[test]
+fn human_output_names_the_root_a_chain_would_need() {
+    let sig = fixture("cms/other-root.p7s");
+    let (c, out) = human(&["cms", "--signature", s(&sig), "--at", AT]);
+    assert_eq!(c, 2);
+    assert!(
+        out.starts_with(
+            "CANNOT CONFIRM — the certificate chain does not reach a trusted root: it would need the root \"Untrusted Root\""
+        ),
+        "{out}"
+    );
+}
+
+/// The time a verdict was judged at and where it came from: `--at`, now, a signature
+/// time-stamp (openssl ts), a PDF document time-stamp (pyHanko) — in the JSON and in words.
+#[test]
+fn every_verdict_carries_its_validation_time_and_source() {
+    let root = fixture("pki/rsa-root.crt");
+    let json = |args: &[&str]| -> Value {
+        let mut all = vec!["verify"];
+        all.extend_from_slice(args);
+        all.extend(["--trust", s(&root), "--json"]);
+        let (_, out, err) = tekser(&all);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"))
+    };
+    let sig = fixture("cms/rsa-attached.p7s");
+    let v = json(&["cms", "--signature", s(&sig), "--at", AT]);
+    assert_eq!(v["validation_time"], AT);
+    assert_eq!(v["validation_time_source"], "at");
+    let before = time_now();
+    let v = json(&["cms", "--signature", s(&sig)]);
+    assert_eq!(v["validation_time_source"], "now");
+    let t = v["validation_time"].as_str().expect("a time");
+    assert!(t >= before.as_str(), "{t} < {before}");
+    // A signature time-stamp made by openssl ts (fixtures/tsa/meta.json: genTime).
+    let ts = fixture("tsa/timestamped.p7s");
+    let tsa_root = fixture("tsa/ca.crt");
+    let v = json(&["cms", "--signature", s(&ts), "--trust", s(&tsa_root)]);
+    assert_eq!(v["indication"], "TOTAL_PASSED", "{v}");
+    assert_eq!(v["validation_time"], "2026-11-25T19:17:12Z");
+    assert_eq!(v["validation_time_source"], "timestamp");
+    // A PDF whose only signature is covered by a pyHanko document time-stamp.
+    let pdf = fixture("pdf/doc-timestamp.pdf");
+    let v = json(&["pdf", s(&pdf)]);
+    assert_eq!(v["indication"], "TOTAL_PASSED", "{v}");
+    assert_eq!(v["validation_time_source"], "document-timestamp");
+    let (_, out) = human(&["pdf", s(&pdf)]);
+    assert!(
+        out.lines()
+            .next()
+            .unwrap_or_default()
+            .contains("(time proven by tekser PDF TSA)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("(the time proven by a document time-stamp)"),
+        "{out}"
+    );
+}
+
+/// Now as RFC 3339 UTC, from `date` (another implementation than tekser's clock formatting).
+fn time_now() -> String {
+    let o = std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .expect("date runs");
+    String::from_utf8_lossy(&o.stdout).trim().to_owned()
 }
 
 #[test]
