@@ -29,6 +29,7 @@
 pub mod asn1;
 pub mod config;
 pub mod crypto;
+pub mod detect;
 pub mod formats;
 pub mod http;
 pub mod input;
