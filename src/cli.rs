@@ -15,9 +15,9 @@ pub struct Cli {
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Verify a signed object.
-    #[command(subcommand)]
-    Verify(VerifyCommand),
+    /// Verify a signed object (`verify cms|pdf|xml|barcode|chain ...`), or many files at
+    /// once: `verify FILE_OR_DIR... [--recursive]` detects each file's format.
+    Verify(VerifyArgs),
     /// Run the HTTP verification service (with no options: 127.0.0.1:8080 and the built-in NCA
     /// production trust store, `kz-nca`).
     Serve {
@@ -57,15 +57,49 @@ pub enum TrustCommand {
     },
 }
 
-/// `tekser verify …`
+/// `tekser verify …`: a subcommand for one document, or files and folders for many (#17).
+// A first argument that is not a subcommand name is a path: clap tries the subcommands first,
+// so a file literally named `pdf` is given as `./pdf`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct VerifyArgs {
+    /// One document, by format.
+    #[command(subcommand)]
+    pub command: Option<VerifyCommand>,
+    /// Many documents, each format detected.
+    #[command(flatten)]
+    pub batch: BatchArgs,
+}
+
+/// `tekser verify FILE_OR_DIR... [--recursive]`
+#[derive(Debug, Args, Clone)]
+pub struct BatchArgs {
+    /// Files and folders to verify (a folder: the files in it; with --recursive, also in its
+    /// subfolders). Each file's format is detected: PDF, CMS, XML, barcode text, PNG/JPEG.
+    #[arg(value_name = "FILE_OR_DIR", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Descend into subfolders.
+    #[arg(long, short = 'r')]
+    pub recursive: bool,
+    /// Verification threads (default: one per CPU).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `tekser verify <format> …`
 #[derive(Debug, Subcommand)]
 pub enum VerifyCommand {
     /// CMS / PKCS#7 SignedData (DER, BER, PEM or base64), attached or detached.
     Cms {
-        /// The signature file.
-        #[arg(long, value_name = "FILE")]
-        signature: PathBuf,
-        /// The signed content, for a detached signature.
+        /// The signature file ("-" = stdin).
+        #[arg(value_name = "FILE", required_unless_present = "signature")]
+        file: Option<PathBuf>,
+        /// The signature file (the same as FILE, kept for scripts).
+        #[arg(long, value_name = "FILE", conflicts_with = "file")]
+        signature: Option<PathBuf>,
+        /// The signed content, for a detached signature ("-" = stdin).
         #[arg(long, value_name = "FILE")]
         content: Option<PathBuf>,
         #[command(flatten)]
@@ -73,7 +107,7 @@ pub enum VerifyCommand {
     },
     /// A signed PDF: every signature field, byte ranges, later revisions, DocMDP, DSS.
     Pdf {
-        /// The PDF file.
+        /// The PDF file ("-" = stdin).
         #[arg(value_name = "FILE")]
         file: PathBuf,
         #[command(flatten)]
@@ -81,7 +115,7 @@ pub enum VerifyCommand {
     },
     /// An XML document with enveloped XML signatures (XMLDSig).
     Xml {
-        /// The signed XML document.
+        /// The signed XML document ("-" = stdin).
         #[arg(value_name = "FILE")]
         file: PathBuf,
         #[command(flatten)]
@@ -109,9 +143,12 @@ pub enum VerifyCommand {
     },
     /// A certificate (PEM or DER; further certificates in the file are path candidates).
     Chain {
-        /// The end-entity certificate.
-        #[arg(long, value_name = "LEAF")]
-        cert: PathBuf,
+        /// The end-entity certificate ("-" = stdin).
+        #[arg(value_name = "LEAF", required_unless_present = "cert")]
+        file: Option<PathBuf>,
+        /// The end-entity certificate (the same as LEAF, kept for scripts).
+        #[arg(long, value_name = "LEAF", conflicts_with = "file")]
+        cert: Option<PathBuf>,
         /// Most intermediate certificates between the leaf and a trust anchor (as OpenSSL's
         /// -verify_depth counts; self-issued ones are free).
         #[arg(long, value_name = "N")]
@@ -168,8 +205,8 @@ pub struct Common {
     /// Hosts/CIDRs revocation fetches may reach even if loopback/private (repeatable).
     #[arg(long, value_name = "NET")]
     pub fetch_allow: Vec<String>,
-    /// Validation time, RFC 3339 (default: now).
-    #[arg(long, value_name = "RFC3339")]
+    /// Validation time, RFC 3339, or a date (YYYY-MM-DD = midnight UTC) (default: now).
+    #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
     /// off | prefer | require (default prefer).
     #[arg(long, value_name = "MODE")]

@@ -90,7 +90,7 @@ fn indication_text(i: Indication, sub: Option<SubIndication>) -> String {
 }
 
 /// The first line: the answer in words.
-fn bottom_line(v: &Verdict) -> String {
+pub(crate) fn bottom_line(v: &Verdict) -> String {
     // The document's own signatures; a PDF document time-stamp is a witness, not a signer.
     let signers: Vec<&SignatureReport> = v
         .signatures
@@ -202,9 +202,8 @@ fn failure_reason(v: &Verdict) -> String {
         Some(SubIndication::TRY_LATER) => {
             format!("the revocation status could not be obtained: {first_error}")
         }
-        Some(SubIndication::SIGNED_DATA_NOT_FOUND) => format!(
-            "the signed content was not given (a detached signature: give the document with --content): {first_error}"
-        ),
+        // The core's message names --content (and the HTTP part).
+        Some(SubIndication::SIGNED_DATA_NOT_FOUND) => first_error,
         Some(SubIndication::CRYPTO_CONSTRAINTS_FAILURE) => {
             format!("an algorithm is refused or not supported: {first_error}")
         }
@@ -224,10 +223,10 @@ fn missing_root(msg: &str) -> String {
         .split_once(": its issuer ")
         .and_then(|(_, rest)| rest.split_once(" is not a trust anchor"))
     {
-        Some((issuer, _)) => format!(
-            "it would need the root \"{}\" ({issuer}) as a trust anchor (--trust)",
-            short_name(issuer)
-        ),
+        // about_certificates then shortens a name it knows (the signer's issuer) to its CN.
+        Some((issuer, _)) => {
+            format!("it would need the root {issuer} as a trust anchor (--trust)")
+        }
         None => msg.to_owned(),
     }
 }
