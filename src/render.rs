@@ -125,7 +125,22 @@ pub(crate) fn bottom_line(v: &Verdict) -> String {
                             esc(&date(&t))
                         );
                     }
-                    When::Unknown => line.push_str(" (no signing time given)"),
+                    // An e-certificate's signed document carries its own issue date.
+                    When::Unknown => match v
+                        .document
+                        .as_ref()
+                        .and_then(|d| d.get("response_date"))
+                        .and_then(|d| d.as_str())
+                    {
+                        Some(d) => {
+                            let _ = write!(
+                                line,
+                                ", issued on {} (the date in the signed document, not proven)",
+                                esc(&d.replacen('T', " ", 1))
+                            );
+                        }
+                        None => line.push_str(" (no signing time given)"),
+                    },
                 }
             }
             if signers.len() > 1 {

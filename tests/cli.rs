@@ -145,6 +145,47 @@ fn human_output_says_what_changed_in_an_altered_pdf() {
     assert!(out.contains("(NOT permitted)"));
 }
 
+/// An e-certificate: the bottom line with the signed document's date, the signed fields, and
+/// the envelope values no signature covers labelled as such.
+#[test]
+fn human_output_for_an_e_certificate_labels_what_is_not_signed() {
+    let all = std::fs::read(fixture("barcode/egov-rsa/all.txt")).expect("fixture");
+    let root = fixture("pki/rsa-root.crt");
+    let (c, out, err) = tekser_stdin(
+        &[
+            "verify",
+            "barcode",
+            "-",
+            "--trust",
+            s(&root),
+            "--at",
+            "2025-06-01",
+            "--revocation",
+            "off",
+        ],
+        &all,
+    );
+    println!("{out}{err}");
+    assert_eq!(c, 0);
+    assert!(out.starts_with("VALID — signed by RSA Signer, for tekser test, issued on 2025-05-20 10:15:03+05:00 (the date in the signed document, not proven)"), "{out}");
+    let signed = out
+        .find("document (signed fields):")
+        .expect("signed fields");
+    let unsigned = out
+        .find("NOT signed (read beside the document")
+        .expect("unsigned block");
+    assert!(signed < unsigned);
+    assert!(
+        out[signed..unsigned].contains("declarant_iin: 870101300123"),
+        "{out}"
+    );
+    assert!(
+        out[unsigned..].contains("favor_id: E2025052000000001"),
+        "{out}"
+    );
+    assert!(!out.contains("(EgovBarcode)"), "{out}");
+}
+
 #[test]
 fn human_output_names_the_root_a_chain_would_need() {
     let sig = fixture("cms/other-root.p7s");
