@@ -13,6 +13,8 @@ pub struct Cli {
 }
 
 /// Top-level commands.
+// Parsed once per run: the size difference between variants costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Verify a signed object (`verify cms|pdf|xml|barcode|chain ...`), or many files at

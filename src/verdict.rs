@@ -460,7 +460,7 @@ impl Verdict {
                     .min()
             });
             match own.or(doc).filter(|(t, _)| *t < asked) {
-                Some(p) if latest.map_or(true, |l| p.0 >= l.0) => latest = Some(p),
+                Some(p) if latest.is_none_or(|l| p.0 >= l.0) => latest = Some(p),
                 Some(_) => {}
                 None => all = false,
             }
