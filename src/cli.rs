@@ -2,7 +2,6 @@
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
-use tekser::verdict::{Indication, Verdict};
 
 /// tekser: verify signed documents (CMS today) and certificate chains.
 #[derive(Debug, Parser)]
@@ -14,11 +13,13 @@ pub struct Cli {
 }
 
 /// Top-level commands.
+// Parsed once per run: the size difference between variants costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Verify a signed object.
-    #[command(subcommand)]
-    Verify(VerifyCommand),
+    /// Verify a signed object (`verify cms|pdf|xml|barcode|chain ...`), or many files at
+    /// once: `verify FILE_OR_DIR... [--recursive]` detects each file's format.
+    Verify(VerifyArgs),
     /// Run the HTTP verification service (with no options: 127.0.0.1:8080 and the built-in NCA
     /// production trust store, `kz-nca`).
     Serve {
@@ -58,15 +59,49 @@ pub enum TrustCommand {
     },
 }
 
-/// `tekser verify …`
+/// `tekser verify …`: a subcommand for one document, or files and folders for many (#17).
+// A first argument that is not a subcommand name is a path: clap tries the subcommands first,
+// so a file literally named `pdf` is given as `./pdf`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct VerifyArgs {
+    /// One document, by format.
+    #[command(subcommand)]
+    pub command: Option<VerifyCommand>,
+    /// Many documents, each format detected.
+    #[command(flatten)]
+    pub batch: BatchArgs,
+}
+
+/// `tekser verify FILE_OR_DIR... [--recursive]`
+#[derive(Debug, Args, Clone)]
+pub struct BatchArgs {
+    /// Files and folders to verify (a folder: the files in it; with --recursive, also in its
+    /// subfolders). Each file's format is detected: PDF, CMS, XML, barcode text, PNG/JPEG.
+    #[arg(value_name = "FILE_OR_DIR", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Descend into subfolders.
+    #[arg(long, short = 'r')]
+    pub recursive: bool,
+    /// Verification threads (default: one per CPU).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `tekser verify <format> …`
 #[derive(Debug, Subcommand)]
 pub enum VerifyCommand {
     /// CMS / PKCS#7 SignedData (DER, BER, PEM or base64), attached or detached.
     Cms {
-        /// The signature file.
-        #[arg(long, value_name = "FILE")]
-        signature: PathBuf,
-        /// The signed content, for a detached signature.
+        /// The signature file ("-" = stdin).
+        #[arg(value_name = "FILE", required_unless_present = "signature")]
+        file: Option<PathBuf>,
+        /// The signature file (the same as FILE, kept for scripts).
+        #[arg(long, value_name = "FILE", conflicts_with = "file")]
+        signature: Option<PathBuf>,
+        /// The signed content, for a detached signature ("-" = stdin).
         #[arg(long, value_name = "FILE")]
         content: Option<PathBuf>,
         #[command(flatten)]
@@ -74,7 +109,7 @@ pub enum VerifyCommand {
     },
     /// A signed PDF: every signature field, byte ranges, later revisions, DocMDP, DSS.
     Pdf {
-        /// The PDF file.
+        /// The PDF file ("-" = stdin).
         #[arg(value_name = "FILE")]
         file: PathBuf,
         #[command(flatten)]
@@ -82,7 +117,7 @@ pub enum VerifyCommand {
     },
     /// An XML document with enveloped XML signatures (XMLDSig).
     Xml {
-        /// The signed XML document.
+        /// The signed XML document ("-" = stdin).
         #[arg(value_name = "FILE")]
         file: PathBuf,
         #[command(flatten)]
@@ -110,9 +145,12 @@ pub enum VerifyCommand {
     },
     /// A certificate (PEM or DER; further certificates in the file are path candidates).
     Chain {
-        /// The end-entity certificate.
-        #[arg(long, value_name = "LEAF")]
-        cert: PathBuf,
+        /// The end-entity certificate ("-" = stdin).
+        #[arg(value_name = "LEAF", required_unless_present = "cert")]
+        file: Option<PathBuf>,
+        /// The end-entity certificate (the same as LEAF, kept for scripts).
+        #[arg(long, value_name = "LEAF", conflicts_with = "file")]
+        cert: Option<PathBuf>,
         /// Most intermediate certificates between the leaf and a trust anchor (as OpenSSL's
         /// -verify_depth counts; self-issued ones are free).
         #[arg(long, value_name = "N")]
@@ -169,8 +207,8 @@ pub struct Common {
     /// Hosts/CIDRs revocation fetches may reach even if loopback/private (repeatable).
     #[arg(long, value_name = "NET")]
     pub fetch_allow: Vec<String>,
-    /// Validation time, RFC 3339 (default: now).
-    #[arg(long, value_name = "RFC3339")]
+    /// Validation time, RFC 3339, or a date (YYYY-MM-DD = midnight UTC) (default: now).
+    #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
     /// off | prefer | require (default prefer).
     #[arg(long, value_name = "MODE")]
@@ -217,121 +255,4 @@ pub fn escape_text(s: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     std::borrow::Cow::Owned(out)
-}
-
-/// Renders a verdict for people. Every string that came from the input goes through
-/// [`escape_text`].
-pub fn render_text(v: &Verdict) -> String {
-    use std::fmt::Write;
-    let mut out = String::new();
-    let sub = |s: Option<tekser::verdict::SubIndication>| {
-        s.map(|s| format!(" / {s:?}")).unwrap_or_default()
-    };
-    let _ = writeln!(
-        out,
-        "{:?}{} ({:?})",
-        v.indication(),
-        sub(v.sub_indication()),
-        v.format
-    );
-    let esc = escape_text;
-    for e in &v.errors {
-        let _ = writeln!(out, "  error: {}: {}", e.code, esc(&e.message));
-    }
-    if let Some(doc) = &v.document {
-        // Line by line: the pretty printer's own line ends stay, a string's are escaped.
-        let json = serde_json::to_string_pretty(doc).unwrap_or_default();
-        let lines: Vec<_> = json.lines().map(esc).collect();
-        let _ = writeln!(out, "  document: {}", lines.join("\n  "));
-    }
-    if let Some(u) = &v.unsigned {
-        let _ = writeln!(
-            out,
-            "  unsigned (no signature covers these): {}",
-            serde_json::to_string(u).unwrap_or_default()
-        );
-    }
-    for (i, s) in v.signatures.iter().enumerate() {
-        let mark = if s.indication() == Indication::TOTAL_PASSED {
-            "ok"
-        } else {
-            "!!"
-        };
-        let _ = writeln!(
-            out,
-            "[{mark}] signature {}: {:?}{}  {}",
-            i + 1,
-            s.indication(),
-            sub(s.sub_indication()),
-            esc(s.algorithm.as_deref().unwrap_or("?"))
-        );
-        if let Some(signer) = &s.signer {
-            let _ = writeln!(
-                out,
-                "     signer:  {} (serial {})",
-                esc(&signer.subject),
-                esc(&signer.serial)
-            );
-            let _ = writeln!(out, "     issuer:  {}", esc(&signer.issuer));
-            if !signer.roles.is_empty() {
-                let _ = writeln!(out, "     roles:   {}", esc(&signer.roles.join(", ")));
-            }
-            if let Some(iin) = &signer.iin {
-                let _ = writeln!(out, "     IIN:     {}", esc(iin));
-            }
-            if let Some(bin) = &signer.bin {
-                let _ = writeln!(out, "     BIN:     {}", esc(bin));
-            }
-        }
-        if let Some(d) = &s.signed_data {
-            let _ = writeln!(out, "     covers:  {}", esc(&d.to_string()));
-        }
-        if let Some(t) = &s.signing_time {
-            let _ = writeln!(out, "     signed:  {}", esc(&t.to_string()));
-        }
-        if let Some(c) = &s.claimed_time {
-            let then = if c.chain_valid {
-                "the certificate chain was valid then".to_owned()
-            } else {
-                format!(
-                    "the chain was not valid then either ({})",
-                    esc(c.reason.as_deref().unwrap_or("no reason given"))
-                )
-            };
-            let _ = writeln!(
-                out,
-                "     claimed: the document says it was signed at {} ({}{}): {then}; nothing independent proves that time (revocation at that time was not checked)",
-                esc(&c.time),
-                c.source,
-                if c.signed { ", signed" } else { ", not signed" }
-            );
-        }
-        for (j, c) in s.chain.iter().enumerate() {
-            let anchor = if c.trust_anchor {
-                "  (trust anchor)"
-            } else {
-                ""
-            };
-            let _ = writeln!(
-                out,
-                "     chain {j}: {}  [{} .. {}]{anchor}",
-                esc(&c.subject),
-                esc(&c.not_before.to_string()),
-                esc(&c.not_after.to_string())
-            );
-        }
-        let _ = writeln!(
-            out,
-            "     revocation: {} ({})",
-            esc(&s.revocation.status.to_string()),
-            esc(&s.revocation.source.to_string())
-        );
-        for w in &s.warnings {
-            let _ = writeln!(out, "     warning: {}", esc(&w.to_string()));
-        }
-        for e in &s.errors {
-            let _ = writeln!(out, "     error:   {}: {}", e.code, esc(&e.message));
-        }
-    }
-    out
 }

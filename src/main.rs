@@ -2,10 +2,12 @@
 //! an exit status (CONTRACT.md: 0 passed, 1 failed, 2 indeterminate, 64 usage, 66 missing input,
 //! 70 internal error).
 
+mod batch;
 mod cli;
+mod render;
 
 use clap::Parser;
-use cli::{Cli, Command, Common, TrustCommand, VerifyCommand};
+use cli::{Cli, Command, Common, TrustCommand, VerifyArgs, VerifyCommand};
 use std::path::Path;
 use std::process::ExitCode;
 use tekser::config::{ConfigError, RawConfig};
@@ -17,7 +19,7 @@ const EXIT_NO_INPUT: u8 = 66;
 const EXIT_INTERNAL: u8 = 70;
 
 /// A failure before a verdict exists.
-enum Fail {
+pub(crate) enum Fail {
     Usage(String),
     NoInput(String),
 }
@@ -53,15 +55,49 @@ fn main() -> ExitCode {
 /// cannot be opened is "missing input" (66).
 fn read_input(p: &Path, limit: usize) -> Result<Vec<u8>, Fail> {
     use tekser::input::ReadError;
+    if p.as_os_str() == "-" {
+        return read_stdin(limit);
+    }
     tekser::input::read_bounded(p, limit).map_err(|e| match e {
         ReadError::Io { path, source } => Fail::NoInput(format!("{}: {source}", path.display())),
         other => Fail::Usage(other.to_string()),
     })
 }
 
+/// Set once stdin has been read: a second `-` would silently get nothing.
+static STDIN_TAKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn take_stdin() -> Result<(), Fail> {
+    if STDIN_TAKEN.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return Err(Fail::Usage(
+            "only one input can come from stdin (\"-\")".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// `-` as an input file: stdin, read to at most `limit` bytes (#16: "`-` reads stdin
+/// everywhere").
+fn read_stdin(limit: usize) -> Result<Vec<u8>, Fail> {
+    use std::io::Read;
+    take_stdin()?;
+    let mut buf = Vec::new();
+    std::io::stdin()
+        .take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(|e| Fail::NoInput(format!("stdin: {e}")))?;
+    if buf.len() > limit {
+        return Err(Fail::Usage(format!(
+            "stdin: larger than the limit of {limit} bytes"
+        )));
+    }
+    Ok(buf)
+}
+
 /// Non-empty lines of stdin, one payload each, reading at most `limit` bytes in all.
 fn stdin_lines(limit: usize) -> Result<Vec<Vec<u8>>, Fail> {
     use std::io::Read;
+    take_stdin()?;
     let mut buf = Vec::new();
     std::io::stdin()
         .take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
@@ -89,8 +125,8 @@ fn apply_flags(raw: &mut RawConfig, common: &Common) {
     raw.revocation_options
         .fetch_allow
         .extend(common.fetch_allow.iter().cloned());
-    if common.at.is_some() {
-        raw.at = common.at.clone();
+    if let Some(at) = &common.at {
+        raw.at = Some(at_arg(at));
     }
     if common.revocation.is_some() {
         raw.revocation = common.revocation.clone();
@@ -99,6 +135,66 @@ fn apply_flags(raw: &mut RawConfig, common: &Common) {
     if let Some(p) = common.auth_key_signatures {
         raw.auth_key_signatures = p;
     }
+}
+
+/// `--at 2025-06-01` (a date alone) is midnight UTC of that day; anything else is passed on
+/// as written (RFC 3339, checked by the configuration).
+fn at_arg(at: &str) -> String {
+    let b = at.as_bytes();
+    let date_only = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            _ => c.is_ascii_digit(),
+        });
+    if date_only {
+        format!("{at}T00:00:00Z")
+    } else {
+        at.to_owned()
+    }
+}
+
+/// What `tekser verify` command reads an input of this type, for messages.
+fn command_for(d: tekser::detect::Detected) -> Option<&'static str> {
+    use tekser::detect::Detected as D;
+    match d {
+        D::Pdf => Some("tekser verify pdf"),
+        D::Cms(_) => Some("tekser verify cms"),
+        D::Xml => Some("tekser verify xml"),
+        D::Certificate(_) => Some("tekser verify chain"),
+        D::Barcode(_) => Some("tekser verify barcode"),
+        D::Png | D::Jpeg => Some("tekser verify barcode --image"),
+        _ => None,
+    }
+}
+
+/// The input's type against the command's: another recognised type is a usage error naming
+/// the right command (#16), not a FORMAT_FAILURE from the wrong parser. Unrecognised data goes
+/// to the parser, which says what is wrong with it.
+fn expect_kind(path: &Path, bytes: &[u8], want: &str) -> Result<(), Fail> {
+    use tekser::detect::Detected as D;
+    let d = tekser::detect::detect(bytes);
+    let fits = match want {
+        "cms" => matches!(d, D::Cms(_)),
+        "pdf" => d == D::Pdf,
+        "xml" => d == D::Xml,
+        _ => true,
+    };
+    if fits || d == D::Unknown {
+        return Ok(());
+    }
+    let name = if path.as_os_str() == "-" {
+        "stdin".to_owned()
+    } else {
+        path.display().to_string()
+    };
+    let hint = match command_for(d) {
+        Some(cmd) => format!(": use `{cmd} {}`", path.display()),
+        None => String::new(),
+    };
+    Err(Fail::Usage(format!(
+        "{name} is {}, not what `tekser verify {want}` reads{hint}",
+        d.describe()
+    )))
 }
 
 fn config_error(e: ConfigError) -> Fail {
@@ -125,13 +221,33 @@ fn load_with(common: &Common, mut raw: RawConfig) -> Result<tekser::config::Conf
     Ok(config)
 }
 
-fn emit(v: &Verdict, json: bool) -> u8 {
-    if json {
-        println!("{}", v.to_json());
+/// Prints the verdict (JSON or for people) with the time it was judged at, and returns its
+/// exit status.
+fn emit(mut v: Verdict, request: &tekser::verify::RequestOptions, json: bool) -> u8 {
+    v.set_validation_time(request.at, tekser::pki::time::now());
+    let text = if json {
+        v.to_json() + "\n"
     } else {
-        print!("{}", cli::render_text(v));
-    }
+        render::render(&v)
+    };
+    write_stdout(&text);
     v.exit_code()
+}
+
+/// Writes to stdout. A reader that went away (`tekser … | head -c1`) is not an error of
+/// ours: the rest is dropped quietly (`println!` panicked on EPIPE, exit 70). Other write
+/// errors are said on stderr.
+pub(crate) fn write_stdout(text: &str) -> bool {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => false,
+        Err(e) => {
+            eprintln!("tekser: cannot write the output: {e}");
+            false
+        }
+    }
 }
 
 /// The server's raw configuration: the file, then the environment, then flags.
@@ -322,17 +438,55 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             trust,
             config,
         }) => trust_list(config.as_deref(), trust, json),
-        Command::Verify(VerifyCommand::Cms {
+        Command::Verify(VerifyArgs {
+            command: None,
+            batch,
+        }) => {
+            let config = load(&batch.common)?;
+            batch::run(&config, &batch)
+        }
+        Command::Verify(VerifyArgs {
+            command: Some(command),
+            ..
+        }) => verify_one(command),
+    }
+}
+
+fn verify_one(command: VerifyCommand) -> Result<u8, Fail> {
+    match command {
+        VerifyCommand::Cms {
+            file,
             signature,
             content,
             common,
-        }) => {
+        } => {
+            // clap requires one of the two and refuses both.
+            let signature = file.or(signature).unwrap_or_default();
             let config = load(&common)?;
             let limits = *config.verifier.limits();
             let sig = read_input(&signature, limits.max_input_bytes)?;
-            let content = content
-                .map(|c| read_input(&c, limits.max_content_bytes))
+            let content_path = content;
+            let content = content_path
+                .as_ref()
+                .map(|c| read_input(c, limits.max_content_bytes))
                 .transpose()?;
+            // Swapped: the "content" is a CMS signature and the "signature" is not.
+            if let (Some(cp), Some(c)) = (&content_path, &content) {
+                let sig_kind = tekser::detect::detect(&sig);
+                if !matches!(sig_kind, tekser::detect::Detected::Cms(_))
+                    && matches!(tekser::detect::detect(c), tekser::detect::Detected::Cms(_))
+                {
+                    return Err(Fail::Usage(format!(
+                        "--content {} is a CMS signature and {} is {}: swapped? use `tekser verify cms {} --content {}`",
+                        cp.display(),
+                        signature.display(),
+                        sig_kind.describe(),
+                        cp.display(),
+                        signature.display()
+                    )));
+                }
+            }
+            expect_kind(&signature, &sig, "cms")?;
             let v = config.verifier.verify_online(
                 &Input::Cms {
                     signature: &sig,
@@ -341,34 +495,36 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 &config.request,
                 config.fetcher.as_ref(),
             );
-            Ok(emit(&v, common.json))
+            Ok(emit(v, &config.request, common.json))
         }
-        Command::Verify(VerifyCommand::Pdf { file, common }) => {
+        VerifyCommand::Pdf { file, common } => {
             let config = load(&common)?;
             let input = read_input(&file, config.verifier.limits().max_input_bytes)?;
+            expect_kind(&file, &input, "pdf")?;
             let v = config.verifier.verify_online(
                 &Input::Pdf(&input),
                 &config.request,
                 config.fetcher.as_ref(),
             );
-            Ok(emit(&v, common.json))
+            Ok(emit(v, &config.request, common.json))
         }
-        Command::Verify(VerifyCommand::Xml { file, common }) => {
+        VerifyCommand::Xml { file, common } => {
             let config = load(&common)?;
             let input = read_input(&file, config.verifier.limits().max_input_bytes)?;
+            expect_kind(&file, &input, "xml")?;
             let v = config.verifier.verify_online(
                 &Input::Xml(&input),
                 &config.request,
                 config.fetcher.as_ref(),
             );
-            Ok(emit(&v, common.json))
+            Ok(emit(v, &config.request, common.json))
         }
-        Command::Verify(VerifyCommand::Barcode {
+        VerifyCommand::Barcode {
             files,
             image,
             content,
             common,
-        }) => {
+        } => {
             let config = load(&common)?;
             let limits = *config.verifier.limits();
             if !image.is_empty() {
@@ -388,7 +544,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                     &config.request,
                     config.fetcher.as_ref(),
                 );
-                return Ok(emit(&v, common.json));
+                return Ok(emit(v, &config.request, common.json));
             }
             let mut payloads: Vec<Vec<u8>> = Vec::new();
             for f in &files {
@@ -410,14 +566,16 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 &config.request,
                 config.fetcher.as_ref(),
             );
-            Ok(emit(&v, common.json))
+            Ok(emit(v, &config.request, common.json))
         }
-        Command::Verify(VerifyCommand::Chain {
+        VerifyCommand::Chain {
+            file,
             cert,
             max_depth,
             policy,
             common,
-        }) => {
+        } => {
+            let cert = file.or(cert).unwrap_or_default();
             let raw = RawConfig {
                 certificate_policy: policy.settings(),
                 ..RawConfig::default()
@@ -432,7 +590,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 &config.request,
                 config.fetcher.as_ref(),
             );
-            Ok(emit(&v, common.json))
+            Ok(emit(v, &config.request, common.json))
         }
     }
 }

@@ -617,10 +617,11 @@ impl RevocationStore {
             ));
         }
         if cert.ext.ocsp_urls.is_empty() && urls.is_empty() && why.is_empty() {
-            return CertOutcome::Missing(format!(
-                "{} names no OCSP responder or CRL distribution point, and no CRL given covers it",
-                cert.subject.rfc4514
-            ));
+            // The caller prefixes the certificate's subject: naming it here too repeated it.
+            return CertOutcome::Missing(
+                "it names no OCSP responder or CRL distribution point, and no CRL given covers it"
+                    .into(),
+            );
         }
         CertOutcome::Missing(if why.is_empty() {
             "no revocation source answered".into()

@@ -353,6 +353,15 @@ pub struct Verdict {
     pub unsigned: Option<serde_json::Value>,
     /// Document-level errors.
     pub errors: Vec<ErrorEntry>,
+    /// The time the signatures were judged at, RFC 3339 (CONTRACT.md additions); set by
+    /// [`Verdict::set_validation_time`] at the edge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validation_time: Option<String>,
+    /// Where [`Verdict::validation_time`] came from: `now`, `at` (asked for), `timestamp`
+    /// (every signature judged at its own verified signature time-stamp) or
+    /// `document-timestamp` (every PDF signature judged at a verified document time-stamp).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validation_time_source: Option<String>,
 }
 
 impl Verdict {
@@ -389,6 +398,8 @@ impl Verdict {
             document: None,
             unsigned: None,
             errors,
+            validation_time: None,
+            validation_time_source: None,
         }
     }
 
@@ -402,7 +413,64 @@ impl Verdict {
             document: None,
             unsigned: None,
             errors: vec![ErrorEntry::new(code, message)],
+            validation_time: None,
+            validation_time_source: None,
         }
+    }
+
+    /// Records when the signatures were judged: `at` when one was asked for, else `now`; a
+    /// proof of existence moves it only when it applied to every signature (the core judges
+    /// a time-stamped signature at min(asked time, genTime)), and then the latest such time is
+    /// given, so the one field never claims more than each signature had.
+    pub fn set_validation_time(&mut self, at: Option<i64>, now: i64) {
+        let asked = at.unwrap_or(now);
+        let parse = |t: &str| crate::pki::time::parse_rfc3339(t).ok();
+        // Per signature: the proof-of-existence time it was judged at, if any.
+        let doc_ts: Vec<(usize, i64)> = self
+            .signatures
+            .iter()
+            .filter(|s| s.indication == Indication::TOTAL_PASSED)
+            .filter_map(|s| {
+                let p = s.pdf.as_ref().filter(|p| p.kind == "document-timestamp")?;
+                let t = s.timestamp.as_ref().filter(|t| t.valid)?;
+                Some((p.revision?, parse(&t.gen_time)?))
+            })
+            .collect();
+        let mut latest: Option<(i64, &str)> = None;
+        let mut all = !self.signatures.is_empty();
+        for s in &self.signatures {
+            if s.pdf
+                .as_ref()
+                .is_some_and(|p| p.kind == "document-timestamp")
+            {
+                continue;
+            }
+            let own = s
+                .timestamp
+                .as_ref()
+                .filter(|t| t.valid)
+                .and_then(|t| parse(&t.gen_time))
+                .map(|t| (t, "timestamp"));
+            // A document time-stamp over a later revision proves this one existed then.
+            let doc = s.pdf.as_ref().and_then(|p| p.revision).and_then(|r| {
+                doc_ts
+                    .iter()
+                    .filter(|(rev, _)| *rev > r)
+                    .map(|&(_, t)| (t, "document-timestamp"))
+                    .min()
+            });
+            match own.or(doc).filter(|(t, _)| *t < asked) {
+                Some(p) if latest.is_none_or(|l| p.0 >= l.0) => latest = Some(p),
+                Some(_) => {}
+                None => all = false,
+            }
+        }
+        let (time, source) = match latest {
+            Some((t, source)) if all => (t, source),
+            _ => (asked, if at.is_some() { "at" } else { "now" }),
+        };
+        self.validation_time = Some(crate::pki::time::format_rfc3339(time));
+        self.validation_time_source = Some(source.to_owned());
     }
 
     /// The overall indication.

@@ -3,6 +3,7 @@
 mod support;
 
 use serde_json::Value;
+use std::path::Path;
 use support::*;
 
 const AT: &str = "2025-06-01T00:00:00Z";
@@ -63,11 +64,195 @@ fn human_output_names_the_signer_and_the_chain() {
         AT,
     ]);
     assert_eq!(c, 0);
-    assert!(out.starts_with("TOTAL_PASSED"), "{out}");
+    assert!(out.starts_with("VALID — signed by RSA Signer"), "{out}");
     assert!(
         out.contains("CN=RSA Signer") && out.contains("(trust anchor)"),
         "{out}"
     );
+}
+
+/// Runs `tekser verify ARGS` in text mode with the demo root trusted; returns (code, stdout).
+fn human(args: &[&str]) -> (i32, String) {
+    let root = fixture("pki/rsa-root.crt");
+    let mut all = vec!["verify"];
+    all.extend_from_slice(args);
+    all.extend(["--trust", s(&root)]);
+    let (c, out, err) = tekser(&all);
+    println!("{out}{err}");
+    (c, out)
+}
+
+/// #16 "The human output answers the question": the bottom line first in words, no debug
+/// names, algorithm names, PDF field/kind/coverage/reason/location/claimed date, the time the
+/// verdict was judged at and its source.
+#[test]
+fn human_output_answers_the_question_for_a_passing_pdf() {
+    let pdf = fixture("pdf/signed.pdf");
+    let (c, out) = human(&["pdf", s(&pdf), "--at", AT]);
+    assert_eq!(c, 0);
+    let first = out.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with(
+            "VALID — signed by RSA Signer, for tekser test, on 2026-11-25 23:05:44 UTC (claimed"
+        ),
+        "{first}"
+    );
+    for want in [
+        "algorithm    SHA-256 with RSA",
+        "field        \"Signature1\", approval signature",
+        "covers       the whole document",
+        "reason       Approved",
+        "location     Astana",
+        "claimed time 2026-11-25 23:05:44 UTC",
+        "checked at:  2025-06-01 00:00:00 UTC (the time asked for with --at)",
+        "<- tekser RSA Root",
+    ] {
+        assert!(out.contains(want), "missing {want:?}");
+    }
+    for debug in ["(Pdf)", "rsa-pkcs1", "D:2026", "1.2.840."] {
+        assert!(
+            !out.contains(debug),
+            "debug text {debug:?} in the human output"
+        );
+    }
+    // Warnings once each, and a certificate named once per clause (not "X: X names ...").
+    let warnings: Vec<&str> = out.lines().filter(|l| l.contains("warning:")).collect();
+    let unique: std::collections::HashSet<_> = warnings.iter().collect();
+    assert_eq!(warnings.len(), unique.len(), "repeated warnings");
+    let rev = warnings
+        .iter()
+        .find(|w| w.contains("revocation status not checked"))
+        .expect("the revocation warning");
+    assert!(
+        rev.contains("certificate \"RSA Signer\": it names no OCSP responder")
+            && rev.contains("certificate \"tekser RSA Intermediate\": it names")
+            && !rev.contains("C=KZ"),
+        "{rev}"
+    );
+}
+
+#[test]
+fn human_output_says_what_changed_in_an_altered_pdf() {
+    let pdf = fixture("pdf/attack-p2-annotation.pdf");
+    let (c, out) = human(&["pdf", s(&pdf), "--at", AT]);
+    assert_eq!(c, 1);
+    assert!(
+        out.starts_with("NOT VALID — the document was changed after signing: annotation object 91 (/FreeText) was added"),
+        "{out}"
+    );
+    assert!(out.contains("certification signature, level 2 (form filling and signing allowed)"));
+    assert!(out.contains("covers       revision 2 of 3"));
+    assert!(out.contains("(NOT permitted)"));
+}
+
+/// An e-certificate: the bottom line with the signed document's date, the signed fields, and
+/// the envelope values no signature covers labelled as such.
+#[test]
+fn human_output_for_an_e_certificate_labels_what_is_not_signed() {
+    let all = std::fs::read(fixture("barcode/egov-rsa/all.txt")).expect("fixture");
+    let root = fixture("pki/rsa-root.crt");
+    let (c, out, err) = tekser_stdin(
+        &[
+            "verify",
+            "barcode",
+            "-",
+            "--trust",
+            s(&root),
+            "--at",
+            "2025-06-01",
+            "--revocation",
+            "off",
+        ],
+        &all,
+    );
+    println!("{out}{err}");
+    assert_eq!(c, 0);
+    assert!(out.starts_with("VALID — signed by RSA Signer, for tekser test, issued on 2025-05-20 10:15:03+05:00 (the date in the signed document, not proven)"), "{out}");
+    let signed = out
+        .find("document (signed fields):")
+        .expect("signed fields");
+    let unsigned = out
+        .find("NOT signed (read beside the document")
+        .expect("unsigned block");
+    assert!(signed < unsigned);
+    assert!(
+        out[signed..unsigned].contains("declarant_iin: 870101300123"),
+        "{out}"
+    );
+    assert!(
+        out[unsigned..].contains("favor_id: E2025052000000001"),
+        "{out}"
+    );
+    assert!(!out.contains("(EgovBarcode)"), "{out}");
+}
+
+#[test]
+fn human_output_names_the_root_a_chain_would_need() {
+    let sig = fixture("cms/other-root.p7s");
+    let (c, out) = human(&["cms", "--signature", s(&sig), "--at", AT]);
+    assert_eq!(c, 2);
+    assert!(
+        out.starts_with(
+            "CANNOT CONFIRM — the certificate chain does not reach a trusted root: it would need the root \"Untrusted Root\""
+        ),
+        "{out}"
+    );
+}
+
+/// The time a verdict was judged at and where it came from: `--at`, now, a signature
+/// time-stamp (openssl ts), a PDF document time-stamp (pyHanko) — in the JSON and in words.
+#[test]
+fn every_verdict_carries_its_validation_time_and_source() {
+    let root = fixture("pki/rsa-root.crt");
+    let json = |args: &[&str]| -> Value {
+        let mut all = vec!["verify"];
+        all.extend_from_slice(args);
+        all.extend(["--trust", s(&root), "--json"]);
+        let (_, out, err) = tekser(&all);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"))
+    };
+    let sig = fixture("cms/rsa-attached.p7s");
+    let v = json(&["cms", "--signature", s(&sig), "--at", AT]);
+    assert_eq!(v["validation_time"], AT);
+    assert_eq!(v["validation_time_source"], "at");
+    let before = time_now();
+    let v = json(&["cms", "--signature", s(&sig)]);
+    assert_eq!(v["validation_time_source"], "now");
+    let t = v["validation_time"].as_str().expect("a time");
+    assert!(t >= before.as_str(), "{t} < {before}");
+    // A signature time-stamp made by openssl ts (fixtures/tsa/meta.json: genTime).
+    let ts = fixture("tsa/timestamped.p7s");
+    let tsa_root = fixture("tsa/ca.crt");
+    let v = json(&["cms", "--signature", s(&ts), "--trust", s(&tsa_root)]);
+    assert_eq!(v["indication"], "TOTAL_PASSED", "{v}");
+    assert_eq!(v["validation_time"], "2026-11-25T19:17:12Z");
+    assert_eq!(v["validation_time_source"], "timestamp");
+    // A PDF whose only signature is covered by a pyHanko document time-stamp.
+    let pdf = fixture("pdf/doc-timestamp.pdf");
+    let v = json(&["pdf", s(&pdf)]);
+    assert_eq!(v["indication"], "TOTAL_PASSED", "{v}");
+    assert_eq!(v["validation_time_source"], "document-timestamp");
+    let (_, out) = human(&["pdf", s(&pdf)]);
+    assert!(
+        out.lines()
+            .next()
+            .unwrap_or_default()
+            .contains("(time proven by tekser PDF TSA)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("(the time proven by a document time-stamp)"),
+        "{out}"
+    );
+}
+
+/// Now as RFC 3339 UTC, from `date` (another implementation than tekser's clock formatting).
+fn time_now() -> String {
+    let o = std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .expect("date runs");
+    String::from_utf8_lossy(&o.stdout).trim().to_owned()
 }
 
 #[test]
@@ -518,4 +703,237 @@ fn bidi_and_control_characters_in_names_are_escaped_in_human_output() {
     ]);
     assert!(json.contains(cn) || json.contains("\\u202e"), "{json}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs tekser with `input` on stdin; returns (exit code, stdout, stderr).
+fn tekser_stdin(args: &[&str], input: &[u8]) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tekser"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("tekser runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    // A refused input may exit before reading everything: a closed pipe here is fine.
+    let _ = stdin.write_all(input);
+    drop(stdin);
+    let out = child.wait_with_output().expect("exit");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// #16 "One argument style": the document is positional for every verify subcommand
+/// (`--signature`/`--cert` stay as aliases), and `-` reads it from stdin.
+#[test]
+fn the_document_is_positional_everywhere_and_dash_reads_stdin() {
+    let root = fixture("pki/rsa-root.crt");
+    let root = s(&root);
+    let ints = fixture("pki/rsa-int.crt");
+    let cms = fixture("cms/rsa-attached.p7s");
+    let pdf = fixture("pdf/signed.pdf");
+    let xml = fixture("xml/exc-c14n-rsa.xml");
+    let leaf = fixture("pki/rsa-leaf.crt");
+    let common = ["--trust", root, "--at", AT, "--json"];
+    let passes = |args: &[&str], stdin: Option<&Path>| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(common);
+        all.extend(["--intermediate", s(&ints)]);
+        let (c, out, err) = match stdin {
+            Some(p) => tekser_stdin(&all, &std::fs::read(p).expect("fixture")),
+            None => tekser(&all),
+        };
+        let v: Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}{err}"));
+        assert_eq!(
+            (c, v["indication"].as_str()),
+            (0, Some("TOTAL_PASSED")),
+            "{args:?}: {err}"
+        );
+    };
+    passes(&["verify", "cms", s(&cms)], None);
+    passes(&["verify", "cms", "--signature", s(&cms)], None);
+    passes(&["verify", "cms", "-"], Some(&cms));
+    passes(&["verify", "pdf", "-"], Some(&pdf));
+    passes(&["verify", "xml", "-"], Some(&xml));
+    passes(&["verify", "chain", s(&leaf)], None);
+    passes(&["verify", "chain", "--cert", s(&leaf)], None);
+    passes(&["verify", "chain", "-"], Some(&leaf));
+    // Detached: the content from stdin.
+    let det = fixture("cms/rsa-detached.p7s");
+    let content = fixture("cms/content.txt");
+    passes(
+        &["verify", "cms", s(&det), "--content", "-"],
+        Some(&content),
+    );
+    // Both at once is a usage error, as is stdin twice.
+    let (c, _, err) = tekser(&["verify", "cms", s(&cms), "--signature", s(&cms)]);
+    assert_eq!(c, 64, "{err}");
+    let (c, _, err) = tekser_stdin(&["verify", "cms", "-", "--content", "-"], b"");
+    assert_eq!(c, 64, "{err}");
+    assert!(err.contains("only one input can come from stdin"), "{err}");
+}
+
+/// #16 "Inputs are recognised, not misread": a PDF given to `verify cms` or `verify xml`, a
+/// CMS given to `verify pdf`, swapped --signature/--content: exit 64 naming the right command
+/// (was TOTAL_FAILED / FORMAT_FAILURE "bad base64: Invalid symbol 58").
+#[test]
+fn a_document_given_to_the_wrong_command_is_a_usage_error_naming_the_right_one() {
+    let pdf = fixture("pdf/signed.pdf");
+    let cms = fixture("cms/rsa-attached.p7s");
+    let det = fixture("cms/rsa-detached.p7s");
+    let content = fixture("cms/content.txt");
+    for (args, want) in [
+        (vec!["verify", "cms", s(&pdf)], "use `tekser verify pdf "),
+        (
+            vec!["verify", "cms", "--signature", s(&pdf)],
+            "use `tekser verify pdf ",
+        ),
+        (vec!["verify", "xml", s(&pdf)], "use `tekser verify pdf "),
+        (vec!["verify", "pdf", s(&cms)], "use `tekser verify cms "),
+        (
+            vec![
+                "verify",
+                "cms",
+                "--signature",
+                s(&content),
+                "--content",
+                s(&det),
+            ],
+            "swapped? use `tekser verify cms ",
+        ),
+    ] {
+        let (c, out, err) = tekser(&args);
+        println!("{args:?}: exit {c}: {}", err.trim());
+        assert_eq!(c, 64, "{args:?}: {out}{err}");
+        assert!(out.is_empty(), "{out}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+}
+
+/// #16: `--at 2025-06-01` is midnight UTC; the SHA-1 refusal names `--danger-allow-sha1`; the
+/// missing detached content names `--content`.
+#[test]
+fn messages_name_the_flags_that_fix_them() {
+    let root = fixture("pki/rsa-root.crt");
+    let json = |args: &[&str]| -> Value {
+        let mut all = args.to_vec();
+        all.extend(["--trust", s(&root), "--json"]);
+        let (_, out, err) = tekser(&all);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"))
+    };
+    let cms = fixture("cms/rsa-attached.p7s");
+    let v = json(&["verify", "cms", s(&cms), "--at", "2025-06-01"]);
+    assert_eq!(v["indication"], "TOTAL_PASSED", "{v}");
+    assert_eq!(v["validation_time"], "2025-06-01T00:00:00Z");
+    let (c, _, err) = tekser(&["verify", "cms", s(&cms), "--at", "2025-13-01"]);
+    assert_eq!(c, 64, "{err}");
+    let sha1 = fixture("cms/rsa-sha1.p7s");
+    let v = json(&["verify", "cms", s(&sha1), "--at", AT]);
+    assert_eq!(v["sub_indication"], "CRYPTO_CONSTRAINTS_FAILURE", "{v}");
+    assert!(
+        v["signatures"].to_string().contains("--danger-allow-sha1"),
+        "{v}"
+    );
+    let det = fixture("cms/rsa-detached.p7s");
+    let v = json(&["verify", "cms", s(&det), "--at", AT]);
+    assert_eq!(v["sub_indication"], "SIGNED_DATA_NOT_FOUND", "{v}");
+    assert!(v["signatures"].to_string().contains("--content"), "{v}");
+}
+
+/// #16: `--trust DIR` takes CA certificates only: a leaf in the folder is not an anchor (it
+/// would make itself "valid"), said once; private keys beside the certificates are not worth a
+/// warning each.
+#[test]
+fn a_trust_folder_loads_ca_certificates_only_and_says_so_once() {
+    let dir = std::env::temp_dir().join(format!("tekser-cli-trustdir-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("tmp");
+    for f in [
+        "rsa-leaf.crt",
+        "rsa-leaf.key",
+        "rsa-leaf2.crt",
+        "other-root.crt",
+        "other-root.key",
+    ] {
+        std::fs::copy(fixture(&format!("pki/{f}")), dir.join(f)).expect("copy");
+    }
+    std::fs::write(dir.join("notes.txt"), "not a certificate").expect("tmp");
+    let leaf = fixture("pki/rsa-leaf.crt");
+    let (c, out, err) = tekser(&[
+        "verify",
+        "chain",
+        s(&leaf),
+        "--trust",
+        s(&dir),
+        "--at",
+        AT,
+        "--json",
+    ]);
+    println!("{err}");
+    let v: Value = serde_json::from_str(&out).expect("a verdict");
+    assert_eq!(c, 2, "{v}");
+    assert_eq!(v["sub_indication"], "NO_CERTIFICATE_CHAIN_FOUND", "{v}");
+    let leaf_lines: Vec<&str> = err.lines().filter(|l| l.contains("leaf")).collect();
+    assert_eq!(leaf_lines.len(), 1, "{err}");
+    assert!(
+        leaf_lines[0].contains("2 end-entity certificate(s) skipped, a leaf is not a trust anchor"),
+        "{err}"
+    );
+    assert!(!err.contains(".key"), "no warning per key file: {err}");
+    assert_eq!(
+        err.lines().filter(|l| l.contains("notes.txt")).count(),
+        1,
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// #16: `tekser verify … --json | head -c1` panicked and exited 70 in 12 of 20 runs. Now a
+/// reader that goes away ends the output quietly: the verdict's own status, nothing on stderr
+/// but the usual warnings. Twenty runs through a real shell pipe, and one where the pipe is
+/// closed before tekser writes (deterministic EPIPE).
+#[test]
+fn a_closed_stdout_pipe_ends_quietly() {
+    let cms = fixture("cms/rsa-attached.p7s");
+    let root = fixture("pki/rsa-root.crt");
+    let cmd = format!(
+        "{} verify cms {} --trust {} --at {AT} --json | head -c1 >/dev/null; exit ${{PIPESTATUS[0]}}",
+        env!("CARGO_BIN_EXE_tekser"),
+        s(&cms),
+        s(&root)
+    );
+    for run in 0..20 {
+        let o = std::process::Command::new("bash")
+            .args(["-c", &cmd])
+            .output()
+            .expect("bash runs");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "run {run}: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("internal error"),
+            "run {run}: {err}"
+        );
+    }
+    for mode in [vec!["--json"], vec![]] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tekser"))
+            .args(["verify", "cms", s(&cms), "--trust", s(&root), "--at", AT])
+            .args(&mode)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("tekser runs");
+        drop(child.stdout.take());
+        let o = child.wait_with_output().expect("exit");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{mode:?}: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("internal error"),
+            "{err}"
+        );
+    }
 }

@@ -116,7 +116,7 @@ pub fn check_digest(d: DigestAlgorithm, policy: &AlgorithmPolicy) -> Result<(), 
         DigestAlgorithm::Md5 => Err(CryptoError::Constraints("MD5 is broken".into())),
         DigestAlgorithm::Sha1 if policy.sha1 == Sha1Policy::Refuse => {
             Err(CryptoError::Constraints(
-                "SHA-1 is refused (allow only with the legacy SHA-1 setting)".into(),
+                "SHA-1 is refused (allow only with --danger-allow-sha1, or danger_allow_sha1 = true in the configuration)".into(),
             ))
         }
         _ => Ok(()),

@@ -94,10 +94,13 @@ impl ValidPath {
 #[non_exhaustive]
 pub enum PathError {
     /// No candidate issuer chains to a trust anchor (§6.1, path construction).
-    #[error("no certificate chain to a trust anchor found for {subject}")]
+    #[error("no certificate chain to a trust anchor found for {subject}: its issuer {issuer} is not a trust anchor")]
     NoIssuer {
         /// Subject of the certificate whose issuer was not found.
         subject: String,
+        /// That certificate's issuer: the root (or intermediate) the path would need, so a
+        /// person can see which anchor is missing.
+        issuer: String,
     },
     /// The search used its budget of steps or signature checks.
     #[error("path building budget exhausted ({0})")]
@@ -644,6 +647,7 @@ impl Search<'_> {
         }
         self.record(PathError::NoIssuer {
             subject: child.subject.rfc4514.clone(),
+            issuer: child.issuer.clone(),
         });
         Err(Stop::Branch)
     }
@@ -780,6 +784,7 @@ pub fn build_path_within(
         }
         Err(_) => Err(search.best.unwrap_or(PathError::NoIssuer {
             subject: leaf.subject.rfc4514.clone(),
+            issuer: leaf.issuer.clone(),
         })),
     }
 }

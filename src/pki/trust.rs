@@ -93,17 +93,80 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<(Vec<Certificate>, Vec<String>), 
                 .filter(|e| e.is_file())
                 .collect();
             entries.sort();
+            // A folder of a PKI usually holds keys, CRLs and leaves beside its CA certificates:
+            // those are skipped with one line per kind, not one warning per file (#16). A leaf
+            // is never an anchor: trusting it would make any certificate it names "valid".
+            let mut not_certs: Vec<String> = Vec::new();
+            let mut leaves: Vec<String> = Vec::new();
             for e in entries {
                 match load_file(&e) {
-                    Ok(mut c) => certs.append(&mut c),
-                    Err(err) => warnings.push(format!("skipped {err}")),
+                    Ok(c) => {
+                        for c in c {
+                            if is_ca(&c) {
+                                certs.push(c);
+                            } else {
+                                leaves.push(file_name(&e));
+                            }
+                        }
+                    }
+                    // Private keys sit beside their certificates in most PKI folders: expected,
+                    // not worth a line.
+                    Err(_) if e.extension().is_some_and(|x| x == "key") => {}
+                    Err(_) => not_certs.push(file_name(&e)),
                 }
+            }
+            if !leaves.is_empty() {
+                warnings.push(format!(
+                    "{}: {} end-entity certificate(s) skipped, a leaf is not a trust anchor ({})",
+                    p.display(),
+                    leaves.len(),
+                    sample(&leaves)
+                ));
+            }
+            if !not_certs.is_empty() {
+                warnings.push(format!(
+                    "{}: {} file(s) that are not certificates skipped ({})",
+                    p.display(),
+                    not_certs.len(),
+                    sample(&not_certs)
+                ));
             }
         } else {
             certs.append(&mut load_file(p)?);
         }
     }
     Ok((certs, warnings))
+}
+
+/// A CA certificate: basicConstraints cA (RFC 5280 §4.2.1.9), or a self-issued certificate
+/// without extensions (an X.509 v1 root, which predates basicConstraints).
+fn is_ca(c: &Certificate) -> bool {
+    match c.ext.basic_constraints {
+        Some((ca, _)) => ca,
+        None => c.is_self_issued(),
+    }
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name().map_or_else(
+        || p.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// The first few names of a list, for a one-line message.
+fn sample(names: &[String]) -> String {
+    const SHOWN: usize = 4;
+    let mut s = names
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        s.push_str(&format!(", and {} more", names.len() - SHOWN));
+    }
+    s
 }
 
 fn load_file(p: &Path) -> Result<Vec<Certificate>, LoadError> {

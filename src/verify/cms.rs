@@ -330,7 +330,7 @@ impl Verifier {
             (None, Some(det)) => (Some(det), None),
             (None, None) => (
                 None,
-                Some("detached signature: the signed content was not supplied"),
+                Some("detached signature: the signed content was not supplied (give it with --content FILE, or as the `content` part over HTTP)"),
             ),
         };
         let time = validation_time(opts);
@@ -550,7 +550,7 @@ impl Verifier {
                     return report.fail(
                         S::SIGNED_DATA_NOT_FOUND,
                         "content-missing",
-                        "detached signature: supply the signed content to check messageDigest",
+                        "detached signature: give the signed content with --content FILE (over HTTP: the `content` part) to check messageDigest",
                     );
                 }
             }

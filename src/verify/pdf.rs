@@ -304,7 +304,7 @@ impl Verifier {
                     return report.fail(
                         SubIndication::CRYPTO_CONSTRAINTS_FAILURE,
                         "weak-algorithm",
-                        "adbe.pkcs7.sha1 hashes the document with SHA-1 (allow only with the legacy SHA-1 setting)",
+                        "adbe.pkcs7.sha1 hashes the document with SHA-1 (allow only with --danger-allow-sha1, or danger_allow_sha1 = true in the configuration)",
                     );
                 }
                 let econtent = fcms::decode_input(&s.contents, &self.config.limits)

@@ -290,7 +290,7 @@ fn check_reference(
         return Err((
             S::CRYPTO_CONSTRAINTS_FAILURE,
             "weak-algorithm",
-            "SHA-1 reference digest refused (allow only with the legacy SHA-1 setting)".into(),
+            "SHA-1 reference digest refused (allow only with --danger-allow-sha1, or danger_allow_sha1 = true in the configuration)".into(),
         ));
     }
     let digest = |excluded: &[NodeId]| {
