@@ -252,3 +252,80 @@ fn ambiguous_empty_and_untyped_bodies_are_refused_with_the_reason() {
     let r = s.call("POST", "/v1/verify/batch", Some("text/csv"), b"a,b");
     assert_problem(&r, 415, "unsupported-media-type", &["application/x-ndjson"]);
 }
+
+/// Issue #16: "HTTP/2 clients that send a body over the limit get the 413 (today curl sees a
+/// stream error)": curl over h2c, with a declared length and streamed (chunked), and over
+/// HTTP/1.1 for comparison.
+#[test]
+fn http2_clients_over_the_body_limit_read_the_413() {
+    if std::process::Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        panic!("curl is required for this test (.ci/run installs it)");
+    }
+    let s = TestServer::start(|raw| raw.server.max_body_bytes = 65536);
+    let dir = std::env::temp_dir().join(format!("tekser-h2-413-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let big = dir.join("big.bin");
+    // 5 MB: far past the limit and past h2's initial flow-control windows.
+    std::fs::write(&big, vec![b'x'; 5_000_000]).expect("write");
+    let url = format!("{}/v1/verify", s.base);
+    let at_big = format!("@{}", big.display());
+    let cases: [&[&str]; 3] = [
+        &["--http2-prior-knowledge", "--data-binary", &at_big],
+        &[
+            "--http2-prior-knowledge",
+            "-H",
+            "transfer-encoding: chunked",
+            "-X",
+            "POST",
+            "-T",
+            big.to_str().expect("utf-8 path"),
+        ],
+        &["--http1.1", "--data-binary", &at_big],
+    ];
+    for args in cases {
+        let start = std::time::Instant::now();
+        let out = std::process::Command::new("curl")
+            .args([
+                "-sS",
+                "--max-time",
+                "20",
+                "-w",
+                "\n%{http_code} %{http_version}",
+            ])
+            .args(["-H", "content-type: application/pdf"])
+            .args(args)
+            .arg(&url)
+            .output()
+            .expect("curl");
+        let text = String::from_utf8_lossy(&out.stdout);
+        println!(
+            "{args:?}: {:?} {}",
+            start.elapsed(),
+            text.lines().last().unwrap_or("")
+        );
+        assert!(
+            out.status.success(),
+            "{args:?}: curl failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.contains("\"body-too-large\""), "{args:?}: {text}");
+        let last = text.lines().last().unwrap_or("");
+        assert!(last.starts_with("413 "), "{args:?}: {last}");
+        if args.contains(&"--http2-prior-knowledge") {
+            assert_eq!(last, "413 2", "{args:?}");
+        }
+    }
+    // The connection's other streams and later requests are unaffected.
+    let r = s.call(
+        "POST",
+        "/v1/verify",
+        Some("application/pkcs7-signature"),
+        &read("cms/rsa-attached.p7s"),
+    );
+    assert_eq!(r.json()["indication"], "TOTAL_PASSED");
+    let _ = std::fs::remove_dir_all(&dir);
+}

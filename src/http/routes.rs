@@ -33,10 +33,11 @@ pub fn route_label(path: &str) -> &'static str {
 pub(super) async fn dispatch(state: &Arc<AppState>, req: Request<Incoming>) -> Response<Body> {
     let admin = state.cfg.admin_token.is_some();
     let path = req.uri().path().to_owned();
+    let hold = Hold::default();
     let r = match (req.method(), path.as_str()) {
-        (&Method::POST, "/v1/verify") => verify(state, req).await,
-        (&Method::POST, "/v1/verify/batch") => batch(state, req).await,
-        (&Method::POST, "/v1/certificates/inspect") => inspect(state, req).await,
+        (&Method::POST, "/v1/verify") => verify(state, req, &hold).await,
+        (&Method::POST, "/v1/verify/batch") => batch(state, req, &hold).await,
+        (&Method::POST, "/v1/certificates/inspect") => inspect(state, req, &hold).await,
         (&Method::GET, "/healthz") => {
             Ok(json(StatusCode::OK, &serde_json::json!({"status": "ok"})))
         }
@@ -61,7 +62,93 @@ pub(super) async fn dispatch(state: &Arc<AppState>, req: Request<Incoming>) -> R
             format!("no route {path}"),
         )),
     };
-    r.unwrap_or_else(|p| p.response())
+    let response = r.unwrap_or_else(|p| p.response());
+    hold.attach(response, state.cfg.body_read_timeout)
+}
+
+/// An HTTP/2 request body left unread (it went over its limit), kept until the answer has been
+/// sent and then drained in the background. Why: an h2 stream whose request body is dropped
+/// while the client still uploads is reset (CANCEL before the response, NO_ERROR after it), and
+/// curl (7.88) reports a stream error instead of the 413 either way. Read to its end after the
+/// 413 has gone out, the stream closes normally and the client reads the answer. The draining is
+/// bounded by [`H2_DRAIN_MAX`] bytes and the body-read timeout; past either the stream is reset
+/// (NO_ERROR, as RFC 9113 §8.1 allows after a complete response).
+#[derive(Default)]
+struct Hold(std::sync::Mutex<Option<Incoming>>);
+
+/// Bytes of an over-limit HTTP/2 body read and discarded after the 413. 64 MiB lets a client
+/// that uploads a typical oversized document (tens of MB) finish and read the 413; beyond it the
+/// stream is reset instead of reading on.
+const H2_DRAIN_MAX: usize = 64 << 20;
+
+impl Hold {
+    fn keep(&self, body: Incoming) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(body);
+        }
+    }
+
+    /// The response, carrying the kept body (if any) until its own body has been sent.
+    fn attach(self, response: Response<Body>, drain_for: std::time::Duration) -> Response<Body> {
+        match self.0.into_inner().ok().flatten() {
+            Some(request_body) => response.map(|inner| {
+                HeldBody {
+                    inner,
+                    request_body: std::sync::Mutex::new(Some(request_body)),
+                    drain_for,
+                }
+                .boxed()
+            }),
+            None => response,
+        }
+    }
+}
+
+/// A response body that keeps the request body alive until it is dropped itself, then drains it
+/// (a `Mutex` only to make the pair `Sync`, as the boxed response body type requires).
+struct HeldBody {
+    inner: Body,
+    request_body: std::sync::Mutex<Option<Incoming>>,
+    drain_for: std::time::Duration,
+}
+
+impl Drop for HeldBody {
+    fn drop(&mut self) {
+        let body = self.request_body.get_mut().ok().and_then(Option::take);
+        // Dropped by hyper's connection task, on the runtime; without one the body just drops.
+        if let (Some(mut body), Ok(rt)) = (body, tokio::runtime::Handle::try_current()) {
+            let drain_for = self.drain_for;
+            rt.spawn(async move {
+                let drain = async {
+                    let mut read = 0usize;
+                    while let Some(Ok(frame)) = body.frame().await {
+                        read = read.saturating_add(frame.data_ref().map_or(0, Bytes::len));
+                        if read > H2_DRAIN_MAX {
+                            break;
+                        }
+                    }
+                };
+                let _ = tokio::time::timeout(drain_for, drain).await;
+            });
+        }
+    }
+}
+
+impl hyper::body::Body for HeldBody {
+    type Data = Bytes;
+    type Error = Infallible;
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 fn method_not_allowed(allow: &'static str) -> Problem {
@@ -110,15 +197,25 @@ fn media_type(req: &Request<Incoming>) -> (String, String) {
 const DRAIN_MAX: usize = 1 << 20;
 
 /// Reads the body under `limit` bytes and the body-read timeout.
+///
+/// Over the limit, an HTTP/1.1 body is drained (bounded) so that the client, still uploading,
+/// reads the 413 instead of a reset connection; an HTTP/2 body is left unread and kept in `hold`
+/// until the 413 has been sent (flow control stops the client; see [`Hold`]).
 async fn read_body(
     state: &AppState,
-    body: Incoming,
-    declared: Option<u64>,
+    req: Request<Incoming>,
     limit: usize,
+    hold: &Hold,
 ) -> Result<Bytes, Problem> {
+    let declared = content_length(&req);
+    let h2 = req.version() == hyper::Version::HTTP_2;
     let too_big_declared = declared.is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX));
+    if h2 && too_big_declared {
+        hold.keep(req.into_body());
+        return Err(Problem::too_large(limit));
+    }
     let read = async {
-        let mut body = body;
+        let mut body = req.into_body();
         let mut buf = bytes::BytesMut::new();
         let mut over = too_big_declared;
         let mut drained = 0usize;
@@ -134,6 +231,10 @@ async fn read_body(
                     break;
                 }
             } else if buf.len() + data.len() > limit {
+                if h2 {
+                    hold.keep(body);
+                    return Err(Problem::too_large(limit));
+                }
                 over = true;
                 drained = data.len();
                 buf = bytes::BytesMut::new();
@@ -226,9 +327,9 @@ const VERIFY_TYPES: &str = "application/pkcs7-signature, application/pkcs7-mime,
 async fn read_verify_body(
     state: &AppState,
     req: Request<Incoming>,
+    hold: &Hold,
 ) -> Result<(BodyKind, Bytes), Problem> {
     let (mt, raw_ct) = media_type(&req);
-    let declared = content_length(&req);
     let cfg = &state.cfg;
     let (kind, limit) = match mt.as_str() {
         "application/pkcs7-signature"
@@ -260,7 +361,7 @@ async fn read_verify_body(
             ))
         }
     };
-    let body = read_body(state, req.into_body(), declared, limit).await?;
+    let body = read_body(state, req, limit, hold).await?;
     Ok((kind, body))
 }
 
@@ -376,7 +477,11 @@ fn job_error(e: JobError) -> Problem {
     }
 }
 
-async fn verify(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Response<Body>, Problem> {
+async fn verify(
+    state: &Arc<AppState>,
+    req: Request<Incoming>,
+    hold: &Hold,
+) -> Result<Response<Body>, Problem> {
     if !state.ready.load(std::sync::atomic::Ordering::SeqCst) {
         return Err(Problem::unavailable(
             "shutting-down",
@@ -385,7 +490,7 @@ async fn verify(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Respons
         ));
     }
     let opts = request_options(state, &req)?;
-    let (kind, body) = read_verify_body(state, req).await?;
+    let (kind, body) = read_verify_body(state, req, hold).await?;
     let st = Arc::clone(state);
     // Decoding, verification and serialisation all run on the pool; the I/O thread only moves bytes.
     let json = with_fetches(
@@ -446,7 +551,11 @@ fn batch_item(
     }
 }
 
-async fn batch(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Response<Body>, Problem> {
+async fn batch(
+    state: &Arc<AppState>,
+    req: Request<Incoming>,
+    hold: &Hold,
+) -> Result<Response<Body>, Problem> {
     let opts = request_options(state, &req)?;
     let (mt, _) = media_type(&req);
     if !matches!(
@@ -460,8 +569,7 @@ async fn batch(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Response
              application/ndjson, application/jsonl, application/json",
         ));
     }
-    let declared = content_length(&req);
-    let body = read_body(state, req.into_body(), declared, state.cfg.max_batch_bytes).await?;
+    let body = read_body(state, req, state.cfg.max_batch_bytes, hold).await?;
     if body.trim_ascii().is_empty() {
         return Err(Problem::bad_request("the batch body is empty"));
     }
@@ -518,17 +626,14 @@ struct InspectJson {
     cert: String,
 }
 
-async fn inspect(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Response<Body>, Problem> {
+async fn inspect(
+    state: &Arc<AppState>,
+    req: Request<Incoming>,
+    hold: &Hold,
+) -> Result<Response<Body>, Problem> {
     let opts = request_options(state, &req)?;
     let (mt, _) = media_type(&req);
-    let declared = content_length(&req);
-    let body = read_body(
-        state,
-        req.into_body(),
-        declared,
-        state.cfg.max_text_body_bytes,
-    )
-    .await?;
+    let body = read_body(state, req, state.cfg.max_text_body_bytes, hold).await?;
     let der = if mt == "application/json" {
         let r: InspectJson = serde_json::from_slice(&body)
             .map_err(|e| Problem::bad_request(format!("invalid JSON: {e}")))?;
