@@ -112,9 +112,11 @@ pub fn run(config: &Config, args: &BatchArgs) -> Result<u8, Fail> {
     } else if !t.closed {
         write_stdout(&summary);
     }
+    let verified = t.passed + t.failed + t.indeterminate;
     Ok(if t.failed > 0 {
         1
-    } else if t.indeterminate > 0 {
+    } else if t.indeterminate > 0 || verified < files.len() {
+        // Output closed early: the files not verified did not pass.
         2
     } else {
         0

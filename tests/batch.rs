@@ -249,3 +249,32 @@ fn three_thousand_files_stream_with_flat_memory() {
     assert!(took < std::time::Duration::from_secs(120), "{took:?}");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// A reader that goes away (`tekser verify DIR --json | head -1`) stops the batch quietly, and
+/// the files left unverified are not reported as passed: exit 2, not 0.
+#[test]
+fn a_closed_output_stops_the_batch_without_claiming_a_pass() {
+    let d = scratch("closed");
+    let sig = std::fs::read(fixture("cms/rsa-attached.p7s")).expect("fixture");
+    for i in 0..500 {
+        std::fs::write(d.join(format!("{i}.p7s")), &sig).expect("tmp");
+    }
+    let root = fixture("pki/rsa-root.crt");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tekser"))
+        .args(["verify", s(&d), "--json", "--trust", s(&root), "--at", AT])
+        .args(["--revocation", "off"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("tekser runs");
+    drop(child.stdout.take());
+    let o = child.wait_with_output().expect("exit");
+    let err = String::from_utf8_lossy(&o.stderr);
+    println!("{err}");
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("internal error"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
