@@ -329,7 +329,7 @@ fn progress_bar(total: usize, json: bool) -> Option<indicatif::ProgressBar> {
     }
     let bar = indicatif::ProgressBar::new(u64::try_from(total).unwrap_or(u64::MAX));
     if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files  {per_sec}  eta {eta}")
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files  eta {eta}")
     {
         bar.set_style(style);
     }

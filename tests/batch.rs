@@ -278,3 +278,40 @@ fn a_closed_output_stops_the_batch_without_claiming_a_pass() {
     );
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// The progress bar is drawn on a terminal only (a real pseudo-terminal from util-linux
+/// `script`), and never with --json; the pipe case is asserted in the mixed-folder test.
+#[test]
+fn the_progress_bar_shows_on_a_terminal_only() {
+    let d = scratch("tty");
+    let sig = std::fs::read(fixture("cms/rsa-attached.p7s")).expect("fixture");
+    for i in 0..300 {
+        std::fs::write(d.join(format!("{i}.p7s")), &sig).expect("tmp");
+    }
+    let root = fixture("pki/rsa-root.crt");
+    let on_tty = |extra: &str| -> String {
+        let cmd = format!(
+            "{} verify {} --trust {} --at {AT} --revocation off {extra} >/dev/null",
+            env!("CARGO_BIN_EXE_tekser"),
+            s(&d),
+            s(&root)
+        );
+        let o = std::process::Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .output()
+            .expect("script (util-linux) runs");
+        assert!(o.status.success(), "{o:?}");
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let tty = on_tty("");
+    assert!(
+        tty.contains("/300 files"),
+        "no progress bar on a terminal: {tty:?}"
+    );
+    let json = on_tty("--json");
+    assert!(
+        !json.contains("/300 files"),
+        "a progress bar with --json: {json:?}"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
