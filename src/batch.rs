@@ -113,9 +113,11 @@ pub fn run(config: &Config, args: &BatchArgs) -> Result<u8, Fail> {
     } else if !t.closed {
         write_stdout(&summary);
     }
+    let verified = t.passed + t.failed + t.indeterminate;
     Ok(if t.failed > 0 {
         1
-    } else if t.indeterminate > 0 {
+    } else if t.indeterminate > 0 || verified < files.len() {
+        // Output closed early: the files not verified did not pass.
         2
     } else {
         0
@@ -346,7 +348,7 @@ fn progress_bar(total: usize, json: bool) -> Option<indicatif::ProgressBar> {
     }
     let bar = indicatif::ProgressBar::new(u64::try_from(total).unwrap_or(u64::MAX));
     if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files  {per_sec}  eta {eta}")
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files  eta {eta}")
     {
         bar.set_style(style);
     }

@@ -249,3 +249,69 @@ fn three_thousand_files_stream_with_flat_memory() {
     assert!(took < std::time::Duration::from_secs(120), "{took:?}");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// A reader that goes away (`tekser verify DIR --json | head -1`) stops the batch quietly, and
+/// the files left unverified are not reported as passed: exit 2, not 0.
+#[test]
+fn a_closed_output_stops_the_batch_without_claiming_a_pass() {
+    let d = scratch("closed");
+    let sig = std::fs::read(fixture("cms/rsa-attached.p7s")).expect("fixture");
+    for i in 0..500 {
+        std::fs::write(d.join(format!("{i}.p7s")), &sig).expect("tmp");
+    }
+    let root = fixture("pki/rsa-root.crt");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tekser"))
+        .args(["verify", s(&d), "--json", "--trust", s(&root), "--at", AT])
+        .args(["--revocation", "off"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("tekser runs");
+    drop(child.stdout.take());
+    let o = child.wait_with_output().expect("exit");
+    let err = String::from_utf8_lossy(&o.stderr);
+    println!("{err}");
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("internal error"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// The progress bar is drawn on a terminal only (a real pseudo-terminal from util-linux
+/// `script`), and never with --json; the pipe case is asserted in the mixed-folder test.
+#[test]
+fn the_progress_bar_shows_on_a_terminal_only() {
+    let d = scratch("tty");
+    let sig = std::fs::read(fixture("cms/rsa-attached.p7s")).expect("fixture");
+    for i in 0..300 {
+        std::fs::write(d.join(format!("{i}.p7s")), &sig).expect("tmp");
+    }
+    let root = fixture("pki/rsa-root.crt");
+    let on_tty = |extra: &str| -> String {
+        let cmd = format!(
+            "{} verify {} --trust {} --at {AT} --revocation off {extra} >/dev/null",
+            env!("CARGO_BIN_EXE_tekser"),
+            s(&d),
+            s(&root)
+        );
+        let o = std::process::Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .output()
+            .expect("script (util-linux) runs");
+        assert!(o.status.success(), "{o:?}");
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let tty = on_tty("");
+    assert!(
+        tty.contains("/300 files"),
+        "no progress bar on a terminal: {tty:?}"
+    );
+    let json = on_tty("--json");
+    assert!(
+        !json.contains("/300 files"),
+        "a progress bar with --json: {json:?}"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
