@@ -6,6 +6,7 @@ pub mod decode;
 mod exec;
 mod metrics;
 pub mod multipart;
+mod page;
 mod problem;
 mod routes;
 
