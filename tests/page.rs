@@ -177,7 +177,7 @@ impl Browser {
     fn forget_verdict(&self) {
         self.exec(
             "document.getElementById('status-word').textContent = '';
-             for (const id of ['file', 'image']) document.getElementById(id).value = '';",
+             for (const id of ['file', 'image', 'payloads']) document.getElementById(id).value = '';",
         );
     }
 
@@ -189,6 +189,8 @@ impl Browser {
             .unwrap_or(1000)
             .clamp(600, 4000);
         self.cmd("/window/rect", &json!({"width": 1280, "height": h + 120}));
+        // The page scrolls the answer into view; the picture starts at the top.
+        self.exec("window.scrollTo(0, 0);");
         let png = get(&format!("{}/screenshot", self.url))["value"]
             .as_str()
             .map(|b| {
