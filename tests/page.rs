@@ -88,17 +88,28 @@ struct Browser {
 }
 
 impl Browser {
-    fn new(driver: &Driver, accept_language: &str) -> Self {
+    fn new(driver: &Driver, accept_language: &str, extra_args: &[String]) -> Self {
         let chromium = find_program(&["chromium", "chromium-browser"]).unwrap_or_else(|| {
             panic!("chromium is not installed: `apt-get install chromium chromium-driver`")
         });
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--window-size=1280,1000",
+            "--hide-scrollbars",
+            "--force-device-scale-factor=1",
+        ]
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect();
+        args.extend_from_slice(extra_args);
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": chromium,
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                         "--disable-dev-shm-usage", "--window-size=1280,1000",
-                         "--hide-scrollbars", "--force-device-scale-factor=1"],
+                "args": args,
                 // What navigator.languages reports: the page picks its language from it.
                 "prefs": {"intl.accept_languages": accept_language}
             }
@@ -110,6 +121,16 @@ impl Browser {
             .to_owned();
         Self {
             url: format!("{}/session/{id}", driver.base),
+        }
+    }
+
+    /// Loads the page and waits for its script to have run.
+    fn open(&self, server: &TestServer) {
+        self.goto(&format!("{}/", server.base));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.exec("return document.body.dataset.ready || null;") != "1" {
+            assert!(Instant::now() < deadline, "the page's script did not run");
+            std::thread::sleep(Duration::from_millis(100));
         }
     }
 
@@ -296,13 +317,8 @@ fn the_page_is_served_with_a_strict_content_security_policy() {
 fn a_person_verifies_documents_in_the_browser() {
     let server = TestServer::start(|raw| raw.revocation = Some("off".into()));
     let driver = Driver::start();
-    let b = Browser::new(&driver, "ru-RU,ru,en");
-    b.goto(&format!("{}/", server.base));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while b.exec("return document.body.dataset.ready || null;") != "1" {
-        assert!(Instant::now() < deadline, "the page's script did not run");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let b = Browser::new(&driver, "ru-RU,ru,en", &[]);
+    b.open(&server);
     // Any CSP violation from here on (an inline style, a foreign origin) is recorded.
     b.exec(
         "window.cspViolations = [];
@@ -398,6 +414,31 @@ fn a_person_verifies_documents_in_the_browser() {
     assert!(b.text("#document").contains("870101300123"));
     b.screenshot("egov-image.png");
 
+    // A detached CMS signature without its content: cannot be confirmed, and what is missing.
+    b.forget_verdict();
+    b.send_keys("#file", &abs("cms/rsa-detached.p7s"));
+    assert_eq!(b.wait_verdict(), "Cannot be confirmed");
+    assert!(b
+        .text("#status-why")
+        .contains("The signed content is missing"));
+    // The same signature chosen together with its content (sent as multipart): valid.
+    b.forget_verdict();
+    b.send_keys(
+        "#file",
+        &format!(
+            "{}\n{}",
+            abs("cms/content.txt"),
+            abs("cms/rsa-detached.p7s")
+        ),
+    );
+    assert_eq!(b.wait_verdict(), "Valid");
+    assert!(b.text("#signatures").contains("RSA Signer"));
+
+    // The image input again for the Show JSON and language steps below.
+    b.forget_verdict();
+    b.send_keys("#image", &abs("barcode/egov-rsa/page.png"));
+    assert_eq!(b.wait_verdict(), "Valid");
+
     // "Show JSON" by keyboard (Enter on the focused button) reveals the raw verdict.
     b.send_keys("#show-json", "\u{E007}");
     let raw = b.text("#json");
@@ -414,4 +455,100 @@ fn a_person_verifies_documents_in_the_browser() {
 
     let violations = b.exec("return window.cspViolations;");
     assert_eq!(violations, json!([]), "the page broke its own policy");
+}
+
+/// A Y4M video (what Chromium's fake camera plays, in a loop) showing the five QR codes of the
+/// egov fixture one after another, in shuffled order, each for one second, centred on white.
+fn qr_video(path: &Path) {
+    const W: usize = 640;
+    const H: usize = 560;
+    const FPS: usize = 4;
+    let mut out = format!("YUV4MPEG2 W{W} H{H} F{FPS}:1 Ip A1:1 C420jpeg\n").into_bytes();
+    for n in [3, 1, 5, 2, 4] {
+        let file = std::fs::File::open(fixture(&format!("barcode/egov-rsa/part-{n}.png")))
+            .expect("part png");
+        let mut dec = png::Decoder::new(file);
+        dec.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+        let mut reader = dec.read_info().expect("png header");
+        let mut buf = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut buf).expect("png frame");
+        let (w, h) = (info.width as usize, info.height as usize);
+        let channels = info.color_type.samples();
+        assert!(w <= W && h <= H, "part {n} fits the frame");
+        let mut luma = vec![255u8; W * H];
+        let (x0, y0) = ((W - w) / 2, (H - h) / 2);
+        for y in 0..h {
+            for x in 0..w {
+                luma[(y0 + y) * W + x0 + x] = buf[(y * w + x) * channels];
+            }
+        }
+        for _ in 0..FPS {
+            out.extend_from_slice(b"FRAME\n");
+            out.extend_from_slice(&luma);
+            // No colour: both chroma planes at the neutral 128.
+            out.extend(std::iter::repeat(128u8).take(W * H / 2));
+        }
+    }
+    std::fs::write(path, out).expect("y4m written");
+}
+
+/// The camera path: Chromium's fake camera plays the five QR codes one by one; the page reads
+/// them (jsQR: headless Chromium on Linux has no BarcodeDetector), shows "k of 5 parts read",
+/// stops the camera when the set is complete and shows the verdict with the document fields.
+#[test]
+fn the_camera_reads_a_printed_e_certificate_part_by_part() {
+    let server = TestServer::start(|raw| raw.revocation = Some("off".into()));
+    let video = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("egov-qr-parts.y4m");
+    qr_video(&video);
+    let driver = Driver::start();
+    let b = Browser::new(
+        &driver,
+        "en-US,en",
+        &[
+            "--use-fake-device-for-media-stream".into(),
+            "--use-fake-ui-for-media-stream".into(),
+            format!("--use-file-for-fake-video-capture={}", s(&video)),
+        ],
+    );
+    b.open(&server);
+    b.click("#camera");
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let p = b.text("#scan-progress");
+        if !p.is_empty() && seen.last() != Some(&p) {
+            seen.push(p.clone());
+        }
+        if !b.text("#status-word").is_empty() {
+            break;
+        }
+        let err = b.text("#error");
+        assert!(
+            err.is_empty(),
+            "the page shows an error: {err} (progress {seen:?})"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "the camera did not read the set within 60 s (progress {seen:?})"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    println!("progress shown: {seen:?}");
+    assert!(
+        seen.iter()
+            .any(|p| p.ends_with("of 5 parts read") && !p.starts_with("5 ")),
+        "an incomplete set was shown as such: {seen:?}"
+    );
+    assert_eq!(b.wait_verdict(), "Valid");
+    assert!(b.text("#document").contains("870101300123"));
+    assert_eq!(
+        b.exec("return document.getElementById('video').hidden;"),
+        true
+    );
+    let pasted = b.exec("return document.getElementById('payloads').value.split('\\n').length;");
+    assert_eq!(
+        pasted, 5,
+        "the five payloads read are shown in the text box"
+    );
+    b.screenshot("camera-scan.png");
 }

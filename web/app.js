@@ -126,7 +126,7 @@
     return post(form, null);
   }
 
-  function verifyText() {
+  async function verifyText() {
     const lines = $("payloads").value.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
     if (lines.length === 0) return showError("nothing_pasted");
     return post(lines.join("\n") + "\n", "text/plain; charset=utf-8");
@@ -159,7 +159,7 @@
     if (scan.total && scan.parts.size >= scan.total) {
       stopCamera();
       $("scan-progress").textContent = t("scan_done");
-      verifyText();
+      verifyText().then(showProgress);
     }
   }
 
