@@ -486,7 +486,7 @@ fn qr_video(path: &Path) {
             out.extend_from_slice(b"FRAME\n");
             out.extend_from_slice(&luma);
             // No colour: both chroma planes at the neutral 128.
-            out.extend(std::iter::repeat(128u8).take(W * H / 2));
+            out.extend(std::iter::repeat_n(128u8, W * H / 2));
         }
     }
     std::fs::write(path, out).expect("y4m written");
@@ -551,4 +551,44 @@ fn the_camera_reads_a_printed_e_certificate_part_by_part() {
         "the five payloads read are shown in the text box"
     );
     b.screenshot("camera-scan.png");
+}
+
+/// The page is bound by the API's limits: a file over `max_body_bytes` is refused by the server
+/// (413), and the page says so with the server's reason instead of a verdict.
+#[test]
+fn an_upload_over_the_limit_shows_the_servers_reason() {
+    let server = TestServer::start(|raw| raw.server.max_body_bytes = 4096);
+    assert!(
+        std::fs::metadata(fixture("pdf/signed.pdf"))
+            .expect("pdf")
+            .len()
+            > 4096
+    );
+    let driver = Driver::start();
+    let b = Browser::new(&driver, "en-US,en", &[]);
+    b.open(&server);
+    b.send_keys("#file", &abs("pdf/signed.pdf"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let shown = loop {
+        let e = b.text("#error");
+        if !e.is_empty() {
+            break e;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no error shown within 30 s (status: {})",
+            b.text("#status-word")
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        shown.starts_with("The server could not check this")
+            && shown.contains("exceeds the limit of 4096 bytes"),
+        "{shown}"
+    );
+    assert_eq!(b.text("#status-word"), "", "no verdict is shown");
+    assert_eq!(
+        b.exec("return document.getElementById('verdict').hidden;"),
+        true
+    );
 }
