@@ -111,7 +111,12 @@ impl Browser {
                 "binary": chromium,
                 "args": args,
                 // What navigator.languages reports: the page picks its language from it.
-                "prefs": {"intl.accept_languages": accept_language}
+                "prefs": {
+                    "intl.accept_languages": accept_language,
+                    // "Download" saves here, without asking.
+                    "download.default_directory": download_dir(),
+                    "download.prompt_for_download": false
+                }
             }
         }}});
         let r = post(&format!("{}/session", driver.base), &caps);
@@ -238,6 +243,13 @@ impl Drop for Browser {
     fn drop(&mut self) {
         let _ = ureq::delete(&self.url).call();
     }
+}
+
+/// Where the browser saves downloads (emptied by the test that reads it).
+fn download_dir() -> String {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("page-downloads");
+    std::fs::create_dir_all(&d).expect("download folder");
+    s(&d).to_owned()
 }
 
 fn post(url: &str, body: &Value) -> Value {
@@ -446,6 +458,22 @@ fn a_person_verifies_documents_in_the_browser() {
     assert_eq!(v["indication"], "TOTAL_PASSED");
     assert_eq!(v["format"], "egov-barcode");
     assert_eq!(b.text("#show-json"), "Hide JSON");
+
+    // "Download" saves the same verdict as a JSON file.
+    let saved = PathBuf::from(download_dir()).join("verdict.json");
+    let _ = std::fs::remove_file(&saved);
+    b.click("#download");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let file = loop {
+        if let Ok(t) = std::fs::read_to_string(&saved) {
+            if let Ok(v) = serde_json::from_str::<Value>(&t) {
+                break v;
+            }
+        }
+        assert!(Instant::now() < deadline, "no verdict.json downloaded");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(file, v, "the downloaded verdict is the one shown");
 
     // Kazakh: the verdict already shown is re-rendered in it.
     b.click("#lang option[value=kk]");
