@@ -374,6 +374,27 @@ fn a_person_verifies_documents_in_the_browser() {
     );
     b.screenshot("pdf-valid.png");
 
+    // Two signatures in two revisions: each with the revision it covers and what came after.
+    b.forget_verdict();
+    b.send_keys("#file", &abs("pdf/two-signatures.pdf"));
+    assert_eq!(b.wait_verdict(), "Valid");
+    assert_eq!(
+        b.exec("return document.querySelectorAll('#signatures section.signature').length;"),
+        2
+    );
+    let first = b.text("#signatures section.signature:nth-child(1)");
+    assert!(
+        first.contains("Covers revision 2 of 3") && first.contains("allowed: signature added"),
+        "{first}"
+    );
+    let second = b.text("#signatures section.signature:nth-child(2)");
+    assert!(
+        second.contains("RSA Second Signer")
+            && second.contains("Covers revision 3 of 3")
+            && second.contains("It covers the whole document as it is now."),
+        "{second}"
+    );
+
     // The same PDF with a font object changed in a later revision: not valid, and why.
     b.forget_verdict();
     b.send_keys("#file", &abs("pdf/attack-font.pdf"));
