@@ -440,6 +440,16 @@ fn a_person_verifies_documents_in_the_browser() {
     assert!(unsigned.contains("FavorID") && unsigned.contains("E2025052000000001"));
     b.screenshot("egov-barcodes.png");
 
+    // The same parts saved one per file and chosen together, in another order.
+    b.forget_verdict();
+    let files: Vec<String> = [2, 4, 1, 5, 3]
+        .iter()
+        .map(|n| abs(&format!("barcode/egov-rsa/part-{n}.txt")))
+        .collect();
+    b.send_keys("#file", &files.join("\n"));
+    assert_eq!(b.wait_verdict(), "Valid");
+    assert!(b.text("#document").contains("E2025052000000001"));
+
     // A PNG of the printed e-certificate page through the image input: read and verified.
     b.forget_verdict();
     b.send_keys("#image", &abs("barcode/egov-rsa/page.png"));

@@ -48,8 +48,12 @@
 
   // Magic numbers first: file names and browser-guessed types are often wrong (.sig, .bin).
   function sniff(bytes, name) {
-    const b = new Uint8Array(bytes.slice(0, 16));
+    const b = new Uint8Array(bytes);
     const text = new TextDecoder("latin1").decode(b);
+    // A saved QR payload: an egov BarcodeElement (XML, but not a signed XML document) or a
+    // DDC JSON part. The server reads these as barcode text.
+    if (text.includes("<BarcodeElement")) return "text/plain";
+    if (/^\s*\{/.test(text)) return "text/plain";
     if (text.startsWith("%PDF")) return "application/pdf";
     if (b[0] === 0x89 && text.startsWith("PNG", 1)) return "image/png";
     if (b[0] === 0xff && b[1] === 0xd8) return "image/jpeg";
@@ -105,8 +109,13 @@
     if (files.length === 0) return;
     const typed = [];
     for (const f of files) {
-      const head = await f.slice(0, 16).arrayBuffer();
+      const head = await f.slice(0, 512).arrayBuffer();
       typed.push({ file: f, type: sniff(head, f.name) });
+    }
+    if (typed.every((x) => x.type === "text/plain")) {
+      // QR payloads saved one per file, any order: one line each, as when pasted.
+      const texts = await Promise.all(typed.map((x) => x.file.text()));
+      return post(texts.map((x) => x.trim()).join("\n") + "\n", "text/plain; charset=utf-8");
     }
     if (typed.length === 1) {
       const one = typed[0];
