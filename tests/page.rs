@@ -613,7 +613,7 @@ fn the_camera_reads_a_printed_e_certificate_part_by_part() {
 }
 
 /// The page is bound by the API's limits: a file over `max_body_bytes` is refused by the server
-/// (413), and the page says so with the server's reason instead of a verdict.
+/// (413), and the page says so in plain words with the server's reason instead of a verdict.
 #[test]
 fn an_upload_over_the_limit_shows_the_servers_reason() {
     let server = TestServer::start(|raw| raw.server.max_body_bytes = 4096);
@@ -641,7 +641,7 @@ fn an_upload_over_the_limit_shows_the_servers_reason() {
         std::thread::sleep(Duration::from_millis(100));
     };
     assert!(
-        shown.starts_with("The server could not check this")
+        shown.starts_with("The file is larger than this server accepts")
             && shown.contains("exceeds the limit of 4096 bytes"),
         "{shown}"
     );

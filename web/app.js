@@ -87,8 +87,12 @@
         // On a phone the answer is below the inputs: bring it into view.
         $("status").scrollIntoView({ block: "start" });
       } else {
+        // A problem+json answer (RFC 9457): its stable `code` in plain words where the page
+        // knows it, with the server's detail either way.
         const detail = json && (json.detail || json.title) ? json.detail || json.title : "HTTP " + r.status;
-        showError("http_error", { e: detail });
+        const code = json && typeof json.code === "string" ? "problem_" + json.code : null;
+        if (code && code in I18N.en) showError(code, { e: detail });
+        else showError("http_error", { e: detail });
       }
     } catch (e) {
       showError("network_error");

@@ -4,6 +4,11 @@
 "use strict";
 window.TEKSER_I18N = {
   en: {
+    "problem_body-too-large": "The file is larger than this server accepts ({e}).",
+    "problem_unsupported-media-type": "This kind of file cannot be checked here ({e}).",
+    "problem_queue-full": "The server is busy; try again in a moment ({e}).",
+    "problem_shutting-down": "The server is restarting; try again in a moment ({e}).",
+    "problem_body-timeout": "The file did not arrive in time; try again ({e}).",
     marker_proven: "signing time, proven by a time-stamp",
     marker_claimed: "signing time as claimed",
     marker_check: "time of this check (no signing time given)",
@@ -129,6 +134,11 @@ window.TEKSER_I18N = {
     "roles_information-system": "information system"
   },
   ru: {
+    "problem_body-too-large": "Файл больше, чем принимает этот сервер ({e}).",
+    "problem_unsupported-media-type": "Такой файл здесь проверить нельзя ({e}).",
+    "problem_queue-full": "Сервер занят; повторите через минуту ({e}).",
+    "problem_shutting-down": "Сервер перезапускается; повторите через минуту ({e}).",
+    "problem_body-timeout": "Файл не пришёл вовремя; повторите ({e}).",
     marker_proven: "время подписания, подтверждённое меткой времени",
     marker_claimed: "заявленное время подписания",
     marker_check: "время этой проверки (время подписания не указано)",
@@ -254,6 +264,11 @@ window.TEKSER_I18N = {
     "roles_information-system": "информационная система"
   },
   kk: {
+    "problem_body-too-large": "Файл осы сервер қабылдайтыннан үлкен ({e}).",
+    "problem_unsupported-media-type": "Мұндай файлды мұнда тексеру мүмкін емес ({e}).",
+    "problem_queue-full": "Сервер бос емес; сәлден соң қайталаңыз ({e}).",
+    "problem_shutting-down": "Сервер қайта іске қосылуда; сәлден соң қайталаңыз ({e}).",
+    "problem_body-timeout": "Файл уақытында келмеді; қайталаңыз ({e}).",
     marker_proven: "уақыт белгісімен дәлелденген қол қою уақыты",
     marker_claimed: "мәлімделген қол қою уақыты",
     marker_check: "осы тексеру уақыты (қол қою уақыты көрсетілмеген)",

@@ -157,6 +157,29 @@ mod tests {
         assert!(!CSP.contains("unsafe-inline") && !CSP.contains("unsafe-eval"));
     }
 
+    /// Verdict values (names, document fields, the verifier's messages) come from untrusted
+    /// documents: the page puts them in with textContent only. No HTML-parsing sink and no
+    /// string evaluation may appear in its own scripts (the CSP would block an injected
+    /// script, but markup injection would still deface the answer a person trusts).
+    #[test]
+    fn the_page_script_has_no_html_or_eval_sinks() {
+        for own in ["/page/app.js", "/page/i18n.js"] {
+            let js = text(own);
+            for sink in [
+                "innerHTML",
+                "outerHTML",
+                "insertAdjacentHTML",
+                "document.write",
+                "eval(",
+                "new Function",
+                "setTimeout(\"",
+                "DOMParser",
+            ] {
+                assert!(!js.contains(sink), "{own} uses {sink}");
+            }
+        }
+    }
+
     #[test]
     fn every_asset_carries_the_policy_and_a_type() {
         for a in ASSETS {
