@@ -317,6 +317,12 @@ fn the_page_is_served_with_a_strict_content_security_policy() {
         assert_eq!(r.status(), 200, "{asset}");
         assert!(r.header("content-security-policy").is_some(), "{asset}");
     }
+    // HEAD answers with the same headers (and no body).
+    let r = ureq::head(&format!("{}/", server.base))
+        .call()
+        .expect("HEAD /");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.header("content-security-policy"), Some(csp.as_str()));
     // The page is read-only: a POST to it is refused, not served.
     let r = server.call("POST", "/", Some("text/plain"), b"x");
     assert_eq!(r.status, 405);
