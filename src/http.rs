@@ -7,6 +7,7 @@ mod exec;
 mod fetch_gate;
 mod metrics;
 pub mod multipart;
+mod page;
 mod problem;
 mod routes;
 

@@ -54,6 +54,9 @@ pub(super) async fn dispatch(state: &Arc<AppState>, req: Request<Incoming>) -> R
             Err(method_not_allowed("POST"))
         }
         (_, "/healthz" | "/readyz" | "/metrics") => Err(method_not_allowed("GET")),
+        // The page for people (issue #17): src/http/page.rs.
+        (&Method::GET | &Method::HEAD, p) if super::page::has(p) => Ok(super::page::serve(p)),
+        (_, p) if super::page::has(p) => Err(method_not_allowed("GET")),
         (_, "/admin/cache") if admin => Err(method_not_allowed("GET")),
         (_, "/admin/trust/reload") if admin => Err(method_not_allowed("POST")),
         _ => Err(Problem::new(
