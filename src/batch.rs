@@ -61,10 +61,7 @@ pub fn run(config: &Config, args: &BatchArgs) -> Result<u8, Fail> {
             if tally.lock().map_or(true, |t| t.closed) {
                 return;
             }
-            let mut v = verify_file(config, path);
-            if let Ok(v) = &mut v {
-                v.set_validation_time(config.request.at, tekser::pki::time::now());
-            }
+            let v = verify_file(config, path);
             let line = json.then(|| ndjson_line(path, &v));
             let mut t = match tally.lock() {
                 Ok(t) => t,

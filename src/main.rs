@@ -221,10 +221,8 @@ fn load_with(common: &Common, mut raw: RawConfig) -> Result<tekser::config::Conf
     Ok(config)
 }
 
-/// Prints the verdict (JSON or for people) with the time it was judged at, and returns its
-/// exit status.
-fn emit(mut v: Verdict, request: &tekser::verify::RequestOptions, json: bool) -> u8 {
-    v.set_validation_time(request.at, tekser::pki::time::now());
+/// Prints the verdict (JSON or for people) and returns its exit status.
+fn emit(v: &Verdict, json: bool) -> u8 {
     let text = if json {
         v.to_json() + "\n"
     } else {
@@ -495,7 +493,7 @@ fn verify_one(command: VerifyCommand) -> Result<u8, Fail> {
                 &config.request,
                 config.fetcher.as_ref(),
             );
-            Ok(emit(v, &config.request, common.json))
+            Ok(emit(&v, common.json))
         }
         VerifyCommand::Pdf { file, common } => {
             let config = load(&common)?;
@@ -506,7 +504,7 @@ fn verify_one(command: VerifyCommand) -> Result<u8, Fail> {
                 &config.request,
                 config.fetcher.as_ref(),
             );
-            Ok(emit(v, &config.request, common.json))
+            Ok(emit(&v, common.json))
         }
         VerifyCommand::Xml { file, common } => {
             let config = load(&common)?;
@@ -517,7 +515,7 @@ fn verify_one(command: VerifyCommand) -> Result<u8, Fail> {
                 &config.request,
                 config.fetcher.as_ref(),
             );
-            Ok(emit(v, &config.request, common.json))
+            Ok(emit(&v, common.json))
         }
         VerifyCommand::Barcode {
             files,
@@ -544,7 +542,7 @@ fn verify_one(command: VerifyCommand) -> Result<u8, Fail> {
                     &config.request,
                     config.fetcher.as_ref(),
                 );
-                return Ok(emit(v, &config.request, common.json));
+                return Ok(emit(&v, common.json));
             }
             let mut payloads: Vec<Vec<u8>> = Vec::new();
             for f in &files {
@@ -566,7 +564,7 @@ fn verify_one(command: VerifyCommand) -> Result<u8, Fail> {
                 &config.request,
                 config.fetcher.as_ref(),
             );
-            Ok(emit(v, &config.request, common.json))
+            Ok(emit(&v, common.json))
         }
         VerifyCommand::Chain {
             file,
@@ -590,7 +588,7 @@ fn verify_one(command: VerifyCommand) -> Result<u8, Fail> {
                 &config.request,
                 config.fetcher.as_ref(),
             );
-            Ok(emit(v, &config.request, common.json))
+            Ok(emit(&v, common.json))
         }
     }
 }

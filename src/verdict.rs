@@ -354,7 +354,7 @@ pub struct Verdict {
     /// Document-level errors.
     pub errors: Vec<ErrorEntry>,
     /// The time the signatures were judged at, RFC 3339 (CONTRACT.md additions); set by
-    /// [`Verdict::set_validation_time`] at the edge.
+    /// [`Verdict::set_validation_time`] in the one entry point.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub validation_time: Option<String>,
     /// Where [`Verdict::validation_time`] came from: `now`, `at` (asked for), `timestamp`

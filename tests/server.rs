@@ -133,7 +133,11 @@ fn query_parameters_override_the_defaults() {
         Some("application/pkcs7-signature"),
         &sig,
     );
-    assert_eq!(r.json()["sub_indication"], "OUT_OF_BOUNDS_NO_POE");
+    let v = r.json();
+    assert_eq!(v["sub_indication"], "OUT_OF_BOUNDS_NO_POE");
+    // The verdict says when it was judged and why then (issue #16), over HTTP as in the CLI.
+    assert_eq!(v["validation_time"], "2040-01-01T00:00:00Z", "{v:#}");
+    assert_eq!(v["validation_time_source"], "at", "{v:#}");
     let r = s.call(
         "POST",
         "/v1/verify?revocation=require",

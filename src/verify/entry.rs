@@ -100,7 +100,7 @@ impl Verifier {
         opts: &RequestOptions,
         done: &[FetchJob],
     ) -> (Verdict, Vec<FetchJob>) {
-        match *input {
+        let (mut verdict, wanted) = match *input {
             Input::Cms { signature, content } => {
                 self.verify_cms_collect(signature, content, opts, done)
             }
@@ -121,7 +121,10 @@ impl Verifier {
                 extra,
                 max_depth,
             } => self.verify_certificate_collect(leaf, extra, max_depth, opts, done),
-        }
+        };
+        // Every verdict says when it was judged, whoever asked (CLI, batch, HTTP).
+        verdict.set_validation_time(opts.at, crate::pki::time::now());
+        (verdict, wanted)
     }
 
     /// [`Verifier::verify`], fetching missing revocation data with `fetcher` between rounds
