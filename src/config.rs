@@ -57,6 +57,9 @@ pub struct ServerSettings {
     pub tls_cert: Option<PathBuf>,
     /// TLS private key (PEM: PKCS#8, PKCS#1 or SEC1).
     pub tls_key: Option<PathBuf>,
+    /// Browser origins (`https://portal.example.kz`, or `*`) allowed to call the API from
+    /// another origin (CORS); empty = CORS off, no CORS headers at all.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for ServerSettings {
@@ -79,6 +82,7 @@ impl Default for ServerSettings {
             log_format: "text".into(),
             tls_cert: None,
             tls_key: None,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -120,6 +124,8 @@ pub struct ServerConfig {
     pub json_logs: bool,
     /// TLS, when configured.
     pub tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+    /// See [`ServerSettings`] (validated: `*` or `scheme://host[:port]`).
+    pub cors_origins: Vec<String>,
 }
 
 /// `[certificate_policy]`: the RFC 5280 §6.1.1 policy inputs of `verify chain`
@@ -610,6 +616,21 @@ fn validate_server(listen: Option<&str>, s: &ServerSettings) -> Result<ServerCon
         (None, None) => None,
         _ => return Err(bad("server: tls_cert and tls_key go together".into())),
     };
+    for o in &s.cors_origins {
+        // An origin is scheme://host[:port] with nothing after (RFC 6454 §6.1): a trailing
+        // slash or a path never equals what a browser sends, so it would silently match nothing.
+        let ok = o == "*"
+            || o.split_once("://").is_some_and(|(scheme, rest)| {
+                matches!(scheme, "http" | "https")
+                    && !rest.is_empty()
+                    && !rest.contains(['/', '?', '#', ' ', ','])
+            });
+        if !ok {
+            return Err(bad(format!(
+                "server.cors_origins: {o:?} is not an origin (scheme://host[:port], or \"*\")"
+            )));
+        }
+    }
     let ms = Duration::from_millis;
     Ok(ServerConfig {
         listen,
@@ -629,6 +650,7 @@ fn validate_server(listen: Option<&str>, s: &ServerSettings) -> Result<ServerCon
         admin_token: s.admin_token.clone(),
         json_logs,
         tls,
+        cors_origins: s.cors_origins.clone(),
     })
 }
 

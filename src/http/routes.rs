@@ -35,11 +35,15 @@ pub(super) async fn dispatch(state: &Arc<AppState>, req: Request<Incoming>) -> R
         (&Method::POST, "/v1/verify") => verify(state, req).await,
         (&Method::POST, "/v1/verify/batch") => batch(state, req).await,
         (&Method::POST, "/v1/certificates/inspect") => inspect(state, req).await,
-        (&Method::GET, "/healthz") => {
+        // HEAD as well as GET on the probes: load balancers and uptime checkers send either
+        // (hyper sends the head of the GET answer without its body).
+        (&Method::GET | &Method::HEAD, "/healthz") => {
             Ok(json(StatusCode::OK, &serde_json::json!({"status": "ok"})))
         }
-        (&Method::GET, "/readyz") => readyz(state),
+        (&Method::GET | &Method::HEAD, "/readyz") => readyz(state),
         (&Method::GET, "/metrics") => Ok(metrics(state)),
+        (&Method::GET, "/openapi.yaml") => Ok(super::ops::openapi()),
+        (&Method::GET, "/version") => Ok(json(StatusCode::OK, &super::ops::version())),
         (&Method::GET, "/admin/cache") if admin => {
             authorized(state, &req).map(|()| admin_cache(state))
         }
@@ -50,7 +54,8 @@ pub(super) async fn dispatch(state: &Arc<AppState>, req: Request<Incoming>) -> R
         (_, "/v1/verify" | "/v1/verify/batch" | "/v1/certificates/inspect") => {
             Err(method_not_allowed("POST"))
         }
-        (_, "/healthz" | "/readyz" | "/metrics") => Err(method_not_allowed("GET")),
+        (_, "/healthz" | "/readyz") => Err(method_not_allowed("GET, HEAD")),
+        (_, "/metrics" | "/openapi.yaml" | "/version") => Err(method_not_allowed("GET")),
         (_, "/admin/cache") if admin => Err(method_not_allowed("GET")),
         (_, "/admin/trust/reload") if admin => Err(method_not_allowed("POST")),
         _ => Err(Problem::new(
@@ -265,7 +270,7 @@ fn run_job(
 ) -> (Verdict, Vec<FetchJob>) {
     let v = state.verifier();
     let start = Instant::now();
-    let (format, (verdict, jobs)) = match job {
+    let (_format, (verdict, jobs)) = match job {
         Job::Cms { signature, content } => (
             "cms",
             v.verify_cms_collect(&signature, content.as_deref(), &opts, done),
@@ -284,11 +289,9 @@ fn run_job(
             )
         }
     };
-    state.metrics.verification(
-        format,
-        start.elapsed().as_secs_f64(),
-        indication_label(&verdict),
-    );
+    state
+        .metrics
+        .verification(start.elapsed().as_secs_f64(), &verdict);
     (verdict, jobs)
 }
 
@@ -344,14 +347,6 @@ async fn with_fetches<T: Send + 'static>(
     Err(JobError::Panicked)
 }
 
-fn indication_label(v: &Verdict) -> &'static str {
-    match v.indication() {
-        crate::verdict::Indication::TOTAL_PASSED => "TOTAL_PASSED",
-        crate::verdict::Indication::TOTAL_FAILED => "TOTAL_FAILED",
-        crate::verdict::Indication::INDETERMINATE => "INDETERMINATE",
-    }
-}
-
 fn job_error(e: JobError) -> Problem {
     match e {
         JobError::Busy => Problem::unavailable(
@@ -382,12 +377,16 @@ async fn verify(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Respons
         };
         match run_job(&st, job, opts, done) {
             (_, jobs) if !jobs.is_empty() && !last => Err(jobs),
-            (v, _) => Ok(Ok(v.to_json_compact())),
+            (v, _) => Ok(Ok((v.to_json_compact(), super::metrics::Outcome::of(&v)))),
         }
     })
     .await
     .map_err(job_error)??;
-    Ok(response(StatusCode::OK, "application/json", json))
+    let (json, outcome) = json;
+    let mut resp = response(StatusCode::OK, "application/json", json);
+    // The verdict's labels travel with the response to the request log.
+    resp.extensions_mut().insert(outcome);
+    Ok(resp)
 }
 
 /// A response body fed by a channel: each batch line is sent as soon as its item is done.
@@ -609,6 +608,13 @@ fn snapshot(state: &AppState) -> Snapshot {
         panics: state.exec.panics(),
         cache: state.verifier().cache_stats(),
         revocation: state.verifier().revocation().stats(),
+        trust_anchors: state.verifier().trust().len(),
+        trust_anchor_earliest_expiry: state
+            .verifier()
+            .trust()
+            .entries()
+            .map(|(c, _)| c.not_after)
+            .min(),
     }
 }
 
@@ -648,7 +654,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 fn admin_cache(state: &AppState) -> Response<Body> {
     let s = snapshot(state);
-    let c = s.cache;
+    let (c, r) = (&s.cache, &s.revocation);
     let rate = |h: u64, m: u64| {
         if h + m == 0 {
             0.0
@@ -661,6 +667,9 @@ fn admin_cache(state: &AppState) -> Response<Body> {
         &serde_json::json!({
             "path_cache": {"entries": c.path_entries, "hits": c.path_hits, "misses": c.path_misses, "hit_rate": rate(c.path_hits, c.path_misses)},
             "certificate_cache": {"entries": c.cert_entries, "hits": c.cert_hits, "misses": c.cert_misses, "hit_rate": rate(c.cert_hits, c.cert_misses)},
+            "ocsp_cache": {"entries": r.ocsp_entries, "hits": r.ocsp_hits, "misses": r.ocsp_misses, "hit_rate": rate(r.ocsp_hits, r.ocsp_misses)},
+            "crl_cache": {"entries": r.crl_entries, "hits": r.crl_hits, "misses": r.crl_misses, "hit_rate": rate(r.crl_hits, r.crl_misses), "earliest_next_update": r.crl_earliest_next_update},
+            "crl_signature_cache": {"entries": r.crl_signature_entries},
             "queue": {"depth": s.queue_depth, "rejections": s.queue_rejections, "workers": state.exec.threads()},
         }),
     )
