@@ -155,6 +155,12 @@ fn serve(
     demo: bool,
     common: &Common,
 ) -> Result<u8, Fail> {
+    if common.json {
+        // The server always answers JSON; a flag that changes nothing is refused, not ignored.
+        return Err(Fail::Usage(
+            "serve has no --json: responses are always JSON; for JSON logs set TEKSER_LOG_FORMAT=json or [server] log_format = \"json\"".into(),
+        ));
+    }
     let mut raw = server_raw(config_file)?;
     apply_flags(&mut raw, common);
     if listen.is_some() {

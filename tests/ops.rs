@@ -322,3 +322,34 @@ fn metrics_an_operator_scrapes() {
         assert!(c[k].is_object(), "{k} missing: {c}");
     }
 }
+
+#[test]
+fn serve_help_and_config_errors_through_the_binary() {
+    let (code, out, _) = tekser(&["serve", "--help"]);
+    assert_eq!(code, 0);
+    for needle in [
+        "--config",
+        "TEKSER_LOG_FORMAT",
+        "TEKSER_LOG ",
+        "TEKSER_ADMIN_TOKEN",
+        "tls_cert",
+        "log_format",
+        "admin_token",
+        "cors_origins",
+    ] {
+        assert!(out.contains(needle), "serve --help lacks {needle}:\n{out}");
+    }
+    assert!(!out.contains("--json"), "serve lists a meaningless --json:\n{out}");
+    let (code, _, err) = tekser(&["serve", "--json"]);
+    assert_eq!(code, 64, "{err}");
+    assert!(err.contains("log_format"), "{err}");
+
+    let dir = std::env::temp_dir().join(format!("tekser-ops-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let p = dir.join("bad.toml");
+    std::fs::write(&p, "[revocation]\nocsp_nonce = true\n").expect("write");
+    let (code, _, err) = tekser(&["serve", "--config", s(&p)]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, 64, "{err}");
+    assert!(err.contains("did you mean [revocation_options]"), "{err}");
+}

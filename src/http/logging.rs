@@ -64,6 +64,9 @@ pub fn init(json: bool, filter_value: Option<&str>) -> Result<(), LogError> {
 pub fn startup_summary(config: &Config, addr: SocketAddr) {
     let s = &config.server;
     let scheme = if s.tls.is_some() { "https" } else { "http" };
+    if !s.json_logs {
+        human_banner(config, addr, scheme);
+    }
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         git_commit = super::BUILD.git_commit,
@@ -115,10 +118,42 @@ pub fn startup_summary(config: &Config, addr: SocketAddr) {
         max_certificates = l.max_certificates,
         "limits"
     );
-    if config.demo_trust {
+    if config.demo_trust && s.json_logs {
         tracing::warn!(
-            "demo trust store in use: test roots whose private keys are public, never for production; try: curl -s -H 'Content-Type: application/pkcs7-signature' --data-binary @fixtures/cms/rsa-attached.p7s {scheme}://{addr}/v1/verify"
+            try_it = %format_args!("curl -s -H 'Content-Type: application/pkcs7-signature' --data-binary @fixtures/cms/rsa-attached.p7s {scheme}://{addr}/v1/verify"),
+            "demo trust store in use: test roots whose private keys are public, never for production"
         );
+    }
+}
+
+/// With text logs (for a person at a terminal), the banner with copy-paste examples as plain
+/// lines, as before; with JSON logs it is left out, its facts being in the summary events.
+fn human_banner(config: &Config, addr: SocketAddr, scheme: &str) {
+    eprintln!(
+        "tekser {} listening on {scheme}://{addr} ({} verification threads)",
+        env!("CARGO_PKG_VERSION"),
+        config.server.workers
+    );
+    let nca = config
+        .verifier
+        .trust()
+        .entries()
+        .any(|(_, o)| o.source.starts_with("kz-nca:"));
+    if nca {
+        eprintln!("trust: the NCA production roots (kz-nca). Try, from the repository root (a GOST R 34.10-2015-512 chain):");
+        eprintln!(
+            "  curl -s -H 'Content-Type: application/pkix-cert' --data-binary @trust/kz-nca-prod/nca_gost_2022.der {scheme}://{addr}/v1/certificates/inspect"
+        );
+    }
+    if config.demo_trust {
+        eprintln!(
+            "demo trust store in use (test roots with public keys: never for production). Try:"
+        );
+        eprintln!(
+            "  curl -s -H 'Content-Type: application/pkcs7-signature' --data-binary @fixtures/cms/rsa-attached.p7s {scheme}://{addr}/v1/verify"
+        );
+    } else {
+        eprintln!("the bundled sample documents verify under `tekser serve --demo`");
     }
 }
 
