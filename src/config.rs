@@ -237,7 +237,10 @@ impl RevocationSettings {
             ("read_timeout_ms", self.read_timeout_ms),
             ("total_timeout_ms", self.total_timeout_ms),
             ("deadline_ms", self.deadline_ms),
-            ("crl_max_bytes", u64::try_from(self.crl_max_bytes).unwrap_or(u64::MAX)),
+            (
+                "crl_max_bytes",
+                u64::try_from(self.crl_max_bytes).unwrap_or(u64::MAX),
+            ),
         ];
         for (key, v) in positive {
             if v == 0 {
@@ -311,7 +314,9 @@ fn misplaced_key_hint(table: &toml::Table) -> Option<String> {
             format!("`{key}`")
         };
         if let Some((_, place)) = GUESSES.iter().find(|(g, _)| *g == key) {
-            return Some(format!("{written} is not a tekser setting; did you mean {place}?"));
+            return Some(format!(
+                "{written} is not a tekser setting; did you mean {place}?"
+            ));
         }
         if !known {
             if let Some(close) = FILE_KEYS
@@ -319,7 +324,9 @@ fn misplaced_key_hint(table: &toml::Table) -> Option<String> {
                 .filter(|k| edit_distance(k, key) <= 2)
                 .min_by_key(|k| edit_distance(k, key))
             {
-                return Some(format!("{written} is not a tekser setting; did you mean `{close}`?"));
+                return Some(format!(
+                    "{written} is not a tekser setting; did you mean `{close}`?"
+                ));
             }
         }
     }
@@ -452,8 +459,8 @@ impl RawConfig {
                 return Err(ConfigError::Invalid(format!("{shown}: {hint}")));
             }
         }
-        let f: FileConfig = toml::from_str(&text)
-            .map_err(|e| ConfigError::Invalid(format!("{shown}: {e}")))?;
+        let f: FileConfig =
+            toml::from_str(&text).map_err(|e| ConfigError::Invalid(format!("{shown}: {e}")))?;
         for a in &f.revocation_options.fetch_allow {
             a.parse::<AllowRule>().map_err(|e| {
                 ConfigError::Invalid(format!(
@@ -757,7 +764,10 @@ fn validate_server(listen: Option<&str>, s: &ServerSettings) -> Result<ServerCon
             )))
         }
     };
-    if s.admin_token.as_ref().is_some_and(|t| t.len() < MIN_ADMIN_TOKEN) {
+    if s.admin_token
+        .as_ref()
+        .is_some_and(|t| t.len() < MIN_ADMIN_TOKEN)
+    {
         return Err(bad(format!(
             "server.admin_token must be at least {MIN_ADMIN_TOKEN} characters"
         )));
@@ -767,9 +777,18 @@ fn validate_server(listen: Option<&str>, s: &ServerSettings) -> Result<ServerCon
         ("header_read_timeout_ms", s.header_read_timeout_ms),
         ("body_read_timeout_ms", s.body_read_timeout_ms),
         ("request_deadline_ms", s.request_deadline_ms),
-        ("max_body_bytes", u64::try_from(s.max_body_bytes).unwrap_or(u64::MAX)),
-        ("max_text_body_bytes", u64::try_from(s.max_text_body_bytes).unwrap_or(u64::MAX)),
-        ("max_batch_bytes", u64::try_from(s.max_batch_bytes).unwrap_or(u64::MAX)),
+        (
+            "max_body_bytes",
+            u64::try_from(s.max_body_bytes).unwrap_or(u64::MAX),
+        ),
+        (
+            "max_text_body_bytes",
+            u64::try_from(s.max_text_body_bytes).unwrap_or(u64::MAX),
+        ),
+        (
+            "max_batch_bytes",
+            u64::try_from(s.max_batch_bytes).unwrap_or(u64::MAX),
+        ),
     ] {
         if v == 0 {
             return Err(bad(format!("server.{key} must be greater than 0")));

@@ -221,7 +221,10 @@ fn start_drain(
         "shutting down: draining in-flight requests; /readyz answers 503 meanwhile"
     );
     let graceful = graceful?;
-    Some(tokio::spawn(tokio::time::timeout(grace, graceful.shutdown())))
+    Some(tokio::spawn(tokio::time::timeout(
+        grace,
+        graceful.shutdown(),
+    )))
 }
 
 /// Resolves when the drain started by [`start_drain`] ends (never while there is none).
@@ -268,20 +271,19 @@ async fn handle(
     };
     let mut resp = match ops::preflight(cors, &method, req.headers()) {
         Some(r) => r,
-        None => match tokio::time::timeout(
-            state.cfg.request_deadline,
-            routes::dispatch(&state, req),
-        )
-        .await
-        {
-            Ok(r) => r,
-            Err(_) => Problem::unavailable(
-                "deadline-exceeded",
-                "the request did not finish within its deadline",
-                1,
-            )
-            .response(),
-        },
+        None => {
+            match tokio::time::timeout(state.cfg.request_deadline, routes::dispatch(&state, req))
+                .await
+            {
+                Ok(r) => r,
+                Err(_) => Problem::unavailable(
+                    "deadline-exceeded",
+                    "the request did not finish within its deadline",
+                    1,
+                )
+                .response(),
+            }
+        }
     };
     ops::decorate(cors, &cors_headers, &mut resp);
     if let Ok(v) = hyper::header::HeaderValue::from_str(&id) {

@@ -170,7 +170,9 @@ fn serve(
     let config = raw.clone().validate().map_err(config_error)?;
     tekser::http::logging::init(
         config.server.json_logs,
-        std::env::var(tekser::http::logging::FILTER_VAR).ok().as_deref(),
+        std::env::var(tekser::http::logging::FILTER_VAR)
+            .ok()
+            .as_deref(),
     )
     .map_err(|e| Fail::Usage(e.to_string()))?;
     for w in &config.warnings {

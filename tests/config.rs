@@ -115,9 +115,15 @@ fn config_errors_name_what_the_user_wrote() {
         other => panic!("expected an invalid-config error, got {other:?}"),
     };
     let m = msg(load_toml("rev", "[revocation]\nocsp_nonce = true\n"));
-    assert!(m.contains("[revocation]") && m.contains("did you mean [revocation_options]"), "{m}");
+    assert!(
+        m.contains("[revocation]") && m.contains("did you mean [revocation_options]"),
+        "{m}"
+    );
     assert!(m.contains("tekser.toml"), "names the file: {m}");
-    let m = msg(load_toml("http", "[http]\ncors_origins = [\"https://a.kz\"]\n"));
+    let m = msg(load_toml(
+        "http",
+        "[http]\ncors_origins = [\"https://a.kz\"]\n",
+    ));
     assert!(m.contains("[http]") && m.contains("[server]"), "{m}");
     let m = msg(load_toml("typo", "[sever]\nworkers = 2\n"));
     assert!(m.contains("did you mean `server`"), "{m}");
@@ -129,14 +135,26 @@ fn config_errors_name_what_the_user_wrote() {
         "allow",
         "[revocation_options]\nfetch_allow = [\"10.0.0.0/99\"]\n",
     ));
-    assert!(m.contains("[revocation_options] fetch_allow") && m.contains("10.0.0.0/99"), "{m}");
+    assert!(
+        m.contains("[revocation_options] fetch_allow") && m.contains("10.0.0.0/99"),
+        "{m}"
+    );
     assert!(!m.contains("--fetch-allow"), "{m}");
 
     // Out of range is refused, not clamped.
     for (text, key) in [
-        ("[revocation_options]\nfailure_ttl_secs = 120\n", "failure_ttl_secs"),
-        ("[revocation_options]\nread_timeout_ms = 0\n", "read_timeout_ms"),
-        ("[server]\nheader_read_timeout_ms = 0\n", "header_read_timeout_ms"),
+        (
+            "[revocation_options]\nfailure_ttl_secs = 120\n",
+            "failure_ttl_secs",
+        ),
+        (
+            "[revocation_options]\nread_timeout_ms = 0\n",
+            "read_timeout_ms",
+        ),
+        (
+            "[server]\nheader_read_timeout_ms = 0\n",
+            "header_read_timeout_ms",
+        ),
         ("[server]\nmax_body_bytes = 0\n", "max_body_bytes"),
     ] {
         let raw = load_toml(key, text).expect("parses");

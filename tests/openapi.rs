@@ -133,25 +133,64 @@ fn responses_match_the_openapi_document() {
     // Every error status a client can provoke, each a problem document with a documented code.
     let mut statuses = std::collections::BTreeSet::new();
     for (method, path, ct, body) in [
-        ("POST", "/v1/verify", Some("application/json"), b"{oops".to_vec()),
-        ("POST", "/v1/verify", Some("application/json"), b"{}".to_vec()),
-        ("POST", "/v1/verify", Some("application/zip"), b"PK".to_vec()),
+        (
+            "POST",
+            "/v1/verify",
+            Some("application/json"),
+            b"{oops".to_vec(),
+        ),
+        (
+            "POST",
+            "/v1/verify",
+            Some("application/json"),
+            b"{}".to_vec(),
+        ),
+        (
+            "POST",
+            "/v1/verify",
+            Some("application/zip"),
+            b"PK".to_vec(),
+        ),
         ("POST", "/v1/verify", None, b"x".to_vec()),
-        ("POST", "/v1/verify", Some("application/pdf"), vec![b'%'; 70 << 10]),
-        ("POST", "/v1/verify?at=never", Some("application/pdf"), b"%PDF".to_vec()),
+        (
+            "POST",
+            "/v1/verify",
+            Some("application/pdf"),
+            vec![b'%'; 70 << 10],
+        ),
+        (
+            "POST",
+            "/v1/verify?at=never",
+            Some("application/pdf"),
+            b"%PDF".to_vec(),
+        ),
         ("GET", "/v1/verify", None, Vec::new()),
         ("POST", "/healthz", Some("text/plain"), b"x".to_vec()),
         ("POST", "/version", Some("text/plain"), b"x".to_vec()),
         ("GET", "/nowhere", None, Vec::new()),
-        ("POST", "/v1/verify/batch", Some("text/csv"), b"a,b".to_vec()),
+        (
+            "POST",
+            "/v1/verify/batch",
+            Some("text/csv"),
+            b"a,b".to_vec(),
+        ),
         ("GET", "/admin/cache", None, Vec::new()),
-        ("POST", "/v1/certificates/inspect", Some("application/x-pem-file"), b"nope".to_vec()),
+        (
+            "POST",
+            "/v1/certificates/inspect",
+            Some("application/x-pem-file"),
+            b"nope".to_vec(),
+        ),
     ] {
         let r = s.call(method, path, ct, &body);
         assert!(r.status >= 400, "{method} {path}: {}", r.status);
         assert_eq!(r.content_type, "application/problem+json");
         statuses.insert(r.status);
-        rec.add(path.split('?').next().unwrap_or(path), &method.to_lowercase(), &r);
+        rec.add(
+            path.split('?').next().unwrap_or(path),
+            &method.to_lowercase(),
+            &r,
+        );
     }
     assert_eq!(
         statuses.into_iter().collect::<Vec<_>>(),
@@ -180,7 +219,13 @@ fn responses_match_the_openapi_document() {
         &rd("pki/ec-leaf.crt"),
     );
     rec.add("/v1/certificates/inspect", "post", &r);
-    for p in ["/healthz", "/readyz", "/metrics", "/version", "/openapi.yaml"] {
+    for p in [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/version",
+        "/openapi.yaml",
+    ] {
         let r = s.call("GET", p, None, b"");
         assert_eq!(r.status, 200, "{p}");
         rec.add(p, "get", &r);
@@ -221,7 +266,8 @@ fn responses_match_the_openapi_document() {
             &rd("cms/rsa-attached.p7s"),
         )
         .json();
-    let mutations: [(&str, fn(&mut Value)); 5] = [
+    type Mutation = (&'static str, fn(&mut Value));
+    let mutations: [Mutation; 5] = [
         ("enum", |v| v["indication"] = "MAYBE".into()),
         ("additionalProperties", |v| v["surprise"] = 1.into()),
         ("type", |v| {
@@ -268,12 +314,16 @@ fn responses_match_the_openapi_document() {
     }
     c.write_all(&sig[100..]).expect("rest");
     let mut buf = String::new();
-    c.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    c.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
     let _ = c.read_to_string(&mut buf);
     assert!(buf.starts_with("HTTP/1.1 200"), "{buf}");
     s.join();
 
     let out = run_checker(Some(&rec));
     println!("{out}");
-    assert!(out.contains(&format!("{} responses checked", rec.0.len())), "{out}");
+    assert!(
+        out.contains(&format!("{} responses checked", rec.0.len())),
+        "{out}"
+    );
 }

@@ -50,7 +50,11 @@ fn cors_is_off_by_default() {
             ("Access-Control-Request-Method", "POST"),
         ],
     );
-    assert_eq!(pre.status(), 405, "no preflight answer without cors_origins");
+    assert_eq!(
+        pre.status(),
+        405,
+        "no preflight answer without cors_origins"
+    );
     assert!(pre.header("access-control-allow-origin").is_none());
     let r = ureq_raw(
         "GET",
@@ -114,7 +118,11 @@ fn cors_allows_the_configured_origins_only() {
         .is_some_and(|h| h.contains("x-request-id")));
     assert_eq!(r.header("vary"), Some("origin"));
     // Origins are validated when the configuration is.
-    for bad in ["portal.example.kz", "https://portal.example.kz/", "https://a, https://b"] {
+    for bad in [
+        "portal.example.kz",
+        "https://portal.example.kz/",
+        "https://a, https://b",
+    ] {
         let mut raw = tekser::config::RawConfig::default();
         raw.server.cors_origins = vec![bad.into()];
         let e = raw.validate().expect_err(bad);
@@ -213,7 +221,9 @@ fn json_logs_are_one_flat_object_a_line() {
             o.values().all(|v| !v.is_object() && !v.is_array()),
             "nested fields: {o:?}"
         );
-        assert!(o.contains_key("timestamp") && o.contains_key("level") && o.contains_key("message"));
+        assert!(
+            o.contains_key("timestamp") && o.contains_key("level") && o.contains_key("message")
+        );
     }
     let find = |msg: &str, pred: &dyn Fn(&serde_json::Map<String, Value>) -> bool| {
         objects
@@ -229,7 +239,9 @@ fn json_logs_are_one_flat_object_a_line() {
     assert_eq!(verify["bytes_in"], sig.len());
     assert!(verify["bytes_out"].as_u64().is_some_and(|n| n > 100));
     assert!(verify["duration_ms"].is_number());
-    assert!(verify["client"].as_str().is_some_and(|c| c.starts_with("127.0.0.1:")));
+    assert!(verify["client"]
+        .as_str()
+        .is_some_and(|c| c.starts_with("127.0.0.1:")));
     assert!(verify["request_id"].is_string());
     let missing = find("request", &|o| o["status"] == 404);
     assert_eq!(missing["problem"], "not-found");
@@ -251,7 +263,10 @@ fn a_bad_log_filter_and_a_busy_port_are_errors() {
         .expect("tekser");
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(64), "{err}");
-    assert!(err.contains("TEKSER_LOG") && err.contains("tekser=loud"), "{err}");
+    assert!(
+        err.contains("TEKSER_LOG") && err.contains("tekser=loud"),
+        "{err}"
+    );
 
     let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = busy.local_addr().expect("addr").to_string();
@@ -272,11 +287,29 @@ fn a_bad_log_filter_and_a_busy_port_are_errors() {
 fn metrics_an_operator_scrapes() {
     let s = TestServer::start(|raw| raw.server.admin_token = Some("0123456789abcdef0123".into()));
     let rd = |p: &str| std::fs::read(fixture(p)).expect("fixture");
-    let ok = s.call("POST", "/v1/verify", Some("application/pkcs7-signature"), &rd("cms/rsa-attached.p7s"));
+    let ok = s.call(
+        "POST",
+        "/v1/verify",
+        Some("application/pkcs7-signature"),
+        &rd("cms/rsa-attached.p7s"),
+    );
     assert_eq!(ok.status, 200);
-    let expired = s.call("POST", "/v1/verify", Some("application/pkcs7-signature"), &rd("cms/rsa-expired.p7s"));
-    let sub = expired.json()["sub_indication"].as_str().expect("sub").to_owned();
-    let xml = s.call("POST", "/v1/verify?revocation=off", Some("application/xml"), &rd("barcode/egov-rsa/document.xml"));
+    let expired = s.call(
+        "POST",
+        "/v1/verify",
+        Some("application/pkcs7-signature"),
+        &rd("cms/rsa-expired.p7s"),
+    );
+    let sub = expired.json()["sub_indication"]
+        .as_str()
+        .expect("sub")
+        .to_owned();
+    let xml = s.call(
+        "POST",
+        "/v1/verify?revocation=off",
+        Some("application/xml"),
+        &rd("barcode/egov-rsa/document.xml"),
+    );
     assert_eq!(xml.json()["format"], "xmldsig");
     assert_eq!(s.call("GET", "/nowhere", None, b"").status, 404);
     let m = s.call("GET", "/metrics", None, b"").body;
@@ -285,40 +318,83 @@ fn metrics_an_operator_scrapes() {
             .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
             .unwrap_or_else(|| panic!("no {series} in:\n{m}"))
     };
-    assert_eq!(value("tekser_http_requests_total{route=\"/v1/verify\",code=\"200\"}"), 3.0);
-    assert_eq!(value("tekser_http_requests_total{route=\"other\",code=\"404\"}"), 1.0);
+    assert_eq!(
+        value("tekser_http_requests_total{route=\"/v1/verify\",code=\"200\"}"),
+        3.0
+    );
+    assert_eq!(
+        value("tekser_http_requests_total{route=\"other\",code=\"404\"}"),
+        1.0
+    );
     // The verdict vocabulary of the JSON, format and sub-indication alike.
     assert_eq!(value("tekser_verdicts_total{format=\"cms\",indication=\"TOTAL_PASSED\",sub_indication=\"none\"}"), 1.0);
     assert_eq!(value(&format!("tekser_verdicts_total{{format=\"cms\",indication=\"INDETERMINATE\",sub_indication=\"{sub}\"}}")), 1.0);
     assert_eq!(value("tekser_verdicts_total{format=\"xmldsig\",indication=\"TOTAL_PASSED\",sub_indication=\"none\"}"), 1.0);
-    assert_eq!(value("tekser_verification_seconds_count{format=\"xmldsig\"}"), 1.0);
+    assert_eq!(
+        value("tekser_verification_seconds_count{format=\"xmldsig\"}"),
+        1.0
+    );
     // HTTP latency with queue wait: one observation per response, in the +Inf bucket.
-    assert_eq!(value("tekser_http_request_duration_seconds_bucket{route=\"/v1/verify\",le=\"+Inf\"}"), 3.0);
+    assert_eq!(
+        value("tekser_http_request_duration_seconds_bucket{route=\"/v1/verify\",le=\"+Inf\"}"),
+        3.0
+    );
     assert!(value("tekser_http_request_duration_seconds_sum{route=\"/v1/verify\"}") > 0.0);
     // Process metrics from /proc.
     assert!(value("process_resident_memory_bytes") > 1e6);
     assert!(value("process_open_fds") >= 3.0);
     assert!(value("process_cpu_seconds_total") >= 0.0);
     assert!(value("process_start_time_seconds") > 1.7e9);
-    assert!(m.contains(&format!("tekser_build_info{{version=\"{}\"", env!("CARGO_PKG_VERSION"))));
+    assert!(m.contains(&format!(
+        "tekser_build_info{{version=\"{}\"",
+        env!("CARGO_PKG_VERSION")
+    )));
     // The earliest trust-anchor expiry: the fixture roots' earliest notAfter.
     let earliest = value("tekser_trust_anchor_earliest_expiry_timestamp_seconds");
-    let v = verifier(&[fixture("pki/rsa-root.crt"), fixture("pki/ec-root.crt")], &[], false);
-    let want = v.trust().entries().map(|(c, _)| c.not_after).min().expect("anchors");
+    let v = verifier(
+        &[fixture("pki/rsa-root.crt"), fixture("pki/ec-root.crt")],
+        &[],
+        false,
+    );
+    let want = v
+        .trust()
+        .entries()
+        .map(|(c, _)| c.not_after)
+        .min()
+        .expect("anchors");
     assert_eq!(earliest, want as f64);
     assert_eq!(value("tekser_trust_anchors"), 2.0);
     // Every metric has HELP and TYPE, and every series name is prefixed.
     for l in m.lines().filter(|l| !l.starts_with('#')) {
         assert!(l.starts_with("tekser_") || l.starts_with("process_"), "{l}");
         let name = l.split(['{', ' ']).next().unwrap_or("");
-        let base = name.trim_end_matches("_bucket").trim_end_matches("_sum").trim_end_matches("_count");
-        assert!(m.contains(&format!("# TYPE {name} ")) || m.contains(&format!("# TYPE {base} ")), "{name} has no TYPE");
+        let base = name
+            .trim_end_matches("_bucket")
+            .trim_end_matches("_sum")
+            .trim_end_matches("_count");
+        assert!(
+            m.contains(&format!("# TYPE {name} ")) || m.contains(&format!("# TYPE {base} ")),
+            "{name} has no TYPE"
+        );
     }
     // /admin/cache lists every cache.
     let c = s
-        .call_with("GET", "/admin/cache", None, b"", &[("Authorization", "Bearer 0123456789abcdef0123")])
+        .call_with(
+            "GET",
+            "/admin/cache",
+            None,
+            b"",
+            &[("Authorization", "Bearer 0123456789abcdef0123")],
+        )
         .json();
-    for k in ["path_cache", "certificate_cache", "ocsp_cache", "crl_cache", "crl_signature_cache", "queue"] {
+    for k in [
+        "path_cache",
+        "certificate_cache",
+        "ocsp_cache",
+        "crl_cache",
+        "crl_signature_cache",
+        "queue",
+    ] {
         assert!(c[k].is_object(), "{k} missing: {c}");
     }
 }
@@ -339,7 +415,10 @@ fn serve_help_and_config_errors_through_the_binary() {
     ] {
         assert!(out.contains(needle), "serve --help lacks {needle}:\n{out}");
     }
-    assert!(!out.contains("--json"), "serve lists a meaningless --json:\n{out}");
+    assert!(
+        !out.contains("--json"),
+        "serve lists a meaningless --json:\n{out}"
+    );
     let (code, _, err) = tekser(&["serve", "--json"]);
     assert_eq!(code, 64, "{err}");
     assert!(err.contains("log_format"), "{err}");
@@ -352,4 +431,44 @@ fn serve_help_and_config_errors_through_the_binary() {
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(code, 64, "{err}");
     assert!(err.contains("did you mean [revocation_options]"), "{err}");
+}
+
+/// The earliest cached-CRL expiry gauge equals the CRL's nextUpdate as OpenSSL reads it.
+#[test]
+fn crl_expiry_gauge_matches_openssl() {
+    let crl = fixture("revocation/rsa-int-empty.crl");
+    let out = Command::new("openssl")
+        .args([
+            "crl",
+            "-inform",
+            "DER",
+            "-noout",
+            "-nextupdate",
+            "-in",
+            s(&crl),
+        ])
+        .output()
+        .expect("openssl runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let when = text
+        .trim()
+        .strip_prefix("nextUpdate=")
+        .expect("nextUpdate line")
+        .to_owned();
+    let out = Command::new("date")
+        .args(["-u", "-d", &when, "+%s"])
+        .output()
+        .expect("date runs");
+    let want: f64 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("epoch");
+    let srv = TestServer::start(|raw| raw.crls = vec![crl.clone()]);
+    let m = srv.call("GET", "/metrics", None, b"").body;
+    let got: f64 = m
+        .lines()
+        .find_map(|l| l.strip_prefix("tekser_crl_cache_earliest_next_update_timestamp_seconds "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no CRL expiry gauge:\n{m}"));
+    assert_eq!(got, want, "{when}");
 }

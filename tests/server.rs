@@ -299,7 +299,9 @@ fn saturation_answers_503_with_retry_after_and_keeps_serving() {
     // Load shedding is its own status code in the request metric, apart from 500s.
     let shed: u64 = m
         .lines()
-        .find_map(|l| l.strip_prefix("tekser_http_requests_total{route=\"/v1/verify\",code=\"503\"} "))
+        .find_map(|l| {
+            l.strip_prefix("tekser_http_requests_total{route=\"/v1/verify\",code=\"503\"} ")
+        })
         .and_then(|v| v.parse().ok())
         .expect("503 series");
     assert_eq!(shed, rejected, "every shed request is counted as a 503");
@@ -328,7 +330,12 @@ fn graceful_shutdown_finishes_in_flight_requests() {
     assert_eq!(r.json()["code"], "shutting-down");
     assert_eq!(r.retry_after.as_deref(), Some("5"));
     assert_eq!(s.call("HEAD", "/readyz", None, b"").status, 503);
-    let r = s.call("POST", "/v1/verify", Some("application/pkcs7-signature"), &sig);
+    let r = s.call(
+        "POST",
+        "/v1/verify",
+        Some("application/pkcs7-signature"),
+        &sig,
+    );
     assert_eq!(r.status, 503, "{}", r.body);
     c.write_all(rest).expect("rest of the body");
     let mut buf = String::new();

@@ -103,8 +103,15 @@ fn format_label(f: Format) -> &'static str {
 fn sub_label(s: SubIndication) -> &'static str {
     // The variant names are the JSON spelling (no serde renaming on SubIndication).
     let name = serde_json::to_value(s).ok();
-    let name = name.as_ref().and_then(serde_json::Value::as_str).unwrap_or("");
-    SUB_NAMES.iter().find(|x| **x == name).copied().unwrap_or("other")
+    let name = name
+        .as_ref()
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("");
+    SUB_NAMES
+        .iter()
+        .find(|x| **x == name)
+        .copied()
+        .unwrap_or("other")
 }
 
 /// [`SUBS`]' JSON names, in the same order (checked by a test).
@@ -181,10 +188,10 @@ impl Histogram {
 
 /// All counters of one server.
 pub struct Metrics {
-    requests: Vec<AtomicU64>,      // route × (codes, then classes)
-    http_latency: Vec<Histogram>,  // per route
-    latency: Vec<Histogram>,       // per format
-    verdicts: Vec<AtomicU64>,      // format × sub-indication
+    requests: Vec<AtomicU64>,     // route × (codes, then classes)
+    http_latency: Vec<Histogram>, // per route
+    latency: Vec<Histogram>,      // per format
+    verdicts: Vec<AtomicU64>,     // format × sub-indication
     started: std::time::SystemTime,
 }
 
@@ -227,7 +234,10 @@ pub struct Snapshot {
 /// The `code` label slot of `status`.
 fn code_slot(status: u16) -> usize {
     CODES.iter().position(|c| *c == status).unwrap_or_else(|| {
-        CODES.len() + usize::from(status / 100).saturating_sub(1).min(CLASSES.len() - 1)
+        CODES.len()
+            + usize::from(status / 100)
+                .saturating_sub(1)
+                .min(CLASSES.len() - 1)
     })
 }
 
@@ -548,11 +558,21 @@ mod tests {
             // Exhaustive: a new SubIndication variant breaks this match until listed in SUBS.
             use SubIndication::*;
             match s {
-                FORMAT_FAILURE | HASH_FAILURE | SIG_CRYPTO_FAILURE | REVOKED | EXPIRED
-                | NOT_YET_VALID | OUT_OF_BOUNDS_NO_POE | NO_SIGNING_CERTIFICATE_FOUND
-                | NO_CERTIFICATE_CHAIN_FOUND | CHAIN_CONSTRAINTS_FAILURE
-                | CRYPTO_CONSTRAINTS_FAILURE | SIG_CONSTRAINTS_FAILURE | TRY_LATER
-                | REVOCATION_OUT_OF_BOUNDS_NO_POE | SIGNED_DATA_NOT_FOUND => {}
+                FORMAT_FAILURE
+                | HASH_FAILURE
+                | SIG_CRYPTO_FAILURE
+                | REVOKED
+                | EXPIRED
+                | NOT_YET_VALID
+                | OUT_OF_BOUNDS_NO_POE
+                | NO_SIGNING_CERTIFICATE_FOUND
+                | NO_CERTIFICATE_CHAIN_FOUND
+                | CHAIN_CONSTRAINTS_FAILURE
+                | CRYPTO_CONSTRAINTS_FAILURE
+                | SIG_CONSTRAINTS_FAILURE
+                | TRY_LATER
+                | REVOCATION_OUT_OF_BOUNDS_NO_POE
+                | SIGNED_DATA_NOT_FOUND => {}
             }
             assert_eq!(sub_label(*s), *name);
         }
