@@ -137,7 +137,11 @@ pub async fn serve(
         let permit = tokio::select! {
             p = Arc::clone(&connections).acquire_owned() => match p { Ok(p) => p, Err(_) => break },
             () = &mut shutdown, if drain.is_none() => {
-                drain = start_drain(&state, graceful.take());
+                // `graceful` is taken once: this branch is off once `drain` is set.
+                match graceful.take() {
+                    Some(g) => drain = Some(start_drain(&state, g)),
+                    None => break,
+                }
                 continue;
             }
             r = drained(&mut drain), if drain.is_some() => { drain_ended(r); break }
@@ -153,7 +157,11 @@ pub async fn serve(
                 }
             },
             () = &mut shutdown, if drain.is_none() => {
-                drain = start_drain(&state, graceful.take());
+                // `graceful` is taken once: this branch is off once `drain` is set.
+                match graceful.take() {
+                    Some(g) => drain = Some(start_drain(&state, g)),
+                    None => break,
+                }
                 continue;
             }
             r = drained(&mut drain), if drain.is_some() => { drain_ended(r); break }
@@ -212,19 +220,15 @@ pub async fn serve(
 /// the grace period.
 fn start_drain(
     state: &AppState,
-    graceful: Option<GracefulShutdown>,
-) -> Option<tokio::task::JoinHandle<Result<(), tokio::time::error::Elapsed>>> {
+    graceful: GracefulShutdown,
+) -> tokio::task::JoinHandle<Result<(), tokio::time::error::Elapsed>> {
     state.ready.store(false, Ordering::SeqCst);
     let grace = state.cfg.shutdown_grace;
     tracing::info!(
         grace_ms = u64::try_from(grace.as_millis()).unwrap_or(u64::MAX),
         "shutting down: draining in-flight requests; /readyz answers 503 meanwhile"
     );
-    let graceful = graceful?;
-    Some(tokio::spawn(tokio::time::timeout(
-        grace,
-        graceful.shutdown(),
-    )))
+    tokio::spawn(tokio::time::timeout(grace, graceful.shutdown()))
 }
 
 /// Resolves when the drain started by [`start_drain`] ends (never while there is none).
