@@ -22,6 +22,7 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Run the HTTP verification service (with no options: 127.0.0.1:8080 and the built-in NCA
     /// production trust store, `kz-nca`).
+    #[command(after_help = SERVE_HELP, mut_arg("json", |a| a.hide(true)))]
     Serve {
         /// TOML configuration file.
         #[arg(long, value_name = "FILE")]
@@ -40,6 +41,31 @@ pub enum Command {
     #[command(subcommand)]
     Trust(TrustCommand),
 }
+
+/// What `serve --help` adds: where settings come from and the ones with no flag.
+const SERVE_HELP: &str = "\
+Settings, later ones winning: the config file (--config FILE; every key with its default in
+tekser.example.toml), then environment variables, then flags.
+
+Environment:
+  TEKSER_LISTEN          address:port to listen on
+  TEKSER_TRUST           trust anchors, ':'-separated (files, directories, kz-nca, demo)
+  TEKSER_REVOCATION      off | prefer | require
+  TEKSER_WORKERS         verification threads (0 = one per core)
+  TEKSER_QUEUE_CAPACITY  verifications queued before 503
+  TEKSER_ADMIN_TOKEN     bearer token enabling /admin/cache and /admin/trust/reload (16+ chars)
+  TEKSER_LOG_FORMAT      text | json (one flat JSON object per stderr line)
+  TEKSER_LOG             log filter, e.g. info or tekser=debug,hyper=warn (an invalid one is an error)
+
+In the config file only ([server]):
+  tls_cert, tls_key      PEM chain and key: HTTPS with h2 and HTTP/1.1
+  log_format             text | json
+  admin_token            as TEKSER_ADMIN_TOKEN
+  cors_origins           browser origins allowed to call the API (CORS off when empty)
+
+Routes: POST /v1/verify, /v1/verify/batch, /v1/certificates/inspect; GET /healthz, /readyz,
+/metrics, /version, /openapi.yaml. Exit: 0 after SIGTERM/SIGINT and the drain, 64 bad
+configuration, 66 missing file, 69 address unavailable (busy port).";
 
 /// `tekser trust …`
 #[derive(Debug, Subcommand)]

@@ -57,6 +57,9 @@ pub struct ServerSettings {
     pub tls_cert: Option<PathBuf>,
     /// TLS private key (PEM: PKCS#8, PKCS#1 or SEC1).
     pub tls_key: Option<PathBuf>,
+    /// Browser origins (`https://portal.example.kz`, or `*`) allowed to call the API from
+    /// another origin (CORS); empty = CORS off, no CORS headers at all.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for ServerSettings {
@@ -79,6 +82,7 @@ impl Default for ServerSettings {
             log_format: "text".into(),
             tls_cert: None,
             tls_key: None,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -120,6 +124,8 @@ pub struct ServerConfig {
     pub json_logs: bool,
     /// TLS, when configured.
     pub tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+    /// See [`ServerSettings`] (validated: `*` or `scheme://host[:port]`).
+    pub cors_origins: Vec<String>,
 }
 
 /// `[certificate_policy]`: the RFC 5280 §6.1.1 policy inputs of `verify chain`
@@ -217,6 +223,139 @@ impl Default for RevocationSettings {
     }
 }
 
+impl RevocationSettings {
+    /// Values outside their range are refused, naming the key: silently clamping one would run
+    /// the server with a setting other than the one its operator reads in the file.
+    fn check(&self) -> Result<(), ConfigError> {
+        let positive: [(&str, u64); 7] = [
+            ("per_host", u64::try_from(self.per_host).unwrap_or(u64::MAX)),
+            (
+                "max_concurrent_fetches",
+                u64::try_from(self.max_concurrent_fetches).unwrap_or(u64::MAX),
+            ),
+            ("connect_timeout_ms", self.connect_timeout_ms),
+            ("read_timeout_ms", self.read_timeout_ms),
+            ("total_timeout_ms", self.total_timeout_ms),
+            ("deadline_ms", self.deadline_ms),
+            (
+                "crl_max_bytes",
+                u64::try_from(self.crl_max_bytes).unwrap_or(u64::MAX),
+            ),
+        ];
+        for (key, v) in positive {
+            if v == 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "[revocation_options] {key} must be greater than 0"
+                )));
+            }
+        }
+        // A remembered failure blocks retries; a minute bounds how long one outage of a
+        // responder keeps answering TRY_LATER after it recovered.
+        if self.failure_ttl_secs > 60 {
+            return Err(ConfigError::Invalid(format!(
+                "[revocation_options] failure_ttl_secs must be at most 60, not {}",
+                self.failure_ttl_secs
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Shortest admin bearer token accepted: 16 characters make guessing it over the network
+/// hopeless even for a token of lowercase letters (26^16 ≈ 4·10^22).
+const MIN_ADMIN_TOKEN: usize = 16;
+
+/// Top-level keys of [`FileConfig`], for "did you mean" hints.
+const FILE_KEYS: &[&str] = &[
+    "listen",
+    "trust",
+    "intermediates",
+    "revocation",
+    "danger_allow_sha1",
+    "auth_key_signatures",
+    "limits",
+    "server",
+    "crls",
+    "revocation_options",
+    "certificate_policy",
+];
+
+/// Names people reach for first, with where the setting lives.
+const GUESSES: &[(&str, &str)] = &[
+    ("revocation", "[revocation_options] (OCSP/CRL fetching and caching; top-level `revocation = \"prefer\"` sets the mode)"),
+    ("http", "[server]"),
+    ("tls", "[server] tls_cert and tls_key"),
+    ("log", "[server] log_format"),
+    ("logging", "[server] log_format"),
+    ("cors", "[server] cors_origins"),
+    ("admin", "[server] admin_token"),
+    ("ocsp", "[revocation_options]"),
+    ("crl", "[revocation_options], or top-level `crls = [...]` for offline CRL files"),
+    ("policy", "[certificate_policy]"),
+    ("budgets", "[limits]"),
+];
+
+/// A hint for a key the file puts where tekser does not look: a table named like a setting
+/// (`[revocation]` for `[revocation_options]`) or an unknown top-level key close to a known one.
+fn misplaced_key_hint(table: &toml::Table) -> Option<String> {
+    for (key, value) in table {
+        let is_table = value.is_table();
+        let known = FILE_KEYS.contains(&key.as_str());
+        let known_table = matches!(
+            key.as_str(),
+            "limits" | "server" | "revocation_options" | "certificate_policy"
+        );
+        if known && is_table == known_table {
+            continue;
+        }
+        let written = if is_table {
+            format!("[{key}]")
+        } else {
+            format!("`{key}`")
+        };
+        if let Some((_, place)) = GUESSES.iter().find(|(g, _)| *g == key) {
+            return Some(format!(
+                "{written} is not a tekser setting; did you mean {place}?"
+            ));
+        }
+        if !known {
+            if let Some(close) = FILE_KEYS
+                .iter()
+                .filter(|k| edit_distance(k, key) <= 2)
+                .min_by_key(|k| edit_distance(k, key))
+            {
+                return Some(format!(
+                    "{written} is not a tekser setting; did you mean `{close}`?"
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// Levenshtein distance, for typo hints on short key names (bounded: keys over 64 bytes are
+/// simply "far").
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() > 64 || b.len() > 64 {
+        return usize::MAX;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != cb);
+            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
+            let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            if let Some(c) = cur.get_mut(j + 1) {
+                *c = sub.min(del).min(ins);
+            }
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
 /// The TOML file as written (`tekser serve --config FILE`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -312,8 +451,23 @@ impl RawConfig {
         let text = read_file(path, crate::limits::MAX_CONFIG_FILE_BYTES)?;
         let text = String::from_utf8(text)
             .map_err(|_| ConfigError::Invalid(format!("{}: not UTF-8 text", path.display())))?;
-        let f: FileConfig = toml::from_str(&text)
-            .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?;
+        let shown = path.display();
+        // What the user wrote is checked against the table names first, so that a natural guess
+        // (`[revocation]`, `[http]`) gets the right name instead of serde's type error.
+        if let Ok(table) = text.parse::<toml::Table>() {
+            if let Some(hint) = misplaced_key_hint(&table) {
+                return Err(ConfigError::Invalid(format!("{shown}: {hint}")));
+            }
+        }
+        let f: FileConfig =
+            toml::from_str(&text).map_err(|e| ConfigError::Invalid(format!("{shown}: {e}")))?;
+        for a in &f.revocation_options.fetch_allow {
+            a.parse::<AllowRule>().map_err(|e| {
+                ConfigError::Invalid(format!(
+                    "{shown}: [revocation_options] fetch_allow: {a:?}: {e}"
+                ))
+            })?;
+        }
         let base = path.parent().unwrap_or(Path::new("."));
         let rel = |p: PathBuf| if p.is_relative() { base.join(p) } else { p };
         let mut server = f.server;
@@ -351,7 +505,13 @@ impl RawConfig {
             v.parse::<usize>()
                 .map_err(|_| ConfigError::Invalid(format!("{k}: not a number: {v:?}")))
         };
+        // Each value is checked here, where its source is known, so the error names the variable.
         if let Some(v) = get("TEKSER_LISTEN") {
+            v.parse::<SocketAddr>().map_err(|_| {
+                ConfigError::Invalid(format!(
+                    "TEKSER_LISTEN: not an address:port (e.g. 127.0.0.1:8080): {v:?}"
+                ))
+            })?;
             self.listen = Some(v);
         }
         if let Some(v) = get("TEKSER_TRUST") {
@@ -362,6 +522,8 @@ impl RawConfig {
                 .collect();
         }
         if let Some(v) = get("TEKSER_REVOCATION") {
+            v.parse::<RevocationMode>()
+                .map_err(|e| ConfigError::Invalid(format!("TEKSER_REVOCATION: {e}")))?;
             self.revocation = Some(v);
         }
         if let Some(v) = get("TEKSER_WORKERS") {
@@ -371,9 +533,19 @@ impl RawConfig {
             self.server.queue_capacity = num("TEKSER_QUEUE_CAPACITY", v)?;
         }
         if let Some(v) = get("TEKSER_ADMIN_TOKEN") {
+            if v.len() < MIN_ADMIN_TOKEN {
+                return Err(ConfigError::Invalid(format!(
+                    "TEKSER_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN} characters"
+                )));
+            }
             self.server.admin_token = Some(v);
         }
         if let Some(v) = get("TEKSER_LOG_FORMAT") {
+            if !matches!(v.as_str(), "text" | "json") {
+                return Err(ConfigError::Invalid(format!(
+                    "TEKSER_LOG_FORMAT must be text or json, not {v:?}"
+                )));
+            }
             self.server.log_format = v;
         }
         Ok(())
@@ -438,7 +610,7 @@ impl RawConfig {
             ocsp_nonce: ro.ocsp_nonce,
             ocsp_get_fallback: ro.ocsp_get_fallback,
             crl_max_bytes: ro.crl_max_bytes,
-            failure_ttl: Duration::from_secs(ro.failure_ttl_secs.min(60)),
+            failure_ttl: Duration::from_secs(ro.failure_ttl_secs),
             ocsp_cache_capacity: ro.ocsp_cache_capacity,
             crl_cache_capacity: ro.crl_cache_capacity,
             deadline: Duration::from_millis(ro.deadline_ms),
@@ -458,15 +630,7 @@ impl RawConfig {
             .map(|a| a.parse::<AllowRule>())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| ConfigError::Invalid(format!("--fetch-allow: {e}")))?;
-        if ro.per_host == 0
-            || ro.total_timeout_ms == 0
-            || ro.max_concurrent_fetches == 0
-            || ro.deadline_ms == 0
-        {
-            return Err(ConfigError::Invalid(
-                "revocation_options: per_host, max_concurrent_fetches, total_timeout_ms and deadline_ms must be positive".into(),
-            ));
-        }
+        ro.check()?;
         let fetcher = Arc::new(HttpFetcher::new(FetchPolicy {
             allow,
             connect_timeout: Duration::from_millis(ro.connect_timeout_ms),
@@ -600,16 +764,56 @@ fn validate_server(listen: Option<&str>, s: &ServerSettings) -> Result<ServerCon
             )))
         }
     };
-    if s.admin_token.as_ref().is_some_and(|t| t.len() < 16) {
-        return Err(bad(
-            "server.admin_token must be at least 16 characters".into()
-        ));
+    if s.admin_token
+        .as_ref()
+        .is_some_and(|t| t.len() < MIN_ADMIN_TOKEN)
+    {
+        return Err(bad(format!(
+            "server.admin_token must be at least {MIN_ADMIN_TOKEN} characters"
+        )));
+    }
+    // Zero would mean "refuse everything" or "time out at once": refused instead of clamped.
+    for (key, v) in [
+        ("header_read_timeout_ms", s.header_read_timeout_ms),
+        ("body_read_timeout_ms", s.body_read_timeout_ms),
+        ("request_deadline_ms", s.request_deadline_ms),
+        (
+            "max_body_bytes",
+            u64::try_from(s.max_body_bytes).unwrap_or(u64::MAX),
+        ),
+        (
+            "max_text_body_bytes",
+            u64::try_from(s.max_text_body_bytes).unwrap_or(u64::MAX),
+        ),
+        (
+            "max_batch_bytes",
+            u64::try_from(s.max_batch_bytes).unwrap_or(u64::MAX),
+        ),
+    ] {
+        if v == 0 {
+            return Err(bad(format!("server.{key} must be greater than 0")));
+        }
     }
     let tls = match (&s.tls_cert, &s.tls_key) {
         (Some(c), Some(k)) => Some(tls_config(c, k)?),
         (None, None) => None,
         _ => return Err(bad("server: tls_cert and tls_key go together".into())),
     };
+    for o in &s.cors_origins {
+        // An origin is scheme://host[:port] with nothing after (RFC 6454 §6.1): a trailing
+        // slash or a path never equals what a browser sends, so it would silently match nothing.
+        let ok = o == "*"
+            || o.split_once("://").is_some_and(|(scheme, rest)| {
+                matches!(scheme, "http" | "https")
+                    && !rest.is_empty()
+                    && !rest.contains(['/', '?', '#', ' ', ','])
+            });
+        if !ok {
+            return Err(bad(format!(
+                "server.cors_origins: {o:?} is not an origin (scheme://host[:port], or \"*\")"
+            )));
+        }
+    }
     let ms = Duration::from_millis;
     Ok(ServerConfig {
         listen,
@@ -622,13 +826,14 @@ fn validate_server(listen: Option<&str>, s: &ServerSettings) -> Result<ServerCon
         max_text_body_bytes: s.max_text_body_bytes,
         max_batch_bytes: s.max_batch_bytes,
         batch_in_flight: s.batch_in_flight,
-        header_read_timeout: ms(s.header_read_timeout_ms.max(1)),
-        body_read_timeout: ms(s.body_read_timeout_ms.max(1)),
-        request_deadline: ms(s.request_deadline_ms.max(1)),
+        header_read_timeout: ms(s.header_read_timeout_ms),
+        body_read_timeout: ms(s.body_read_timeout_ms),
+        request_deadline: ms(s.request_deadline_ms),
         shutdown_grace: ms(s.shutdown_grace_ms),
         admin_token: s.admin_token.clone(),
         json_logs,
         tls,
+        cors_origins: s.cors_origins.clone(),
     })
 }
 

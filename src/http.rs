@@ -5,13 +5,16 @@
 pub mod decode;
 mod exec;
 mod fetch_gate;
+pub mod logging;
 mod metrics;
 pub mod multipart;
+mod ops;
 mod page;
 mod problem;
 mod routes;
 
 pub use exec::Executor;
+pub use ops::{BuildInfo, BUILD};
 pub use problem::Problem;
 
 use crate::config::{RawConfig, ServerConfig};
@@ -123,19 +126,35 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .max_concurrent_streams(256)
         .max_header_list_size(u32::try_from(cfg.max_header_bytes).unwrap_or(u32::MAX));
+    // Connections accepted while draining serve one request each (the readiness probes that keep
+    // coming until the load balancer notices) and are not waited for.
+    let mut probe_builder = builder.clone();
+    probe_builder.http1().keep_alive(false);
     let tls = cfg.tls.clone().map(tokio_rustls::TlsAcceptor::from);
     let refresher = tokio::spawn(refresh_crls(Arc::clone(&state)));
-    let graceful = GracefulShutdown::new();
+    let mut graceful = Some(GracefulShutdown::new());
+    // Set once `shutdown` resolved: the drain of the connections accepted before it.
+    let mut drain: Option<tokio::task::JoinHandle<Result<(), tokio::time::error::Elapsed>>> = None;
     let connections = Arc::new(Semaphore::new(cfg.max_connections));
     tokio::pin!(shutdown);
     loop {
         // The accept loop only accepts and spawns: the handshake and every read happen in the
-        // connection's own task.
+        // connection's own task. After `shutdown` it keeps accepting until the drain ends, so
+        // that `/readyz` answers 503 (rather than connection refused) while in-flight requests
+        // finish; new verification requests get 503 shutting-down.
         let permit = tokio::select! {
             p = Arc::clone(&connections).acquire_owned() => match p { Ok(p) => p, Err(_) => break },
-            () = &mut shutdown => break,
+            () = &mut shutdown, if drain.is_none() => {
+                // `graceful` is taken once: this branch is off once `drain` is set.
+                match graceful.take() {
+                    Some(g) => drain = Some(start_drain(&state, g)),
+                    None => break,
+                }
+                continue;
+            }
+            r = drained(&mut drain), if drain.is_some() => { drain_ended(r); break }
         };
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
                 Ok(s) => s,
                 Err(e) => {
@@ -145,30 +164,46 @@ pub async fn serve(
                     continue;
                 }
             },
-            () = &mut shutdown => break,
+            () = &mut shutdown, if drain.is_none() => {
+                // `graceful` is taken once: this branch is off once `drain` is set.
+                match graceful.take() {
+                    Some(g) => drain = Some(start_drain(&state, g)),
+                    None => break,
+                }
+                continue;
+            }
+            r = drained(&mut drain), if drain.is_some() => { drain_ended(r); break }
         };
         let _ = stream.set_nodelay(true);
         let st = Arc::clone(&state);
-        let svc = service_fn(move |req| handle(Arc::clone(&st), req));
-        let builder = builder.clone();
-        let watcher = graceful.watcher();
+        let svc = service_fn(move |req| handle(Arc::clone(&st), req, peer));
+        let watcher = graceful.as_ref().map(GracefulShutdown::watcher);
+        let builder = if watcher.is_some() {
+            builder.clone()
+        } else {
+            probe_builder.clone()
+        };
         let tls = tls.clone();
         let handshake_timeout = cfg.header_read_timeout;
         tokio::spawn(async move {
             let result = match tls {
                 None => {
-                    watcher
-                        .watch(builder.serve_connection(TokioIo::new(stream), svc))
-                        .await
+                    let conn = builder.serve_connection(TokioIo::new(stream), svc);
+                    match watcher {
+                        Some(w) => w.watch(conn).await,
+                        None => conn.await,
+                    }
                 }
                 Some(acceptor) => {
                     // The TLS handshake happens here, in the connection's task, under the same
                     // timeout as a request head.
                     match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
                         Ok(Ok(s)) => {
-                            watcher
-                                .watch(builder.serve_connection(TokioIo::new(s), svc))
-                                .await
+                            let conn = builder.serve_connection(TokioIo::new(s), svc);
+                            match watcher {
+                                Some(w) => w.watch(conn).await,
+                                None => conn.await,
+                            }
                         }
                         Ok(Err(e)) => {
                             tracing::debug!(error = %e, "TLS handshake failed");
@@ -184,49 +219,109 @@ pub async fn serve(
             drop(permit);
         });
     }
-    state.ready.store(false, Ordering::SeqCst);
     drop(listener);
-    tracing::info!(
-        grace_ms = cfg.shutdown_grace.as_millis() as u64,
-        "shutting down: draining in-flight requests"
-    );
-    if tokio::time::timeout(cfg.shutdown_grace, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!("shutdown grace period over; closing remaining connections");
-    }
     refresher.abort();
     Ok(())
+}
+
+/// Marks the server not ready and starts draining the connections `graceful` watches, under
+/// the grace period.
+fn start_drain(
+    state: &AppState,
+    graceful: GracefulShutdown,
+) -> tokio::task::JoinHandle<Result<(), tokio::time::error::Elapsed>> {
+    state.ready.store(false, Ordering::SeqCst);
+    let grace = state.cfg.shutdown_grace;
+    tracing::info!(
+        grace_ms = u64::try_from(grace.as_millis()).unwrap_or(u64::MAX),
+        "shutting down: draining in-flight requests; /readyz answers 503 meanwhile"
+    );
+    tokio::spawn(tokio::time::timeout(grace, graceful.shutdown()))
+}
+
+/// Resolves when the drain started by [`start_drain`] ends (never while there is none).
+async fn drained(
+    drain: &mut Option<tokio::task::JoinHandle<Result<(), tokio::time::error::Elapsed>>>,
+) -> bool {
+    match drain.as_mut() {
+        // Timed out, or the drain task itself failed: either way connections were left open.
+        Some(h) => matches!(h.await, Ok(Ok(()))),
+        None => std::future::pending().await,
+    }
+}
+
+fn drain_ended(clean: bool) {
+    if !clean {
+        tracing::warn!("shutdown grace period over; closing remaining connections");
+    }
 }
 
 async fn handle(
     state: Arc<AppState>,
     req: Request<Incoming>,
+    peer: std::net::SocketAddr,
 ) -> Result<Response<Body>, Infallible> {
     let start = Instant::now();
     let id = request_id(&state, &req);
     let route = routes::route_label(req.uri().path());
     let method = req.method().clone();
-    let resp = match tokio::time::timeout(state.cfg.request_deadline, routes::dispatch(&state, req))
-        .await
-    {
-        Ok(r) => r,
-        Err(_) => Problem::unavailable(
-            "deadline-exceeded",
-            "the request did not finish within its deadline",
-            1,
-        )
-        .response(),
+    let bytes_in = req
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    // CORS needs the request's Origin after the request itself is consumed: keep it only when
+    // CORS is on (a clone of one header, not of the request).
+    let cors = &state.cfg.cors_origins;
+    let cors_headers = if cors.is_empty() {
+        hyper::HeaderMap::new()
+    } else {
+        let mut h = hyper::HeaderMap::new();
+        if let Some(o) = req.headers().get(hyper::header::ORIGIN) {
+            h.insert(hyper::header::ORIGIN, o.clone());
+        }
+        h
     };
-    let mut resp = resp;
+    let mut resp = match ops::preflight(cors, &method, req.headers()) {
+        Some(r) => r,
+        None => {
+            match tokio::time::timeout(state.cfg.request_deadline, routes::dispatch(&state, req))
+                .await
+            {
+                Ok(r) => r,
+                Err(_) => Problem::unavailable(
+                    "deadline-exceeded",
+                    "the request did not finish within its deadline",
+                    1,
+                )
+                .response(),
+            }
+        }
+    };
+    ops::decorate(cors, &cors_headers, &mut resp);
     if let Ok(v) = hyper::header::HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-request-id", v);
     }
     let status = resp.status().as_u16();
-    state.metrics.request(route, status);
-    // Never the document, never its contents: route, status, timing, id.
-    tracing::info!(request_id = %id, %method, route, status, micros = start.elapsed().as_micros() as u64, "request");
+    let secs = start.elapsed().as_secs_f64();
+    let problem = resp.extensions().get::<problem::Code>().map(|c| c.0);
+    let outcome = resp.extensions().get::<metrics::Outcome>().copied();
+    state.metrics.request(route, status, secs);
+    // Never the document, never its contents: what was asked, how it ended, how long it took.
+    tracing::info!(
+        request_id = %id,
+        %method,
+        route,
+        status,
+        problem,
+        format = outcome.map(|o| o.format),
+        indication = outcome.map(|o| o.indication),
+        sub_indication = outcome.and_then(|o| o.sub_indication),
+        bytes_in,
+        bytes_out = http_body::Body::size_hint(resp.body()).exact(),
+        duration_ms = secs * 1e3,
+        client = %peer,
+        "request"
+    );
     Ok(resp)
 }
 

@@ -15,6 +15,7 @@ use tekser::verdict::Verdict;
 use tekser::verify::Input;
 
 const EXIT_USAGE: u8 = 64;
+const EXIT_UNAVAILABLE: u8 = 69;
 const EXIT_NO_INPUT: u8 = 66;
 const EXIT_INTERNAL: u8 = 70;
 
@@ -22,6 +23,9 @@ const EXIT_INTERNAL: u8 = 70;
 pub(crate) enum Fail {
     Usage(String),
     NoInput(String),
+    /// Already reported through the log (the server, once logging is set up, so that JSON logs
+    /// stay one object per line); the exit status.
+    Logged(u8),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
             eprintln!("tekser: {m}");
             ExitCode::from(EXIT_NO_INPUT)
         }
+        Ok(Err(Fail::Logged(code))) => ExitCode::from(code),
         Err(_) => {
             eprintln!("tekser: internal error");
             ExitCode::from(EXIT_INTERNAL)
@@ -265,6 +270,12 @@ fn serve(
     demo: bool,
     common: &Common,
 ) -> Result<u8, Fail> {
+    if common.json {
+        // The server always answers JSON; a flag that changes nothing is refused, not ignored.
+        return Err(Fail::Usage(
+            "serve has no --json: responses are always JSON; for JSON logs set TEKSER_LOG_FORMAT=json or [server] log_format = \"json\"".into(),
+        ));
+    }
     let mut raw = server_raw(config_file)?;
     apply_flags(&mut raw, common);
     if listen.is_some() {
@@ -272,7 +283,13 @@ fn serve(
     }
     raw.demo |= demo;
     let config = raw.clone().validate().map_err(config_error)?;
-    init_logging(config.server.json_logs);
+    tekser::http::logging::init(
+        config.server.json_logs,
+        std::env::var(tekser::http::logging::FILTER_VAR)
+            .ok()
+            .as_deref(),
+    )
+    .map_err(|e| Fail::Usage(e.to_string()))?;
     for w in &config.warnings {
         tracing::warn!("{w}");
     }
@@ -282,43 +299,24 @@ fn serve(
         .enable_all()
         .build()
         .map_err(|e| Fail::Usage(format!("cannot start the async runtime: {e}")))?;
-    let demo = config.demo_trust;
-    let nca = config
-        .verifier
-        .trust()
-        .entries()
-        .any(|(_, o)| o.source.starts_with("kz-nca:"));
     let cfg = config.server.clone();
     runtime.block_on(async move {
+        // A busy or forbidden address is the environment's fault, not the command line's:
+        // EX_UNAVAILABLE (69), naming the address.
         let listener = tokio::net::TcpListener::bind(cfg.listen)
             .await
-            .map_err(|e| Fail::Usage(format!("cannot listen on {}: {e}", cfg.listen)))?;
+            .map_err(|e| {
+                tracing::error!(listen = %cfg.listen, error = %e, "cannot listen on {}: {e}", cfg.listen);
+                Fail::Logged(EXIT_UNAVAILABLE)
+            })?;
         let addr = listener.local_addr().map_err(|e| Fail::Usage(e.to_string()))?;
+        // Every start-up line goes through the log, so that with JSON logs each is one object.
+        tekser::http::logging::startup_summary(&config, addr);
         let state = tekser::http::AppState::new(raw, config).map_err(|e| Fail::Usage(e.to_string()))?;
-        let scheme = if cfg.tls.is_some() { "https" } else { "http" };
-        eprintln!(
-            "tekser {} listening on {scheme}://{addr} ({} verification threads)",
-            env!("CARGO_PKG_VERSION"),
-            cfg.workers
-        );
-        if nca {
-            eprintln!("trust: the NCA production roots (kz-nca). Try, from the repository root (a GOST R 34.10-2015-512 chain):");
-            eprintln!(
-                "  curl -s -H 'Content-Type: application/pkix-cert' --data-binary @trust/kz-nca-prod/nca_gost_2022.der {scheme}://{addr}/v1/certificates/inspect"
-            );
-        }
-        if demo {
-            eprintln!("demo trust store in use (test roots with public keys: never for production). Try:");
-            eprintln!(
-                "  curl -s -H 'Content-Type: application/pkcs7-signature' --data-binary @fixtures/cms/rsa-attached.p7s {scheme}://{addr}/v1/verify"
-            );
-        } else {
-            eprintln!("the bundled sample documents verify under `tekser serve --demo`");
-        }
         tekser::http::serve(state, listener, shutdown_signal())
             .await
             .map_err(|e| Fail::Usage(e.to_string()))?;
-        eprintln!("tekser stopped");
+        tracing::info!("tekser stopped");
         Ok::<u8, Fail>(0)
     })
 }
@@ -405,21 +403,6 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = term => {},
-    }
-}
-
-fn init_logging(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TEKSER_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi);
-    if json {
-        let _ = builder.json().try_init();
-    } else {
-        let _ = builder.try_init();
     }
 }
 

@@ -283,6 +283,12 @@ pub struct RevocationStats {
     pub crl_fetches: u64,
     /// Fetches that failed.
     pub fetch_failures: u64,
+    /// Verified CRL signatures remembered.
+    pub crl_signature_entries: u64,
+    /// The earliest nextUpdate (Unix seconds) of the CRLs held, fetched or configured offline;
+    /// `None` when none is held or none has a nextUpdate. Operators alert on it: past it, a CRL
+    /// that was not refreshed answers nothing.
+    pub crl_earliest_next_update: Option<i64>,
 }
 
 #[derive(Debug, Default)]
@@ -376,6 +382,17 @@ impl RevocationStore {
             crl_misses: l(&c.crl_misses),
             crl_fetches: l(&c.crl_fetches),
             fetch_failures: l(&c.fetch_failures),
+            crl_signature_entries: self.crl_signatures.entry_count(),
+            // One pass over at most `crl_cache_capacity` entries, at scrape time only.
+            crl_earliest_next_update: self
+                .crls
+                .iter()
+                .filter_map(|(_, v)| match v.as_ref() {
+                    Cached::Ok(c, _) => c.next_update,
+                    Cached::Failed(..) => None,
+                })
+                .chain(self.offline.iter().filter_map(|c| c.next_update))
+                .min(),
         }
     }
 

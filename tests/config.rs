@@ -96,3 +96,86 @@ fn environment_overrides_and_validation() {
     ));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Writes `text` to a scratch TOML file and loads it.
+fn load_toml(name: &str, text: &str) -> Result<RawConfig, ConfigError> {
+    let dir = std::env::temp_dir().join(format!("tekser-cfg-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let p = dir.join("tekser.toml");
+    std::fs::write(&p, text).expect("write");
+    let r = RawConfig::from_file(&p);
+    let _ = std::fs::remove_dir_all(&dir);
+    r
+}
+
+#[test]
+fn config_errors_name_what_the_user_wrote() {
+    let msg = |r: Result<RawConfig, ConfigError>| match r {
+        Err(ConfigError::Invalid(m)) => m,
+        other => panic!("expected an invalid-config error, got {other:?}"),
+    };
+    let m = msg(load_toml("rev", "[revocation]\nocsp_nonce = true\n"));
+    assert!(
+        m.contains("[revocation]") && m.contains("did you mean [revocation_options]"),
+        "{m}"
+    );
+    assert!(m.contains("tekser.toml"), "names the file: {m}");
+    let m = msg(load_toml(
+        "http",
+        "[http]\ncors_origins = [\"https://a.kz\"]\n",
+    ));
+    assert!(m.contains("[http]") && m.contains("[server]"), "{m}");
+    let m = msg(load_toml("typo", "[sever]\nworkers = 2\n"));
+    assert!(m.contains("did you mean `server`"), "{m}");
+    // The top-level mode string is still fine.
+    assert!(load_toml("mode", "revocation = \"off\"\n").is_ok());
+
+    // A bad fetch_allow in the file is the file's, not a flag's.
+    let m = msg(load_toml(
+        "allow",
+        "[revocation_options]\nfetch_allow = [\"10.0.0.0/99\"]\n",
+    ));
+    assert!(
+        m.contains("[revocation_options] fetch_allow") && m.contains("10.0.0.0/99"),
+        "{m}"
+    );
+    assert!(!m.contains("--fetch-allow"), "{m}");
+
+    // Out of range is refused, not clamped.
+    for (text, key) in [
+        (
+            "[revocation_options]\nfailure_ttl_secs = 120\n",
+            "failure_ttl_secs",
+        ),
+        (
+            "[revocation_options]\nread_timeout_ms = 0\n",
+            "read_timeout_ms",
+        ),
+        (
+            "[server]\nheader_read_timeout_ms = 0\n",
+            "header_read_timeout_ms",
+        ),
+        ("[server]\nmax_body_bytes = 0\n", "max_body_bytes"),
+    ] {
+        let raw = load_toml(key, text).expect("parses");
+        match raw.validate() {
+            Err(ConfigError::Invalid(m)) => assert!(m.contains(key), "{key}: {m}"),
+            other => panic!("{key}: {other:?}"),
+        }
+    }
+
+    // Environment variables are named in their errors.
+    for (var, value) in [
+        ("TEKSER_LISTEN", "localhost"),
+        ("TEKSER_REVOCATION", "sometimes"),
+        ("TEKSER_LOG_FORMAT", "xml"),
+        ("TEKSER_ADMIN_TOKEN", "short"),
+        ("TEKSER_QUEUE_CAPACITY", "lots"),
+    ] {
+        let mut raw = RawConfig::default();
+        match raw.apply_env(|k| (k == var).then(|| value.to_owned())) {
+            Err(ConfigError::Invalid(m)) => assert!(m.contains(var), "{var}: {m}"),
+            other => panic!("{var}={value}: {other:?}"),
+        }
+    }
+}

@@ -300,6 +300,16 @@ fn saturation_answers_503_with_retry_after_and_keeps_serving() {
         .and_then(|v| v.parse().ok())
         .expect("rejections metric");
     assert!(rejected >= 1);
+    // Load shedding is its own status code in the request metric, apart from 500s.
+    let shed: u64 = m
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("tekser_http_requests_total{route=\"/v1/verify\",code=\"503\"} ")
+        })
+        .and_then(|v| v.parse().ok())
+        .expect("503 series");
+    assert_eq!(shed, rejected, "every shed request is counted as a 503");
+    assert!(m.contains("tekser_http_requests_total{route=\"/v1/verify\",code=\"500\"} 0"));
 }
 
 #[test]
@@ -317,14 +327,20 @@ fn graceful_shutdown_finishes_in_flight_requests() {
     std::thread::sleep(Duration::from_millis(200));
     s.shutdown(); // like SIGTERM, with the request half sent
     std::thread::sleep(Duration::from_millis(200));
-    // New connections are refused once the listener is closed.
-    assert!(
-        TcpStream::connect_timeout(&s.addr, Duration::from_millis(500)).is_err()
-            || ureq::get(&format!("{}/healthz", s.base))
-                .timeout(Duration::from_secs(2))
-                .call()
-                .is_err()
+    // While the request is in flight the listener stays for probes: not ready, HEAD too, and
+    // new verifications are turned away (each on a connection of its own).
+    let r = s.call("GET", "/readyz", None, b"");
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.json()["code"], "shutting-down");
+    assert_eq!(r.retry_after.as_deref(), Some("5"));
+    assert_eq!(s.call("HEAD", "/readyz", None, b"").status, 503);
+    let r = s.call(
+        "POST",
+        "/v1/verify",
+        Some("application/pkcs7-signature"),
+        &sig,
     );
+    assert_eq!(r.status, 503, "{}", r.body);
     c.write_all(rest).expect("rest of the body");
     let mut buf = String::new();
     c.set_read_timeout(Some(Duration::from_secs(5)))
@@ -333,6 +349,8 @@ fn graceful_shutdown_finishes_in_flight_requests() {
     assert!(buf.starts_with("HTTP/1.1 200"), "{buf}");
     assert!(buf.contains("TOTAL_PASSED"));
     s.join();
+    // Drained: the listener is gone.
+    assert!(TcpStream::connect_timeout(&s.addr, Duration::from_millis(500)).is_err());
 }
 
 #[test]
@@ -431,9 +449,9 @@ fn inspect_health_ready_metrics() {
     let m = s.call("GET", "/metrics", None, b"");
     assert!(m.content_type.starts_with("text/plain"));
     for name in [
-        "tekser_requests_total{route=\"/v1/verify\",class=\"2xx\"} 1",
+        "tekser_http_requests_total{route=\"/v1/verify\",code=\"200\"} 1",
         "tekser_verification_seconds_count{format=\"cms\"} 1",
-        "tekser_verdicts_total{indication=\"TOTAL_PASSED\"} 1",
+        "tekser_verdicts_total{format=\"cms\",indication=\"TOTAL_PASSED\",sub_indication=\"none\"} 1",
         "tekser_cache_misses_total{cache=\"path\"} 1",
         "tekser_queue_depth 0",
         "tekser_upstream_revocation_fetches_total 0",

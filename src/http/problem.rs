@@ -77,7 +77,13 @@ impl Problem {
         if let Some(s) = self.retry_after {
             b = b.header(header::RETRY_AFTER, s.to_string());
         }
+        // The code travels with the response to the request log and metrics.
+        b = b.extension(Code(self.code));
         b.body(super::full(Bytes::from(self.to_json().to_string())))
             .unwrap_or_else(|_| Response::new(super::full(Bytes::new())))
     }
 }
+
+/// A response's problem code, as a response extension (read by the request log).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Code(pub &'static str);

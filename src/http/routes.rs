@@ -38,11 +38,15 @@ pub(super) async fn dispatch(state: &Arc<AppState>, req: Request<Incoming>) -> R
         (&Method::POST, "/v1/verify") => verify(state, req, &hold).await,
         (&Method::POST, "/v1/verify/batch") => batch(state, req, &hold).await,
         (&Method::POST, "/v1/certificates/inspect") => inspect(state, req, &hold).await,
-        (&Method::GET, "/healthz") => {
+        // HEAD as well as GET on the probes: load balancers and uptime checkers send either
+        // (hyper sends the head of the GET answer without its body).
+        (&Method::GET | &Method::HEAD, "/healthz") => {
             Ok(json(StatusCode::OK, &serde_json::json!({"status": "ok"})))
         }
-        (&Method::GET, "/readyz") => readyz(state),
+        (&Method::GET | &Method::HEAD, "/readyz") => readyz(state),
         (&Method::GET, "/metrics") => Ok(metrics(state)),
+        (&Method::GET, "/openapi.yaml") => Ok(super::ops::openapi()),
+        (&Method::GET, "/version") => Ok(json(StatusCode::OK, &super::ops::version())),
         (&Method::GET, "/admin/cache") if admin => {
             authorized(state, &req).map(|()| admin_cache(state))
         }
@@ -53,7 +57,8 @@ pub(super) async fn dispatch(state: &Arc<AppState>, req: Request<Incoming>) -> R
         (_, "/v1/verify" | "/v1/verify/batch" | "/v1/certificates/inspect") => {
             Err(method_not_allowed("POST"))
         }
-        (_, "/healthz" | "/readyz" | "/metrics") => Err(method_not_allowed("GET")),
+        (_, "/healthz" | "/readyz") => Err(method_not_allowed("GET, HEAD")),
+        (_, "/metrics" | "/openapi.yaml" | "/version") => Err(method_not_allowed("GET")),
         // The page for people (issue #17): src/http/page.rs.
         (&Method::GET | &Method::HEAD, p) if super::page::has(p) => Ok(super::page::serve(p)),
         (_, p) if super::page::has(p) => Err(method_not_allowed("GET")),
@@ -402,11 +407,9 @@ fn run_job<T>(
         }
     };
     let (verdict, jobs) = v.verify_collect(&input, &opts, rounds.done());
-    state.metrics.verification(
-        job.metrics_label(),
-        start.elapsed().as_secs_f64(),
-        indication_label(&verdict),
-    );
+    state
+        .metrics
+        .verification(start.elapsed().as_secs_f64(), &verdict);
     rounds.step((verdict, jobs), finish)
 }
 
@@ -461,14 +464,6 @@ async fn with_fetches<T: Send + 'static>(
     .await
 }
 
-fn indication_label(v: &Verdict) -> &'static str {
-    match v.indication() {
-        crate::verdict::Indication::TOTAL_PASSED => "TOTAL_PASSED",
-        crate::verdict::Indication::TOTAL_FAILED => "TOTAL_FAILED",
-        crate::verdict::Indication::INDETERMINATE => "INDETERMINATE",
-    }
-}
-
 fn job_error(e: JobError) -> Problem {
     match e {
         JobError::Busy => Problem::unavailable(
@@ -501,13 +496,19 @@ async fn verify(
         false,
         opts.revocation,
         move |rounds| match decode_job(kind.clone(), &body) {
-            Ok(job) => run_job(&st, &job, opts, rounds, |v| Ok(v.to_json_compact())),
+            Ok(job) => run_job(&st, &job, opts, rounds, |v| {
+                Ok((v.to_json_compact(), super::metrics::Outcome::of(&v)))
+            }),
             Err(p) => rounds.step(((), Vec::new()), |()| Err(p)),
         },
     )
     .await
     .map_err(job_error)??;
-    Ok(response(StatusCode::OK, "application/json", json))
+    let (json, outcome) = json;
+    let mut resp = response(StatusCode::OK, "application/json", json);
+    // The verdict's labels travel with the response to the request log.
+    resp.extensions_mut().insert(outcome);
+    Ok(resp)
 }
 
 /// A response body fed by a channel: each batch line is sent as soon as its item is done.
@@ -732,6 +733,13 @@ fn snapshot(state: &AppState) -> Snapshot {
         panics: state.exec.panics(),
         cache: state.verifier().cache_stats(),
         revocation: state.verifier().revocation().stats(),
+        trust_anchors: state.verifier().trust().len(),
+        trust_anchor_earliest_expiry: state
+            .verifier()
+            .trust()
+            .entries()
+            .map(|(c, _)| c.not_after)
+            .min(),
     }
 }
 
@@ -771,7 +779,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 fn admin_cache(state: &AppState) -> Response<Body> {
     let s = snapshot(state);
-    let c = s.cache;
+    let (c, r) = (&s.cache, &s.revocation);
     let rate = |h: u64, m: u64| {
         if h + m == 0 {
             0.0
@@ -784,6 +792,9 @@ fn admin_cache(state: &AppState) -> Response<Body> {
         &serde_json::json!({
             "path_cache": {"entries": c.path_entries, "hits": c.path_hits, "misses": c.path_misses, "hit_rate": rate(c.path_hits, c.path_misses)},
             "certificate_cache": {"entries": c.cert_entries, "hits": c.cert_hits, "misses": c.cert_misses, "hit_rate": rate(c.cert_hits, c.cert_misses)},
+            "ocsp_cache": {"entries": r.ocsp_entries, "hits": r.ocsp_hits, "misses": r.ocsp_misses, "hit_rate": rate(r.ocsp_hits, r.ocsp_misses)},
+            "crl_cache": {"entries": r.crl_entries, "hits": r.crl_hits, "misses": r.crl_misses, "hit_rate": rate(r.crl_hits, r.crl_misses), "earliest_next_update": r.crl_earliest_next_update},
+            "crl_signature_cache": {"entries": r.crl_signature_entries},
             "queue": {"depth": s.queue_depth, "rejections": s.queue_rejections, "workers": state.exec.threads()},
         }),
     )
