@@ -177,10 +177,12 @@ fn cms_with_revocation(c: &mut Criterion) {
     let off = RequestOptions {
         at,
         revocation: RevocationMode::Off,
+        ..Default::default()
     };
     let require = RequestOptions {
         at,
         revocation: RevocationMode::Require,
+        ..Default::default()
     };
     let checked = v.verify_cms(&sig, Some(&content), &require);
     assert_eq!(checked.exit_code(), 0, "{}", checked.to_json());

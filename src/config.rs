@@ -265,6 +265,8 @@ pub struct RawConfig {
     pub at: Option<String>,
     /// `--revocation`
     pub revocation: Option<String>,
+    /// `--barcodes`: which PDF page images are read for QR codes (default auto).
+    pub barcodes: crate::verify::BarcodeMode,
     /// `--danger-allow-sha1`
     pub danger_allow_sha1: bool,
     /// `--auth-key-signatures`
@@ -492,7 +494,11 @@ impl RawConfig {
         let server = validate_server(self.listen.as_deref(), &self.server)?;
         Ok(Config {
             verifier,
-            request: RequestOptions { at, revocation },
+            request: RequestOptions {
+                at,
+                revocation,
+                barcodes: self.barcodes,
+            },
             warnings,
             server,
             demo_trust,

@@ -22,6 +22,7 @@ fn verify(sig: &str, content: Option<&str>, at: &str) -> Verdict {
     let opts = RequestOptions {
         at: Some(parse_rfc3339(at).expect("time")),
         revocation: RevocationMode::Off,
+        ..Default::default()
     };
     v.verify_cms(&sig, content.as_deref(), &opts)
 }
@@ -163,6 +164,7 @@ fn kalkan_sample_with_wrong_content_is_hash_failure() {
     let opts = RequestOptions {
         at: Some(parse_rfc3339(RSA_TIME).expect("time")),
         revocation: RevocationMode::Off,
+        ..Default::default()
     };
     let v = v.verify_cms(&sig, Some(b"test124"), &opts);
     assert_eq!(v.indication(), Indication::TOTAL_FAILED);
@@ -176,6 +178,7 @@ fn gost_2015_ca_chains_to_the_nca_gost_root_and_a_corrupted_byte_fails() {
     let opts = RequestOptions {
         at: Some(parse_rfc3339("2023-01-01T00:00:00Z").expect("time")),
         revocation: RevocationMode::Off,
+        ..Default::default()
     };
     for ca in [
         "ca/nca_gost2015_test.cer",
@@ -206,6 +209,7 @@ fn gost_2015_ca_chains_to_the_nca_gost_root_and_a_corrupted_byte_fails() {
     let at = RequestOptions {
         at: Some(parse_rfc3339("2022-10-01T00:00:00Z").expect("time")),
         revocation: RevocationMode::Off,
+        ..Default::default()
     };
     let good = v.verify_cms(&sig, None, &at);
     let gost_ok = |verdict: &Verdict| {
@@ -241,6 +245,7 @@ fn gost_2004_user_certificate_chains_to_the_nca_2004_ca_and_a_corrupted_byte_fai
     let opts = RequestOptions {
         at: Some(parse_rfc3339("2022-06-01T00:00:00Z").expect("time")),
         revocation: RevocationMode::Off,
+        ..Default::default()
     };
     let pem = std::fs::read(kz.join("certs/ceo_valid_sign_2004_gost.cer")).expect("cert");
     let verdict = v.verify_chain(&pem, None, &opts);
@@ -382,6 +387,7 @@ openssl cms -sign -binary -nodetach -in content.txt -signer auth.crt -inkey auth
     let opts = RequestOptions {
         at: None,
         revocation: RevocationMode::Off,
+        ..Default::default()
     };
     for (policy, indication) in [
         (

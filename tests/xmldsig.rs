@@ -29,6 +29,7 @@ fn at(t: &str) -> RequestOptions {
     RequestOptions {
         at: Some(parse_rfc3339(t).expect("time")),
         revocation: RevocationMode::Off,
+        ..Default::default()
     }
 }
 

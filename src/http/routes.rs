@@ -163,7 +163,7 @@ fn content_length(req: &Request<Incoming>) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// `at` and `revocation` from the query string override the server defaults.
+/// `at`, `revocation` and `barcodes` from the query string override the server defaults.
 fn request_options(state: &AppState, req: &Request<Incoming>) -> Result<RequestOptions, Problem> {
     let mut o = state.defaults;
     for pair in req
@@ -178,6 +178,7 @@ fn request_options(state: &AppState, req: &Request<Incoming>) -> Result<RequestO
         match k {
             "at" => o.at = Some(crate::pki::time::parse_rfc3339(&v).map_err(Problem::bad_request)?),
             "revocation" => o.revocation = v.parse().map_err(Problem::bad_request)?,
+            "barcodes" => o.barcodes = v.parse().map_err(Problem::bad_request)?,
             _ => {}
         }
     }

@@ -359,6 +359,7 @@ impl Verifier {
         let then = RequestOptions {
             at: Some(at),
             revocation: RevocationMode::Off,
+            ..RequestOptions::default()
         };
         let mut fx = Fetches::default();
         let Ok((again, _)) = self.verify_xml_document(doc, &then, &mut fx) else {
