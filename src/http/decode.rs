@@ -39,8 +39,9 @@ pub enum Job {
     },
     /// An XML document with enveloped signatures.
     Xml(Vec<u8>),
-    /// A signed PDF.
-    Pdf(Vec<u8>),
+    /// A signed PDF: the request body itself, shared (a PDF can be tens of megabytes; each
+    /// fetch round decodes the job again).
+    Pdf(bytes::Bytes),
     /// A PNG or JPEG with QR codes.
     Image(Vec<u8>),
     /// Scanned barcode payloads (egov or SIGEX).
@@ -100,7 +101,7 @@ fn job_from_json(r: JsonRequest) -> Result<Job, Problem> {
         return Ok(Job::Xml(b64("xml", &x)?));
     }
     if let Some(p) = r.pdf {
-        return Ok(Job::Pdf(b64("pdf", &p)?));
+        return Ok(Job::Pdf(b64("pdf", &p)?.into()));
     }
     Err(Problem::new(
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -128,6 +129,15 @@ pub enum BodyKind {
     Text,
 }
 
+/// [`decode_job`] for a body the server holds as [`bytes::Bytes`]: a PDF body becomes the job
+/// without a copy (5 MB copied per request and per fetch round before; issue #15).
+pub fn decode_shared_job(kind: BodyKind, body: &bytes::Bytes) -> Result<Job, Problem> {
+    match kind {
+        BodyKind::Pdf => Ok(Job::Pdf(body.clone())),
+        other => decode_job(other, body),
+    }
+}
+
 /// Decodes a body into a job (CPU work: JSON, base64, multipart; runs on the pool).
 pub fn decode_job(kind: BodyKind, body: &[u8]) -> Result<Job, Problem> {
     match kind {
@@ -151,7 +161,7 @@ pub fn decode_job(kind: BodyKind, body: &[u8]) -> Result<Job, Problem> {
             })
         }
         BodyKind::Xml => Ok(Job::Xml(body.to_vec())),
-        BodyKind::Pdf => Ok(Job::Pdf(body.to_vec())),
+        BodyKind::Pdf => Ok(Job::Pdf(bytes::Bytes::copy_from_slice(body))),
         BodyKind::Image => Ok(Job::Image(body.to_vec())),
         BodyKind::Text => Ok(Job::Barcodes {
             payloads: crate::formats::barcode::split_lines(body),
