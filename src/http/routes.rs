@@ -315,6 +315,17 @@ async fn with_fetches<T: Send + 'static>(
     wait_for_pool: bool,
     work: impl Fn(bool, &[FetchJob]) -> Result<T, Vec<FetchJob>> + Send + Sync + 'static,
 ) -> Result<T, JobError> {
+    with_fetches_sized(state, wait_for_pool, usize::MAX, work).await
+}
+
+/// [`with_fetches`] for a job over `size` input bytes: small ones may run inline
+/// ([`super::Executor::try_run_sized`]).
+async fn with_fetches_sized<T: Send + 'static>(
+    state: &Arc<AppState>,
+    wait_for_pool: bool,
+    size: usize,
+    work: impl Fn(bool, &[FetchJob]) -> Result<T, Vec<FetchJob>> + Send + Sync + 'static,
+) -> Result<T, JobError> {
     let work = Arc::new(work);
     let mut done: Arc<Vec<FetchJob>> = Arc::new(Vec::new());
     // One revocation deadline per request (issue #13 item 6): past it the last round runs
@@ -330,7 +341,7 @@ async fn with_fetches<T: Send + 'static>(
         let out = if wait_for_pool {
             state.exec.run(f).await?
         } else {
-            state.exec.try_run(f).await?
+            state.exec.try_run_sized(size, f).await?
         };
         match out {
             Ok(t) => return Ok(t),
@@ -387,7 +398,8 @@ async fn verify(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Respons
     let (kind, body) = read_verify_body(state, req).await?;
     let st = Arc::clone(state);
     // Decoding, verification and serialisation all run on the pool; the I/O thread only moves bytes.
-    let json = with_fetches(state, false, move |last, done| {
+    let size = body.len();
+    let json = with_fetches_sized(state, false, size, move |last, done| {
         let job = match decode_shared_job(kind.clone(), &body) {
             Ok(j) => j,
             Err(p) => return Ok(Err(p)),
