@@ -223,9 +223,9 @@ fn column_ratio(
     let walk = |up: bool| {
         let mut lens = [0usize; 3];
         let mut y = cy;
-        for (i, want_dark) in [true, false, true].into_iter().enumerate() {
-            while dark_at(y) == want_dark && lens[i] < limit {
-                lens[i] += 1;
+        for (len, want_dark) in lens.iter_mut().zip([true, false, true]) {
+            while dark_at(y) == want_dark && *len < limit {
+                *len += 1;
                 let next = if up {
                     y.checked_sub(1)
                 } else {
