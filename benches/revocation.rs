@@ -178,10 +178,12 @@ fn cms_with_revocation(c: &mut Criterion) {
     let off = RequestOptions {
         at,
         revocation: RevocationMode::Off,
+        ..Default::default()
     };
     let require = RequestOptions {
         at,
         revocation: RevocationMode::Require,
+        ..Default::default()
     };
     let checked = v.verify(
         &Input::Cms {

@@ -39,6 +39,7 @@ fn opts() -> RequestOptions {
     RequestOptions {
         at: Some(parse_rfc3339("2025-06-01T00:00:00Z").expect("time")),
         revocation: RevocationMode::Off,
+        ..Default::default()
     }
 }
 

@@ -1,13 +1,18 @@
 //! Benchmark aid for scripts/bench-pdf.sh: verifies one signed PDF `N` times in this process
 //! (revocation off, validation time 2027-01-01) and prints verifications per second.
-//! `cargo run --release --example pdf_rate -- FILE.pdf 200`
+//! `cargo run --release --example pdf_rate -- FILE.pdf 200 [auto|always|never]` (the third
+//! argument: which page images are read for QR codes, default auto).
 fn main() {
     let mut args = std::env::args().skip(1);
     let (Some(file), n) = (
         args.next(),
         args.next().and_then(|a| a.parse().ok()).unwrap_or(100usize),
     ) else {
-        eprintln!("usage: pdf_rate FILE.pdf [N]");
+        eprintln!("usage: pdf_rate FILE.pdf [N] [auto|always|never]");
+        std::process::exit(64);
+    };
+    let Ok(barcodes) = args.next().as_deref().unwrap_or("auto").parse() else {
+        eprintln!("barcodes: auto, always or never");
         std::process::exit(64);
     };
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
@@ -23,6 +28,7 @@ fn main() {
     let opts = tekser::verify::RequestOptions {
         at: tekser::pki::time::parse_rfc3339("2027-01-01T00:00:00Z").ok(),
         revocation: tekser::verify::RevocationMode::Off,
+        barcodes,
     };
     let first = v.verify(&tekser::verify::Input::Pdf(&pdf), &opts);
     if first.indication() != tekser::verdict::Indication::TOTAL_PASSED {

@@ -29,6 +29,7 @@ fn main() {
     let opts = tekser::verify::RequestOptions {
         at: tekser::pki::time::parse_rfc3339("2025-06-01T00:00:00Z").ok(),
         revocation: tekser::verify::RevocationMode::Off,
+        ..Default::default()
     };
     let t = std::time::Instant::now();
     let mut passed = 0;

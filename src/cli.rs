@@ -239,6 +239,10 @@ pub struct Common {
     /// off | prefer | require (default prefer).
     #[arg(long, value_name = "MODE")]
     pub revocation: Option<String>,
+    /// Which PDF page images are read for QR codes: auto (unsigned PDFs and e-certificate-like
+    /// pages, images showing QR finder patterns; default) | always | never.
+    #[arg(long, value_name = "MODE")]
+    pub barcodes: Option<tekser::verify::BarcodeMode>,
     /// Accept SHA-1 signatures (legacy archives). MD5 and RSA < 2048 stay refused.
     #[arg(long)]
     pub danger_allow_sha1: bool,

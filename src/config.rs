@@ -29,6 +29,9 @@ pub struct ServerSettings {
     pub io_threads: usize,
     /// Verifications queued or running before `/v1/verify` answers 503.
     pub queue_capacity: usize,
+    /// Bodies up to this many bytes are verified on the I/O thread that read them instead of
+    /// being handed to the verification pool (0 = never; issue #15, BENCHMARKS.md).
+    pub inline_max_bytes: usize,
     /// Open connections accepted at once; further ones wait in the listen backlog.
     pub max_connections: usize,
     /// Largest request head (request line + headers) in bytes; larger is 431.
@@ -68,6 +71,7 @@ impl Default for ServerSettings {
             workers: 0,
             io_threads: 0,
             queue_capacity: 1024,
+            inline_max_bytes: 0,
             max_connections: 4096,
             max_header_bytes: 16 << 10,
             max_body_bytes: 64 << 20,
@@ -98,6 +102,8 @@ pub struct ServerConfig {
     pub io_threads: usize,
     /// See [`ServerSettings`].
     pub queue_capacity: usize,
+    /// See [`ServerSettings`].
+    pub inline_max_bytes: usize,
     /// See [`ServerSettings`].
     pub max_connections: usize,
     /// See [`ServerSettings`].
@@ -404,6 +410,8 @@ pub struct RawConfig {
     pub at: Option<String>,
     /// `--revocation`
     pub revocation: Option<String>,
+    /// `--barcodes`: which PDF page images are read for QR codes (default auto).
+    pub barcodes: crate::verify::BarcodeMode,
     /// `--danger-allow-sha1`
     pub danger_allow_sha1: bool,
     /// `--auth-key-signatures`
@@ -525,6 +533,9 @@ impl RawConfig {
             v.parse::<RevocationMode>()
                 .map_err(|e| ConfigError::Invalid(format!("TEKSER_REVOCATION: {e}")))?;
             self.revocation = Some(v);
+        }
+        if let Some(v) = get("TEKSER_INLINE_MAX_BYTES") {
+            self.server.inline_max_bytes = num("TEKSER_INLINE_MAX_BYTES", v)?;
         }
         if let Some(v) = get("TEKSER_WORKERS") {
             self.server.workers = num("TEKSER_WORKERS", v)?;
@@ -656,7 +667,11 @@ impl RawConfig {
         let server = validate_server(self.listen.as_deref(), &self.server)?;
         Ok(Config {
             verifier,
-            request: RequestOptions { at, revocation },
+            request: RequestOptions {
+                at,
+                revocation,
+                barcodes: self.barcodes,
+            },
             warnings,
             server,
             demo_trust,
@@ -820,6 +835,7 @@ fn validate_server(listen: Option<&str>, s: &ServerSettings) -> Result<ServerCon
         workers: if s.workers == 0 { cores } else { s.workers },
         io_threads: s.io_threads.max(1),
         queue_capacity: s.queue_capacity,
+        inline_max_bytes: s.inline_max_bytes,
         max_connections: s.max_connections,
         max_header_bytes: s.max_header_bytes,
         max_body_bytes: s.max_body_bytes,

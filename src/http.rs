@@ -67,7 +67,8 @@ impl std::fmt::Debug for AppState {
 impl AppState {
     /// Builds the state from a validated configuration (`raw` is kept for `/admin/trust/reload`).
     pub fn new(raw: RawConfig, config: crate::config::Config) -> std::io::Result<Arc<Self>> {
-        let exec = Executor::new(config.server.workers, config.server.queue_capacity)?;
+        let exec = Executor::new(config.server.workers, config.server.queue_capacity)?
+            .with_inline_max_bytes(config.server.inline_max_bytes);
         Ok(Arc::new(Self {
             verifier: RwLock::new(Arc::new(config.verifier)),
             raw,

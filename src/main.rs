@@ -136,6 +136,9 @@ fn apply_flags(raw: &mut RawConfig, common: &Common) {
     if common.revocation.is_some() {
         raw.revocation = common.revocation.clone();
     }
+    if let Some(b) = common.barcodes {
+        raw.barcodes = b;
+    }
     raw.danger_allow_sha1 |= common.danger_allow_sha1;
     if let Some(p) = common.auth_key_signatures {
         raw.auth_key_signatures = p;

@@ -80,6 +80,35 @@ impl std::str::FromStr for AuthKeyPolicy {
     }
 }
 
+/// Which page images of a PDF are read for QR codes (README "Barcodes in PDFs").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BarcodeMode {
+    /// Read the images of a PDF without signatures, and of a signed PDF whose pages look like
+    /// an e-certificate (a QR-shaped image); hand rxing only images that show QR finder
+    /// patterns (default).
+    #[default]
+    Auto,
+    /// Hand every page image to the QR reader.
+    Always,
+    /// Read no images.
+    Never,
+}
+
+impl std::str::FromStr for BarcodeMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "always" => Ok(Self::Always),
+            "never" => Ok(Self::Never),
+            other => Err(format!(
+                "barcodes must be auto, always or never, not {other:?}"
+            )),
+        }
+    }
+}
+
 /// Per-request options.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RequestOptions {
@@ -87,6 +116,8 @@ pub struct RequestOptions {
     pub at: Option<i64>,
     /// Revocation mode.
     pub revocation: RevocationMode,
+    /// Which PDF page images are read for QR codes.
+    pub barcodes: BarcodeMode,
 }
 
 /// Static configuration of a [`Verifier`].

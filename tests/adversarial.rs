@@ -15,6 +15,7 @@ fn opts() -> RequestOptions {
     RequestOptions {
         at: Some(parse_rfc3339("2025-06-01T00:00:00Z").expect("time")),
         revocation: RevocationMode::Off,
+        ..Default::default()
     }
 }
 
@@ -634,6 +635,7 @@ mod round4 {
         let at = RequestOptions {
             at: Some(parse_rfc3339("2026-12-05T01:00:00Z").expect("time")),
             revocation: RevocationMode::Off,
+            ..Default::default()
         };
         for file in ["x-leaf-eku-tsa-only.p7s", "x-leaf-eku-ocspsign-only.p7s"] {
             let sig = std::fs::read(fixture(&format!("round4/{file}"))).expect("fixture");

@@ -15,6 +15,7 @@ fn opts(t: &str) -> RequestOptions {
     RequestOptions {
         at: Some(parse_rfc3339(t).expect("time")),
         revocation: RevocationMode::Off,
+        ..Default::default()
     }
 }
 
@@ -747,6 +748,7 @@ fn ddc_card_with_an_embedded_time_stamp() {
     let opts = RequestOptions {
         at: Some(gen + 31 * 86_400),
         revocation: RevocationMode::Off,
+        ..Default::default()
     };
     let verdict = v.verify(
         &Input::Barcodes {

@@ -58,6 +58,7 @@ fn cms_fixtures_match_expected_verdicts() {
         let opts = RequestOptions {
             at: Some(parse_rfc3339(at).expect("time")),
             revocation: RevocationMode::Prefer,
+            ..Default::default()
         };
         let verdict = v.verify(
             &Input::Cms {
@@ -208,6 +209,7 @@ fn tampered_content_is_hash_failure_and_tampered_signature_is_crypto_failure() {
     let opts = RequestOptions {
         at: Some(parse_rfc3339("2025-06-01T00:00:00Z").expect("time")),
         revocation: RevocationMode::Off,
+        ..Default::default()
     };
     let sig = std::fs::read(fixture("cms/rsa-detached.p7s")).expect("fixture");
     let mut content = std::fs::read(fixture("cms/content.txt")).expect("content");
@@ -267,6 +269,7 @@ fn revocation_require_is_try_later_until_revocation_lands() {
     let opts = RequestOptions {
         at: Some(parse_rfc3339("2025-06-01T00:00:00Z").expect("time")),
         revocation: RevocationMode::Require,
+        ..Default::default()
     };
     let sig = std::fs::read(fixture("cms/rsa-attached.p7s")).expect("fixture");
     let verdict = v.verify(

@@ -23,6 +23,7 @@ fn verify(sig: &str, content: Option<&str>, at: &str) -> Verdict {
     let opts = RequestOptions {
         at: Some(parse_rfc3339(at).expect("time")),
         revocation: RevocationMode::Off,
+        ..Default::default()
     };
     v.verify(
         &Input::Cms {
@@ -170,6 +171,7 @@ fn kalkan_sample_with_wrong_content_is_hash_failure() {
     let opts = RequestOptions {
         at: Some(parse_rfc3339(RSA_TIME).expect("time")),
         revocation: RevocationMode::Off,
+        ..Default::default()
     };
     let v = v.verify(
         &Input::Cms {
@@ -189,6 +191,7 @@ fn gost_2015_ca_chains_to_the_nca_gost_root_and_a_corrupted_byte_fails() {
     let opts = RequestOptions {
         at: Some(parse_rfc3339("2023-01-01T00:00:00Z").expect("time")),
         revocation: RevocationMode::Off,
+        ..Default::default()
     };
     for ca in [
         "ca/nca_gost2015_test.cer",
@@ -231,6 +234,7 @@ fn gost_2015_ca_chains_to_the_nca_gost_root_and_a_corrupted_byte_fails() {
     let at = RequestOptions {
         at: Some(parse_rfc3339("2022-10-01T00:00:00Z").expect("time")),
         revocation: RevocationMode::Off,
+        ..Default::default()
     };
     let good = v.verify(
         &Input::Cms {
@@ -278,6 +282,7 @@ fn gost_2004_user_certificate_chains_to_the_nca_2004_ca_and_a_corrupted_byte_fai
     let opts = RequestOptions {
         at: Some(parse_rfc3339("2022-06-01T00:00:00Z").expect("time")),
         revocation: RevocationMode::Off,
+        ..Default::default()
     };
     let pem = std::fs::read(kz.join("certs/ceo_valid_sign_2004_gost.cer")).expect("cert");
     let verdict = v.verify(
@@ -431,6 +436,7 @@ openssl cms -sign -binary -nodetach -in content.txt -signer auth.crt -inkey auth
     let opts = RequestOptions {
         at: None,
         revocation: RevocationMode::Off,
+        ..Default::default()
     };
     for (policy, indication) in [
         (

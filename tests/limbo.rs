@@ -118,7 +118,11 @@ fn run_case(case: &Value) -> Result<bool, String> {
         .as_str()
         .map(parse_rfc3339)
         .transpose()?;
-    let opts = RequestOptions { at, revocation };
+    let opts = RequestOptions {
+        at,
+        revocation,
+        ..Default::default()
+    };
     // limbo's max_chain_depth counts intermediates, as `--max-depth` does.
     let depth = case["max_chain_depth"]
         .as_u64()

@@ -75,6 +75,7 @@ fn verdicts_agree_with_openssl_cms_verify() {
     let opts = RequestOptions {
         at: Some(at),
         revocation: RevocationMode::Off,
+        ..Default::default()
     };
     let mut compared = 0;
     for case in exp["cases"].as_array().expect("cases") {
@@ -143,6 +144,7 @@ fn verdicts_agree_with_openssl_cms_verify() {
             &RequestOptions {
                 at: Some(t),
                 revocation: RevocationMode::Off,
+                ..Default::default()
             },
         );
         assert_eq!(ours.indication(), Indication::TOTAL_PASSED);

@@ -7,8 +7,7 @@ mod support;
 use support::*;
 use tekser::pki::time::parse_rfc3339;
 use tekser::verdict::{Format, Indication, SubIndication, Verdict};
-use tekser::verify::Input;
-use tekser::verify::{RequestOptions, RevocationMode};
+use tekser::verify::{BarcodeMode, Input, RequestOptions, RevocationMode};
 
 /// After the time-stamp key made at generation time became valid, inside every fixture key's.
 const AT: &str = "2027-01-01T00:00:00Z";
@@ -20,6 +19,7 @@ fn verify_bytes(pdf: &[u8]) -> Verdict {
         &RequestOptions {
             at: Some(parse_rfc3339(AT).expect("time")),
             revocation: RevocationMode::Off,
+            ..Default::default()
         },
     )
 }
@@ -90,6 +90,7 @@ fn pyhanko_signed_pdfs_verify() {
         &RequestOptions {
             at: Some(parse_rfc3339(AT).unwrap()),
             revocation: RevocationMode::Prefer,
+            ..Default::default()
         },
     );
     assert_eq!(
@@ -401,4 +402,191 @@ fn other_signers_pdfs_verify() {
         verify_bytes(&tampered).indication(),
         Indication::TOTAL_PASSED
     );
+}
+
+fn verify_with(name: &str, barcodes: BarcodeMode) -> Verdict {
+    let v = verifier(&[fixture("pki/rsa-root.crt")], &[], false);
+    let pdf = std::fs::read(fixture(name)).expect("fixture");
+    v.verify(
+        &Input::Pdf(&pdf),
+        &RequestOptions {
+            at: Some(parse_rfc3339(AT).expect("time")),
+            revocation: RevocationMode::Off,
+            barcodes,
+        },
+    )
+}
+
+/// The page images of a fixture PDF, decoded, with what their dictionaries say.
+fn page_images(
+    name: &str,
+) -> (
+    Vec<tekser::formats::barcode::qr::Luma>,
+    Vec<tekser::formats::pdf::images::ImageDict>,
+) {
+    let pdf = std::fs::read(fixture(name)).expect("fixture");
+    let l = tekser::limits::Limits::default();
+    let doc = tekser::formats::pdf::Document::parse(
+        &pdf,
+        tekser::formats::pdf::PdfLimits {
+            max_objects: l.max_pdf_objects,
+            max_depth: l.max_pdf_depth,
+            max_decompressed: l.max_pdf_decompressed_bytes,
+            max_revisions: l.max_pdf_revisions,
+            max_asn1_depth: l.max_asn1_depth,
+            max_asn1_elements: l.max_asn1_elements,
+        },
+    )
+    .expect("parses");
+    let dicts = std::cell::RefCell::new(Vec::new());
+    let (images, _) = doc.page_images_where(32, 4_000_000, |d| {
+        dicts.borrow_mut().push(*d);
+        true
+    });
+    (images, dicts.into_inner())
+}
+
+/// Issue #15, `barcodes = auto`: the pyHanko-signed ~50 KB PDF whose page shows one square gray
+/// photo-like image (fixtures/pdf/generate.py `image_pdf`) never reaches rxing. Its dictionary
+/// already says it is no QR code (it deflates to 82 % of its samples), so a signed PDF does not
+/// even decode it; decoded anyway, the finder-pattern pre-check refuses it. The synthetic egov
+/// e-certificate's QR images (made with the `qrcode` package, fixtures/barcode/generate.py)
+/// pass both. Before the change every image went to rxing (the file verified at 1/6 of its
+/// rate without images).
+#[test]
+fn photo_in_a_signed_pdf_never_reaches_the_qr_reader() {
+    use tekser::formats::barcode::qr::{has_finder_patterns, Luma};
+    let (photo, dicts) = page_images("pdf/signed-image.pdf");
+    assert_eq!((photo.len(), dicts.len()), (1, 1));
+    assert_eq!((dicts[0].width, dicts[0].height), (240, 240));
+    assert!(!dicts[0].may_be_qr_code(), "{:?}", dicts[0]);
+    let t = std::time::Instant::now();
+    assert!(
+        !has_finder_patterns(&photo[0]),
+        "a photo shows no finder patterns"
+    );
+    println!("pre-check of the 240×240 photo: {:?}", t.elapsed());
+    let (codes, dicts) = page_images("barcode/egov-rsa/ecert.pdf");
+    assert!(codes.len() >= 2, "{}", codes.len());
+    for (img, d) in codes.iter().zip(&dicts) {
+        assert!(d.may_be_qr_code(), "{d:?}");
+        assert!(has_finder_patterns(img), "{}×{}", img.width, img.height);
+    }
+    // Rotated a quarter turn a code still shows them; a blank or tiny image does not.
+    let c = &codes[0];
+    let (w, h) = (c.width as usize, c.height as usize);
+    let mut rot = vec![0u8; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            rot[x * h + (h - 1 - y)] = c.pixels[y * w + x];
+        }
+    }
+    let rotated = Luma {
+        width: c.height,
+        height: c.width,
+        pixels: rot,
+    };
+    assert!(has_finder_patterns(&rotated));
+    let blank = Luma {
+        width: 100,
+        height: 100,
+        pixels: vec![255; 10_000],
+    };
+    assert!(!has_finder_patterns(&blank));
+    let tiny = Luma {
+        width: 20,
+        height: 20,
+        pixels: vec![0; 400],
+    };
+    assert!(!has_finder_patterns(&tiny));
+    // Shapes: a page scan or a banner is no QR code; a JPEG or 1-bit square may be.
+    let d = |width, height, bits, stored_bytes, jpeg| tekser::formats::pdf::images::ImageDict {
+        width,
+        height,
+        bits,
+        channels: 1,
+        stored_bytes,
+        jpeg,
+    };
+    assert!(!d(2480, 3508, 8, 1000, false).may_be_qr_code());
+    assert!(!d(600, 200, 8, 1000, false).may_be_qr_code());
+    assert!(!d(20, 20, 8, 10, false).may_be_qr_code());
+    assert!(d(400, 400, 8, 100_000, true).may_be_qr_code());
+    assert!(d(400, 400, 1, 20_000, false).may_be_qr_code());
+}
+
+/// `barcodes = auto | always | never` on a PDF: the e-certificate (no PDF signature) yields its
+/// barcodes in auto and always and is "no signature" in never, saying why; the signed one-image
+/// PDF passes in every mode with no barcode document.
+#[test]
+fn barcodes_mode_chooses_which_pdf_images_are_read() {
+    for mode in [BarcodeMode::Auto, BarcodeMode::Always] {
+        let v = verify_with("barcode/egov-rsa/ecert.pdf", mode);
+        assert_eq!(v.indication(), Indication::TOTAL_PASSED, "{mode:?}");
+        let b = &v.document.as_ref().expect("document")["barcodes"];
+        assert_eq!(b["document"]["declarant_iin"], "870101300123", "{mode:?}");
+    }
+    let v = verify_with("barcode/egov-rsa/ecert.pdf", BarcodeMode::Never);
+    assert_ne!(v.indication(), Indication::TOTAL_PASSED);
+    assert!(
+        error_text(&v).contains("barcodes = never"),
+        "{}",
+        v.to_json()
+    );
+    for mode in [BarcodeMode::Auto, BarcodeMode::Always, BarcodeMode::Never] {
+        let v = verify_with("pdf/signed-image.pdf", mode);
+        assert_eq!(
+            v.indication(),
+            Indication::TOTAL_PASSED,
+            "{mode:?} {}",
+            v.to_json()
+        );
+        assert!(v.document.is_none(), "{mode:?}");
+    }
+}
+
+/// The per-request choice over HTTP (`?barcodes=`) and on the command line (`--barcodes`).
+#[test]
+fn barcodes_mode_over_http_and_cli() {
+    let ecert = std::fs::read(fixture("barcode/egov-rsa/ecert.pdf")).expect("fixture");
+    let server = TestServer::start(|_| {});
+    let q = "/v1/verify?revocation=off&at=2027-01-01T00%3A00%3A00Z";
+    let r = server.call("POST", q, Some("application/pdf"), &ecert);
+    assert_eq!(r.json()["indication"], "TOTAL_PASSED", "{}", r.body);
+    let r = server.call(
+        "POST",
+        &format!("{q}&barcodes=never"),
+        Some("application/pdf"),
+        &ecert,
+    );
+    assert_ne!(r.json()["indication"], "TOTAL_PASSED", "{}", r.body);
+    // Refused before the body is read (a small body, so the client is still writing none).
+    let r = server.call(
+        "POST",
+        &format!("{q}&barcodes=sometimes"),
+        Some("application/pdf"),
+        b"%PDF-1.7\n",
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    let root = fixture("pki/rsa-root.crt");
+    let f = fixture("barcode/egov-rsa/ecert.pdf");
+    let run = |mode: &str| {
+        tekser(&[
+            "verify",
+            "pdf",
+            s(&f),
+            "--trust",
+            s(&root),
+            "--at",
+            AT,
+            "--revocation",
+            "off",
+            "--barcodes",
+            mode,
+        ])
+        .0
+    };
+    assert_eq!(run("auto"), 0);
+    assert_ne!(run("never"), 0);
+    assert_eq!(run("always"), 0);
 }

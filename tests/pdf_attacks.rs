@@ -24,6 +24,7 @@ fn verify_bytes(pdf: &[u8]) -> Verdict {
         &RequestOptions {
             at: Some(parse_rfc3339(AT).expect("time")),
             revocation: RevocationMode::Off,
+            ..Default::default()
         },
     )
 }
@@ -405,6 +406,7 @@ fn an_existing_signature_field_signed_later_over_the_text_is_an_overlay() {
             &RequestOptions {
                 at: Some(parse_rfc3339(AT).expect("time")),
                 revocation: RevocationMode::Off,
+                ..Default::default()
             },
         );
         let first = v

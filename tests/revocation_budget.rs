@@ -193,6 +193,7 @@ cat leaf.crt ca.crt crls.crt > bundle.pem
     let at = |t: i64| tekser::verify::RequestOptions {
         at: Some(t),
         revocation: tekser::verify::RevocationMode::Require,
+        ..Default::default()
     };
     let first = serde_json::to_value(v.verify(&chain, &at(now + 60))).unwrap();
     assert_eq!(first["indication"], "TOTAL_PASSED", "{first:#}");

@@ -101,6 +101,7 @@ fn chain_at(cert: &str, at: &str, raw: RawConfig) -> tekser::verdict::Verdict {
         &RequestOptions {
             at: Some(parse_rfc3339(at).expect("time")),
             revocation: RevocationMode::Off,
+            ..Default::default()
         },
     )
 }
@@ -175,6 +176,7 @@ fn demo_roots_are_trusted_only_when_asked_for_and_then_say_so() {
             &RequestOptions {
                 at: Some(parse_rfc3339(at).expect("time")),
                 revocation: RevocationMode::Off,
+                ..Default::default()
             },
         );
         assert_eq!(v.indication(), Indication::TOTAL_PASSED, "{}", v.to_json());

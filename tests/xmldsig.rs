@@ -30,6 +30,7 @@ fn at(t: &str) -> RequestOptions {
     RequestOptions {
         at: Some(parse_rfc3339(t).expect("time")),
         revocation: RevocationMode::Off,
+        ..Default::default()
     }
 }
 

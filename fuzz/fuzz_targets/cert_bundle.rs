@@ -12,6 +12,7 @@ fuzz_target!(|data: &[u8]| {
     let opts = RequestOptions {
         at: Some(1_748_736_000),
         revocation: RevocationMode::Off,
+        ..Default::default()
     };
     let roots = parse_bundle(include_bytes!("../../fixtures/pki/rsa-root.crt")).unwrap_or_default();
     let v = Verifier::new(TrustStore::new(roots), vec![], VerifierConfig::default());

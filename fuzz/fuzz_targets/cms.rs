@@ -24,6 +24,7 @@ fuzz_target!(|data: &[u8]| {
     let opts = RequestOptions {
         at: Some(1_748_736_000), // 2025-06-01T00:00:00Z, inside the fixtures' validity
         revocation: RevocationMode::Off,
+        ..Default::default()
     };
     let v = verifier();
     let first = v.verify(&Input::Cms { signature: data, content: None }, &opts);

@@ -338,6 +338,7 @@ mod tests {
         let key = PublicKey::Rsa {
             der: vec![],
             bits: 2048,
+            parsed: Default::default(),
         };
         let p = AlgorithmPolicy::default();
         let sha1 = AlgorithmId {
@@ -364,6 +365,7 @@ mod tests {
         let small = PublicKey::Rsa {
             der: vec![],
             bits: 1024,
+            parsed: Default::default(),
         };
         let sha256 = AlgorithmId {
             oid: sig_oid::SHA256_RSA,

@@ -982,7 +982,7 @@ mod tests {
     #[test]
     fn rsa_exponent_one() {
         let mut leaf = cert(RSA_LEAF);
-        let Ok(PublicKey::Rsa { der: key, bits }) = &leaf.public_key else {
+        let Ok(PublicKey::Rsa { der: key, bits, .. }) = &leaf.public_key else {
             panic!("RSA fixture");
         };
         // RSAPublicKey { n, e }: keep n, set e = 1.
@@ -996,6 +996,7 @@ mod tests {
         leaf.public_key = Ok(PublicKey::Rsa {
             der: e1,
             bits: *bits,
+            parsed: Default::default(),
         });
         let e = validate(leaf, cert(RSA_INT), RSA_ROOT).expect_err("refused");
         assert!(e.to_string().contains("RSA public exponent 1"), "{e}");

@@ -322,6 +322,7 @@ impl Verifier {
         let then = RequestOptions {
             at: Some(at),
             revocation: RevocationMode::Off,
+            ..RequestOptions::default()
         };
         let mut fx = fx.offline_sharing();
         let Ok((again, _)) = self.verify_xml_document(doc, &then, &mut fx) else {

@@ -13,6 +13,17 @@ impl Document<'_> {
     /// The images drawn on the pages (by resource dictionaries), at most `max_images`, each at
     /// most `max_pixels`; with a note for each image skipped.
     pub fn page_images(&self, max_images: usize, max_pixels: usize) -> (Vec<Luma>, Vec<String>) {
+        self.page_images_where(max_images, max_pixels, |_| true)
+    }
+
+    /// [`Document::page_images`], decoding only the images whose dictionary passes `wanted`
+    /// (checked before any sample is decompressed).
+    pub fn page_images_where(
+        &self,
+        max_images: usize,
+        max_pixels: usize,
+        wanted: impl Fn(&ImageDict) -> bool,
+    ) -> (Vec<Luma>, Vec<String>) {
         let mut out = Vec::new();
         let mut notes = Vec::new();
         let Some(rev) = self.current() else {
@@ -63,6 +74,11 @@ impl Document<'_> {
                 let img = self.deref_in(rev, r);
                 if img.get(b"Subtype").and_then(Obj::as_name) != Some(b"Image".as_slice()) {
                     continue;
+                }
+                if let Some(info) = ImageDict::of(&img) {
+                    if !wanted(&info) {
+                        continue;
+                    }
                 }
                 match self.image(&img, max_pixels) {
                     Ok(l) => out.push(l),
@@ -132,5 +148,73 @@ impl Document<'_> {
             }
             _ => Err(format!("{bpc}-bit samples")),
         }
+    }
+}
+
+/// What an image's dictionary says, before its samples are decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageDict {
+    /// `/Width`
+    pub width: u32,
+    /// `/Height`
+    pub height: u32,
+    /// `/BitsPerComponent` (8 when absent).
+    pub bits: u32,
+    /// Samples per pixel: 1 for DeviceGray (and unknown spaces), 3 for DeviceRGB.
+    pub channels: u32,
+    /// Bytes of the stream as stored (compressed).
+    pub stored_bytes: usize,
+    /// DCTDecode (JPEG).
+    pub jpeg: bool,
+}
+
+impl ImageDict {
+    fn of(img: &Obj) -> Option<Self> {
+        let Obj::Stream(_, range) = img else {
+            return None;
+        };
+        let int = |k: &[u8]| {
+            img.get(k)
+                .and_then(Obj::as_int)
+                .and_then(|v| u32::try_from(v).ok())
+        };
+        let jpeg = match img.get(b"Filter") {
+            Some(Obj::Name(n)) => n.as_slice() == b"DCTDecode",
+            Some(Obj::Array(a)) => {
+                a.first().and_then(Obj::as_name) == Some(b"DCTDecode".as_slice())
+            }
+            _ => false,
+        };
+        Some(Self {
+            width: int(b"Width")?,
+            height: int(b"Height")?,
+            bits: int(b"BitsPerComponent").unwrap_or(8),
+            channels: match img.get(b"ColorSpace").and_then(Obj::as_name) {
+                Some(b"DeviceRGB") => 3,
+                _ => 1,
+            },
+            stored_bytes: range.len(),
+            jpeg,
+        })
+    }
+
+    /// Can this image be a QR code as e-certificates print it? Square within 10 % (a code with
+    /// its quiet zone; egov.kz draws each part as its own square image), at least 21 pixels a
+    /// side (version 1 at one pixel a module), and, for 8-bit samples that are not JPEG, stored
+    /// in at most 30 % of their raw size: a QR rendering is two-tone and deflates to a few per
+    /// cent at 2 px a module or more, and to about 1/6 at one pixel a module (one bit of
+    /// information a byte), while photographs and scans deflate to 50–90 %. Decided from the
+    /// dictionary alone, so a signed PDF of photos pays nothing for QR reading in
+    /// `barcodes = auto`.
+    pub fn may_be_qr_code(&self) -> bool {
+        let (short, long) = (
+            u64::from(self.width.min(self.height)),
+            u64::from(self.width.max(self.height)),
+        );
+        let square = short >= 21 && long * 10 <= short * 11;
+        let raw = u64::from(self.width) * u64::from(self.height) * u64::from(self.channels);
+        let stored = u64::try_from(self.stored_bytes).unwrap_or(u64::MAX);
+        let two_tone = self.jpeg || self.bits != 8 || stored.saturating_mul(10) <= raw * 3;
+        square && two_tone
     }
 }
