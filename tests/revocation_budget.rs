@@ -272,16 +272,59 @@ openssl cms -sign -binary -in data.txt -nodetach -outform DER -out three.p7s -ce
     let v = run(8);
     assert_ne!(v["indication"], "TOTAL_PASSED", "{v:#}");
     assert_eq!(
-        codes(&v).iter().filter(|c| *c == "limit").count(),
+        codes(&v).iter().filter(|c| *c == "work-budget").count(),
         1,
         "{v:#}"
     );
     let v = run(4);
     assert_ne!(v["indication"], "TOTAL_PASSED", "{v:#}");
     let c = codes(&v);
-    assert!(c.iter().all(|c| c == "limit"), "{c:?} {v:#}");
+    assert!(c.iter().all(|c| c == "work-budget"), "{c:?} {v:#}");
     assert!(
         v.to_string().contains("budget of 4 signature operations"),
         "{v:#}"
     );
+}
+
+#[test]
+fn a_chain_whose_crl_the_budget_cannot_check_is_not_valid() {
+    // Review of the work budget: `verify chain` (and certificate inspection) passed a revoked
+    // leaf under `prefer` when the budget ran out before its CRL's signature was checked.
+    let dir = scratch("work-budget-chain");
+    let script = r#"
+openssl req -newkey rsa:2048 -nodes -keyout ca.key -out ca.csr -subj "/CN=Chain CA" 2>/dev/null
+openssl x509 -req -in ca.csr -CA root.crt -CAkey root.key -set_serial 10 -days 3650 \
+  -extfile ca.ext -out ca.crt 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout leaf.key -out leaf.csr -subj "/CN=Revoked Leaf" 2>/dev/null
+openssl x509 -req -in leaf.csr -CA ca.crt -CAkey ca.key -set_serial 77 -days 3650 \
+  -extfile leaf.ext -out leaf.crt 2>/dev/null
+for who in root ca; do : > $who.idx; echo 01 > $who.num; cnf $who ""; done
+openssl ca -config ca.cnf -cert ca.crt -keyfile ca.key -revoke leaf.crt 2>/dev/null
+openssl ca -gencrl -config root.cnf -cert root.crt -keyfile root.key -out root.crl 2>/dev/null
+openssl ca -gencrl -config ca.cnf -cert ca.crt -keyfile ca.key -out ca.crl 2>/dev/null
+cat leaf.crt ca.crt > bundle.pem
+"#;
+    sh(&dir, &format!("ROOT='Chain Root'\n{PKI_PREAMBLE}{script}"));
+    let bundle = std::fs::read(dir.join("bundle.pem")).expect("bundle");
+    let run = |budget: usize| -> Value {
+        let mut raw = tekser::config::RawConfig {
+            trust: vec![dir.join("root.crt")],
+            crls: vec![dir.join("root.crl"), dir.join("ca.crl")],
+            revocation: Some("prefer".into()),
+            ..tekser::config::RawConfig::default()
+        };
+        raw.limits.max_request_signature_checks = budget;
+        let config = raw.validate().expect("config");
+        let input = tekser::verify::Input::Chain {
+            certificates: &bundle,
+            max_depth: None,
+        };
+        serde_json::to_value(config.verifier.verify(&input, &config.request)).unwrap()
+    };
+    let v = run(100);
+    assert_eq!(v["sub_indication"], "REVOKED", "{v:#}");
+    // Two checks build the path; the CRL's signature would be the third.
+    let v = run(2);
+    assert_eq!(v["indication"], "INDETERMINATE", "{v:#}");
+    assert!(v.to_string().contains("work-budget"), "{v:#}");
 }

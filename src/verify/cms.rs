@@ -541,8 +541,8 @@ impl Verifier {
                 _ => {
                     // Verify what we can (the signature over the attributes) before saying the
                     // content is missing.
-                    if let Err(e) = step.fx.work.charge() {
-                        return report.fail(S::FORMAT_FAILURE, "limit", e.to_string());
+                    if step.fx.work.charge().is_err() {
+                        return super::revocation::work_spent(report, &step.fx.work);
                     }
                     if let Err(e) = resolved.verifier.verify(key, signed_message, si.signature) {
                         return crypto_failure(report, e);
@@ -557,8 +557,8 @@ impl Verifier {
         }
 
         // 5. The signature value.
-        if let Err(e) = step.fx.work.charge() {
-            return report.fail(S::FORMAT_FAILURE, "limit", e.to_string());
+        if step.fx.work.charge().is_err() {
+            return super::revocation::work_spent(report, &step.fx.work);
         }
         if let Err(e) = resolved.verifier.verify(key, signed_message, si.signature) {
             return crypto_failure(report, e);
@@ -698,13 +698,6 @@ impl Verifier {
             }
         }
         match self.check_revocation(report, &path, pool, embedded, time, opts, fx) {
-            // A revocation source skipped for want of budget is not "unavailable" (which
-            // `prefer` lets pass): the request ran out of work, and nothing was proved.
-            Ok(r) if fx.work.refused() => r.fail(
-                S::FORMAT_FAILURE,
-                "limit",
-                crate::pki::work::WorkSpent(fx.work.limit()).to_string(),
-            ),
             Ok(r) => r.pass(),
             Err(failed) => failed,
         }

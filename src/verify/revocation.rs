@@ -116,6 +116,12 @@ impl Verifier {
                 CertOutcome::Exempt => {}
             }
         }
+        // A source skipped for want of budget is not "unavailable" (which `prefer` lets pass):
+        // the request ran out of work and nothing was proved. Checked here, so every caller
+        // (documents, `verify chain`, certificate inspection) gets it.
+        if fx.work.refused() {
+            return Err(work_spent(report, &fx.work));
+        }
         if missing.is_empty() {
             return Ok(report);
         }
@@ -137,4 +143,17 @@ impl Verifier {
             }
         }
     }
+}
+
+/// The verdict of a signature whose checks the request's work budget cut short: INDETERMINATE
+/// (nothing was disproved; a larger budget could decide it), never a pass.
+pub(super) fn work_spent(
+    report: SignatureReport,
+    work: &crate::pki::work::Work,
+) -> SignatureReport {
+    report.fail(
+        SubIndication::SIG_CONSTRAINTS_FAILURE,
+        "work-budget",
+        crate::pki::work::WorkSpent(work.limit()).to_string(),
+    )
 }

@@ -204,8 +204,8 @@ impl Verifier {
         let mut signer = None;
         for c in &pool {
             // Each key tried is a signature operation charged to the request.
-            if let Err(e) = fx.work.charge() {
-                return (report.fail(S::FORMAT_FAILURE, "limit", e.to_string()), None);
+            if fx.work.charge().is_err() {
+                return (super::revocation::work_spent(report, &fx.work), None);
             }
             let outcome = c
                 .public_key
