@@ -403,6 +403,19 @@ impl Verdict {
         }
     }
 
+    /// Fails the whole document for a reason no single signature carries (its signatures stay
+    /// listed with their own results).
+    pub(crate) fn fail_document(
+        &mut self,
+        sub: SubIndication,
+        code: &str,
+        message: impl Into<String>,
+    ) {
+        self.indication = sub.indication();
+        self.sub_indication = Some(sub);
+        self.errors.push(ErrorEntry::new(code, message));
+    }
+
     /// Input that could not be parsed at all: TOTAL_FAILED / FORMAT_FAILURE.
     pub fn format_failure(format: Format, code: &str, message: impl Into<String>) -> Self {
         Self {

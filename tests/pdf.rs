@@ -29,6 +29,28 @@ fn verify(name: &str) -> Verdict {
 }
 
 #[test]
+fn a_pdf_with_only_a_document_time_stamp_is_not_signed() {
+    // Review finding: pyHanko's document time-stamp over an unsigned PDF (timestamp_only.py)
+    // was TOTAL_PASSED and read "VALID - signed by" the TSA. A time-stamp proves when the bytes
+    // existed, not who signed them.
+    let v = verify("timestamp-only.pdf");
+    assert_eq!(v.signatures.len(), 1);
+    let ts = v.signatures[0].timestamp.as_ref().expect("timestamp");
+    assert!(ts.valid, "the time-stamp itself verifies");
+    assert_eq!(v.indication(), Indication::TOTAL_FAILED);
+    assert!(
+        error_text(&v).contains("no-signature"),
+        "{}",
+        error_text(&v)
+    );
+    // With a signature before it, the time-stamp still adds to the signed document.
+    assert_eq!(
+        verify("doc-timestamp.pdf").indication(),
+        Indication::TOTAL_PASSED
+    );
+}
+
+#[test]
 fn pyhanko_signed_pdfs_verify() {
     for (name, sigs, kinds) in [
         ("signed.pdf", 1, &["approval"][..]),

@@ -208,6 +208,11 @@ impl Verifier {
         }
         let mut wanted = fx.wanted;
         wanted.extend(barcode_jobs);
+        // A document time-stamp proves when the bytes existed, not that anyone signed them: a
+        // PDF whose only signatures are time-stamps is not a signed document, whatever the
+        // time-stamps' own verdicts (they stay in `signatures` for the reader).
+        let only_timestamps =
+            barcodes.is_none() && sigs.iter().all(|s| s.kind == SigKind::DocTimeStamp);
         let mut verdict = match barcodes {
             Some(b) => {
                 // The barcodes' signatures join the PDF's; their verdict is in `document`.
@@ -231,6 +236,13 @@ impl Verifier {
             }
             None => Verdict::from_signatures(Format::Pdf, reports),
         };
+        if only_timestamps {
+            verdict.fail_document(
+                SubIndication::FORMAT_FAILURE,
+                "no-signature",
+                "the PDF carries only document time-stamps: they prove when its bytes existed, not who signed it",
+            );
+        }
         verdict.format = Format::Pdf;
         (verdict, wanted)
     }
