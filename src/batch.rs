@@ -58,10 +58,17 @@ pub fn run(config: &Config, args: &BatchArgs) -> Result<u8, Fail> {
         .map_err(|e| Fail::Usage(format!("cannot start the worker threads: {e}")))?;
     pool.install(|| {
         files.par_iter().for_each(|path| {
-            if tally.lock().map_or(true, |t| t.closed) {
+            if tally.lock().unwrap_or_else(|p| p.into_inner()).closed {
                 return;
             }
-            let v = verify_file(config, path);
+            // One file's panic (a bug; overflow checks make arithmetic slips panics) fails that
+            // file, not the folder.
+            let v = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                verify_file(config, path)
+            }))
+            .unwrap_or_else(|_| {
+                Err("internal error while verifying it (a bug: please report)".into())
+            });
             let line = json.then(|| ndjson_line(path, &v));
             let mut t = match tally.lock() {
                 Ok(t) => t,

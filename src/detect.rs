@@ -66,6 +66,10 @@ pub enum Detected {
     Barcode(barcode::Kind),
     /// Nothing tekser recognises.
     Unknown,
+    /// Two formats at once: an image whose first 1024 bytes also hold a PDF header (a
+    /// polyglot). A PDF reader shows the PDF, an image viewer the picture: which document was
+    /// checked would depend on the program, so nobody accepts it.
+    Ambiguous,
 }
 
 impl Detected {
@@ -81,6 +85,7 @@ impl Detected {
             Detected::Certificate(_) => "certificate",
             Detected::Barcode(_) => "barcode",
             Detected::Unknown => "unknown",
+            Detected::Ambiguous => "ambiguous",
         }
     }
 
@@ -99,6 +104,7 @@ impl Detected {
             Detected::Barcode(barcode::Kind::Ddc) => "SIGEX document card barcode text",
             Detected::Barcode(barcode::Kind::Hc1) => "HC1 barcode text",
             Detected::Unknown => "unrecognised data",
+            Detected::Ambiguous => "an image that is also a PDF (a polyglot file)",
         }
     }
 }
@@ -109,11 +115,21 @@ impl Detected {
 /// element), PEM before base64 (a PEM body is base64), and binary magic first of all.
 pub fn detect(bytes: &[u8]) -> Detected {
     let window = bytes.get(..SNIFF_WINDOW).unwrap_or(bytes);
-    if window.starts_with(PNG_MAGIC) {
-        return Detected::Png;
-    }
-    if window.starts_with(JPEG_MAGIC) {
-        return Detected::Jpeg;
+    let pdf_window = window.get(..PDF_HEADER_WINDOW).unwrap_or(window);
+    let image = if window.starts_with(PNG_MAGIC) {
+        Some(Detected::Png)
+    } else if window.starts_with(JPEG_MAGIC) {
+        Some(Detected::Jpeg)
+    } else {
+        None
+    };
+    if let Some(image) = image {
+        // PDF readers look for the header anywhere in the first 1024 bytes.
+        return if find(pdf_window, b"%PDF-").is_some() {
+            Detected::Ambiguous
+        } else {
+            image
+        };
     }
     if is_cms_der(window) {
         return Detected::Cms(Encoding::Der);
@@ -121,7 +137,6 @@ pub fn detect(bytes: &[u8]) -> Detected {
     if is_certificate_der(window) {
         return Detected::Certificate(Encoding::Der);
     }
-    let pdf_window = window.get(..PDF_HEADER_WINDOW).unwrap_or(window);
     if find(pdf_window, b"%PDF-").is_some() {
         return Detected::Pdf;
     }
@@ -389,6 +404,14 @@ mod tests {
 
     #[test]
     fn unknown_and_degenerate_inputs() {
+        // Review finding: a PNG with a PDF header in a tEXt chunk, a PDF appended, passed the
+        // batch command as a picture while PDF readers show the PDF.
+        let mut polyglot = PNG_MAGIC.to_vec();
+        polyglot.extend_from_slice(b"\0\0\0\x0dtEXtComment\0%PDF-1.7\n");
+        assert_eq!(detect(&polyglot), Detected::Ambiguous);
+        let mut jpeg = JPEG_MAGIC.to_vec();
+        jpeg.extend_from_slice(b"\xFF\xFE\0\x0b%PDF-1.4\n");
+        assert_eq!(detect(&jpeg), Detected::Ambiguous);
         assert_eq!(detect(b""), Detected::Unknown);
         assert_eq!(detect(b"   \n"), Detected::Unknown);
         assert_eq!(detect(b"hello world"), Detected::Unknown);

@@ -995,15 +995,12 @@ fn six_hundred_requests_on_a_dripping_responder_hold_no_threads_and_others_stay_
     eprintln!("revocation=off during the flood: {took_off:?}");
     assert_eq!(status, 200, "{v:#}");
     assert_eq!(v["indication"], "TOTAL_PASSED", "{v:#}");
-    // Generous bounds: the flood's own deadline is 4 s; neither may wait for it.
-    assert!(
-        took_good < Duration::from_millis(2500),
-        "healthy host took {took_good:?}"
-    );
-    assert!(
-        took_off < Duration::from_millis(2500),
-        "revocation=off took {took_off:?}"
-    );
+    // Generous bounds for a loaded CI machine (measured here: 2 ms and 0.3 ms; 2.5 s for the
+    // healthy host before the gate): neither may wait out the flood's 4 s deadline. The
+    // thread count below is the sharper check.
+    let limit = Duration::from_millis(deadline_ms);
+    assert!(took_good < limit, "healthy host took {took_good:?}");
+    assert!(took_off < limit, "revocation=off took {took_off:?}");
 
     // Every flood request is answered: TRY_LATER at its deadline (or shed with a 503).
     let mut answered = std::collections::BTreeMap::<String, usize>::new();
@@ -1027,7 +1024,16 @@ fn six_hundred_requests_on_a_dripping_responder_hold_no_threads_and_others_stay_
     eprintln!(
         "flood answered in {all_done:?}: {answered:?}; threads {before_threads} before, peak {peak}"
     );
-    assert_eq!(answered.get("200 TRY_LATER"), Some(&600), "{answered:?}");
+    let shed = answered
+        .iter()
+        .filter(|(k, _)| k.starts_with("HTTP/1.1 503"))
+        .map(|(_, n)| n)
+        .sum::<usize>();
+    assert_eq!(
+        answered.get("200 TRY_LATER").copied().unwrap_or(0) + shed,
+        600,
+        "{answered:?}"
+    );
     assert!(
         all_done < Duration::from_millis(deadline_ms + 6000),
         "flood took {all_done:?}"

@@ -52,7 +52,7 @@ pub fn detect(payload: &[u8]) -> Option<Kind> {
         Some(Kind::Hc1)
     } else if trimmed.starts_with(b"{") {
         Some(Kind::Ddc)
-    } else if trimmed.starts_with(b"<") && contains(trimmed, b"BarcodeElement") {
+    } else if root_element(trimmed).is_some_and(|n| local_name(n) == b"BarcodeElement") {
         Some(Kind::Egov)
     } else {
         None
@@ -68,8 +68,37 @@ pub fn split_lines(text: &[u8]) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+/// The name of the first element of XML text, after the XML declaration, processing
+/// instructions, comments and whitespace: the root decides what a document is, not a word
+/// anywhere in it (an XML document mentioning "BarcodeElement" in a comment is no barcode).
+fn root_element(mut text: &[u8]) -> Option<&[u8]> {
+    loop {
+        text = text.trim_ascii_start();
+        let (close, skip) = if text.starts_with(b"<?") {
+            (&b"?>"[..], 2)
+        } else if text.starts_with(b"<!--") {
+            (&b"-->"[..], 4)
+        } else {
+            break;
+        };
+        let end = memchr::memmem::find(text.get(skip..)?, close)?;
+        text = text.get(skip + end + close.len()..)?;
+    }
+    let rest = text.strip_prefix(b"<")?;
+    let end = rest
+        .iter()
+        .position(|&c| c.is_ascii_whitespace() || c == b'>' || c == b'/')
+        .unwrap_or(rest.len());
+    rest.get(..end)
+}
+
+/// `p:name` → `name`.
+fn local_name(qname: &[u8]) -> &[u8] {
+    qname
+        .iter()
+        .position(|&c| c == b':')
+        .and_then(|i| qname.get(i + 1..))
+        .unwrap_or(qname)
 }
 
 /// One part of a multi-symbol document.
@@ -149,6 +178,23 @@ pub fn order<T>(parts: Vec<Part<T>>, max_parts: usize) -> Result<Vec<Part<T>>, B
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_egov_payload_is_known_by_its_root_element() {
+        let egov =
+            b"<?xml version=\"1.0\"?><!-- x --><BarcodeElement xmlns=\"u\"><a/></BarcodeElement>";
+        assert_eq!(detect(egov), Some(Kind::Egov));
+        assert_eq!(
+            detect(b"<p:BarcodeElement xmlns:p=\"u\"/>"),
+            Some(Kind::Egov)
+        );
+        // Review finding: the word in a comment or an element's text made any XML a barcode.
+        assert_eq!(detect(b"<doc><!-- BarcodeElement --></doc>"), None);
+        assert_eq!(detect(b"<!-- BarcodeElement --><doc/>"), None);
+        assert_eq!(detect(b"<doc>BarcodeElement</doc>"), None);
+        assert_eq!(detect(b"<?xml version=\"1.0\""), None);
+    }
+
     use super::*;
 
     fn p(doc: &str, index: u32, total: u32) -> Part<u32> {

@@ -116,9 +116,13 @@ pub fn check_format(expected: Expected, bytes: &[u8], source: Source) -> Result<
         Detected::Jpeg => ("image/jpeg", None),
         Detected::Barcode(_) => ("text/plain", Some("barcodes")),
         // A certificate has its own route; `Unknown` is accepted above.
-        Detected::Certificate(_) | Detected::Unknown => ("", None),
+        Detected::Certificate(_) | Detected::Unknown | Detected::Ambiguous => ("", None),
     };
     let advice = match (d, source, field) {
+        (Detected::Ambiguous, _, _) => {
+            "readers would show different documents from these bytes; send the PDF or the image on its own"
+                .to_owned()
+        }
         (Detected::Certificate(_), _, _) => {
             "a certificate on its own is checked by POST /v1/certificates/inspect".to_owned()
         }

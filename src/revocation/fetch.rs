@@ -384,6 +384,9 @@ fn resolve(host: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAddr>, 
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
+    if Instant::now() >= deadline {
+        return Err(format!("cannot resolve {host}: the deadline has passed"));
+    }
     if RESOLVING.fetch_add(1, Ordering::SeqCst) >= MAX_RESOLVING {
         RESOLVING.fetch_sub(1, Ordering::SeqCst);
         return Err(format!(
