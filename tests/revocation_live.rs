@@ -809,6 +809,14 @@ fn server_checks_revocation_and_counts_it() {
         metrics.contains("tekser_revocation_fetches_total{kind=\"ocsp\"} 1"),
         "{metrics}"
     );
+    // Two verification rounds (before and after the OCSP fetch), one verdict answered: the
+    // verdict metric counts answers, not rounds (review finding).
+    let verdicts: u64 = metrics
+        .lines()
+        .filter(|l| l.starts_with("tekser_verdicts_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum();
+    assert_eq!(verdicts, 1, "{metrics}");
 }
 
 #[test]

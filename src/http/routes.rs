@@ -420,10 +420,13 @@ fn run_job<T>(
         }
     };
     let (verdict, jobs) = v.verify_collect(&input, &opts, rounds.done());
-    state
-        .metrics
-        .verification(start.elapsed().as_secs_f64(), &verdict);
-    rounds.step((verdict, jobs), finish)
+    let secs = start.elapsed().as_secs_f64();
+    // Counted once per request, for the verdict that is answered: a round's verdict that the
+    // next round replaces is not a verdict.
+    rounds.step((verdict, jobs), |verdict| {
+        state.metrics.verification(secs, &verdict);
+        finish(verdict)
+    })
 }
 
 /// Runs `work` on the verification pool through the fetch-round driver: when it asks for
