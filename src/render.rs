@@ -150,12 +150,41 @@ pub(crate) fn bottom_line(v: &Verdict) -> String {
                     signers.len() - 1
                 );
             }
+            // Allowed changes after a signature (a form filled, an annotation drawn over the
+            // page) are part of what the reader sees: the bottom line says so, not only a
+            // warning further down.
+            let changed = signers.iter().any(|s| {
+                s.pdf.as_ref().is_some_and(|p| {
+                    p.allowed_changes
+                        .iter()
+                        .any(|c| VISIBLE_CHANGES.contains(&c.as_str()))
+                })
+            });
+            let overlays = signers.iter().any(|s| {
+                s.warnings
+                    .iter()
+                    .any(|w| w.contains("overlay") || w.contains("drawn over"))
+            });
+            if changed || overlays {
+                line.push_str(
+                    "; the document was changed after signing in ways the signature permits (see below)",
+                );
+            }
             line
         }
         Indication::TOTAL_FAILED => format!("NOT VALID — {}", failure_reason(v)),
         Indication::INDETERMINATE => format!("CANNOT CONFIRM — {}", failure_reason(v)),
     }
 }
+
+/// Allowed changes (src/formats/pdf/changes.rs) that alter what a reader sees on the page;
+/// the others (a signature or time-stamp added, the lists and dictionaries that record it,
+/// validation data, metadata) are bookkeeping.
+const VISIBLE_CHANGES: &[&str] = &[
+    "form field filled",
+    "form field appearance updated",
+    "annotation added",
+];
 
 /// Why a verdict did not pass, from the deciding signature (or the document's errors).
 fn failure_reason(v: &Verdict) -> String {

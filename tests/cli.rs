@@ -86,6 +86,21 @@ fn human(args: &[&str]) -> (i32, String) {
 /// names, algorithm names, PDF field/kind/coverage/reason/location/claimed date, the time the
 /// verdict was judged at and its source.
 #[test]
+fn the_bottom_line_says_when_a_valid_pdf_was_changed_after_signing() {
+    // Review finding: an annotation drawn over the signed page was only a warning further
+    // down; "VALID" alone read as "this is what was signed".
+    let (c, out) = human(&["pdf", s(&fixture("pdf/allowed-annotation.pdf")), "--at", AT]);
+    assert_eq!(c, 0);
+    let first = out.lines().next().unwrap_or_default();
+    assert!(first.starts_with("VALID"), "{first}");
+    assert!(first.contains("changed after signing"), "{first}");
+    // Bookkeeping (a time-stamp added with its lists) is not such a change.
+    let (_, out) = human(&["pdf", s(&fixture("pdf/doc-timestamp.pdf")), "--at", AT]);
+    let first = out.lines().next().unwrap_or_default();
+    assert!(!first.contains("changed after signing"), "{first}");
+}
+
+#[test]
 fn human_output_answers_the_question_for_a_passing_pdf() {
     let pdf = fixture("pdf/signed.pdf");
     let (c, out) = human(&["pdf", s(&pdf), "--at", AT]);
