@@ -68,6 +68,13 @@ fuzz_target!(|data: &[u8]| {
                     assert!(!p.trim_ascii().is_empty() && !p.contains(&b'\n'));
                 }
             }
+            // An empty body, or one recognisably another format (a PDF sent as text), is
+            // refused with a problem; any other body becomes payload lines.
+            Err(p) => assert!(
+                p.code == "bad-request" && body.trim_ascii().is_empty()
+                    || p.code == "format-mismatch",
+                "payload lines refused with {p:?}"
+            ),
             other => panic!("payload lines decoded to {other:?}"),
         },
     }
