@@ -199,11 +199,31 @@ pub struct Fetches<'a> {
     pub work: Arc<Work>,
 }
 
+/// Where one verification run of a request starts: the fetches already run for the request and
+/// the request's work budget (one for all its runs: a request with fetch rounds verifies up to
+/// four times, and the budget covers them together).
+#[derive(Debug, Clone, Copy)]
+pub struct Run<'a> {
+    /// Fetches already run for this request.
+    pub done: &'a [FetchJob],
+    /// The request's work budget.
+    pub work: &'a Arc<Work>,
+}
+
 impl<'a> Fetches<'a> {
-    /// The state of one verification run: `done` fetched earlier, a fresh work budget.
-    pub fn new(done: &'a [FetchJob], limits: &crate::limits::Limits) -> Self {
+    /// The state of one verification run of a request.
+    pub fn new(run: Run<'a>) -> Self {
         Self {
-            done,
+            done: run.done,
+            wanted: Vec::new(),
+            work: Arc::clone(run.work),
+        }
+    }
+
+    /// A run outside any request (a time-stamp token checked on its own): a fresh budget.
+    pub fn standalone(limits: &crate::limits::Limits) -> Fetches<'static> {
+        Fetches {
+            done: &[],
             wanted: Vec::new(),
             work: Arc::new(Work::new(limits.max_request_signature_checks)),
         }

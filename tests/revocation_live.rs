@@ -1059,3 +1059,26 @@ fn six_hundred_requests_on_a_dripping_responder_hold_no_threads_and_others_stay_
         conns - before_conns
     );
 }
+
+#[test]
+fn one_work_budget_spans_every_fetch_round_of_a_request() {
+    // Issue #12 (review finding): the budget was per verification run, so a request with fetch
+    // rounds could spend it up to four times. The "good" leaf costs 2 signature operations in
+    // the first run (its signature and its certificate's) and 1 in the second, after the OCSP
+    // fetch (the path is cached): a budget of 2 covers either run alone, not the request.
+    let cfg = |budget: usize| {
+        let mut raw = RawConfig {
+            trust: vec![lab().dir.join("ca.crt")],
+            revocation: Some("require".into()),
+            ..RawConfig::default()
+        };
+        raw.revocation_options.fetch_allow.push("127.0.0.1".into());
+        raw.limits.max_request_signature_checks = budget;
+        raw.validate().expect("config")
+    };
+    let v = verify(&cfg(3), "good");
+    assert_eq!(v["indication"], "TOTAL_PASSED", "{v:#}");
+    let v = verify(&cfg(2), "good");
+    assert_eq!(v["indication"], "INDETERMINATE", "{v:#}");
+    assert!(v.to_string().contains("work-budget"), "{v:#}");
+}

@@ -419,7 +419,7 @@ fn run_job<T>(
             }
         }
     };
-    let (verdict, jobs) = v.verify_collect(&input, &opts, rounds.done());
+    let (verdict, jobs) = v.verify_collect(&input, &opts, rounds.run());
     let secs = start.elapsed().as_secs_f64();
     // Counted once per request, for the verdict that is answered: a round's verdict that the
     // next round replaces is not a verdict.
@@ -453,7 +453,8 @@ async fn with_fetches_sized<T: Send + 'static>(
     let work = Arc::new(work);
     // One revocation deadline per request (issue #13 item 6): past it the last round runs
     // with what is cached, and every fetch of the request gives up by then.
-    let rounds = Rounds::new(state.verifier().config().revocation.deadline, mode);
+    let v = state.verifier();
+    let rounds = Rounds::new(v.config().revocation.deadline, mode, v.new_work());
     drive(
         rounds,
         |r| {
@@ -694,7 +695,7 @@ async fn inspect(
                 extra: &extra,
                 max_depth: None,
             };
-            let collected = v.verify_collect(&input, &opts, rounds.done());
+            let collected = v.verify_collect(&input, &opts, rounds.run());
             Ok(rounds.step(collected, |verdict| {
                 let ku = leaf.ext.key_usage.map(key_usage_names);
                 Ok(serde_json::json!({

@@ -27,6 +27,8 @@ pub const MAX_ROUNDS: usize = 3;
 #[derive(Debug, Clone)]
 pub struct Rounds {
     done: Arc<Vec<FetchJob>>,
+    /// The request's work budget, shared by all its verification runs.
+    work: Arc<crate::pki::work::Work>,
     round: usize,
     deadline: Instant,
     enabled: bool,
@@ -35,9 +37,11 @@ pub struct Rounds {
 impl Rounds {
     /// The rounds of one verification: `budget` is the configured revocation deadline (one for
     /// the whole verification, issue #13 item 6); nothing is fetched when `mode` is off.
-    pub fn new(budget: Duration, mode: RevocationMode) -> Self {
+    /// `work` is the request's budget ([`crate::verify::Verifier::new_work`]).
+    pub fn new(budget: Duration, mode: RevocationMode, work: Arc<crate::pki::work::Work>) -> Self {
         Self {
             done: Arc::new(Vec::new()),
+            work,
             round: 0,
             deadline: Instant::now() + budget,
             enabled: mode != RevocationMode::Off,
@@ -47,6 +51,14 @@ impl Rounds {
     /// The fetches already run for this verification (pass them to the verification as `done`).
     pub fn done(&self) -> &[FetchJob] {
         &self.done
+    }
+
+    /// Where the next verification run starts: the fetches run so far and the request's budget.
+    pub fn run(&self) -> super::Run<'_> {
+        super::Run {
+            done: &self.done,
+            work: &self.work,
+        }
     }
 
     /// When every fetch of this verification gives up.
@@ -169,7 +181,7 @@ mod tests {
     ) -> (usize, usize, usize) {
         let (runs, fetches) = (Cell::new(0), Cell::new(0));
         let answer = block_on(drive(
-            Rounds::new(budget, mode),
+            Rounds::new(budget, mode, Arc::new(crate::pki::work::Work::unlimited())),
             |r| {
                 runs.set(runs.get() + 1);
                 ready(Ok::<_, Infallible>(

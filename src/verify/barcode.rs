@@ -8,7 +8,7 @@ use crate::formats::barcode::{self, ddc, egov, qr, BarcodeError, Kind};
 use crate::formats::xml::c14n::Apex;
 use crate::formats::xml::{self, Document, Kind as NodeKind, NodeId};
 use crate::formats::xmldsig::DSIG_NS;
-use crate::revocation::{FetchJob, Fetches};
+use crate::revocation::{FetchJob, Fetches, Run};
 use crate::verdict::{ClaimedTime, Format, Indication, SignatureReport, SubIndication, Verdict};
 use serde_json::{json, Map, Value};
 
@@ -38,7 +38,7 @@ impl Verifier {
         payloads: &[&[u8]],
         content: Option<&[u8]>,
         opts: &RequestOptions,
-        done: &[FetchJob],
+        run: Run<'_>,
     ) -> (Verdict, Vec<FetchJob>) {
         let kind = match self.barcode_kind(payloads) {
             Ok(k) => k,
@@ -73,7 +73,7 @@ impl Verifier {
                         )
                     }
                 };
-                let mut fx = Fetches::new(done, &self.config.limits);
+                let mut fx = Fetches::new(run);
                 let mut v = match self.verify_xml_document(&doc, opts, &mut fx) {
                     Ok((mut reports, covered)) => {
                         let mut fields = Map::new();
@@ -113,7 +113,7 @@ impl Verifier {
                     Ok(x) => x,
                     Err(e) => return (barcode_failure(Format::DdcBarcode, &e), Vec::new()),
                 };
-                let (mut v, wanted) = self.verify_cms_collect(&cms, content, opts, done);
+                let (mut v, wanted) = self.verify_cms_collect(&cms, content, opts, run);
                 v.format = Format::DdcBarcode;
                 v.document = Some(json!({
                     "parts": card.parts,
@@ -151,7 +151,7 @@ impl Verifier {
         images: &[&[u8]],
         content: Option<&[u8]>,
         opts: &RequestOptions,
-        done: &[FetchJob],
+        run: Run<'_>,
     ) -> (Verdict, Vec<FetchJob>) {
         let mut payloads = Vec::new();
         for (i, img) in images.iter().enumerate() {
@@ -182,7 +182,7 @@ impl Verifier {
             );
         }
         let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
-        self.verify_barcodes_collect(&refs, content, opts, done)
+        self.verify_barcodes_collect(&refs, content, opts, run)
     }
 
     /// One kind for the whole set, within the count and size budgets.

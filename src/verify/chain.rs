@@ -5,7 +5,7 @@ use super::{validation_time, RequestOptions, Verifier};
 use crate::pki::cert::Certificate;
 use crate::pki::path::{build_path_within, LeafUsage, PathOptions};
 use crate::pki::trust::parse_bundle_at_most;
-use crate::revocation::{Embedded, FetchJob, Fetches};
+use crate::revocation::{Embedded, FetchJob, Fetches, Run};
 use crate::verdict::{Format, SignatureReport, Verdict};
 use std::sync::Arc;
 
@@ -17,11 +17,11 @@ impl Verifier {
         input: &[u8],
         max_depth: Option<usize>,
         opts: &RequestOptions,
-        done: &[FetchJob],
+        run: Run<'_>,
     ) -> (Verdict, Vec<FetchJob>) {
         match self.parse_chain_input(input) {
             Ok((leaf, extra)) => {
-                self.verify_certificate_collect(&leaf, &extra, max_depth, opts, done)
+                self.verify_certificate_collect(&leaf, &extra, max_depth, opts, run)
             }
             Err(v) => (v, Vec::new()),
         }
@@ -73,9 +73,9 @@ impl Verifier {
         extra: &[Arc<Certificate>],
         max_depth: Option<usize>,
         opts: &RequestOptions,
-        done: &[FetchJob],
+        run: Run<'_>,
     ) -> (Verdict, Vec<FetchJob>) {
-        let mut fx = Fetches::new(done, &self.config.limits);
+        let mut fx = Fetches::new(run);
         let v = self.verify_certificate_jobs(leaf, extra, max_depth, opts, &mut fx);
         (v, fx.wanted)
     }

@@ -10,7 +10,7 @@ use crate::pki::cert::{self, Certificate};
 use crate::pki::crl::Crl;
 use crate::pki::path::{LeafUsage, PathError, PathOptions};
 use crate::pki::time::format_rfc3339;
-use crate::revocation::{Embedded, FetchJob, Fetches};
+use crate::revocation::{Embedded, FetchJob, Fetches, Run};
 use crate::verdict::{ClaimedTime, TimestampReport};
 use crate::verdict::{Format, SignatureReport, SubIndication, Verdict};
 use std::sync::Arc;
@@ -103,7 +103,7 @@ impl Verifier {
             Err(e) => return Verdict::format_failure(Format::Cms, "format", e.to_string()),
         };
         let token = tsp::token_from_response(&der).unwrap_or(&der);
-        let mut fx = Fetches::new(&[], &self.config.limits);
+        let mut fx = Fetches::standalone(&self.config.limits);
         let mut v = self.verify_cms_inner(token, None, opts, &mut fx, true, &Extra::default());
         let gen_time = fcms::parse_signed_data(token, &self.config.limits)
             .ok()
@@ -267,9 +267,9 @@ impl Verifier {
         signature: &[u8],
         content: Option<&[u8]>,
         opts: &RequestOptions,
-        done: &[FetchJob],
+        run: Run<'_>,
     ) -> (Verdict, Vec<FetchJob>) {
-        let mut fx = Fetches::new(done, &self.config.limits);
+        let mut fx = Fetches::new(run);
         let parts = content.map(|c| [c]);
         let v = self.verify_cms_inner(
             signature,

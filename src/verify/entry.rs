@@ -7,8 +7,9 @@
 use super::{RequestOptions, Verifier};
 use crate::formats::barcode;
 use crate::pki::cert::Certificate;
+use crate::pki::work::Work;
 use crate::revocation::rounds::{block_on, drive, Rounds};
-use crate::revocation::{Fetch, FetchJob};
+use crate::revocation::{Fetch, FetchJob, Run};
 use crate::verdict::{Format, Verdict};
 use std::convert::Infallible;
 use std::future::ready;
@@ -88,39 +89,50 @@ impl Verifier {
     /// Verifies `input` without network access: revocation comes from the input itself,
     /// `--crl` and the caches.
     pub fn verify(&self, input: &Input<'_>, opts: &RequestOptions) -> Verdict {
-        self.verify_collect(input, opts, &[]).0
+        let work = self.new_work();
+        let run = Run {
+            done: &[],
+            work: &work,
+        };
+        self.verify_collect(input, opts, run).0
+    }
+
+    /// A fresh work budget for one request ([`crate::pki::work`]): every verification run of
+    /// the request spends from it.
+    pub fn new_work(&self) -> Arc<Work> {
+        Arc::new(Work::new(self.config.limits.max_request_signature_checks))
     }
 
     /// [`Verifier::verify`], also returning the fetches that would complete the revocation
-    /// picture. `done` lists the fetches already run for this verification (they are not asked
-    /// for again). Drive it with [`crate::revocation::rounds::drive`].
+    /// picture. `run` holds the fetches already run for this request (they are not asked for
+    /// again) and its work budget. Drive it with [`crate::revocation::rounds::drive`].
     pub fn verify_collect(
         &self,
         input: &Input<'_>,
         opts: &RequestOptions,
-        done: &[FetchJob],
+        run: Run<'_>,
     ) -> (Verdict, Vec<FetchJob>) {
         let (mut verdict, wanted) = match *input {
             Input::Cms { signature, content } => {
-                self.verify_cms_collect(signature, content, opts, done)
+                self.verify_cms_collect(signature, content, opts, run)
             }
-            Input::Pdf(pdf) => self.verify_pdf_collect(pdf, opts, done),
-            Input::Xml(xml) => self.verify_xml_collect(xml, opts, done),
+            Input::Pdf(pdf) => self.verify_pdf_collect(pdf, opts, run),
+            Input::Xml(xml) => self.verify_xml_collect(xml, opts, run),
             Input::Barcodes { payloads, content } => {
-                self.verify_barcodes_collect(payloads, content, opts, done)
+                self.verify_barcodes_collect(payloads, content, opts, run)
             }
             Input::BarcodeImages { images, content } => {
-                self.verify_barcode_images_collect(images, content, opts, done)
+                self.verify_barcode_images_collect(images, content, opts, run)
             }
             Input::Chain {
                 certificates,
                 max_depth,
-            } => self.verify_chain_collect(certificates, max_depth, opts, done),
+            } => self.verify_chain_collect(certificates, max_depth, opts, run),
             Input::Certificate {
                 leaf,
                 extra,
                 max_depth,
-            } => self.verify_certificate_collect(leaf, extra, max_depth, opts, done),
+            } => self.verify_certificate_collect(leaf, extra, max_depth, opts, run),
         };
         // Every verdict says when it was judged, whoever asked (CLI, batch, HTTP).
         verdict.set_validation_time(opts.at, crate::pki::time::now());
@@ -135,11 +147,15 @@ impl Verifier {
         opts: &RequestOptions,
         fetcher: &dyn Fetch,
     ) -> Verdict {
-        let rounds = Rounds::new(self.config.revocation.deadline, opts.revocation);
+        let rounds = Rounds::new(
+            self.config.revocation.deadline,
+            opts.revocation,
+            self.new_work(),
+        );
         let answer = block_on(drive(
             rounds,
             |r| {
-                let step = r.step(self.verify_collect(input, opts, r.done()), |v| v);
+                let step = r.step(self.verify_collect(input, opts, r.run()), |v| v);
                 ready(Ok::<_, Infallible>(step))
             },
             |jobs, deadline| {

@@ -11,7 +11,7 @@ use crate::formats::pdf::images::ImageDict;
 use crate::formats::pdf::sig::{PdfSignature, SigKind};
 use crate::formats::pdf::{Document, PdfError, PdfLimits};
 use crate::pki::time::format_rfc3339;
-use crate::revocation::{FetchJob, Fetches};
+use crate::revocation::{FetchJob, Fetches, Run};
 use crate::verdict::{
     ClaimedTime, Format, Indication, PdfSignatureInfo, SignatureReport, SubIndication, Verdict,
 };
@@ -35,7 +35,7 @@ impl Verifier {
         &self,
         input: &[u8],
         opts: &RequestOptions,
-        done: &[FetchJob],
+        run: Run<'_>,
     ) -> (Verdict, Vec<FetchJob>) {
         let fail =
             |code: &str, e: String| (Verdict::format_failure(Format::Pdf, code, e), Vec::new());
@@ -55,7 +55,7 @@ impl Verifier {
             Err(e) => return fail("pdf", e.to_string()),
         };
         // QR codes printed on the pages (e-certificates): read within the image budgets.
-        let (barcodes, barcode_jobs) = self.pdf_barcodes(&doc, !sigs.is_empty(), opts, done);
+        let (barcodes, barcode_jobs) = self.pdf_barcodes(&doc, !sigs.is_empty(), opts, run);
         if sigs.is_empty() && barcodes.is_none() {
             let why = if opts.barcodes == BarcodeMode::Never {
                 "the PDF has no signed signature field (its images were not read for QR codes: barcodes = never)"
@@ -70,7 +70,7 @@ impl Verifier {
             ocsp,
             crls,
         };
-        let mut fx = Fetches::new(done, &self.config.limits);
+        let mut fx = Fetches::new(run);
         let revisions = doc.revisions.len();
         // Every byte after a signed revision must belong to a revision that is read and judged.
         let signed_ends: Vec<usize> = sigs
@@ -258,7 +258,7 @@ impl Verifier {
         doc: &Document<'_>,
         signed: bool,
         opts: &RequestOptions,
-        done: &[FetchJob],
+        run: Run<'_>,
     ) -> (Option<Verdict>, Vec<FetchJob>) {
         let l = &self.config.limits;
         // QR images of e-certificates are small (≈100 modules at 3–4 px: ~0.2 MP) while page
@@ -297,7 +297,7 @@ impl Verifier {
             return (None, Vec::new());
         }
         let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
-        let (v, jobs) = self.verify_barcodes_collect(&refs, None, opts, done);
+        let (v, jobs) = self.verify_barcodes_collect(&refs, None, opts, run);
         (Some(v), jobs)
     }
 

@@ -8,7 +8,7 @@ use crate::formats::xml::c14n::Apex;
 use crate::formats::xml::{self, Document, NodeId, XmlLimits};
 use crate::formats::xmldsig::{self, DsigError, Signature};
 use crate::pki::cert::Certificate;
-use crate::revocation::{Embedded, FetchJob, Fetches};
+use crate::revocation::{Embedded, FetchJob, Fetches, Run};
 use crate::verdict::{Format, SignatureReport, SubIndication, Verdict};
 use std::sync::Arc;
 
@@ -82,7 +82,7 @@ impl Verifier {
         &self,
         input: &[u8],
         opts: &RequestOptions,
-        done: &[FetchJob],
+        run: Run<'_>,
     ) -> (Verdict, Vec<FetchJob>) {
         let doc = match xml::parse(input, &self.xml_limits()) {
             Ok(d) => d,
@@ -93,7 +93,7 @@ impl Verifier {
                 )
             }
         };
-        let mut fx = Fetches::new(done, &self.config.limits);
+        let mut fx = Fetches::new(run);
         let v = match self.verify_xml_document(&doc, opts, &mut fx) {
             Ok((reports, _)) => Verdict::from_signatures(Format::Xmldsig, reports),
             Err(e) => Verdict::format_failure(Format::Xmldsig, "xmldsig", e.to_string()),
