@@ -53,6 +53,21 @@ fn verify_chain(dir: &Path, bundle: &str, crls: &[&str]) -> Value {
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"))
 }
 
+/// A verifier trusting `dir/root.crt` with `dir/root.crl` and `dir/ca.crl` offline, under
+/// `revocation`, with `budget` signature operations per request (None: the default).
+fn offline_config(dir: &Path, revocation: &str, budget: Option<usize>) -> tekser::config::Config {
+    let mut raw = tekser::config::RawConfig {
+        trust: vec![dir.join("root.crt")],
+        crls: vec![dir.join("root.crl"), dir.join("ca.crl")],
+        revocation: Some(revocation.into()),
+        ..tekser::config::RawConfig::default()
+    };
+    if let Some(b) = budget {
+        raw.limits.max_request_signature_checks = b;
+    }
+    raw.validate().expect("config")
+}
+
 #[test]
 fn crl_signer_candidates_are_capped() {
     let dir = scratch("crl-cap");
@@ -175,15 +190,7 @@ openssl ca -gencrl -config crls.cnf -cert crls.crt -keyfile crls.key -out ca.crl
 cat leaf.crt ca.crt crls.crt > bundle.pem
 "#;
     sh(&dir, &format!("ROOT='Memo Root'\n{PKI_PREAMBLE}{script}"));
-    let v = tekser::config::RawConfig {
-        trust: vec![dir.join("root.crt")],
-        crls: vec![dir.join("root.crl"), dir.join("ca.crl")],
-        revocation: Some("require".into()),
-        ..tekser::config::RawConfig::default()
-    }
-    .validate()
-    .expect("config")
-    .verifier;
+    let v = offline_config(&dir, "require", None).verifier;
     let bundle = std::fs::read(dir.join("bundle.pem")).expect("bundle");
     let chain = tekser::verify::Input::Chain {
         certificates: &bundle,
@@ -235,14 +242,7 @@ openssl cms -sign -binary -in data.txt -nodetach -outform DER -out three.p7s -ce
     sh(&dir, &format!("ROOT='Work Root'\n{PKI_PREAMBLE}{script}"));
     let sig = std::fs::read(dir.join("three.p7s")).expect("cms");
     let run = |budget: usize| -> Value {
-        let mut raw = tekser::config::RawConfig {
-            trust: vec![dir.join("root.crt")],
-            crls: vec![dir.join("root.crl"), dir.join("ca.crl")],
-            revocation: Some("prefer".into()),
-            ..tekser::config::RawConfig::default()
-        };
-        raw.limits.max_request_signature_checks = budget;
-        let config = raw.validate().expect("config");
+        let config = offline_config(&dir, "prefer", Some(budget));
         let v = config.verifier.verify(
             &tekser::verify::Input::Cms {
                 signature: &sig,
@@ -307,14 +307,7 @@ cat leaf.crt ca.crt > bundle.pem
     sh(&dir, &format!("ROOT='Chain Root'\n{PKI_PREAMBLE}{script}"));
     let bundle = std::fs::read(dir.join("bundle.pem")).expect("bundle");
     let run = |budget: usize| -> Value {
-        let mut raw = tekser::config::RawConfig {
-            trust: vec![dir.join("root.crt")],
-            crls: vec![dir.join("root.crl"), dir.join("ca.crl")],
-            revocation: Some("prefer".into()),
-            ..tekser::config::RawConfig::default()
-        };
-        raw.limits.max_request_signature_checks = budget;
-        let config = raw.validate().expect("config");
+        let config = offline_config(&dir, "prefer", Some(budget));
         let input = tekser::verify::Input::Chain {
             certificates: &bundle,
             max_depth: None,
