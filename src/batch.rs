@@ -141,14 +141,18 @@ fn walk(paths: &[PathBuf], recursive: bool) -> Result<Vec<PathBuf>, Fail> {
             push(&mut out, p.clone())?;
         }
     }
-    // `X` beside `X.p7s` is the detached signature's content: verified with it, not alone.
+    // `X` beside `X.p7s` is the detached signature's content: verified with it, not alone —
+    // only when `X.p7s` is a CMS signature. A sibling that merely has the name (a PDF or an
+    // XML file called `X.p7s`) is verified as what it is, and `X` on its own (a forged `X`
+    // hid behind such a sibling and was never read).
     let names: std::collections::HashSet<&Path> = out.iter().map(PathBuf::as_path).collect();
     let is_content = |p: &Path| {
         ["p7s", "sig", "cms"].iter().any(|ext| {
             let mut sig = p.as_os_str().to_owned();
             sig.push(".");
             sig.push(ext);
-            names.contains(Path::new(&sig))
+            let sig = Path::new(&sig);
+            names.contains(sig) && sniffs_as_cms(sig)
         })
     };
     let keep: Vec<bool> = out.iter().map(|p| !is_content(p)).collect();
@@ -241,6 +245,23 @@ fn verify_file(config: &Config, path: &Path) -> Result<Verdict, NoVerdict> {
         }
     };
     Ok(v.verify_online(&input, req, fx))
+}
+
+/// Whether the first bytes of `path` are a CMS signature (unreadable, or not a regular file
+/// whose read cannot stall: no).
+fn sniffs_as_cms(path: &Path) -> bool {
+    use std::io::Read;
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let mut head = Vec::with_capacity(tekser::detect::SNIFF_WINDOW);
+    std::fs::File::open(path)
+        .and_then(|f| {
+            f.take(tekser::detect::SNIFF_WINDOW as u64)
+                .read_to_end(&mut head)
+        })
+        .is_ok()
+        && matches!(tekser::detect::detect(&head), Detected::Cms(_))
 }
 
 /// Reads a regular file of at most `limit` bytes. The walk yields regular files, whose reads

@@ -315,3 +315,31 @@ fn the_progress_bar_shows_on_a_terminal_only() {
     );
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn a_file_is_not_hidden_by_a_sibling_that_is_only_named_like_its_signature() {
+    // Attacker finding: `contract.pdf` (altered after signing) beside `contract.pdf.p7s` (a
+    // valid signed PDF under that name) was dropped as "detached content" and never read:
+    // "VALID 1", exit 0. Only a sibling that is a CMS signature takes `X` as its content.
+    let d = scratch("hidden");
+    copy("pdf/attack-changed-byte.pdf", &d.join("contract.pdf"));
+    copy("pdf/signed.pdf", &d.join("contract.pdf.p7s"));
+    let mut args = vec!["verify".to_owned(), s(&d).to_owned(), "--json".to_owned()];
+    args.extend(common(&fixture("pki/rsa-root.crt")));
+    let (c, out, _) = run(&args);
+    assert_ne!(c, 0, "{out}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("ndjson"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    let altered = lines
+        .iter()
+        .find(|v| {
+            v["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("contract.pdf"))
+        })
+        .expect("the altered file is reported");
+    assert_eq!(altered["indication"], "TOTAL_FAILED", "{altered:#}");
+}
