@@ -670,3 +670,87 @@ mod round4 {
         }
     }
 }
+
+#[test]
+fn a_cms_that_is_also_a_pdf_outside_its_signed_content_is_refused() {
+    // Attacker round 5: a genuine signature carrying a PDF in an unsigned certificate, or PEM
+    // text followed by a PDF, verified as CMS while pdftotext/MuPDF show the unsigned PDF. A
+    // second PEM block was ignored unseen.
+    let v = verifier(&[fixture("pki/rsa-root.crt")], &[], false);
+    for name in [
+        "cms-with-pdf-in-unsigned-cert.p7s",
+        "pem-then-pdf.p7s",
+        "two-pem-blocks.pem",
+    ] {
+        let sig = std::fs::read(fixture(&format!("cms/polyglot/{name}"))).expect("fixture");
+        let verdict = v.verify(
+            &Input::Cms {
+                signature: &sig,
+                content: None,
+            },
+            &opts(),
+        );
+        assert_eq!(verdict.indication(), Indication::TOTAL_FAILED, "{name}");
+        let why = error_text(&verdict);
+        assert!(
+            why.contains("polyglot") || why.contains("more than one"),
+            "{name}: {why}"
+        );
+    }
+    // The oracle: poppler reads the unsigned PDF out of the first one.
+    let out = std::process::Command::new("pdftotext")
+        .arg(fixture("cms/polyglot/cms-with-pdf-in-unsigned-cert.p7s"))
+        .arg("-")
+        .output()
+        .expect("pdftotext runs (poppler-utils)");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("PAY 1000000"));
+    // A PDF as the signed content is not such a file: the viewer shows what was signed
+    // (signed here by OpenSSL).
+    let dir = std::env::temp_dir().join(format!("tekser-cms-pdf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let signed = dir.join("pdf-inside.p7s");
+    let st = std::process::Command::new("openssl")
+        .args([
+            "cms",
+            "-sign",
+            "-binary",
+            "-nodetach",
+            "-outform",
+            "DER",
+            "-in",
+        ])
+        .arg(fixture("pdf/unsigned.pdf"))
+        .arg("-signer")
+        .arg(fixture("pki/rsa-leaf.crt"))
+        .arg("-inkey")
+        .arg(fixture("pki/rsa-leaf.key"))
+        .arg("-certfile")
+        .arg(fixture("pki/rsa-int.crt"))
+        .arg("-out")
+        .arg(&signed)
+        .status()
+        .expect("openssl runs");
+    assert!(st.success());
+    let sig = std::fs::read(&signed).expect("signed");
+    assert!(
+        sig.windows(5).any(|w| w == b"%PDF-"),
+        "the content is a PDF"
+    );
+    let verdict = v.verify(
+        &Input::Cms {
+            signature: &sig,
+            content: None,
+        },
+        &RequestOptions {
+            at: None,
+            revocation: RevocationMode::Off,
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        verdict.indication(),
+        Indication::TOTAL_PASSED,
+        "{}",
+        error_text(&verdict)
+    );
+}

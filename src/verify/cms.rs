@@ -269,6 +269,13 @@ impl Verifier {
         opts: &RequestOptions,
         run: Run<'_>,
     ) -> (Verdict, Vec<FetchJob>) {
+        if fcms::pdf_outside_content(signature, &self.config.limits) {
+            let why = "the file is also a PDF outside its signed content: PDF readers would show bytes no signature covers";
+            return (
+                Verdict::format_failure(Format::Cms, "polyglot", why),
+                Vec::new(),
+            );
+        }
         let mut fx = Fetches::new(run);
         let parts = content.map(|c| [c]);
         let v = self.verify_cms_inner(
