@@ -34,6 +34,10 @@ struct Tally {
     indeterminate: usize,
     failures: Vec<(PathBuf, String)>,
     unlisted: usize,
+    /// Passed, with permitted changes after signing that a reader sees (listed: a summary of
+    /// "VALID" alone would hide what was added to the signed pages).
+    changed: Vec<PathBuf>,
+    changed_unlisted: usize,
     /// stdout's reader went away: stop writing, keep verifying nothing more.
     closed: bool,
 }
@@ -74,6 +78,15 @@ pub fn run(config: &Config, args: &BatchArgs) -> Result<u8, Fail> {
                 Ok(t) => t,
                 Err(p) => p.into_inner(),
             };
+            if let Ok(v) = &v {
+                if v.indication() == Indication::TOTAL_PASSED && render::changed_after_signing(v) {
+                    if t.changed.len() < MAX_LISTED_FAILURES {
+                        t.changed.push(path.clone());
+                    } else {
+                        t.changed_unlisted += 1;
+                    }
+                }
+            }
             match v.as_ref().map(Verdict::indication) {
                 Ok(Indication::TOTAL_PASSED) => t.passed += 1,
                 Ok(Indication::INDETERMINATE) => t.indeterminate += 1,
@@ -361,6 +374,20 @@ fn summary(t: &Tally, total: usize, took: std::time::Duration) -> String {
         }
         if t.unlisted > 0 {
             let _ = writeln!(s, "  ... and {} more", t.unlisted);
+        }
+    }
+    if !t.changed.is_empty() {
+        let _ = writeln!(
+            s,
+            "valid, but changed after signing in ways the signature permits (see each file):"
+        );
+        let mut changed: Vec<_> = t.changed.iter().collect();
+        changed.sort();
+        for p in changed {
+            let _ = writeln!(s, "  {}", crate::cli::escape_text(&p.to_string_lossy()));
+        }
+        if t.changed_unlisted > 0 {
+            let _ = writeln!(s, "  ... and {} more", t.changed_unlisted);
         }
     }
     s

@@ -153,19 +153,7 @@ pub(crate) fn bottom_line(v: &Verdict) -> String {
             // Allowed changes after a signature (a form filled, an annotation drawn over the
             // page) are part of what the reader sees: the bottom line says so, not only a
             // warning further down.
-            let changed = signers.iter().any(|s| {
-                s.pdf.as_ref().is_some_and(|p| {
-                    p.allowed_changes
-                        .iter()
-                        .any(|c| VISIBLE_CHANGES.contains(&c.as_str()))
-                })
-            });
-            let overlays = signers.iter().any(|s| {
-                s.warnings
-                    .iter()
-                    .any(|w| w.contains("overlay") || w.contains("drawn over"))
-            });
-            if changed || overlays {
+            if changed_after_signing(v) {
                 line.push_str(
                     "; the document was changed after signing in ways the signature permits (see below)",
                 );
@@ -175,6 +163,25 @@ pub(crate) fn bottom_line(v: &Verdict) -> String {
         Indication::TOTAL_FAILED => format!("NOT VALID — {}", failure_reason(v)),
         Indication::INDETERMINATE => format!("CANNOT CONFIRM — {}", failure_reason(v)),
     }
+}
+
+/// Whether a verdict's signatures were followed by permitted changes a reader sees on the page
+/// (filled fields, redrawn appearances, annotations, overlays): the document shown is not only
+/// what was signed.
+pub(crate) fn changed_after_signing(v: &Verdict) -> bool {
+    v.signatures
+        .iter()
+        .filter(|s| !is_doc_timestamp(s))
+        .any(|s| {
+            s.pdf.as_ref().is_some_and(|p| {
+                p.allowed_changes
+                    .iter()
+                    .any(|c| VISIBLE_CHANGES.contains(&c.as_str()))
+            }) || s
+                .warnings
+                .iter()
+                .any(|w| w.contains("overlay") || w.contains("drawn over"))
+        })
 }
 
 /// Allowed changes (src/formats/pdf/changes.rs) that alter what a reader sees on the page;

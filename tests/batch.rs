@@ -343,3 +343,21 @@ fn a_file_is_not_hidden_by_a_sibling_that_is_only_named_like_its_signature() {
         .expect("the altered file is reported");
     assert_eq!(altered["indication"], "TOTAL_FAILED", "{altered:#}");
 }
+
+#[test]
+fn the_summary_lists_valid_files_changed_after_signing() {
+    // Attacker finding: a folder of PDFs with annotations added over the signed pages read
+    // "VALID 3" and nothing else; each file alone says it was changed after signing.
+    let d = scratch("changed");
+    copy("pdf/allowed-annotation.pdf", &d.join("annotated.pdf"));
+    copy("pdf/signed.pdf", &d.join("plain.pdf"));
+    let mut args = vec!["verify".to_owned(), s(&d).to_owned()];
+    args.extend(common(&fixture("pki/rsa-root.crt")));
+    let (c, out, _) = run(&args);
+    assert_eq!(c, 0, "both pass: {out}");
+    let (_, listed) = out
+        .split_once("valid, but changed after signing")
+        .unwrap_or_else(|| panic!("no changed list: {out}"));
+    assert!(listed.contains("annotated.pdf"), "{out}");
+    assert!(!listed.contains("plain.pdf"), "{out}");
+}
