@@ -157,6 +157,22 @@ fn a_document_sent_as_another_format_is_named_with_its_content_type() {
         &body,
     );
     assert_problem(&r, 422, "format-mismatch", &["signature", "swapped"]);
+    // Attacker finding: a part under another name (here `Content`) was ignored, and an attached
+    // CMS passed while the client believed its content had been checked too.
+    let attached = read("cms/rsa-attached.p7s");
+    let mut body = Vec::new();
+    body.extend_from_slice(b"--B\r\nContent-Disposition: form-data; name=\"signature\"\r\n\r\n");
+    body.extend_from_slice(&attached);
+    body.extend_from_slice(b"\r\n--B\r\nContent-Disposition: form-data; name=\"Content\"\r\n\r\n");
+    body.extend_from_slice(b"another text");
+    body.extend_from_slice(b"\r\n--B--\r\n");
+    let r = s.call(
+        "POST",
+        "/v1/verify",
+        Some("multipart/form-data; boundary=B"),
+        &body,
+    );
+    assert_problem(&r, 400, "bad-request", &["unknown form part", "Content"]);
     // A JSON field holding another format names the right field.
     let j = serde_json::json!({"cms": b64(&pdf)}).to_string();
     let r = s.call("POST", "/v1/verify", Some("application/json"), j.as_bytes());

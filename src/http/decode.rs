@@ -334,6 +334,17 @@ pub fn decode_job(kind: BodyKind, body: &[u8]) -> Result<Job, Problem> {
         }
         BodyKind::Multipart(boundary) => {
             let parts = multipart::parse(body, &boundary).map_err(Problem::bad_request)?;
+            // A part under another name (`Content`, `file`) would be ignored while the client
+            // believes it was checked: refused, naming the two parts read.
+            if let Some(p) = parts
+                .iter()
+                .find(|p| p.name != "signature" && p.name != "content")
+            {
+                return Err(Problem::bad_request(format!(
+                    "unknown form part {:?}: the parts read are \"signature\" and \"content\"",
+                    p.name
+                )));
+            }
             let get = |n: &str| parts.iter().find(|p| p.name == n).map(|p| p.data.to_vec());
             let signature = get("signature").ok_or_else(|| {
                 Problem::new(
