@@ -190,33 +190,24 @@ pub fn decode_input<'a>(input: &'a [u8], limits: &Limits) -> Result<Cow<'a, [u8]
     }
 }
 
-/// Whether `input` (a CMS as given) also reads as a PDF outside its signed content: a `%PDF-`
-/// anywhere but inside the encapsulated content. PDF readers find a header anywhere and repair
-/// the rest, so a genuine signature carrying a PDF in an unsigned certificate, or PEM text with a
-/// PDF after its END line, verifies as CMS while every viewer shows the unsigned PDF. A PDF as
-/// the signed content itself is fine: the viewer then shows what was signed. Input that does not
-/// parse is reported by the parser, not here.
-pub fn pdf_outside_content(input: &[u8], limits: &Limits) -> bool {
+/// Whether `input` (a CMS as given; `der`, its decoding, and `sd`, parsed from `der`) also
+/// reads as a PDF outside its signed content: a `%PDF-` anywhere but inside the encapsulated
+/// content. PDF readers find a header anywhere and repair the rest, so a genuine signature
+/// carrying a PDF in an unsigned certificate, or PEM text with a PDF after its END line,
+/// verifies as CMS while every viewer shows the unsigned PDF. A PDF as the signed content itself
+/// is fine: the viewer then shows what was signed. Works on what the pipeline already decoded.
+pub fn pdf_outside_content(input: &[u8], der: &[u8], sd: &SignedData<'_>) -> bool {
     const HEADER: &[u8] = b"%PDF-";
-    if memchr::memmem::find(input, HEADER).is_none() {
-        return false;
-    }
-    // Text (PEM, base64): '%' is no base64 character, so the header lies outside any block.
+    // Text (PEM, base64): '%' is no base64 character, so a header lies outside any block.
     if input.first() != Some(&tag::SEQUENCE) {
-        return true;
+        return memchr::memmem::find(input, HEADER).is_some();
     }
-    let Ok(der) = decode_input(input, limits) else {
-        return false;
-    };
-    let Ok(sd) = parse_signed_data(&der, limits) else {
-        return false;
-    };
-    // The content's place in `der` (it borrows from it).
+    // The content's place in `der` (`sd` borrows from it).
     let inside = sd.econtent.map(|c| {
         let start = (c.as_ptr() as usize).wrapping_sub(der.as_ptr() as usize);
         start..start.saturating_add(c.len())
     });
-    memchr::memmem::find_iter(&der, HEADER).any(|i| {
+    memchr::memmem::find_iter(der, HEADER).any(|i| {
         inside
             .as_ref()
             .is_none_or(|r| !(r.start <= i && i.saturating_add(HEADER.len()) <= r.end))

@@ -269,13 +269,6 @@ impl Verifier {
         opts: &RequestOptions,
         run: Run<'_>,
     ) -> (Verdict, Vec<FetchJob>) {
-        if fcms::pdf_outside_content(signature, &self.config.limits) {
-            let why = "the file is also a PDF outside its signed content: PDF readers would show bytes no signature covers";
-            return (
-                Verdict::format_failure(Format::Cms, "polyglot", why),
-                Vec::new(),
-            );
-        }
         let mut fx = Fetches::new(run);
         let parts = content.map(|c| [c]);
         let v = self.verify_cms_inner(
@@ -324,6 +317,12 @@ impl Verifier {
             Ok(sd) => sd,
             Err(e) => return Verdict::format_failure(Format::Cms, "format", e.to_string()),
         };
+        // Every CMS, wherever it came from (a file, a request, a PDF's /Contents, a barcode):
+        // checked on the bytes already decoded, not by a second parse.
+        if fcms::pdf_outside_content(signature, &der, &sd) {
+            let why = "the file is also a PDF outside its signed content: PDF readers would show bytes no signature covers";
+            return Verdict::format_failure(Format::Cms, "polyglot", why);
+        }
         let attached = sd.econtent.map(|a| [a]);
         let (content, content_warning) = match (attached.as_ref(), content) {
             (Some(att), Some(det)) if !same_bytes(&att[..], det) => {
