@@ -61,6 +61,51 @@ pub enum SubIndication {
 }
 
 impl SubIndication {
+    /// Every sub-indication, in declaration order (a test checks the order against the
+    /// discriminants; [`SubIndication::name`]'s exhaustive match lists them beside it).
+    pub const ALL: [SubIndication; 15] = {
+        use SubIndication::*;
+        [
+            FORMAT_FAILURE,
+            HASH_FAILURE,
+            SIG_CRYPTO_FAILURE,
+            REVOKED,
+            EXPIRED,
+            NOT_YET_VALID,
+            OUT_OF_BOUNDS_NO_POE,
+            NO_SIGNING_CERTIFICATE_FOUND,
+            NO_CERTIFICATE_CHAIN_FOUND,
+            CHAIN_CONSTRAINTS_FAILURE,
+            CRYPTO_CONSTRAINTS_FAILURE,
+            SIG_CONSTRAINTS_FAILURE,
+            TRY_LATER,
+            REVOCATION_OUT_OF_BOUNDS_NO_POE,
+            SIGNED_DATA_NOT_FOUND,
+        ]
+    };
+
+    /// The name as the verdict JSON spells it (the variant's own name).
+    pub fn name(self) -> &'static str {
+        use SubIndication::*;
+        match self {
+            FORMAT_FAILURE => "FORMAT_FAILURE",
+            HASH_FAILURE => "HASH_FAILURE",
+            SIG_CRYPTO_FAILURE => "SIG_CRYPTO_FAILURE",
+            REVOKED => "REVOKED",
+            EXPIRED => "EXPIRED",
+            NOT_YET_VALID => "NOT_YET_VALID",
+            OUT_OF_BOUNDS_NO_POE => "OUT_OF_BOUNDS_NO_POE",
+            NO_SIGNING_CERTIFICATE_FOUND => "NO_SIGNING_CERTIFICATE_FOUND",
+            NO_CERTIFICATE_CHAIN_FOUND => "NO_CERTIFICATE_CHAIN_FOUND",
+            CHAIN_CONSTRAINTS_FAILURE => "CHAIN_CONSTRAINTS_FAILURE",
+            CRYPTO_CONSTRAINTS_FAILURE => "CRYPTO_CONSTRAINTS_FAILURE",
+            SIG_CONSTRAINTS_FAILURE => "SIG_CONSTRAINTS_FAILURE",
+            TRY_LATER => "TRY_LATER",
+            REVOCATION_OUT_OF_BOUNDS_NO_POE => "REVOCATION_OUT_OF_BOUNDS_NO_POE",
+            SIGNED_DATA_NOT_FOUND => "SIGNED_DATA_NOT_FOUND",
+        }
+    }
+
     /// The main indication this sub-indication belongs to (ETSI EN 319 102-1 §5.1.3).
     pub fn indication(self) -> Indication {
         use SubIndication::*;
@@ -518,5 +563,18 @@ impl Verdict {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| {
             format!("{{\"indication\":\"INDETERMINATE\",\"errors\":[{{\"code\":\"internal\",\"message\":\"{e}\"}}]}}")
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_sub_indication_once_in_order_and_named_as_in_json() {
+        for (i, s) in SubIndication::ALL.iter().enumerate() {
+            assert_eq!(*s as usize, i, "{s:?}");
+            assert_eq!(serde_json::to_value(s).unwrap(), s.name());
+        }
     }
 }
