@@ -665,31 +665,47 @@ async fn inspect(
     let opts = request_options(state, &req)?;
     let (mt, _) = media_type(&req);
     let body = read_body(state, req, state.cfg.max_text_body_bytes, hold).await?;
-    let der = if mt == "application/json" {
-        let r: InspectJson = serde_json::from_slice(&body)
-            .map_err(|e| Problem::bad_request(format!("invalid JSON: {e}")))?;
-        text_or_b64("cert", &r.cert)?
-    } else {
-        body.to_vec()
-    };
+    let json_body = mt == "application/json";
     let st = Arc::clone(state);
+    // Decoded and parsed once, on the pool (JSON and base64 of up to max_text_body_bytes are CPU
+    // work for no tokio thread), and kept for the request's later fetch rounds.
+    type Parsed = Result<
+        (
+            Arc<crate::pki::cert::Certificate>,
+            Vec<Arc<crate::pki::cert::Certificate>>,
+        ),
+        Problem,
+    >;
+    let parsed: Arc<std::sync::OnceLock<Parsed>> = Arc::default();
     let out = with_fetches(state, false, opts.revocation, move |rounds: &Rounds| {
         let r = (|| -> Result<Step<Result<serde_json::Value, Problem>>, Problem> {
             let v = st.verifier();
-            // The certificate-count budget `verify chain` has, applied while reading.
-            let max = v.limits().max_certificates;
-            let mut certs = crate::pki::trust::parse_bundle_at_most(&der, max).map_err(|e| {
-                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "not-a-certificate", e)
-            })?;
-            if certs.is_empty() {
-                return Err(Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "not-a-certificate",
-                    "no certificate",
-                ));
-            }
-            let leaf = Arc::new(certs.remove(0));
-            let extra: Vec<_> = certs.into_iter().map(Arc::new).collect();
+            let (leaf, extra) = parsed
+                .get_or_init(|| {
+                    let der = if json_body {
+                        let r: InspectJson = serde_json::from_slice(&body)
+                            .map_err(|e| Problem::bad_request(format!("invalid JSON: {e}")))?;
+                        text_or_b64("cert", &r.cert)?
+                    } else {
+                        body.to_vec()
+                    };
+                    // The certificate-count budget `verify chain` has, applied while reading.
+                    let max = v.limits().max_certificates;
+                    let mut certs =
+                        crate::pki::trust::parse_bundle_at_most(&der, max).map_err(|e| {
+                            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "not-a-certificate", e)
+                        })?;
+                    if certs.is_empty() {
+                        return Err(Problem::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            "not-a-certificate",
+                            "no certificate",
+                        ));
+                    }
+                    let leaf = Arc::new(certs.remove(0));
+                    Ok((leaf, certs.into_iter().map(Arc::new).collect()))
+                })
+                .clone()?;
             let input = Input::Certificate {
                 leaf: &leaf,
                 extra: &extra,
