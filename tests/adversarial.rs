@@ -753,4 +753,58 @@ fn a_cms_that_is_also_a_pdf_outside_its_signed_content_is_refused() {
         "{}",
         error_text(&verdict)
     );
+    // The accepted form abused: the same PDF content, plus a PDF header outside it (in an
+    // unsigned certificate whose name is "%PDF-1.4", added by OpenSSL's -certfile).
+    let junk = dir.join("junk.crt");
+    let st = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+        ])
+        .args(["-subj", "/CN=%PDF-1.4"])
+        .arg("-keyout")
+        .arg(dir.join("junk.key"))
+        .arg("-out")
+        .arg(&junk)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl runs");
+    assert!(st.success());
+    let both = dir.join("pdf-inside-and-out.p7s");
+    let st = std::process::Command::new("openssl")
+        .args([
+            "cms",
+            "-sign",
+            "-binary",
+            "-nodetach",
+            "-outform",
+            "DER",
+            "-in",
+        ])
+        .arg(fixture("pdf/unsigned.pdf"))
+        .arg("-signer")
+        .arg(fixture("pki/rsa-leaf.crt"))
+        .arg("-inkey")
+        .arg(fixture("pki/rsa-leaf.key"))
+        .arg("-certfile")
+        .arg(&junk)
+        .arg("-out")
+        .arg(&both)
+        .status()
+        .expect("openssl runs");
+    assert!(st.success());
+    let sig = std::fs::read(&both).expect("signed");
+    assert!(sig.windows(8).any(|w| w == b"%PDF-1.4"));
+    let verdict = v.verify(
+        &Input::Cms {
+            signature: &sig,
+            content: None,
+        },
+        &opts(),
+    );
+    assert_eq!(verdict.indication(), Indication::TOTAL_FAILED);
+    assert!(
+        error_text(&verdict).contains("polyglot"),
+        "{}",
+        error_text(&verdict)
+    );
 }
