@@ -10,6 +10,8 @@ use crate::pki::crl::Crl;
 use crate::pki::time::parse_rfc3339;
 use crate::pki::trust::{load_paths, LoadError, Origin, TrustStore};
 use crate::revocation::fetch::{AllowRule, FetchPolicy, HttpFetcher};
+use crate::revocation::redis::{RedisCache, RedisTarget};
+use crate::revocation::shared::Shared;
 use crate::revocation::RevocationConfig;
 use crate::verify::{AuthKeyPolicy, RequestOptions, RevocationMode, Verifier, VerifierConfig};
 use serde::Deserialize;
@@ -267,6 +269,64 @@ impl RevocationSettings {
     }
 }
 
+/// `[cache]`: the revocation cache shared between replicas (issue #18; README "Scaling out").
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheSettings {
+    /// `redis://[[user]:password@]host[:port][/db]`; none = each replica caches alone.
+    pub redis_url: Option<String>,
+    /// Prepended to every key (several deployments may share one Redis).
+    pub key_prefix: String,
+    /// Longest a replica waits for another replica fetching the same status, milliseconds.
+    pub lock_wait_ms: u64,
+    /// Each Redis call (connect, send, receive) gives up after this, milliseconds.
+    pub timeout_ms: u64,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self {
+            redis_url: None,
+            key_prefix: "tekser:v1:".into(),
+            // Long enough for a live OCSP answer (well under a second) or a CRL download on a
+            // good link; short enough that a stuck replica costs the others little.
+            lock_wait_ms: 2000,
+            // Redis answers on a private network in well under a millisecond: a quarter second
+            // is a fault, and an unreachable Redis must cost requests little.
+            timeout_ms: 250,
+        }
+    }
+}
+
+impl CacheSettings {
+    /// The shared cache these settings describe, if any.
+    fn shared(&self, crl_max_bytes: usize) -> Result<Option<Shared>, ConfigError> {
+        let Some(url) = self.redis_url.as_deref() else {
+            return Ok(None);
+        };
+        let target = RedisTarget::parse(url)
+            .map_err(|e| ConfigError::Invalid(format!("[cache] redis_url: {e}")))?;
+        for (key, v) in [("lock_wait_ms", self.lock_wait_ms), ("timeout_ms", self.timeout_ms)] {
+            if v == 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "[cache] {key} must be greater than 0"
+                )));
+            }
+        }
+        Ok(Some(Shared {
+            cache: Arc::new(RedisCache::new(
+                target,
+                Duration::from_millis(self.timeout_ms),
+                // The largest value is a CRL; its bound is the CRL bound.
+                crl_max_bytes,
+            )),
+            prefix: self.key_prefix.clone(),
+            lock_wait: Duration::from_millis(self.lock_wait_ms),
+            poll: Duration::from_millis(20),
+        }))
+    }
+}
+
 /// Shortest admin bearer token accepted: 16 characters make guessing it over the network
 /// hopeless even for a token of lowercase letters (26^16 ≈ 4·10^22).
 const MIN_ADMIN_TOKEN: usize = 16;
@@ -284,6 +344,7 @@ const FILE_KEYS: &[&str] = &[
     "crls",
     "revocation_options",
     "certificate_policy",
+    "cache",
 ];
 
 /// Names people reach for first, with where the setting lives.
@@ -299,6 +360,8 @@ const GUESSES: &[(&str, &str)] = &[
     ("crl", "[revocation_options], or top-level `crls = [...]` for offline CRL files"),
     ("policy", "[certificate_policy]"),
     ("budgets", "[limits]"),
+    ("redis", "[cache] redis_url"),
+    ("redis_url", "[cache] redis_url"),
 ];
 
 /// A hint for a key the file puts where tekser does not look: a table named like a setting
@@ -309,7 +372,7 @@ fn misplaced_key_hint(table: &toml::Table) -> Option<String> {
         let known = FILE_KEYS.contains(&key.as_str());
         let known_table = matches!(
             key.as_str(),
-            "limits" | "server" | "revocation_options" | "certificate_policy"
+            "limits" | "server" | "revocation_options" | "certificate_policy" | "cache"
         );
         if known && is_table == known_table {
             continue;
@@ -388,6 +451,8 @@ pub struct FileConfig {
     pub revocation_options: RevocationSettings,
     /// Certificate policy inputs.
     pub certificate_policy: CertPolicySettings,
+    /// The revocation cache shared between replicas.
+    pub cache: CacheSettings,
 }
 
 /// What the user asked for, unvalidated.
@@ -422,6 +487,8 @@ pub struct RawConfig {
     pub revocation_options: RevocationSettings,
     /// Certificate policy inputs (`verify chain --policy …`).
     pub certificate_policy: CertPolicySettings,
+    /// The revocation cache shared between replicas (`TEKSER_REDIS_URL` sets `redis_url`).
+    pub cache: CacheSettings,
 }
 
 /// A configuration that is known to be usable.
@@ -497,6 +564,7 @@ impl RawConfig {
             crls: f.crls.into_iter().map(rel).collect(),
             revocation_options: f.revocation_options,
             certificate_policy: f.certificate_policy,
+            cache: f.cache,
             revocation: f.revocation,
             danger_allow_sha1: f.danger_allow_sha1,
             auth_key_signatures: f.auth_key_signatures,
@@ -507,7 +575,8 @@ impl RawConfig {
 
     /// Applies `TEKSER_*` environment overrides: `TEKSER_LISTEN`, `TEKSER_TRUST` (paths separated
     /// by `:`), `TEKSER_REVOCATION`, `TEKSER_WORKERS`, `TEKSER_QUEUE_CAPACITY`,
-    /// `TEKSER_ADMIN_TOKEN`, `TEKSER_LOG_FORMAT`.
+    /// `TEKSER_ADMIN_TOKEN`, `TEKSER_LOG_FORMAT`, `TEKSER_REDIS_URL` (a Kubernetes Secret keeps
+    /// the password out of the ConfigMap).
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         let num = |k: &str, v: String| {
             v.parse::<usize>()
@@ -533,6 +602,10 @@ impl RawConfig {
             v.parse::<RevocationMode>()
                 .map_err(|e| ConfigError::Invalid(format!("TEKSER_REVOCATION: {e}")))?;
             self.revocation = Some(v);
+        }
+        if let Some(v) = get("TEKSER_REDIS_URL") {
+            // Checked at validation, naming the variable's value there (the password hidden).
+            self.cache.redis_url = (!v.is_empty()).then_some(v);
         }
         if let Some(v) = get("TEKSER_INLINE_MAX_BYTES") {
             self.server.inline_max_bytes = num("TEKSER_INLINE_MAX_BYTES", v)?;
@@ -651,6 +724,7 @@ impl RawConfig {
             max_total: ro.max_concurrent_fetches,
         }));
         let cert_policy = self.certificate_policy.validate()?;
+        let shared = self.cache.shared(ro.crl_max_bytes)?;
         let verifier = Verifier::with_crls(
             TrustStore::with_origins(trust.anchors),
             intermediates,
@@ -664,6 +738,9 @@ impl RawConfig {
             },
             crls,
         );
+        if let Some(shared) = shared {
+            verifier.revocation().attach_shared(shared);
+        }
         let server = validate_server(self.listen.as_deref(), &self.server)?;
         Ok(Config {
             verifier,

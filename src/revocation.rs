@@ -8,7 +8,9 @@
 //! failures for a short while. Concurrent misses for one key share one fetch (`get_with`).
 
 pub mod fetch;
+pub mod redis;
 pub mod rounds;
+pub mod shared;
 
 use crate::crypto::{AlgorithmPolicy, DigestAlgorithm};
 use crate::pki::cert::Certificate;
@@ -164,6 +166,10 @@ pub enum FetchJob {
     Crl {
         /// Distribution point URL.
         url: String,
+        /// The issuer of the certificate that points to it: a CRL whose signature verifies
+        /// under it may be shared with other replicas ([`shared`]); one signed otherwise is
+        /// used here (checked at use) but not shared.
+        issuer: Option<Arc<Certificate>>,
     },
 }
 
@@ -175,7 +181,7 @@ impl FetchJob {
             (Self::Ocsp { url: a, id: i, .. }, Self::Ocsp { url: b, id: j, .. }) => {
                 a == b && i == j
             }
-            (Self::Crl { url: a }, Self::Crl { url: b }) => a == b,
+            (Self::Crl { url: a, .. }, Self::Crl { url: b, .. }) => a == b,
             _ => false,
         }
     }
@@ -309,6 +315,8 @@ pub struct RevocationStats {
     /// `None` when none is held or none has a nextUpdate. Operators alert on it: past it, a CRL
     /// that was not refreshed answers nothing.
     pub crl_earliest_next_update: Option<i64>,
+    /// The shared cache's counters, when one is configured.
+    pub shared: Option<shared::SharedStats>,
 }
 
 #[derive(Debug, Default)]
@@ -332,6 +340,9 @@ pub struct RevocationStore {
     /// hashed once, not per request.
     crl_signatures: Cache<([u8; 32], [u8; 32]), bool>,
     counters: Counters,
+    /// The cache shared with other replicas, when configured (issue #18).
+    shared: std::sync::OnceLock<shared::Shared>,
+    shared_counters: shared::Counters,
 }
 
 impl std::fmt::Debug for RevocationStore {
@@ -379,8 +390,16 @@ impl RevocationStore {
             crl_signatures: Cache::builder().max_capacity(1024).build(),
             offline: offline.into_iter().map(Arc::new).collect(),
             counters: Counters::default(),
+            shared: std::sync::OnceLock::new(),
+            shared_counters: shared::Counters::default(),
             config,
         }
+    }
+
+    /// Shares fetched revocation data with other replicas through `shared` (once; a second
+    /// call is ignored). See [`shared`] for what is stored and how it is trusted.
+    pub fn attach_shared(&self, shared: shared::Shared) {
+        let _ = self.shared.set(shared);
     }
 
     /// Settings.
@@ -413,6 +432,10 @@ impl RevocationStore {
                 })
                 .chain(self.offline.iter().filter_map(|c| c.next_update))
                 .min(),
+            shared: self
+                .shared
+                .get()
+                .map(|s| self.shared_counters.stats(s.cache.up())),
         }
     }
 
@@ -606,7 +629,7 @@ impl RevocationStore {
             match self.status_from_crls(cert, issuer, &cached_crls, cx) {
                 Ok(Some(mut f)) => {
                     let fresh = done.iter().any(
-                        |j| matches!(j, FetchJob::Crl { url } if urls.contains(&url.as_str())),
+                        |j| matches!(j, FetchJob::Crl { url, .. } if urls.contains(&url.as_str())),
                     );
                     f.source = if fresh { Source::Crl } else { Source::Cache };
                     // A revocation stands on its own; a "good" needs the complete picture
@@ -638,7 +661,10 @@ impl RevocationStore {
             }
             _ => {
                 for u in crl_missing {
-                    jobs.push(FetchJob::Crl { url: u });
+                    jobs.push(FetchJob::Crl {
+                        url: u,
+                        issuer: Some(Arc::clone(issuer)),
+                    });
                 }
             }
         }
@@ -969,22 +995,198 @@ impl RevocationStore {
         deadline: Instant,
     ) {
         // A key already cached (by an earlier job, or by another request) is returned as is;
-        // concurrent misses share one fetch.
+        // concurrent misses share one fetch, and with a shared cache one replica's fetch serves
+        // the others.
         let keep = |failed: bool| !(failed && Instant::now() >= deadline);
         match job {
             FetchJob::Ocsp { url, id, issuer } => {
                 self.ocsp.optionally_get_with_by_ref(id, || {
-                    let r = self.fetch_ocsp(url, id, issuer, fetcher, policy, now, deadline);
+                    let fetch = || self.fetch_ocsp(url, id, issuer, fetcher, policy, now, deadline);
+                    // A response to our nonce answers only us: nothing to share.
+                    let r = if self.config.ocsp_nonce {
+                        fetch().0
+                    } else {
+                        let check = |der: &[u8]| {
+                            let s = ocsp::validate(der, issuer, &self.ocsp_check(id, None, now, policy))
+                                .map_err(|e| e.to_string())?;
+                            let ttl = self.ocsp_ttl(&s, now);
+                            Ok((s, ttl))
+                        };
+                        self.through_shared(job, deadline, check, fetch)
+                    };
                     keep(matches!(r, Cached::Failed(..))).then(|| Arc::new(r))
                 });
             }
-            FetchJob::Crl { url } => {
+            FetchJob::Crl { url, issuer } => {
                 self.crls.optionally_get_with_by_ref(url, || {
-                    let r = self.fetch_crl(url, fetcher, now, deadline);
+                    let fetch = || {
+                        let r = self.fetch_crl(url, fetcher, now, deadline);
+                        let share = match (&r, issuer) {
+                            (Cached::Ok(c, _), Some(i)) if self.crl_verified_by(c, i, policy) => {
+                                Some(c.der().to_vec())
+                            }
+                            _ => None,
+                        };
+                        (r, share)
+                    };
+                    // Read from the shared cache, a CRL is what a download would be: parsed
+                    // here, its signature checked where it is used.
+                    let check = |der: &[u8]| {
+                        let c = Crl::parse(der, self.config.crl_max_bytes).map_err(|e| e.to_string())?;
+                        Ok(self.crl_entry(c, now))
+                    };
+                    let r = self.through_shared(job, deadline, check, fetch);
                     keep(matches!(r, Cached::Failed(..))).then(|| Arc::new(r))
                 });
             }
         }
+    }
+
+    /// Answers one fetch job through the shared cache when there is one: a value there is
+    /// re-verified by `check` (as if just downloaded); without one, one replica takes the
+    /// key's lock and fetches upstream while the others wait for its result (at most
+    /// `lock_wait`, then they fetch themselves); what a replica fetched and verified is stored
+    /// (`fetch` returns the bytes to store only when they verified). Any failure of the shared
+    /// cache means fetching alone, as without it.
+    fn through_shared<T>(
+        &self,
+        job: &FetchJob,
+        deadline: Instant,
+        check: impl Fn(&[u8]) -> Result<(T, Duration), String>,
+        fetch: impl FnOnce() -> (Cached<T>, Option<Vec<u8>>),
+    ) -> Cached<T> {
+        use shared::Counters as C;
+        let Some(sh) = self.shared.get() else {
+            return fetch().0;
+        };
+        let c = &self.shared_counters;
+        let key = sh.key(job);
+        let lock_key = format!("{key}:lock");
+        // One look: Some(answer) when the shared cache answers (or must be given up on).
+        let look = |counted_miss: bool| -> Result<Option<Cached<T>>, ()> {
+            match sh.cache.get(&key) {
+                Ok(Some(der)) => match check(&der) {
+                    Ok((t, ttl)) => {
+                        C::bump(&c.hits);
+                        Ok(Some(Cached::Ok(t, ttl)))
+                    }
+                    Err(_) => {
+                        // Not what it claims (or no longer valid): fetched afresh, and the
+                        // fresh value replaces it.
+                        C::bump(&c.rejected);
+                        Ok(None)
+                    }
+                },
+                Ok(None) => {
+                    if counted_miss {
+                        C::bump(&c.misses);
+                    }
+                    Ok(None)
+                }
+                Err(_) => {
+                    C::bump(&c.errors);
+                    Err(())
+                }
+            }
+        };
+        let store = |r: Cached<T>, share: Option<Vec<u8>>| {
+            if let (Cached::Ok(_, ttl), Some(der)) = (&r, share) {
+                match sh.cache.put(&key, &der, *ttl) {
+                    Ok(()) => C::bump(&c.stores),
+                    Err(_) => C::bump(&c.errors),
+                }
+            }
+            r
+        };
+        match look(true) {
+            Ok(Some(hit)) => return hit,
+            Ok(None) => {}
+            Err(()) => return fetch().0,
+        }
+        // The lock lives as long as the holder's fetch may (its deadline), plus a second;
+        // a holder that dies leaves it to expire.
+        let hold = deadline.saturating_duration_since(Instant::now()) + Duration::from_secs(1);
+        let until = deadline.min(Instant::now() + sh.lock_wait);
+        let mut waited = false;
+        loop {
+            match sh.cache.try_lock(&lock_key, hold) {
+                Ok(Some(token)) => {
+                    // Another replica may have stored the value between our look and the lock.
+                    let r = match waited.then(|| look(false)) {
+                        Some(Ok(Some(hit))) => hit,
+                        _ => {
+                            let (r, share) = fetch();
+                            store(r, share)
+                        }
+                    };
+                    sh.cache.unlock(&lock_key, token);
+                    return r;
+                }
+                Ok(None) => {
+                    if !waited {
+                        C::bump(&c.lock_waits);
+                        waited = true;
+                    }
+                }
+                Err(_) => {
+                    C::bump(&c.errors);
+                    return fetch().0;
+                }
+            }
+            if Instant::now() + sh.poll >= until {
+                // The other replica did not finish in time: fetch alone (and share the result).
+                C::bump(&c.lock_timeouts);
+                let (r, share) = fetch();
+                return store(r, share);
+            }
+            std::thread::sleep(sh.poll);
+            match look(false) {
+                Ok(Some(hit)) => return hit,
+                Ok(None) => {}
+                Err(()) => return fetch().0,
+            }
+        }
+    }
+
+    /// Whether `crl` verifies under `issuer` (the direct-CRL case, the only one shared);
+    /// remembered like the check's own verification.
+    fn crl_verified_by(&self, crl: &Crl, issuer: &Certificate, policy: AlgorithmPolicy) -> bool {
+        if crl.issuer_norm != issuer.subject_norm {
+            return false;
+        }
+        let memo = (crl.fingerprint, issuer.fingerprint);
+        if self.crl_signatures.get(&memo) == Some(true) {
+            return true;
+        }
+        let ok = crl.verify_signed_by(issuer, &policy).is_ok();
+        if ok {
+            self.crl_signatures.insert(memo, true);
+        }
+        ok
+    }
+
+    fn ocsp_check<'a>(
+        &self,
+        id: &'a CertId,
+        nonce: Option<&'a [u8]>,
+        now: i64,
+        policy: AlgorithmPolicy,
+    ) -> OcspCheck<'a> {
+        OcspCheck {
+            id: Some(id),
+            nonce,
+            freshness: Some(self.freshness_now(now)),
+            at: now,
+            policy,
+        }
+    }
+
+    /// A parsed CRL as cached: kept until nextUpdate (refreshed before by
+    /// `due_for_refresh`), at most a day when the CRL names no nextUpdate.
+    fn crl_entry(&self, c: Crl, now: i64) -> (Arc<Crl>, Duration) {
+        let until = c.next_update.unwrap_or(now + 86_400);
+        let ttl = Duration::from_secs(until.saturating_sub(now).max(1) as u64);
+        (Arc::new(c), ttl)
     }
 
     #[allow(clippy::too_many_arguments)] // one fetch's inputs; a struct would only rename them
@@ -997,7 +1199,7 @@ impl RevocationStore {
         policy: AlgorithmPolicy,
         now: i64,
         deadline: Instant,
-    ) -> Cached<ocsp::OcspStatus> {
+    ) -> (Cached<ocsp::OcspStatus>, Option<Vec<u8>>) {
         self.counters.ocsp_fetches.fetch_add(1, Ordering::Relaxed);
         let nonce = self.config.ocsp_nonce.then(|| {
             let mut n = [0u8; 16];
@@ -1033,21 +1235,16 @@ impl RevocationStore {
         };
         let body = match body {
             Ok(b) => b,
-            Err(e) => return fail(e),
+            Err(e) => return (fail(e), None),
         };
-        let check = OcspCheck {
-            id: Some(id),
-            nonce: nonce.as_ref().map(|n| &n[..]),
-            freshness: Some(self.freshness_now(now)),
-            at: now,
-            policy,
-        };
+        let check = self.ocsp_check(id, nonce.as_ref().map(|n| &n[..]), now, policy);
         match ocsp::validate(&body, issuer, &check) {
+            // The validated response is what may be shared (issue #18).
             Ok(s) => {
                 let ttl = self.ocsp_ttl(&s, now);
-                Cached::Ok(s, ttl)
+                (Cached::Ok(s, ttl), Some(body))
             }
-            Err(e) => fail(e.to_string()),
+            Err(e) => (fail(e.to_string()), None),
         }
     }
 
@@ -1072,11 +1269,8 @@ impl RevocationStore {
         };
         match Crl::parse(&body, self.config.crl_max_bytes) {
             Ok(c) => {
-                // Kept until nextUpdate (refreshed before by `due_for_refresh`), at most a day
-                // when the CRL names no nextUpdate.
-                let until = c.next_update.unwrap_or(now + 86_400);
-                let ttl = Duration::from_secs(until.saturating_sub(now).max(1) as u64);
-                Cached::Ok(Arc::new(c), ttl)
+                let (c, ttl) = self.crl_entry(c, now);
+                Cached::Ok(c, ttl)
             }
             Err(e) => fail(e.to_string()),
         }
@@ -1095,14 +1289,7 @@ impl RevocationStore {
         let id = self
             .cert_id(cert, issuer)
             .ok_or(ocsp::OcspError::CertIdMismatch)?;
-        let check = OcspCheck {
-            id: Some(&id),
-            nonce: None,
-            freshness: Some(self.freshness_now(now)),
-            at: now,
-            policy,
-        };
-        let s = ocsp::validate(der, issuer, &check)?;
+        let s = ocsp::validate(der, issuer, &self.ocsp_check(&id, None, now, policy))?;
         let ttl = self.ocsp_ttl(&s, now);
         self.ocsp.insert(id, Arc::new(Cached::Ok(s, ttl)));
         Ok(())

@@ -105,7 +105,7 @@ impl FetchGate {
 
 fn job_url(j: &FetchJob) -> &str {
     match j {
-        FetchJob::Ocsp { url, .. } | FetchJob::Crl { url } => url,
+        FetchJob::Ocsp { url, .. } | FetchJob::Crl { url, .. } => url,
     }
 }
 
@@ -137,7 +137,10 @@ mod tests {
     #[tokio::test]
     async fn a_full_destination_waits_until_the_deadline_and_others_pass() {
         let gate = FetchGate::new(1, 8);
-        let crl = |u: &str| FetchJob::Crl { url: u.into() };
+        let crl = |u: &str| FetchJob::Crl {
+            url: u.into(),
+            issuer: None,
+        };
         let soon = || std::time::Instant::now() + std::time::Duration::from_millis(200);
         let held = gate.admit(&[crl("http://a/1")], soon()).await;
         assert!(held.is_some());

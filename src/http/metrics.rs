@@ -354,6 +354,26 @@ impl Metrics {
                 t.to_string(),
             );
         }
+        if let Some(sh) = &r.shared {
+            gauge(
+                "tekser_shared_cache_up",
+                "gauge",
+                "1 when the shared revocation cache (Redis) answered its last call; 0: this replica caches and fetches alone.",
+                u8::from(sh.up).to_string(),
+            );
+            gauge(
+                "tekser_shared_cache_lock_waits_total",
+                "counter",
+                "Lookups that waited for another replica fetching the same status.",
+                sh.lock_waits.to_string(),
+            );
+            gauge(
+                "tekser_shared_cache_lock_timeouts_total",
+                "counter",
+                "Waits that ended without the other replica's answer (then fetched here).",
+                sh.lock_timeouts.to_string(),
+            );
+        }
         if let Some(t) = r.crl_earliest_next_update {
             gauge(
                 "tekser_crl_cache_earliest_next_update_timestamp_seconds",
@@ -361,6 +381,26 @@ impl Metrics {
                 "The earliest nextUpdate among the CRLs held (Unix time); past it that CRL answers nothing until refreshed.",
                 t.to_string(),
             );
+        }
+        if let Some(sh) = &r.shared {
+            head(
+                &mut o,
+                "tekser_shared_cache_operations_total",
+                "counter",
+                "Shared revocation cache lookups and stores by result (rejected: failed re-verification; error: Redis unreachable or misbehaving).",
+            );
+            for (result, n) in [
+                ("hit", sh.hits),
+                ("miss", sh.misses),
+                ("store", sh.stores),
+                ("rejected", sh.rejected),
+                ("error", sh.errors),
+            ] {
+                let _ = writeln!(
+                    o,
+                    "tekser_shared_cache_operations_total{{result=\"{result}\"}} {n}"
+                );
+            }
         }
         let c = &s.cache;
         head(

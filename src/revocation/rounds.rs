@@ -169,7 +169,10 @@ mod tests {
     use std::future::ready;
 
     fn crl(url: &str) -> FetchJob {
-        FetchJob::Crl { url: url.into() }
+        FetchJob::Crl {
+            url: url.into(),
+            issuer: None,
+        }
     }
 
     /// Runs the driver with a verification that always wants `want(round)` and counts the

@@ -1,0 +1,446 @@
+//! A small Redis client for the shared revocation cache (issue #18): RESP2 over plain TCP, the
+//! five commands the cache needs (AUTH, SELECT, GET, SET with PX/NX, EVAL for a safe unlock).
+//!
+//! Why not the `redis` crate: the cache needs blocking calls with a hard time bound on each and
+//! no reconnection logic of its own (an unreachable Redis must cost a request nothing), which is
+//! a hundred lines over `std::net`; the crate would bring its own connection manager, URL rules
+//! and an async runtime feature matrix to configure away.
+//!
+//! Every call is bounded by `timeout` (connect, write and read each). After a failure the client
+//! stops trying for `retry_after`, so a dead Redis costs one timeout per period, not one per
+//! lookup; the first call after it tries again. Replies are read under a size limit: a value
+//! larger than `max_value` is an error, not an allocation.
+
+use super::shared::{SharedCache, SharedError};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Idle connections kept for reuse.
+const MAX_IDLE: usize = 16;
+
+/// Releases the lock only if it still holds this replica's token (another replica may have
+/// taken it after ours expired).
+const UNLOCK: &str =
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+/// Where and how to reach Redis, from `redis://[[user]:password@]host[:port][/db]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisTarget {
+    /// Host name or address.
+    pub host: String,
+    /// Port (6379 when not given).
+    pub port: u16,
+    /// ACL user name (Redis 6+), if any.
+    pub user: Option<String>,
+    /// Password, if any.
+    pub password: Option<String>,
+    /// Database number.
+    pub db: u32,
+}
+
+impl std::fmt::Debug for RedisTarget {
+    // The password never reaches a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.shown())
+    }
+}
+
+impl RedisTarget {
+    /// Parses a `redis://` URL. `rediss://` (TLS) is refused by name rather than used in clear.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let rest = match url.split_once("://") {
+            Some(("redis", rest)) => rest,
+            Some(("rediss", _)) => {
+                return Err("rediss:// (Redis over TLS) is not supported; use redis:// on a private network or a TLS sidecar".into())
+            }
+            _ => return Err(format!("{url:?} is not a redis:// URL")),
+        };
+        let (auth, hostpart) = match rest.rsplit_once('@') {
+            Some((a, h)) => (Some(a), h),
+            None => (None, rest),
+        };
+        let (hostport, db) = match hostpart.split_once('/') {
+            Some((h, "")) => (h, 0),
+            Some((h, d)) => (
+                h,
+                d.parse::<u32>()
+                    .map_err(|_| format!("database {d:?} in the Redis URL is not a number"))?,
+            ),
+            None => (hostpart, 0),
+        };
+        let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+            let (h, p) = v6
+                .split_once(']')
+                .ok_or_else(|| "unclosed [ in the Redis URL".to_string())?;
+            (h, p.strip_prefix(':'))
+        } else {
+            match hostport.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (hostport, None),
+            }
+        };
+        if host.is_empty() {
+            return Err("the Redis URL names no host".into());
+        }
+        let port = match port {
+            Some(p) => p
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p != 0)
+                .ok_or_else(|| format!("port {p:?} in the Redis URL is not a port number"))?,
+            None => 6379,
+        };
+        let (user, password) = match auth {
+            None => (None, None),
+            Some(a) => match a.split_once(':') {
+                Some((u, p)) => (
+                    (!u.is_empty()).then(|| u.to_owned()),
+                    Some(p.to_owned()),
+                ),
+                // `redis://secret@host`: a lone value is the password, as redis-cli reads it.
+                None => (None, Some(a.to_owned())),
+            },
+        };
+        Ok(Self {
+            host: host.to_owned(),
+            port,
+            user,
+            password,
+            db,
+        })
+    }
+
+    /// The URL without its password, for logs.
+    pub fn shown(&self) -> String {
+        let auth = if self.password.is_some() {
+            format!("{}:***@", self.user.as_deref().unwrap_or(""))
+        } else {
+            String::new()
+        };
+        format!("redis://{auth}{}:{}/{}", self.host, self.port, self.db)
+    }
+}
+
+/// A reply, as far as the cache needs one.
+#[derive(Debug, PartialEq, Eq)]
+enum Reply {
+    Simple(String),
+    Int(i64),
+    Bulk(Option<Vec<u8>>),
+}
+
+struct Conn {
+    r: BufReader<TcpStream>,
+}
+
+/// The Redis-backed [`SharedCache`].
+pub struct RedisCache {
+    target: RedisTarget,
+    timeout: Duration,
+    retry_after: Duration,
+    max_value: usize,
+    idle: Mutex<Vec<Conn>>,
+    /// Until when calls fail at once after a failure (None: try).
+    down_until: Mutex<Option<Instant>>,
+    up: AtomicBool,
+}
+
+impl std::fmt::Debug for RedisCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RedisCache({})", self.target.shown())
+    }
+}
+
+impl RedisCache {
+    /// A client for `target`; nothing is connected until the first call. `max_value` bounds
+    /// what one GET may return (the largest CRL accepted).
+    pub fn new(target: RedisTarget, timeout: Duration, max_value: usize) -> Self {
+        Self {
+            target,
+            timeout,
+            retry_after: Duration::from_secs(5),
+            max_value,
+            idle: Mutex::new(Vec::new()),
+            down_until: Mutex::new(None),
+            up: AtomicBool::new(true),
+        }
+    }
+
+    /// Sends one command and reads its reply, on a pooled connection or a new one.
+    fn call(&self, args: &[&[u8]]) -> Result<Reply, SharedError> {
+        if let Ok(d) = self.down_until.lock() {
+            if d.is_some_and(|t| Instant::now() < t) {
+                return Err(SharedError(format!(
+                    "{} unreachable (retrying in a few seconds)",
+                    self.target.shown()
+                )));
+            }
+        }
+        let pooled = self.idle.lock().ok().and_then(|mut v| v.pop());
+        let result = match pooled {
+            // A pooled connection may have been closed by Redis (timeout, restart): one retry
+            // on a fresh connection before calling Redis down.
+            Some(mut c) => match c.roundtrip(args, self.max_value) {
+                Ok(r) => Ok((c, r)),
+                Err(_) => self
+                    .connect()
+                    .and_then(|mut c| c.roundtrip(args, self.max_value).map(|r| (c, r))),
+            },
+            None => self
+                .connect()
+                .and_then(|mut c| c.roundtrip(args, self.max_value).map(|r| (c, r))),
+        };
+        match result {
+            Ok((c, reply)) => {
+                if let Ok(mut v) = self.idle.lock() {
+                    if v.len() < MAX_IDLE {
+                        v.push(c);
+                    }
+                }
+                if let Ok(mut d) = self.down_until.lock() {
+                    *d = None;
+                }
+                if !self.up.swap(true, Ordering::Relaxed) {
+                    tracing::info!(redis = %self.target.shown(), "shared revocation cache reachable again");
+                }
+                match reply {
+                    Reply::Simple(s) if s.starts_with('-') => {
+                        Err(SharedError(format!("Redis answered {}", &s[1..])))
+                    }
+                    r => Ok(r),
+                }
+            }
+            Err(e) => {
+                if let Ok(mut d) = self.down_until.lock() {
+                    *d = Some(Instant::now() + self.retry_after);
+                }
+                if let Ok(mut v) = self.idle.lock() {
+                    v.clear();
+                }
+                if self.up.swap(false, Ordering::Relaxed) {
+                    tracing::warn!(redis = %self.target.shown(), error = %e, "shared revocation cache unreachable: this replica goes on with its own cache and fetches");
+                }
+                Err(SharedError(e))
+            }
+        }
+    }
+
+    fn connect(&self) -> Result<Conn, String> {
+        let t = &self.target;
+        let addrs: Vec<SocketAddr> = (t.host.as_str(), t.port)
+            .to_socket_addrs()
+            .map_err(|e| format!("{}: {e}", t.shown()))?
+            .take(4)
+            .collect();
+        let mut last = format!("{}: no address", t.shown());
+        for a in addrs {
+            match TcpStream::connect_timeout(&a, self.timeout) {
+                Ok(s) => {
+                    let io = |e: std::io::Error| format!("{}: {e}", t.shown());
+                    s.set_read_timeout(Some(self.timeout)).map_err(io)?;
+                    s.set_write_timeout(Some(self.timeout)).map_err(io)?;
+                    let _ = s.set_nodelay(true);
+                    let mut c = Conn {
+                        r: BufReader::new(s),
+                    };
+                    if let Some(p) = &t.password {
+                        let r = match &t.user {
+                            Some(u) => c.roundtrip(&[b"AUTH", u.as_bytes(), p.as_bytes()], 64)?,
+                            None => c.roundtrip(&[b"AUTH", p.as_bytes()], 64)?,
+                        };
+                        expect_ok(r, "AUTH")?;
+                    }
+                    if t.db != 0 {
+                        let db = t.db.to_string();
+                        expect_ok(c.roundtrip(&[b"SELECT", db.as_bytes()], 64)?, "SELECT")?;
+                    }
+                    return Ok(c);
+                }
+                Err(e) => last = format!("{}: {e}", t.shown()),
+            }
+        }
+        Err(last)
+    }
+}
+
+fn expect_ok(r: Reply, what: &str) -> Result<(), String> {
+    match r {
+        Reply::Simple(s) if s == "OK" => Ok(()),
+        Reply::Simple(s) => Err(format!("{what}: {}", s.trim_start_matches('-'))),
+        other => Err(format!("{what}: unexpected reply {other:?}")),
+    }
+}
+
+impl Conn {
+    fn roundtrip(&mut self, args: &[&[u8]], max_value: usize) -> Result<Reply, String> {
+        let mut out = Vec::with_capacity(32 + args.iter().map(|a| a.len() + 16).sum::<usize>());
+        out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+        for a in args {
+            out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+            out.extend_from_slice(a);
+            out.extend_from_slice(b"\r\n");
+        }
+        self.r
+            .get_mut()
+            .write_all(&out)
+            .map_err(|e| format!("write: {e}"))?;
+        read_reply(&mut self.r, max_value)
+    }
+}
+
+/// Longest status line read (errors and simple strings are short).
+const MAX_LINE: u64 = 4096;
+
+fn read_line(r: &mut impl BufRead) -> Result<String, String> {
+    let mut line = Vec::new();
+    r.by_ref()
+        .take(MAX_LINE)
+        .read_until(b'\n', &mut line)
+        .map_err(|e| format!("read: {e}"))?;
+    if line.is_empty() {
+        return Err("connection closed".into());
+    }
+    if !line.ends_with(b"\r\n") {
+        return Err("reply line too long or cut short".into());
+    }
+    line.truncate(line.len() - 2);
+    String::from_utf8(line).map_err(|_| "reply line is not text".into())
+}
+
+fn read_reply(r: &mut impl BufRead, max_value: usize) -> Result<Reply, String> {
+    let line = read_line(r)?;
+    let (kind, rest) = line.split_at(line.len().min(1));
+    match kind {
+        "+" => Ok(Reply::Simple(rest.to_owned())),
+        // Kept as a Simple with its sign, so that `call` turns it into an error in one place.
+        "-" => Ok(Reply::Simple(line)),
+        ":" => rest
+            .parse()
+            .map(Reply::Int)
+            .map_err(|_| format!("bad integer reply {rest:?}")),
+        "$" => {
+            let n: i64 = rest
+                .parse()
+                .map_err(|_| format!("bad bulk length {rest:?}"))?;
+            if n < 0 {
+                return Ok(Reply::Bulk(None));
+            }
+            let n = usize::try_from(n).map_err(|_| "bulk length out of range".to_string())?;
+            // Checked before allocating: Redis is not trusted with our memory either.
+            if n > max_value {
+                return Err(format!(
+                    "value of {n} bytes is larger than the {max_value} accepted"
+                ));
+            }
+            let mut buf = vec![0u8; n + 2];
+            r.read_exact(&mut buf).map_err(|e| format!("read: {e}"))?;
+            if !buf.ends_with(b"\r\n") {
+                return Err("bulk reply not terminated".into());
+            }
+            buf.truncate(n);
+            Ok(Reply::Bulk(Some(buf)))
+        }
+        _ => Err(format!("unexpected reply {:?}", line.chars().take(32).collect::<String>())),
+    }
+}
+
+impl SharedCache for RedisCache {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, SharedError> {
+        match self.call(&[b"GET", key.as_bytes()])? {
+            Reply::Bulk(v) => Ok(v),
+            other => Err(SharedError(format!("GET: unexpected reply {other:?}"))),
+        }
+    }
+
+    fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), SharedError> {
+        let ms = ttl.as_millis().max(1).to_string();
+        match self.call(&[b"SET", key.as_bytes(), value, b"PX", ms.as_bytes()])? {
+            Reply::Simple(s) if s == "OK" => Ok(()),
+            other => Err(SharedError(format!("SET: unexpected reply {other:?}"))),
+        }
+    }
+
+    fn try_lock(&self, key: &str, ttl: Duration) -> Result<Option<u64>, SharedError> {
+        let mut t = [0u8; 8];
+        // The token only has to differ between replicas' attempts.
+        let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut t);
+        let token = u64::from_le_bytes(t);
+        let (tok, ms) = (token.to_string(), ttl.as_millis().max(1).to_string());
+        match self.call(&[
+            b"SET",
+            key.as_bytes(),
+            tok.as_bytes(),
+            b"NX",
+            b"PX",
+            ms.as_bytes(),
+        ])? {
+            Reply::Simple(s) if s == "OK" => Ok(Some(token)),
+            Reply::Bulk(None) => Ok(None),
+            other => Err(SharedError(format!("SET NX: unexpected reply {other:?}"))),
+        }
+    }
+
+    fn unlock(&self, key: &str, token: u64) {
+        let tok = token.to_string();
+        // A failure leaves the lock to expire on its own.
+        let _ = self.call(&[b"EVAL", UNLOCK.as_bytes(), b"1", key.as_bytes(), tok.as_bytes()]);
+    }
+
+    fn up(&self) -> bool {
+        self.up.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        let t = RedisTarget::parse("redis://tekser-redis:6380/2").expect("url");
+        assert_eq!(
+            (t.host.as_str(), t.port, t.db, t.password.as_deref()),
+            ("tekser-redis", 6380, 2, None)
+        );
+        let t = RedisTarget::parse("redis://:s3cret@127.0.0.1").expect("url");
+        assert_eq!((t.port, t.password.as_deref(), t.user), (6379, Some("s3cret"), None));
+        assert_eq!(t.shown(), "redis://:***@127.0.0.1:6379/0");
+        assert!(!format!("{t:?}").contains("s3cret"));
+        let t = RedisTarget::parse("redis://app:pw@[::1]:7000").expect("url");
+        assert_eq!(
+            (t.host.as_str(), t.port, t.user.as_deref()),
+            ("::1", 7000, Some("app"))
+        );
+        for bad in [
+            "rediss://h",
+            "http://h",
+            "redis://",
+            "redis://h:0",
+            "redis://h:99999",
+            "redis://h/x",
+        ] {
+            assert!(RedisTarget::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn replies_are_bounded_before_allocation() {
+        let mut r = &b"$1000000000\r\n"[..];
+        assert!(read_reply(&mut r, 1 << 20).unwrap_err().contains("larger"));
+        let mut r = &b"$3\r\nabc\r\n$-1\r\n:7\r\n+OK\r\n-ERR no\r\n"[..];
+        assert_eq!(read_reply(&mut r, 8), Ok(Reply::Bulk(Some(b"abc".to_vec()))));
+        assert_eq!(read_reply(&mut r, 8), Ok(Reply::Bulk(None)));
+        assert_eq!(read_reply(&mut r, 8), Ok(Reply::Int(7)));
+        assert_eq!(read_reply(&mut r, 8), Ok(Reply::Simple("OK".into())));
+        assert_eq!(read_reply(&mut r, 8), Ok(Reply::Simple("-ERR no".into())));
+        let mut r = &b"$3\r\nabcd\r\n"[..];
+        assert!(read_reply(&mut r, 8).is_err());
+        let mut r = &b"*2\r\n"[..];
+        assert!(read_reply(&mut r, 8).is_err());
+        let long = vec![b'+'; 10_000];
+        assert!(read_reply(&mut &long[..], 8).is_err());
+    }
+}
