@@ -306,7 +306,10 @@ impl CacheSettings {
         };
         let target = RedisTarget::parse(url)
             .map_err(|e| ConfigError::Invalid(format!("[cache] redis_url: {e}")))?;
-        for (key, v) in [("lock_wait_ms", self.lock_wait_ms), ("timeout_ms", self.timeout_ms)] {
+        for (key, v) in [
+            ("lock_wait_ms", self.lock_wait_ms),
+            ("timeout_ms", self.timeout_ms),
+        ] {
             if v == 0 {
                 return Err(ConfigError::Invalid(format!(
                     "[cache] {key} must be greater than 0"

@@ -402,6 +402,11 @@ impl RevocationStore {
         let _ = self.shared.set(shared);
     }
 
+    /// The shared cache in use, if any.
+    pub fn shared(&self) -> Option<&shared::Shared> {
+        self.shared.get()
+    }
+
     /// Settings.
     pub fn config(&self) -> &RevocationConfig {
         &self.config
@@ -1007,8 +1012,12 @@ impl RevocationStore {
                         fetch().0
                     } else {
                         let check = |der: &[u8]| {
-                            let s = ocsp::validate(der, issuer, &self.ocsp_check(id, None, now, policy))
-                                .map_err(|e| e.to_string())?;
+                            let s = ocsp::validate(
+                                der,
+                                issuer,
+                                &self.ocsp_check(id, None, now, policy),
+                            )
+                            .map_err(|e| e.to_string())?;
                             let ttl = self.ocsp_ttl(&s, now);
                             Ok((s, ttl))
                         };
@@ -1032,7 +1041,8 @@ impl RevocationStore {
                     // Read from the shared cache, a CRL is what a download would be: parsed
                     // here, its signature checked where it is used.
                     let check = |der: &[u8]| {
-                        let c = Crl::parse(der, self.config.crl_max_bytes).map_err(|e| e.to_string())?;
+                        let c = Crl::parse(der, self.config.crl_max_bytes)
+                            .map_err(|e| e.to_string())?;
                         Ok(self.crl_entry(c, now))
                     };
                     let r = self.through_shared(job, deadline, check, fetch);

@@ -25,6 +25,11 @@ fn example_config_parses_and_documents_the_defaults() {
         tekser::config::RevocationSettings::default(),
         "tekser.example.toml drifted from the defaults"
     );
+    assert_eq!(
+        raw.cache,
+        tekser::config::CacheSettings::default(),
+        "tekser.example.toml drifted from the defaults"
+    );
     assert_eq!(raw.trust.len(), 1);
     let cfg = raw.validate().expect("example validates");
     assert_eq!(cfg.verifier.trust().len(), 5, "the kz-nca roots");
@@ -156,12 +161,32 @@ fn config_errors_name_what_the_user_wrote() {
             "header_read_timeout_ms",
         ),
         ("[server]\nmax_body_bytes = 0\n", "max_body_bytes"),
+        ("[cache]\nredis_url = \"rediss://r:6380\"\n", "redis_url"),
+        ("[cache]\nredis_url = \"redis://r:0\"\n", "redis_url"),
+        (
+            "[cache]\nredis_url = \"redis://r\"\nlock_wait_ms = 0\n",
+            "lock_wait_ms",
+        ),
     ] {
         let raw = load_toml(key, text).expect("parses");
         match raw.validate() {
             Err(ConfigError::Invalid(m)) => assert!(m.contains(key), "{key}: {m}"),
             other => panic!("{key}: {other:?}"),
         }
+    }
+
+    // `[redis]` is a guess with a pointer; a bad URL from the environment is refused, its
+    // password kept out of the message.
+    let m = msg(load_toml("redis", "[redis]\nurl = \"redis://r\"\n"));
+    assert!(m.contains("[cache] redis_url"), "{m}");
+    let mut raw = RawConfig::default();
+    raw.apply_env(|k| (k == "TEKSER_REDIS_URL").then(|| "redis://:hunter2@r:notaport".to_owned()))
+        .expect("checked at validation");
+    match raw.validate() {
+        Err(ConfigError::Invalid(m)) => {
+            assert!(m.contains("redis_url") && !m.contains("hunter2"), "{m}")
+        }
+        other => panic!("{other:?}"),
     }
 
     // Environment variables are named in their errors.

@@ -8,10 +8,15 @@
 
 mod support;
 
+use support::loopback::{
+    counting_proxy, read_request, reserve_port, respond, serve_loopback, Proc,
+};
+use support::pki::{issue_and_sign, openssl, self_signed, CA_EXTS};
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -19,199 +24,8 @@ use tekser::config::RawConfig;
 use tekser::verdict::{Indication, SubIndication};
 use tekser::verify::Input;
 
-/// A port reserved by holding a listener on it until the real server is about to bind: Linux
-/// hands a just-released port straight to the next `bind(0)`, so releasing early would let
-/// another test listener take it.
-fn reserve_port() -> (u16, TcpListener) {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    (l.local_addr().expect("addr").port(), l)
-}
-
 /// Nothing listens on port 1 of the loopback: connections are refused at once.
 const DEAD_PORT: u16 = 1;
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        out.status.success(),
-        "openssl {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A child process killed on drop.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Accepts connections on a loopback port and hands each to `handle` on a thread; counts them.
-fn serve_loopback(handle: impl Fn(TcpStream) + Send + Sync + 'static) -> (u16, Arc<AtomicUsize>) {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = l.local_addr().expect("addr").port();
-    let count = Arc::new(AtomicUsize::new(0));
-    let (c, h) = (Arc::clone(&count), Arc::new(handle));
-    std::thread::spawn(move || {
-        for s in l.incoming().flatten() {
-            c.fetch_add(1, Ordering::SeqCst);
-            let h = Arc::clone(&h);
-            std::thread::spawn(move || h(s));
-        }
-    });
-    (port, count)
-}
-
-/// Reads one HTTP request (head and Content-Length body); returns the path.
-fn read_request(s: &mut TcpStream) -> String {
-    let mut buf = Vec::new();
-    let mut b = [0u8; 4096];
-    let head_end = loop {
-        let n = s.read(&mut b).unwrap_or(0);
-        if n == 0 {
-            return String::new();
-        }
-        buf.extend_from_slice(&b[..n]);
-        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break p + 4;
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-    let len = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-length:")
-                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-        })
-        .unwrap_or(0);
-    while buf.len() < head_end + len {
-        let n = s.read(&mut b).unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        buf.extend_from_slice(&b[..n]);
-    }
-    head.split_whitespace().nth(1).unwrap_or("").to_owned()
-}
-
-fn respond(s: &mut TcpStream, status: &str, body: &[u8]) {
-    let _ = write!(
-        s,
-        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = s.write_all(body);
-}
-
-/// A TCP proxy to `target` that counts connections (the coalescing test counts upstream
-/// requests at the responder this way).
-fn counting_proxy(target: u16) -> (u16, Arc<AtomicUsize>) {
-    serve_loopback(move |mut client| {
-        let Ok(mut up) = TcpStream::connect(("127.0.0.1", target)) else {
-            return;
-        };
-        let (mut c2, mut u2) = (
-            client.try_clone().expect("clone"),
-            up.try_clone().expect("clone"),
-        );
-        let t = std::thread::spawn(move || {
-            let _ = std::io::copy(&mut c2, &mut u2);
-            let _ = u2.shutdown(std::net::Shutdown::Write);
-        });
-        let _ = std::io::copy(&mut up, &mut client);
-        let _ = client.shutdown(std::net::Shutdown::Write);
-        let _ = t.join();
-    })
-}
-
-/// Extensions of the test CAs.
-const CA_EXTS: &[&str] = &[
-    "basicConstraints=critical,CA:true",
-    "keyUsage=critical,keyCertSign,cRLSign",
-    "subjectKeyIdentifier=hash",
-];
-
-/// A self-signed certificate `{name}.crt` (ten years) with its key, extensions as `-addext`.
-fn self_signed(d: &Path, name: &str, subject: &str, exts: &[&str]) {
-    let (key, crt) = (format!("{name}.key"), format!("{name}.crt"));
-    let mut args = vec![
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-out", &crt, "-subj",
-        subject, "-days", "3650",
-    ];
-    for e in exts {
-        args.extend(["-addext", e]);
-    }
-    openssl(d, &args);
-}
-
-/// A new key for `name`, a certificate for it issued by `ca` with the extensions in
-/// `{name}.ext` (one year), and `openssl cms -sign` over content.txt as `{name}.p7s`.
-fn issue_and_sign(d: &Path, name: &str, ca: &str, serial: &str) {
-    let f = |ext: &str| format!("{name}.{ext}");
-    openssl(
-        d,
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            &f("key"),
-            "-out",
-            &f("csr"),
-            "-subj",
-            &format!("/CN=tekser live {name}"),
-        ],
-    );
-    openssl(
-        d,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &f("csr"),
-            "-CA",
-            &format!("{ca}.crt"),
-            "-CAkey",
-            &format!("{ca}.key"),
-            "-set_serial",
-            serial,
-            "-days",
-            "365",
-            "-extfile",
-            &f("ext"),
-            "-out",
-            &f("crt"),
-        ],
-    );
-    openssl(
-        d,
-        &[
-            "cms",
-            "-sign",
-            "-binary",
-            "-nodetach",
-            "-in",
-            "content.txt",
-            "-signer",
-            &f("crt"),
-            "-inkey",
-            &f("key"),
-            "-outform",
-            "DER",
-            "-out",
-            &f("p7s"),
-        ],
-    );
-}
 
 /// Everything the tests share: one CA with a delegated OCSP responder, a rogue responder, the
 /// CRL server, and one leaf (with its CMS) per scenario.

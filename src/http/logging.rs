@@ -104,6 +104,11 @@ pub fn startup_summary(config: &Config, addr: SocketAddr) {
         revocation = %format!("{:?}", config.request.revocation).to_ascii_lowercase(),
         revocation_deadline_ms = u64::try_from(rev.deadline.as_millis()).unwrap_or(u64::MAX),
         validation_time = config.request.at.map_or_else(|| "now".to_owned(), |t| t.to_string()),
+        shared_cache = config
+            .verifier
+            .revocation()
+            .shared()
+            .map_or_else(|| "off".to_owned(), |s| s.cache.describe()),
         "revocation"
     );
     tracing::info!(

@@ -56,7 +56,8 @@ impl RedisTarget {
             Some(("rediss", _)) => {
                 return Err("rediss:// (Redis over TLS) is not supported; use redis:// on a private network or a TLS sidecar".into())
             }
-            _ => return Err(format!("{url:?} is not a redis:// URL")),
+            // Not echoed: the URL may hold a password.
+            _ => return Err("the Redis URL must start with redis://".into()),
         };
         let (auth, hostpart) = match rest.rsplit_once('@') {
             Some((a, h)) => (Some(a), h),
@@ -96,10 +97,7 @@ impl RedisTarget {
         let (user, password) = match auth {
             None => (None, None),
             Some(a) => match a.split_once(':') {
-                Some((u, p)) => (
-                    (!u.is_empty()).then(|| u.to_owned()),
-                    Some(p.to_owned()),
-                ),
+                Some((u, p)) => ((!u.is_empty()).then(|| u.to_owned()), Some(p.to_owned())),
                 // `redis://secret@host`: a lone value is the password, as redis-cli reads it.
                 None => (None, Some(a.to_owned())),
             },
@@ -343,7 +341,10 @@ fn read_reply(r: &mut impl BufRead, max_value: usize) -> Result<Reply, String> {
             buf.truncate(n);
             Ok(Reply::Bulk(Some(buf)))
         }
-        _ => Err(format!("unexpected reply {:?}", line.chars().take(32).collect::<String>())),
+        _ => Err(format!(
+            "unexpected reply {:?}",
+            line.chars().take(32).collect::<String>()
+        )),
     }
 }
 
@@ -386,11 +387,21 @@ impl SharedCache for RedisCache {
     fn unlock(&self, key: &str, token: u64) {
         let tok = token.to_string();
         // A failure leaves the lock to expire on its own.
-        let _ = self.call(&[b"EVAL", UNLOCK.as_bytes(), b"1", key.as_bytes(), tok.as_bytes()]);
+        let _ = self.call(&[
+            b"EVAL",
+            UNLOCK.as_bytes(),
+            b"1",
+            key.as_bytes(),
+            tok.as_bytes(),
+        ]);
     }
 
     fn up(&self) -> bool {
         self.up.load(Ordering::Relaxed)
+    }
+
+    fn describe(&self) -> String {
+        self.target.shown()
     }
 }
 
@@ -406,7 +417,10 @@ mod tests {
             ("tekser-redis", 6380, 2, None)
         );
         let t = RedisTarget::parse("redis://:s3cret@127.0.0.1").expect("url");
-        assert_eq!((t.port, t.password.as_deref(), t.user), (6379, Some("s3cret"), None));
+        assert_eq!(
+            (t.port, t.password.as_deref(), t.user.as_deref()),
+            (6379, Some("s3cret"), None)
+        );
         assert_eq!(t.shown(), "redis://:***@127.0.0.1:6379/0");
         assert!(!format!("{t:?}").contains("s3cret"));
         let t = RedisTarget::parse("redis://app:pw@[::1]:7000").expect("url");
@@ -421,8 +435,10 @@ mod tests {
             "redis://h:0",
             "redis://h:99999",
             "redis://h/x",
+            "redis//:pw@h",
         ] {
-            assert!(RedisTarget::parse(bad).is_err(), "{bad}");
+            let e = RedisTarget::parse(bad).expect_err(bad);
+            assert!(!e.contains("pw"), "{e}");
         }
     }
 
@@ -431,7 +447,10 @@ mod tests {
         let mut r = &b"$1000000000\r\n"[..];
         assert!(read_reply(&mut r, 1 << 20).unwrap_err().contains("larger"));
         let mut r = &b"$3\r\nabc\r\n$-1\r\n:7\r\n+OK\r\n-ERR no\r\n"[..];
-        assert_eq!(read_reply(&mut r, 8), Ok(Reply::Bulk(Some(b"abc".to_vec()))));
+        assert_eq!(
+            read_reply(&mut r, 8),
+            Ok(Reply::Bulk(Some(b"abc".to_vec())))
+        );
         assert_eq!(read_reply(&mut r, 8), Ok(Reply::Bulk(None)));
         assert_eq!(read_reply(&mut r, 8), Ok(Reply::Int(7)));
         assert_eq!(read_reply(&mut r, 8), Ok(Reply::Simple("OK".into())));

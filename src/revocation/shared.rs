@@ -37,6 +37,8 @@ pub trait SharedCache: Send + Sync {
     fn unlock(&self, key: &str, token: u64);
     /// Whether the last call reached the service (for the `up` gauge).
     fn up(&self) -> bool;
+    /// Where it is, for logs (no secrets).
+    fn describe(&self) -> String;
 }
 
 /// How a store uses its shared cache.
@@ -86,10 +88,11 @@ impl Shared {
 
 fn hex(b: &[u8]) -> String {
     use std::fmt::Write;
-    b.iter().fold(String::with_capacity(b.len() * 2), |mut s, x| {
-        let _ = write!(s, "{x:02x}");
-        s
-    })
+    b.iter()
+        .fold(String::with_capacity(b.len() * 2), |mut s, x| {
+            let _ = write!(s, "{x:02x}");
+            s
+        })
 }
 
 /// Counters of the shared cache (for /metrics).
