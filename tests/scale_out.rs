@@ -367,9 +367,30 @@ fn start_replica(lab: &Lab, name: &str, port: u16, redis: Option<u16>) -> Proc {
     Proc(child)
 }
 
+/// nginx's master process, stopped with SIGTERM on drop: a SIGKILL would leave its worker
+/// running (and listening) after the test.
+struct Nginx(std::process::Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let until = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < until {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// nginx with the repository's example configuration, its placeholders filled in: one
 /// front port per pair of replicas.
-fn start_nginx(lab: &Lab, fronts: &[(u16, [u16; 2])]) -> Proc {
+fn start_nginx(lab: &Lab, fronts: &[(u16, [u16; 2])]) -> Nginx {
     let nginx = tool("nginx", "nginx");
     let example = std::fs::read_to_string(support::root().join("deploy/nginx/tekser.conf"))
         .expect("deploy/nginx/tekser.conf");
@@ -413,15 +434,17 @@ fn start_nginx(lab: &Lab, fronts: &[(u16, [u16; 2])]) -> Proc {
         "nginx -t: {}",
         String::from_utf8_lossy(&check.stderr)
     );
-    let child = Command::new(&nginx)
-        .arg("-p")
-        .arg(&prefix)
-        .arg("-c")
-        .arg(&conf_path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("nginx starts");
+    let nginx = Nginx(
+        Command::new(&nginx)
+            .arg("-p")
+            .arg(&prefix)
+            .arg("-c")
+            .arg(&conf_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nginx starts"),
+    );
     for (front, _) in fronts {
         let until = Instant::now() + Duration::from_secs(20);
         while !matches!(http(*front, "GET", "/healthz", b""), Ok((200, _))) {
@@ -429,7 +452,7 @@ fn start_nginx(lab: &Lab, fronts: &[(u16, [u16; 2])]) -> Proc {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
-    Proc(child)
+    nginx
 }
 
 /// `n` verifications of `doc` through `port` at once (all start together): every result.
