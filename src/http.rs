@@ -346,8 +346,12 @@ async fn refresh_crls(state: Arc<AppState>) {
         for url in v.revocation().due_for_refresh(crate::pki::time::now()) {
             let (v, f) = (Arc::clone(&v), Arc::clone(&state.fetcher));
             let _ = tokio::task::spawn_blocking(move || {
-                v.revocation()
-                    .refresh_crl(&url, f.as_ref(), crate::pki::time::now())
+                v.revocation().refresh_crl(
+                    &url,
+                    f.as_ref(),
+                    v.config().policy,
+                    crate::pki::time::now(),
+                )
             })
             .await;
         }

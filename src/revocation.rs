@@ -342,6 +342,9 @@ pub struct RevocationStore {
     counters: Counters,
     /// The cache shared with other replicas, when configured (issue #18).
     shared: std::sync::OnceLock<shared::Shared>,
+    /// The certificate whose signature a shared CRL verified under, by URL: the background
+    /// refresh stores what it downloads only once it verified under it too.
+    crl_issuers: Cache<String, Arc<Certificate>>,
     shared_counters: shared::Counters,
 }
 
@@ -391,6 +394,7 @@ impl RevocationStore {
             offline: offline.into_iter().map(Arc::new).collect(),
             counters: Counters::default(),
             shared: std::sync::OnceLock::new(),
+            crl_issuers: Cache::new(config.crl_cache_capacity),
             shared_counters: shared::Counters::default(),
             config,
         }
@@ -1019,7 +1023,7 @@ impl RevocationStore {
                             )
                             .map_err(|e| e.to_string())?;
                             let ttl = self.ocsp_ttl(&s, now);
-                            Ok((s, ttl))
+                            Ok(Some((s, ttl)))
                         };
                         self.through_shared(job, deadline, check, fetch)
                     };
@@ -1028,22 +1032,14 @@ impl RevocationStore {
             }
             FetchJob::Crl { url, issuer } => {
                 self.crls.optionally_get_with_by_ref(url, || {
-                    let fetch = || {
-                        let r = self.fetch_crl(url, fetcher, now, deadline);
-                        let share = match (&r, issuer) {
-                            (Cached::Ok(c, _), Some(i)) if self.crl_verified_by(c, i, policy) => {
-                                Some(c.der().to_vec())
-                            }
-                            _ => None,
-                        };
-                        (r, share)
-                    };
+                    let fetch =
+                        || self.fetch_crl_to_share(url, issuer, fetcher, policy, now, deadline);
                     // Read from the shared cache, a CRL is what a download would be: parsed
                     // here, its signature checked where it is used.
                     let check = |der: &[u8]| {
                         let c = Crl::parse(der, self.config.crl_max_bytes)
                             .map_err(|e| e.to_string())?;
-                        Ok(self.crl_entry(c, now))
+                        Ok(Some(self.crl_entry(c, now)))
                     };
                     let r = self.through_shared(job, deadline, check, fetch);
                     keep(matches!(r, Cached::Failed(..))).then(|| Arc::new(r))
@@ -1052,8 +1048,36 @@ impl RevocationStore {
         }
     }
 
+    /// Downloads a CRL; with it, its DER when it may be shared (its signature verified under
+    /// the issuer of the certificate that pointed to it). That issuer is remembered for the
+    /// background refresh, which stores what it downloads too.
+    fn fetch_crl_to_share(
+        &self,
+        url: &str,
+        issuer: &Option<Arc<Certificate>>,
+        fetcher: &dyn Fetch,
+        policy: AlgorithmPolicy,
+        now: i64,
+        deadline: Instant,
+    ) -> (Cached<Arc<Crl>>, Option<Vec<u8>>) {
+        let r = self.fetch_crl(url, fetcher, now, deadline);
+        // Without a shared cache nothing is verified here: the check verifies (and charges to
+        // the request's budget) what it uses.
+        if self.shared.get().is_none() {
+            return (r, None);
+        }
+        let share = match (&r, issuer) {
+            (Cached::Ok(c, _), Some(i)) if self.crl_verified_by(c, i, policy) => {
+                self.crl_issuers.insert(url.to_owned(), Arc::clone(i));
+                Some(c.der().to_vec())
+            }
+            _ => None,
+        };
+        (r, share)
+    }
+
     /// Answers one fetch job through the shared cache when there is one: a value there is
-    /// re-verified by `check` (as if just downloaded); without one, one replica takes the
+    /// re-verified by `check` (as if just downloaded; `Ok(None)`: genuine but not wanted); without one, one replica takes the
     /// key's lock and fetches upstream while the others wait for its result (at most
     /// `lock_wait`, then they fetch themselves); what a replica fetched and verified is stored
     /// (`fetch` returns the bytes to store only when they verified). Any failure of the shared
@@ -1062,7 +1086,7 @@ impl RevocationStore {
         &self,
         job: &FetchJob,
         deadline: Instant,
-        check: impl Fn(&[u8]) -> Result<(T, Duration), String>,
+        check: impl Fn(&[u8]) -> Result<Option<(T, Duration)>, String>,
         fetch: impl FnOnce() -> (Cached<T>, Option<Vec<u8>>),
     ) -> Cached<T> {
         use shared::Counters as C;
@@ -1076,10 +1100,12 @@ impl RevocationStore {
         let look = |counted_miss: bool| -> Result<Option<Cached<T>>, ()> {
             match sh.cache.get(&key) {
                 Ok(Some(der)) => match check(&der) {
-                    Ok((t, ttl)) => {
+                    Ok(Some((t, ttl))) => {
                         C::bump(&c.hits);
                         Ok(Some(Cached::Ok(t, ttl)))
                     }
+                    // Genuine but not what is wanted (a refresh finds the CRL it has).
+                    Ok(None) => Ok(None),
                     Err(_) => {
                         // Not what it claims (or no longer valid): fetched afresh, and the
                         // fresh value replaces it.
@@ -1336,10 +1362,30 @@ impl RevocationStore {
             .collect()
     }
 
-    /// Refetches `url` and replaces the cached CRL when the new one parses.
-    pub fn refresh_crl(&self, url: &str, fetcher: &dyn Fetch, now: i64) {
+    /// Refetches `url` and replaces the cached CRL when the new one parses. With a shared
+    /// cache, one replica downloads while the others wait and take its CRL (only one issued
+    /// after the CRL they hold counts).
+    pub fn refresh_crl(&self, url: &str, fetcher: &dyn Fetch, policy: AlgorithmPolicy, now: i64) {
         let deadline = Instant::now() + self.config.deadline;
-        if let Cached::Ok(c, ttl) = self.fetch_crl(url, fetcher, now, deadline) {
+        let held = match self.crls.get(url).as_deref() {
+            Some(Cached::Ok(c, _)) => Some(c.this_update),
+            _ => None,
+        };
+        let job = FetchJob::Crl {
+            url: url.to_owned(),
+            issuer: self.crl_issuers.get(url),
+        };
+        let FetchJob::Crl { issuer, .. } = &job else {
+            return;
+        };
+        let fetch = || self.fetch_crl_to_share(url, issuer, fetcher, policy, now, deadline);
+        let check = |der: &[u8]| {
+            let c = Crl::parse(der, self.config.crl_max_bytes).map_err(|e| e.to_string())?;
+            Ok(held
+                .is_none_or(|t| c.this_update > t)
+                .then(|| self.crl_entry(c, now)))
+        };
+        if let Cached::Ok(c, ttl) = self.through_shared(&job, deadline, check, fetch) {
             self.crls
                 .insert(url.to_owned(), Arc::new(Cached::Ok(c, ttl)));
         }

@@ -134,6 +134,8 @@ struct Lab {
     _procs: Vec<Proc>,
     /// Upstream connections per counting proxy, by name.
     counts: Vec<(&'static str, Arc<AtomicUsize>)>,
+    /// The CRL server (serves `ca.crl` as it is on disk at each request).
+    crl_port: u16,
 }
 
 impl Lab {
@@ -246,33 +248,7 @@ fn build_lab() -> Lab {
         db = d.join("index.txt").display(),
         num = d.join("crlnumber").display()
     ));
-    openssl(
-        d,
-        &[
-            "ca",
-            "-gencrl",
-            "-config",
-            "ca.cnf",
-            "-keyfile",
-            "ca.key",
-            "-cert",
-            "ca.crt",
-            "-out",
-            "ca.crl.pem",
-        ],
-    );
-    openssl(
-        d,
-        &[
-            "crl",
-            "-in",
-            "ca.crl.pem",
-            "-outform",
-            "DER",
-            "-out",
-            "ca.crl",
-        ],
-    );
+    gen_crl(d);
 
     drop(ocsp_hold);
     let mut responder = Command::new("openssl")
@@ -305,7 +281,41 @@ fn build_lab() -> Lab {
         dir,
         _procs: vec![Proc(responder)],
         counts,
+        crl_port,
     }
+}
+
+/// `ca.crl` (DER) from the lab's CA database, issued now.
+fn gen_crl(d: &Path) {
+    openssl(
+        d,
+        &[
+            "ca",
+            "-gencrl",
+            "-config",
+            "ca.cnf",
+            "-keyfile",
+            "ca.key",
+            "-cert",
+            "ca.crt",
+            "-out",
+            "ca.crl.pem",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "crl",
+            "-in",
+            "ca.crl.pem",
+            "-outform",
+            "DER",
+            "-out",
+            "ca.crl.tmp",
+        ],
+    );
+    // Renamed into place: the CRL server never hands out half a file.
+    std::fs::rename(d.join("ca.crl.tmp"), d.join("ca.crl")).expect("rename");
 }
 
 fn start_redis(lab: &Lab, port: u16) -> Proc {
@@ -757,4 +767,58 @@ fn two_replicas_behind_nginx_share_revocation_through_redis() {
     let results = stream(front, docs, 16, 16, 60, || kill(&mut replica_a));
     all_passed("replica killed mid-run", &results);
     assert_eq!(results.len(), 256);
+
+    // 6. The background CRL refresh is shared too: two stores (as two replicas' would be) hold
+    //    the CRL; a newer one is published; one store downloads it, the other takes it from
+    //    Redis. (In-process: the server's refresher runs once a minute.)
+    let replica = |name: &str| {
+        let mut raw = tekser::config::RawConfig {
+            trust: vec![lab.dir.join("ca.crt")],
+            ..Default::default()
+        };
+        raw.revocation_options.fetch_allow.push("127.0.0.1".into());
+        raw.cache.redis_url = Some(format!("redis://127.0.0.1:{redis_port}"));
+        raw.cache.key_prefix = format!("tekser:refresh-test:{name}:");
+        raw.validate().expect("config")
+    };
+    let (one, two) = (replica("x"), replica("x"));
+    let (ca, _) = tekser::pki::trust::load_paths(&[lab.dir.join("ca.crt")]).expect("ca");
+    let job = tekser::revocation::FetchJob::Crl {
+        url: format!("http://127.0.0.1:{}/ca.crl", lab.crl_port),
+        issuer: Some(Arc::new(ca.into_iter().next().expect("ca"))),
+    };
+    let policy = tekser::crypto::AlgorithmPolicy::default();
+    let now = || tekser::pki::time::now();
+    let downloads = lab.count("crl");
+    for r in [&one, &two] {
+        let s = r.verifier.revocation();
+        s.run(
+            std::slice::from_ref(&job),
+            r.fetcher.as_ref(),
+            policy,
+            now(),
+        );
+    }
+    assert_eq!(lab.count("crl"), downloads + 1, "the CRL downloaded once");
+    // A CRL issued a second later (thisUpdate has one-second resolution).
+    std::thread::sleep(Duration::from_millis(1100));
+    gen_crl(&lab.dir);
+    let url = format!("http://127.0.0.1:{}/ca.crl", lab.crl_port);
+    for r in [&one, &two] {
+        r.verifier
+            .revocation()
+            .refresh_crl(&url, r.fetcher.as_ref(), policy, now());
+    }
+    assert_eq!(
+        lab.count("crl"),
+        downloads + 2,
+        "the new CRL downloaded once"
+    );
+    let s = two.verifier.revocation().stats();
+    let sh = s.shared.expect("shared stats");
+    assert_eq!(
+        (sh.hits, sh.stores),
+        (2, 0),
+        "the second store read both CRLs"
+    );
 }
