@@ -4,8 +4,8 @@
 //! (one of them draining), every manifest parsed and its probes, ports, config and names
 //! compared with what `tekser serve` answers and what its config loader accepts.
 //!
-//! Needs `nginx` (Debian: `apt-get install nginx`); without it these tests fail, they do not
-//! skip. All traffic stays on 127.0.0.1.
+//! Needs `nginx` and `redis-server` (Debian: `apt-get install nginx redis-server`); without them
+//! these tests fail, they do not skip. All traffic stays on 127.0.0.1.
 
 mod support;
 
@@ -1029,4 +1029,95 @@ fn dockerignore_keeps_what_the_build_reads() {
             from.display()
         );
     }
+}
+
+/// redis.yaml's command line, run by a real redis-server on loopback: Redis accepts every
+/// argument (a typo would crash-loop the pod), the settings are the ones the file's comments
+/// promise, and nothing lands in the working directory (the container's root is read-only and
+/// /data an emptyDir).
+#[test]
+fn k8s_redis_arguments_run_on_a_real_redis() {
+    let docs = manifests();
+    let dep = find(&docs, "Deployment", "tekser-redis");
+    let c = &dep["spec"]["template"]["spec"]["containers"][0];
+    let args: Vec<String> = c["args"]
+        .as_sequence()
+        .expect("redis args")
+        .iter()
+        .map(|a| s(a, "arg").to_owned())
+        .collect();
+    assert_eq!(args.first().map(String::as_str), Some("redis-server"));
+    let bin = ["/usr/bin", "/usr/local/bin", "/usr/sbin"]
+        .iter()
+        .map(|d| Path::new(d).join("redis-server"))
+        .find(|p| p.is_file())
+        .expect("redis-server not found: install it (Debian: apt-get install redis-server)");
+    let dir = TempDir::new("redis");
+    let port = free_port();
+    // The manifest's arguments, then where this test runs it (later arguments win).
+    let child = Command::new(bin)
+        .args(&args[1..])
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--dir"])
+        .arg(&dir.0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start redis-server");
+    struct Stop(Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut redis = Stop(child);
+    let t0 = Instant::now();
+    let mut conn = loop {
+        if let Ok(c) = TcpStream::connect(("127.0.0.1", port)) {
+            break c;
+        }
+        if let Ok(Some(st)) = redis.0.try_wait() {
+            panic!("redis-server refused redis.yaml's arguments {args:?}: {st}");
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "redis-server did not listen"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    conn.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut ask = |cmd: &str| -> String {
+        use std::io::Read;
+        conn.write_all(format!("{cmd}\r\n").as_bytes())
+            .expect("send");
+        let mut buf = vec![0u8; 4096];
+        let n = conn.read(&mut buf).expect("reply");
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    let get = |reply: String| -> String {
+        // *2 $len name $len value: the value is the fifth line.
+        reply.split("\r\n").nth(4).unwrap_or("").to_owned()
+    };
+    assert_eq!(get(ask("CONFIG GET maxmemory")), (512u64 << 20).to_string());
+    assert_eq!(get(ask("CONFIG GET maxmemory-policy")), "allkeys-lru");
+    assert_eq!(get(ask("CONFIG GET save")), "");
+    assert_eq!(get(ask("CONFIG GET appendonly")), "no");
+    assert_eq!(get(ask("CONFIG GET protected-mode")), "no");
+    assert!(ask("SET tekser:probe 1 EX 60").starts_with("+OK"));
+    // SHUTDOWN saves nothing when `save` is off (the connection closes without a reply).
+    conn.write_all(b"SHUTDOWN\r\n").expect("send SHUTDOWN");
+    let t0 = Instant::now();
+    while redis.0.try_wait().ok().flatten().is_none() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "redis-server did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let left: Vec<_> = std::fs::read_dir(&dir.0).expect("dir").collect();
+    assert!(
+        left.is_empty(),
+        "redis wrote to its working directory: {left:?}"
+    );
 }
