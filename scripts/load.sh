@@ -10,6 +10,7 @@
 # All traffic goes to 127.0.0.1. Every loop is bounded in time.
 #   bash scripts/load.sh            (DURATION=10 by default; PROFILE=release for a quick run;
 #                                    MIXED_SMALL_RATE, MIXED_PDF_RATE for the mixed-load rows)
+#   REPLICAS=2 bash scripts/load.sh (one replica vs two behind nginx: scripts/load-replicas.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${DURATION:-10}
@@ -26,6 +27,11 @@ cargo build --profile "$PROFILE" --quiet --bin tekser
 cargo build --release --quiet --example loadgen
 BIN=target/$PROFILE/tekser
 LOADGEN=target/release/examples/loadgen
+# REPLICAS=2: one replica direct vs one and two behind nginx (issue #18), instead of the rows below.
+if [ "${REPLICAS:-1}" = 2 ]; then
+  BIN=$BIN DUR=$DUR DOC=$DOC CT=$CT bash scripts/load-replicas.sh
+  exit
+fi
 
 speed=$(taskset -c 0 openssl speed -seconds 3 rsa2048 2>/dev/null)
 rsa_vps=$(awk '/^rsa 2048 bits/ {print $NF}' <<<"$speed")
