@@ -785,32 +785,11 @@ fn k8s_config_is_accepted_by_tekser_and_sized_as_documented() {
         &redis["spec"]["template"]["metadata"]["labels"]
     ));
 
-    // tekser's own loader. The [cache] table is the lead's half of issue #18: once the loader
-    // knows it, the whole file must load; until then everything but that table must.
+    // tekser's own loader takes the whole file, [cache] included, and attaches the Redis
+    // cache it names (nothing is connected until a fetch).
     let dir = TempDir::new("config");
-    let probe = dir.0.join("probe.toml");
-    std::fs::write(&probe, "[cache]\nredis_url = \"redis://127.0.0.1:6379\"\n").expect("write");
-    let probed = RawConfig::from_file(&probe);
-    let loader_knows_cache = probed.is_ok();
-    if let Err(e) = probed {
-        // Only "no such table" sends this test down the partial path; any other complaint
-        // about [cache] means the loader knows it and dislikes the probe: look into it.
-        let msg = e.to_string();
-        assert!(
-            msg.contains("unknown field `cache`"),
-            "the loader knows [cache] but refused redis_url alone: {msg}"
-        );
-    }
-    let checked = if loader_knows_cache {
-        toml_text.clone()
-    } else {
-        let mut t = table.clone();
-        t.remove("cache");
-        toml::to_string(&t).expect("toml")
-    };
-    println!("tekser's loader knows [cache]: {loader_knows_cache}");
     let file = dir.0.join("tekser.toml");
-    std::fs::write(&file, &checked).expect("write config");
+    std::fs::write(&file, &toml_text).expect("write config");
     let raw = RawConfig::from_file(&file).unwrap_or_else(|e| panic!("ConfigMap tekser.toml: {e}"));
     let server = raw.server.clone();
     let config = raw
@@ -821,6 +800,14 @@ fn k8s_config_is_accepted_by_tekser_and_sized_as_documented() {
         "production manifests must not trust the demo roots"
     );
     assert_eq!(config.server.listen.port(), 8080);
+    assert_eq!(
+        config
+            .verifier
+            .revocation()
+            .shared()
+            .map(|s| s.cache.describe()),
+        Some("redis://tekser-redis:6379/0".to_owned())
+    );
 
     let dep = find(&docs, "Deployment", "tekser");
     let c = tekser_container(dep);

@@ -398,24 +398,28 @@ impl Drop for Nginx {
     }
 }
 
-/// nginx with the repository's example configuration, its placeholders filled in: one
-/// front port per pair of replicas.
-fn start_nginx(lab: &Lab, fronts: &[(u16, [u16; 2])]) -> Nginx {
+/// nginx with the repository's example configuration (`deploy/nginx/tekser.conf`, as an
+/// operator would install it in nginx's http context), its addresses replaced by loopback ones.
+fn start_nginx(lab: &Lab, name: &str, front: u16, [a, b]: [u16; 2]) -> Nginx {
     let nginx = tool("nginx", "nginx");
-    let example = std::fs::read_to_string(support::root().join("deploy/nginx/tekser.conf"))
+    let mut example = std::fs::read_to_string(support::root().join("deploy/nginx/tekser.conf"))
         .expect("deploy/nginx/tekser.conf");
-    let prefix = lab.dir.join("nginx");
+    let prefix = lab.dir.join(name);
     std::fs::create_dir_all(prefix.join("logs")).expect("nginx dir");
-    let mut http_blocks = String::new();
-    for (i, (front, [a, b])) in fronts.iter().enumerate() {
-        http_blocks.push_str(
-            &example
-                .replace("tekser_replicas", &format!("tekser_replicas_{i}"))
-                .replace("127.0.0.1:8081", &format!("127.0.0.1:{a}"))
-                .replace("127.0.0.1:8082", &format!("127.0.0.1:{b}"))
-                .replace("listen 8080", &format!("listen 127.0.0.1:{front}"))
-                .replace("listen 80", &format!("listen 127.0.0.1:{front}")),
+    for (from, to) in [
+        ("server 10.0.0.11:8080", format!("server 127.0.0.1:{a}")),
+        ("server 10.0.0.12:8080", format!("server 127.0.0.1:{b}")),
+        ("listen 80;", format!("listen 127.0.0.1:{front};")),
+        (
+            "/var/log/nginx/tekser.access.log",
+            prefix.join("logs/access.log").display().to_string(),
+        ),
+    ] {
+        assert!(
+            example.contains(from),
+            "the example config no longer has {from:?}"
         );
+        example = example.replace(from, &to);
     }
     // Workers run as `nobody` when the test runs as root: their temp paths must be theirs.
     let tmp = prefix.join("tmp");
@@ -425,7 +429,7 @@ fn start_nginx(lab: &Lab, fronts: &[(u16, [u16; 2])]) -> Nginx {
         .arg(&tmp)
         .status();
     let conf = format!(
-        "daemon off;\nworker_processes 1;\npid {p}/nginx.pid;\nerror_log {p}/logs/error.log warn;\nevents {{ worker_connections 1024; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {t}/body;\n  proxy_temp_path {t}/proxy;\n  fastcgi_temp_path {t}/fastcgi;\n  uwsgi_temp_path {t}/uwsgi;\n  scgi_temp_path {t}/scgi;\n{http_blocks}\n}}\n",
+        "daemon off;\nworker_processes 1;\npid {p}/nginx.pid;\nerror_log {p}/logs/error.log warn;\nevents {{ worker_connections 1024; }}\nhttp {{\n  client_body_temp_path {t}/body;\n  proxy_temp_path {t}/proxy;\n  fastcgi_temp_path {t}/fastcgi;\n  uwsgi_temp_path {t}/uwsgi;\n  scgi_temp_path {t}/scgi;\n{example}\n}}\n",
         p = prefix.display(),
         t = tmp.display()
     );
@@ -444,7 +448,7 @@ fn start_nginx(lab: &Lab, fronts: &[(u16, [u16; 2])]) -> Nginx {
         "nginx -t: {}",
         String::from_utf8_lossy(&check.stderr)
     );
-    let nginx = Nginx(
+    let proc = Nginx(
         Command::new(&nginx)
             .arg("-p")
             .arg(&prefix)
@@ -455,14 +459,12 @@ fn start_nginx(lab: &Lab, fronts: &[(u16, [u16; 2])]) -> Nginx {
             .spawn()
             .expect("nginx starts"),
     );
-    for (front, _) in fronts {
-        let until = Instant::now() + Duration::from_secs(20);
-        while !matches!(http(*front, "GET", "/healthz", b""), Ok((200, _))) {
-            assert!(Instant::now() < until, "nginx on {front} did not answer");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+    let until = Instant::now() + Duration::from_secs(20);
+    while !matches!(http(front, "GET", "/healthz", b""), Ok((200, _))) {
+        assert!(Instant::now() < until, "nginx on {front} did not answer");
+        std::thread::sleep(Duration::from_millis(50));
     }
-    nginx
+    proc
 }
 
 /// `n` verifications of `doc` through `port` at once (all start together): every result.
@@ -566,7 +568,8 @@ fn two_replicas_behind_nginx_share_revocation_through_redis() {
     let _replica_b = start_replica(&lab, "b", b, Some(redis_port));
     let _replica_c = start_replica(&lab, "c", c, None);
     let _replica_d = start_replica(&lab, "d", dd, None);
-    let _nginx = start_nginx(&lab, &[(front, [a, b]), (front_alone, [c, dd])]);
+    let _nginx = start_nginx(&lab, "nginx", front, [a, b]);
+    let _nginx_alone = start_nginx(&lab, "nginx-alone", front_alone, [c, dd]);
 
     // 1. 200 at once over both replicas: with Redis one upstream request, without two.
     let t = Instant::now();
