@@ -345,6 +345,9 @@ pub struct RevocationStore {
     /// The certificate whose signature a shared CRL verified under, by URL: the background
     /// refresh stores what it downloads only once it verified under it too.
     crl_issuers: Cache<String, Arc<Certificate>>,
+    /// The keys whose cached value was read from the shared cache, not fetched here (reported
+    /// as source "cache").
+    from_shared: Cache<shared::Marker, ()>,
     shared_counters: shared::Counters,
 }
 
@@ -395,6 +398,11 @@ impl RevocationStore {
             counters: Counters::default(),
             shared: std::sync::OnceLock::new(),
             crl_issuers: Cache::new(config.crl_cache_capacity),
+            from_shared: Cache::new(
+                config
+                    .ocsp_cache_capacity
+                    .saturating_add(config.crl_cache_capacity),
+            ),
             shared_counters: shared::Counters::default(),
             config,
         }
@@ -563,9 +571,14 @@ impl RevocationStore {
                 Some(Cached::Ok(s, _)) => {
                     if ocsp_fresh.check(s.this_update, s.next_update).is_ok() {
                         self.counters.ocsp_hits.fetch_add(1, Ordering::Relaxed);
+                        // Read from the shared cache, it was fetched earlier (by another
+                        // replica): "cache", not "ocsp", even in the request that looked.
                         let fresh = done
                             .iter()
-                            .any(|j| matches!(j, FetchJob::Ocsp { id: d, .. } if d == id));
+                            .any(|j| matches!(j, FetchJob::Ocsp { id: d, .. } if d == id))
+                            && !self
+                                .from_shared
+                                .contains_key(&shared::Marker::Ocsp(id.clone()));
                         let source = if fresh { Source::Ocsp } else { Source::Cache };
                         found.push(finding(s, source));
                         ocsp_failed = s.status == CertStatus::Unknown;
@@ -637,9 +650,10 @@ impl RevocationStore {
         if !cached_crls.is_empty() {
             match self.status_from_crls(cert, issuer, &cached_crls, cx) {
                 Ok(Some(mut f)) => {
-                    let fresh = done.iter().any(
-                        |j| matches!(j, FetchJob::Crl { url, .. } if urls.contains(&url.as_str())),
-                    );
+                    let fresh = done.iter().any(|j| {
+                        matches!(j, FetchJob::Crl { url, .. } if urls.contains(&url.as_str())
+                            && !self.from_shared.contains_key(&shared::Marker::Crl(url.clone())))
+                    });
                     f.source = if fresh { Source::Crl } else { Source::Cache };
                     // A revocation stands on its own; a "good" needs the complete picture
                     // (every delta the base names).
@@ -1089,20 +1103,38 @@ impl RevocationStore {
         check: impl Fn(&[u8]) -> Result<Option<(T, Duration)>, String>,
         fetch: impl FnOnce() -> (Cached<T>, Option<Vec<u8>>),
     ) -> Cached<T> {
-        use shared::Counters as C;
         let Some(sh) = self.shared.get() else {
             return fetch().0;
         };
+        // Whether the answer came from the shared cache, for the source reported.
+        let marker = shared::Marker::of(job);
+        let r = self.through_shared_inner(sh, job, deadline, check, fetch);
+        match &r {
+            (Cached::Ok(..), true) => self.from_shared.insert(marker, ()),
+            _ => self.from_shared.invalidate(&marker),
+        }
+        r.0
+    }
+
+    fn through_shared_inner<T>(
+        &self,
+        sh: &shared::Shared,
+        job: &FetchJob,
+        deadline: Instant,
+        check: impl Fn(&[u8]) -> Result<Option<(T, Duration)>, String>,
+        fetch: impl FnOnce() -> (Cached<T>, Option<Vec<u8>>),
+    ) -> (Cached<T>, bool) {
+        use shared::Counters as C;
         let c = &self.shared_counters;
         let key = sh.key(job);
         let lock_key = format!("{key}:lock");
         // One look: Some(answer) when the shared cache answers (or must be given up on).
-        let look = |counted_miss: bool| -> Result<Option<Cached<T>>, ()> {
+        let look = |counted_miss: bool| -> Result<Option<(Cached<T>, bool)>, ()> {
             match sh.cache.get(&key) {
                 Ok(Some(der)) => match check(&der) {
                     Ok(Some((t, ttl))) => {
                         C::bump(&c.hits);
-                        Ok(Some(Cached::Ok(t, ttl)))
+                        Ok(Some((Cached::Ok(t, ttl), true)))
                     }
                     // Genuine but not what is wanted (a refresh finds the CRL it has).
                     Ok(None) => Ok(None),
@@ -1132,12 +1164,12 @@ impl RevocationStore {
                     Err(_) => C::bump(&c.errors),
                 }
             }
-            r
+            (r, false)
         };
         match look(true) {
             Ok(Some(hit)) => return hit,
             Ok(None) => {}
-            Err(()) => return fetch().0,
+            Err(()) => return (fetch().0, false),
         }
         // The lock lives as long as the holder's fetch may (its deadline), plus a second;
         // a holder that dies leaves it to expire.
@@ -1166,7 +1198,7 @@ impl RevocationStore {
                 }
                 Err(_) => {
                     C::bump(&c.errors);
-                    return fetch().0;
+                    return (fetch().0, false);
                 }
             }
             if Instant::now() + sh.poll >= until {
@@ -1179,7 +1211,7 @@ impl RevocationStore {
             match look(false) {
                 Ok(Some(hit)) => return hit,
                 Ok(None) => {}
-                Err(()) => return fetch().0,
+                Err(()) => return (fetch().0, false),
             }
         }
     }

@@ -113,6 +113,17 @@ fn verify(port: u16, doc: &[u8]) -> Result<(String, String), String> {
     Ok((s("/indication"), s("/signatures/0/revocation/status")))
 }
 
+/// The first signature's revocation source of a verification through `port`.
+fn revocation_source(port: u16, doc: &[u8]) -> String {
+    let (status, body) = http(port, "POST", "/v1/verify", doc).expect("verify");
+    assert_eq!(status, 200);
+    let v: serde_json::Value = serde_json::from_slice(&body).expect("json");
+    v.pointer("/signatures/0/revocation/source")
+        .and_then(|x| x.as_str())
+        .unwrap_or("?")
+        .to_owned()
+}
+
 /// A Prometheus sample of a replica (`name{labels}` exactly as rendered), 0 when absent.
 fn metric(port: u16, sample: &str) -> f64 {
     let (_, body) = http(port, "GET", "/metrics", b"").expect("metrics");
@@ -159,7 +170,7 @@ const OCSP_GROUPS: [(&str, &[&str]); 5] = [
     (
         "redisdown",
         &[
-            "m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "after", "back",
+            "m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "after", "back", "seq",
         ],
     ),
     ("crl-ocsp", &[]),
@@ -764,6 +775,11 @@ fn two_replicas_behind_nginx_share_revocation_through_redis() {
         "one upstream request again"
     );
     assert_eq!(metric(a, "tekser_shared_cache_up"), 1.0);
+    // A status another replica fetched is reported as "cache", not as fetched for this request.
+    let seq = lab.doc("seq");
+    assert_eq!(revocation_source(a, &seq), "ocsp");
+    assert_eq!(revocation_source(b, &seq), "cache");
+    assert_eq!(lab.count("redisdown"), before + 2, "b read it from Redis");
 
     // 5. A replica killed mid-run: nginx retries what it sent there on the other.
     let docs = Arc::new(vec![lab.doc("shared")]);

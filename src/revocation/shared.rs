@@ -86,6 +86,22 @@ impl Shared {
     }
 }
 
+/// A fetch job's local cache key, to remember which values came from the shared cache.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) enum Marker {
+    Ocsp(crate::pki::ocsp::CertId),
+    Crl(String),
+}
+
+impl Marker {
+    pub fn of(job: &FetchJob) -> Self {
+        match job {
+            FetchJob::Ocsp { id, .. } => Self::Ocsp(id.clone()),
+            FetchJob::Crl { url, .. } => Self::Crl(url.clone()),
+        }
+    }
+}
+
 fn hex(b: &[u8]) -> String {
     use std::fmt::Write;
     b.iter()
