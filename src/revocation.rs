@@ -1179,9 +1179,11 @@ impl RevocationStore {
         loop {
             match sh.cache.try_lock(&lock_key, hold) {
                 Ok(Some(token)) => {
-                    // Another replica may have stored the value between our look and the lock.
-                    let r = match waited.then(|| look(false)) {
-                        Some(Ok(Some(hit))) => hit,
+                    // Another replica may have stored the value and released the lock between
+                    // our look and the lock: one more look costs a round trip to Redis, a
+                    // second upstream fetch would cost the responder.
+                    let r = match look(false) {
+                        Ok(Some(hit)) => hit,
                         _ => {
                             let (r, share) = fetch();
                             store(r, share)
