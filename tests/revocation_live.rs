@@ -11,7 +11,7 @@ mod support;
 use support::loopback::{
     counting_proxy, read_request, reserve_port, respond, serve_loopback, Proc,
 };
-use support::pki::{issue_and_sign, openssl, self_signed, CA_EXTS};
+use support::pki::{gen_crl, issue, issue_and_sign, self_signed, CA_EXTS};
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -130,42 +130,7 @@ fn build_lab() -> Lab {
     self_signed(d, "ca", "/CN=tekser live test CA/O=tekser", CA_EXTS);
     let ext = |name: &str, body: &str| w(&format!("{name}.ext"), body);
     ext("resp", "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=OCSPSigning\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n");
-    openssl(
-        d,
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "resp.key",
-            "-out",
-            "resp.csr",
-            "-subj",
-            "/CN=tekser live OCSP responder",
-        ],
-    );
-    openssl(
-        d,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "resp.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-set_serial",
-            "0x7001",
-            "-days",
-            "365",
-            "-extfile",
-            "resp.ext",
-            "-out",
-            "resp.crt",
-        ],
-    );
+    issue(d, "resp", "ca", "0x7001");
     self_signed(
         d,
         "rogue",
@@ -226,33 +191,7 @@ fn build_lab() -> Lab {
     }
     w("index.txt", &index);
     w("index.txt.attr", "unique_subject = no\n");
-    openssl(
-        d,
-        &[
-            "ca",
-            "-gencrl",
-            "-config",
-            "ca.cnf",
-            "-keyfile",
-            "ca.key",
-            "-cert",
-            "ca.crt",
-            "-out",
-            "ca.crl.pem",
-        ],
-    );
-    openssl(
-        d,
-        &[
-            "crl",
-            "-in",
-            "ca.crl.pem",
-            "-outform",
-            "DER",
-            "-out",
-            "ca.crl",
-        ],
-    );
+    gen_crl(d, "ca.cnf", "ca.crl");
 
     // unknown.crl: the same CA's CRL from a database where "unknowncrl" is revoked (the OCSP
     // responder's database does not know it). delta-base.crl: a CRL naming a delta CRL
@@ -273,25 +212,7 @@ fn build_lab() -> Lab {
         num = d.join("crlnumber").display()
     ));
     for (cnf, out) in [("ca2.cnf", "unknown.crl"), ("ca3.cnf", "delta-base.crl")] {
-        openssl(
-            d,
-            &[
-                "ca",
-                "-gencrl",
-                "-config",
-                cnf,
-                "-keyfile",
-                "ca.key",
-                "-cert",
-                "ca.crt",
-                "-out",
-                "tmp.crl.pem",
-            ],
-        );
-        openssl(
-            d,
-            &["crl", "-in", "tmp.crl.pem", "-outform", "DER", "-out", out],
-        );
+        gen_crl(d, cnf, out);
     }
 
     // An untrusted CA whose leaf points every URL at the canary.

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use support::loopback::{
     counting_proxy, read_request, reserve_port, respond, serve_loopback, Proc,
 };
-use support::pki::{issue_and_sign, openssl, self_signed, CA_EXTS};
+use support::pki::{gen_crl, issue, issue_and_sign, openssl, self_signed, CA_EXTS};
 
 /// A tool the test needs: missing, the test fails naming the package (`.ci/run` installs it).
 fn tool(name: &str, package: &str) -> PathBuf {
@@ -210,8 +210,7 @@ fn build_lab() -> Lab {
         &["extendedKeyUsage=OCSPSigning"],
     );
     w("resp.ext", "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=OCSPSigning\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n");
-    w("content.txt", "tekser scale-out test document\n");
-    issue_and_sign(d, "resp", "ca", "0x7001");
+    issue(d, "resp", "ca", "0x7001");
     let leaf_ext = |name: &str, tail: &str| {
         w(
             &format!("{name}.ext"),
@@ -259,7 +258,7 @@ fn build_lab() -> Lab {
         db = d.join("index.txt").display(),
         num = d.join("crlnumber").display()
     ));
-    gen_crl(d);
+    gen_crl(d, "ca.cnf", "ca.crl");
 
     drop(ocsp_hold);
     let mut responder = Command::new("openssl")
@@ -294,39 +293,6 @@ fn build_lab() -> Lab {
         counts,
         crl_port,
     }
-}
-
-/// `ca.crl` (DER) from the lab's CA database, issued now.
-fn gen_crl(d: &Path) {
-    openssl(
-        d,
-        &[
-            "ca",
-            "-gencrl",
-            "-config",
-            "ca.cnf",
-            "-keyfile",
-            "ca.key",
-            "-cert",
-            "ca.crt",
-            "-out",
-            "ca.crl.pem",
-        ],
-    );
-    openssl(
-        d,
-        &[
-            "crl",
-            "-in",
-            "ca.crl.pem",
-            "-outform",
-            "DER",
-            "-out",
-            "ca.crl.tmp",
-        ],
-    );
-    // Renamed into place: the CRL server never hands out half a file.
-    std::fs::rename(d.join("ca.crl.tmp"), d.join("ca.crl")).expect("rename");
 }
 
 fn start_redis(lab: &Lab, port: u16) -> Proc {
@@ -821,7 +787,7 @@ fn two_replicas_behind_nginx_share_revocation_through_redis() {
     assert_eq!(lab.count("crl"), downloads + 1, "the CRL downloaded once");
     // A CRL issued a second later (thisUpdate has one-second resolution).
     std::thread::sleep(Duration::from_millis(1100));
-    gen_crl(&lab.dir);
+    gen_crl(&lab.dir, "ca.cnf", "ca.crl");
     let url = format!("http://127.0.0.1:{}/ca.crl", lab.crl_port);
     for r in [&one, &two] {
         r.verifier

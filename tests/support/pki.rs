@@ -41,6 +41,32 @@ pub fn self_signed(d: &Path, name: &str, subject: &str, exts: &[&str]) {
 /// A new key for `name`, a certificate for it issued by `ca` with the extensions in
 /// `{name}.ext` (one year), and `openssl cms -sign` over content.txt as `{name}.p7s`.
 pub fn issue_and_sign(d: &Path, name: &str, ca: &str, serial: &str) {
+    issue(d, name, ca, serial);
+    let f = |ext: &str| format!("{name}.{ext}");
+    openssl(
+        d,
+        &[
+            "cms",
+            "-sign",
+            "-binary",
+            "-nodetach",
+            "-in",
+            "content.txt",
+            "-signer",
+            &f("crt"),
+            "-inkey",
+            &f("key"),
+            "-outform",
+            "DER",
+            "-out",
+            &f("p7s"),
+        ],
+    );
+}
+
+/// A new RSA key `{name}.key` and a certificate `{name}.crt` (subject `CN=tekser live {name}`)
+/// issued by `ca` with the extensions in `{name}.ext`, valid one year.
+pub fn issue(d: &Path, name: &str, ca: &str, serial: &str) {
     let f = |ext: &str| format!("{name}.{ext}");
     openssl(
         d,
@@ -78,23 +104,19 @@ pub fn issue_and_sign(d: &Path, name: &str, ca: &str, serial: &str) {
             &f("crt"),
         ],
     );
+}
+
+/// `out` (DER): a CRL issued now by the CA `ca.crt`/`ca.key` from the database the OpenSSL
+/// config `cnf` names. Written beside and renamed into place, so that a CRL server reading the
+/// file never hands out half of it.
+pub fn gen_crl(d: &Path, cnf: &str, out: &str) {
+    let (pem, tmp) = (format!("{out}.pem"), format!("{out}.tmp"));
     openssl(
         d,
         &[
-            "cms",
-            "-sign",
-            "-binary",
-            "-nodetach",
-            "-in",
-            "content.txt",
-            "-signer",
-            &f("crt"),
-            "-inkey",
-            &f("key"),
-            "-outform",
-            "DER",
-            "-out",
-            &f("p7s"),
+            "ca", "-gencrl", "-config", cnf, "-keyfile", "ca.key", "-cert", "ca.crt", "-out", &pem,
         ],
     );
+    openssl(d, &["crl", "-in", &pem, "-outform", "DER", "-out", &tmp]);
+    std::fs::rename(d.join(&tmp), d.join(out)).expect("rename the CRL into place");
 }
