@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use support::loopback::{
     counting_proxy, read_request, reserve_port, respond, serve_loopback, Proc,
 };
+use support::nginx::{nginx_cmd, render, Nginx};
 use support::pki::{gen_crl, issue, issue_and_sign, openssl, self_signed, CA_EXTS};
 
 /// A tool the test needs: missing, the test fails naming the package (`.ci/run` installs it).
@@ -354,83 +355,24 @@ fn start_replica(lab: &Lab, name: &str, port: u16, redis: Option<u16>) -> Proc {
     Proc(child)
 }
 
-/// nginx's master process, stopped with SIGTERM on drop: a SIGKILL would leave its worker
-/// running (and listening) after the test.
-struct Nginx(std::process::Child);
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let until = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < until {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// nginx with the repository's example configuration (`deploy/nginx/tekser.conf`, as an
-/// operator would install it in nginx's http context), its addresses replaced by loopback ones.
+/// nginx running the repository's example configuration (`deploy/nginx/tekser.conf`, as an
+/// operator installs it in nginx's http context) in front of replicas `a` and `b`, on `front`.
 fn start_nginx(lab: &Lab, name: &str, front: u16, [a, b]: [u16; 2]) -> Nginx {
-    let nginx = tool("nginx", "nginx");
-    let mut example = std::fs::read_to_string(support::root().join("deploy/nginx/tekser.conf"))
-        .expect("deploy/nginx/tekser.conf");
-    let prefix = lab.dir.join(name);
-    std::fs::create_dir_all(prefix.join("logs")).expect("nginx dir");
-    for (from, to) in [
-        ("server 10.0.0.11:8080", format!("server 127.0.0.1:{a}")),
-        ("server 10.0.0.12:8080", format!("server 127.0.0.1:{b}")),
-        ("listen 80;", format!("listen 127.0.0.1:{front};")),
-        (
-            "/var/log/nginx/tekser.access.log",
-            prefix.join("logs/access.log").display().to_string(),
-        ),
-    ] {
-        assert!(
-            example.contains(from),
-            "the example config no longer has {from:?}"
-        );
-        example = example.replace(from, &to);
-    }
-    // Workers run as `nobody` when the test runs as root: their temp paths must be theirs.
-    let tmp = prefix.join("tmp");
-    std::fs::create_dir_all(&tmp).expect("tmp");
-    let _ = Command::new("chmod")
-        .args(["-R", "a+rwx"])
-        .arg(&tmp)
-        .status();
-    let conf = format!(
-        "daemon off;\nworker_processes 1;\npid {p}/nginx.pid;\nerror_log {p}/logs/error.log warn;\nevents {{ worker_connections 1024; }}\nhttp {{\n  client_body_temp_path {t}/body;\n  proxy_temp_path {t}/proxy;\n  fastcgi_temp_path {t}/fastcgi;\n  uwsgi_temp_path {t}/uwsgi;\n  scgi_temp_path {t}/scgi;\n{example}\n}}\n",
-        p = prefix.display(),
-        t = tmp.display()
-    );
-    let conf_path = prefix.join("nginx.conf");
-    std::fs::write(&conf_path, conf).expect("nginx.conf");
-    let check = Command::new(&nginx)
-        .arg("-t")
-        .arg("-p")
-        .arg(&prefix)
-        .arg("-c")
-        .arg(&conf_path)
-        .output()
-        .expect("nginx -t");
+    let dir = lab.dir.join(name);
+    std::fs::create_dir_all(&dir).expect("nginx dir");
+    let replicas: Vec<std::net::SocketAddr> = [a, b]
+        .iter()
+        .map(|p| std::net::SocketAddr::from(([127, 0, 0, 1], *p)))
+        .collect();
+    let conf = render(&dir, front, Some(&replicas));
+    let check = nginx_cmd(&dir, &conf).arg("-t").output().expect("nginx -t");
     assert!(
         check.status.success(),
         "nginx -t: {}",
         String::from_utf8_lossy(&check.stderr)
     );
     let proc = Nginx(
-        Command::new(&nginx)
-            .arg("-p")
-            .arg(&prefix)
-            .arg("-c")
-            .arg(&conf_path)
+        nginx_cmd(&dir, &conf)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

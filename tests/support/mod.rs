@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod loopback;
+pub mod nginx;
 pub mod pki;
 
 use std::path::{Path, PathBuf};
