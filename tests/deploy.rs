@@ -1009,3 +1009,31 @@ fn k8s_redis_arguments_run_on_a_real_redis() {
         "redis wrote to its working directory: {left:?}"
     );
 }
+
+#[test]
+fn k8s_environment_variables_are_ones_tekser_reads() {
+    // A misspelt variable would be ignored silently by the pod: each one the Deployment sets
+    // must change what tekser's own loader produces.
+    let docs = manifests();
+    let dep = find(&docs, "Deployment", "tekser");
+    let env = tekser_container(dep)["env"].as_sequence().expect("env");
+    assert!(!env.is_empty());
+    for e in env {
+        let name = e["name"].as_str().expect("env name");
+        let value = match name {
+            "TEKSER_ADMIN_TOKEN" => "0123456789abcdef-token",
+            "TEKSER_REDIS_URL" => "redis://:pw@redis.example:6380/1",
+            other => panic!("{other}: add it to this test with a value to apply"),
+        };
+        let (mut before, mut after) = (RawConfig::default(), RawConfig::default());
+        before.apply_env(|_| None).expect("no env");
+        after
+            .apply_env(|k| (k == name).then(|| value.to_owned()))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_ne!(
+            format!("{before:?}"),
+            format!("{after:?}"),
+            "{name} changes nothing tekser reads"
+        );
+    }
+}
