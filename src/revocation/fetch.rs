@@ -379,7 +379,7 @@ const MAX_RESOLVING: usize = 16;
 /// The addresses of `host`, by `deadline`. An address literal is parsed in place; a name is
 /// looked up by the system resolver on a thread of its own, because `getaddrinfo` cannot be
 /// given a timeout and a stalled DNS server would otherwise hold the fetch past its deadline.
-fn resolve(host: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAddr>, String> {
+pub(crate) fn resolve(host: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAddr>, String> {
     use std::sync::atomic::Ordering;
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);

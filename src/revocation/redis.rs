@@ -13,7 +13,7 @@
 
 use super::shared::{SharedCache, SharedError};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -130,8 +130,81 @@ enum Reply {
     Bulk(Option<Vec<u8>>),
 }
 
+/// Slowest transfer rate a call is allowed beyond its `timeout`: a large value (a 20 MB CRL)
+/// gets time in proportion to its size, a Redis that drips a byte at a time does not get more.
+const MIN_BYTES_PER_SEC: u64 = 25 << 20;
+
+/// A connection whose every read and write gives up at one deadline for the whole call: a
+/// per-read timeout alone would let a server dripping a byte per read hold a call forever.
+struct Timed {
+    s: TcpStream,
+    until: Instant,
+}
+
+impl Timed {
+    fn remaining(&self) -> std::io::Result<Duration> {
+        let left = self.until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "Redis call took longer than its time limit",
+            ));
+        }
+        Ok(left)
+    }
+
+    /// More time for `bytes` more bytes, at [`MIN_BYTES_PER_SEC`].
+    fn allow(&mut self, bytes: usize) {
+        let extra = Duration::from_millis(
+            u64::try_from(bytes)
+                .unwrap_or(u64::MAX)
+                .saturating_mul(1000)
+                / MIN_BYTES_PER_SEC,
+        );
+        self.until += extra;
+    }
+}
+
+impl Read for Timed {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.remaining()?;
+        self.s.set_read_timeout(Some(left))?;
+        self.s.read(buf)
+    }
+}
+
+impl Write for Timed {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let left = self.remaining()?;
+        self.s.set_write_timeout(Some(left))?;
+        self.s.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.s.flush()
+    }
+}
+
+/// What [`read_reply`] reads from: a timed connection, or plain bytes in the unit tests.
+trait Source: BufRead {
+    /// More time for a bulk reply of `bytes` bytes.
+    fn allow(&mut self, bytes: usize);
+}
+
+impl Source for BufReader<Timed> {
+    fn allow(&mut self, bytes: usize) {
+        self.get_mut().allow(bytes);
+    }
+}
+
+impl Source for &[u8] {
+    fn allow(&mut self, _: usize) {}
+}
+
 struct Conn {
-    r: BufReader<TcpStream>,
+    r: BufReader<Timed>,
+    /// The time limit of one call.
+    timeout: Duration,
 }
 
 /// The Redis-backed [`SharedCache`].
@@ -179,14 +252,19 @@ impl RedisCache {
         }
         let pooled = self.idle.lock().ok().and_then(|mut v| v.pop());
         let result = match pooled {
-            // A pooled connection may have been closed by Redis (timeout, restart): one retry
-            // on a fresh connection before calling Redis down.
-            Some(mut c) => match c.roundtrip(args, self.max_value) {
-                Ok(r) => Ok((c, r)),
-                Err(_) => self
-                    .connect()
-                    .and_then(|mut c| c.roundtrip(args, self.max_value).map(|r| (c, r))),
-            },
+            // A pooled connection may have been closed by Redis (idle timeout, restart): that
+            // fails at once, and earns one retry on a fresh connection before calling Redis
+            // down. A pooled call that used up its time limit earns none (one limit per call).
+            Some(mut c) => {
+                let start = Instant::now();
+                match c.roundtrip(args, self.max_value) {
+                    Ok(r) => Ok((c, r)),
+                    Err(e) if start.elapsed() >= self.timeout / 4 => Err(e),
+                    Err(_) => self
+                        .connect()
+                        .and_then(|mut c| c.roundtrip(args, self.max_value).map(|r| (c, r))),
+                }
+            }
             None => self
                 .connect()
                 .and_then(|mut c| c.roundtrip(args, self.max_value).map(|r| (c, r))),
@@ -228,21 +306,25 @@ impl RedisCache {
 
     fn connect(&self) -> Result<Conn, String> {
         let t = &self.target;
-        let addrs: Vec<SocketAddr> = (t.host.as_str(), t.port)
-            .to_socket_addrs()
-            .map_err(|e| format!("{}: {e}", t.shown()))?
-            .take(4)
-            .collect();
+        // getaddrinfo takes no timeout: resolved on a thread of its own under the call's limit
+        // (the fetcher's resolver, with its cap on lookups in flight).
+        let addrs: Vec<SocketAddr> =
+            super::fetch::resolve(&t.host, t.port, Instant::now() + self.timeout)
+                .map_err(|e| format!("{}: {e}", t.shown()))?
+                .into_iter()
+                .take(4)
+                .collect();
         let mut last = format!("{}: no address", t.shown());
         for a in addrs {
             match TcpStream::connect_timeout(&a, self.timeout) {
                 Ok(s) => {
-                    let io = |e: std::io::Error| format!("{}: {e}", t.shown());
-                    s.set_read_timeout(Some(self.timeout)).map_err(io)?;
-                    s.set_write_timeout(Some(self.timeout)).map_err(io)?;
                     let _ = s.set_nodelay(true);
                     let mut c = Conn {
-                        r: BufReader::new(s),
+                        r: BufReader::new(Timed {
+                            s,
+                            until: Instant::now(),
+                        }),
+                        timeout: self.timeout,
                     };
                     if let Some(p) = &t.password {
                         let r = match &t.user {
@@ -273,7 +355,11 @@ fn expect_ok(r: Reply, what: &str) -> Result<(), String> {
 }
 
 impl Conn {
+    /// One command and its reply within the call's time limit (more for large values).
     fn roundtrip(&mut self, args: &[&[u8]], max_value: usize) -> Result<Reply, String> {
+        let timed = self.r.get_mut();
+        timed.until = Instant::now() + self.timeout;
+        timed.allow(args.iter().map(|a| a.len()).sum());
         let mut out = Vec::with_capacity(32 + args.iter().map(|a| a.len() + 16).sum::<usize>());
         out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
         for a in args {
@@ -292,7 +378,7 @@ impl Conn {
 /// Longest status line read (errors and simple strings are short).
 const MAX_LINE: u64 = 4096;
 
-fn read_line(r: &mut impl BufRead) -> Result<String, String> {
+fn read_line(r: &mut impl Source) -> Result<String, String> {
     let mut line = Vec::new();
     r.by_ref()
         .take(MAX_LINE)
@@ -308,7 +394,7 @@ fn read_line(r: &mut impl BufRead) -> Result<String, String> {
     String::from_utf8(line).map_err(|_| "reply line is not text".into())
 }
 
-fn read_reply(r: &mut impl BufRead, max_value: usize) -> Result<Reply, String> {
+fn read_reply(r: &mut impl Source, max_value: usize) -> Result<Reply, String> {
     let line = read_line(r)?;
     let (kind, rest) = line.split_at(line.len().min(1));
     match kind {
@@ -333,6 +419,7 @@ fn read_reply(r: &mut impl BufRead, max_value: usize) -> Result<Reply, String> {
                     "value of {n} bytes is larger than the {max_value} accepted"
                 ));
             }
+            r.allow(n);
             let mut buf = vec![0u8; n + 2];
             r.read_exact(&mut buf).map_err(|e| format!("read: {e}"))?;
             if !buf.ends_with(b"\r\n") {
@@ -461,5 +548,40 @@ mod tests {
         assert!(read_reply(&mut r, 8).is_err());
         let long = vec![b'+'; 10_000];
         assert!(read_reply(&mut &long[..], 8).is_err());
+    }
+
+    /// A server that answers a byte every 50 ms, forever: each read would succeed within a
+    /// per-read timeout; the call's own limit ends it.
+    #[test]
+    fn a_dripping_redis_costs_one_time_limit_then_nothing() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        std::thread::spawn(move || {
+            for mut s in l.incoming().flatten() {
+                std::thread::spawn(move || {
+                    let mut b = [0u8; 256];
+                    let _ = s.read(&mut b);
+                    let _ = s.write_all(b"$100000\r\n");
+                    for _ in 0..400 {
+                        std::thread::sleep(Duration::from_millis(50));
+                        if s.write_all(b"x").is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        let target = RedisTarget::parse(&format!("redis://127.0.0.1:{port}")).expect("url");
+        let c = RedisCache::new(target, Duration::from_millis(300), 1 << 20);
+        let t = Instant::now();
+        assert!(c.get("k").is_err());
+        let took = t.elapsed();
+        // 300 ms plus 100,000 bytes at 25 MiB/s (4 ms), and scheduling.
+        assert!(took < Duration::from_secs(2), "{took:?}");
+        assert!(!c.up());
+        // Down for a while: the next call fails at once, without a connection.
+        let t = Instant::now();
+        assert!(c.get("k").is_err());
+        assert!(t.elapsed() < Duration::from_millis(50));
     }
 }
