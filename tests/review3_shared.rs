@@ -412,3 +412,55 @@ fn an_unreachable_redis_shows_in_the_up_gauge_from_the_start() {
     eprintln!("Redis on a closed port, before any lookup: {up}");
     assert_eq!(up, "tekser_shared_cache_up 0");
 }
+
+/// Finding 5. A CRL download slower than `lock_wait_ms` (2 s by default; the NCA's CRLs are
+/// ~20 MB) is not a stuck replica, yet every waiting replica gives up and downloads it too:
+/// N replicas, N downloads, the load the issue set out to remove. The holder is bounded by its
+/// deadline and its lock expires on its own (deadline + 1 s), so waiting for the lock to go
+/// would cost a dead holder's peers no more than that.
+#[test]
+#[ignore = "review3 finding 5: fails on the reviewed code"]
+fn a_slow_but_live_download_is_not_repeated_by_every_replica() {
+    let lab = build_lab("slow");
+    let crl = std::fs::read(lab.dir.join("ca.crl")).expect("crl");
+    let (slow_port, slow_downloads) = serve_loopback(move |mut s| {
+        let _ = read_request(&mut s);
+        // A large CRL on an ordinary link: 2.5 s.
+        std::thread::sleep(Duration::from_millis(2500));
+        respond(&mut s, "200 OK", &crl);
+    });
+    let (ca, _) = tekser::pki::trust::load_paths(&[lab.dir.join("ca.crt")]).expect("ca");
+    let job = FetchJob::Crl {
+        url: format!("http://127.0.0.1:{slow_port}/ca.crl"),
+        issuer: Some(Arc::new(ca.into_iter().next().expect("ca"))),
+    };
+    // Two replicas with the default lock_wait_ms, missing at the same moment.
+    let (one, two) = (
+        lab.store(tekser::config::CacheSettings::default().lock_wait_ms),
+        lab.store(tekser::config::CacheSettings::default().lock_wait_ms),
+    );
+    let policy = tekser::crypto::AlgorithmPolicy::default();
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for r in [&one, &two] {
+            let job = &job;
+            s.spawn(move || {
+                r.verifier.revocation().run(
+                    std::slice::from_ref(job),
+                    r.fetcher.as_ref(),
+                    policy,
+                    tekser::pki::time::now(),
+                )
+            });
+        }
+    });
+    let (s1, s2) = (sh_stats(&one), sh_stats(&two));
+    eprintln!(
+        "CRL taking 2.5 s, two replicas: {} downloads in {:?}; lock_timeouts {} + {}",
+        slow_downloads.load(Ordering::SeqCst),
+        t.elapsed(),
+        s1.lock_timeouts,
+        s2.lock_timeouts
+    );
+    assert_eq!(slow_downloads.load(Ordering::SeqCst), 1, "one download");
+}
