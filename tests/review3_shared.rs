@@ -482,3 +482,52 @@ fn a_bad_redis_url_from_the_environment_names_the_variable() {
     assert!(!m.contains("hunter2"), "{m}");
     assert!(m.contains("TEKSER_REDIS_URL"), "{m}");
 }
+
+/// Finding 7. "Every call is bounded by `timeout_ms`" (README), and the revocation deadline
+/// bounds a request's fetch work; but the client's timeout is per socket read, so a Redis that
+/// answers slowly (congested link, overloaded server, or anyone in between: Redis is not
+/// trusted) holds a fetch thread far past both. Here a peer on Redis' port answers a GET one
+/// byte every 150 ms: one lookup blocks the fetch for ~9 s against timeout_ms 250 and a 5 s
+/// revocation deadline. (The same holds for `to_socket_addrs` in `connect`: an unbounded
+/// getaddrinfo, where src/revocation/fetch.rs resolves on a bounded thread for this reason.)
+#[test]
+#[ignore = "review3 finding 7: fails on the reviewed code"]
+fn a_slow_redis_cannot_hold_a_fetch_past_the_deadline() {
+    let lab = build_lab("drip");
+    let (drip_port, _) = serve_loopback(|mut s| {
+        use std::io::Write;
+        let mut b = [0u8; 1024];
+        while let Ok(n) = s.read(&mut b) {
+            if n == 0 {
+                return;
+            }
+            let reply = format!("${}\r\n{}\r\n", 56, "x".repeat(56));
+            for byte in reply.as_bytes() {
+                if s.write_all(&[*byte]).is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(150));
+            }
+        }
+    });
+    let mut raw = RawConfig {
+        trust: vec![lab.dir.join("ca.crt")],
+        ..Default::default()
+    };
+    raw.revocation_options.fetch_allow.push("127.0.0.1".into());
+    raw.cache.redis_url = Some(format!("redis://127.0.0.1:{drip_port}"));
+    let c = raw.validate().expect("config");
+    let deadline = c.verifier.revocation().config().deadline;
+    let t = Instant::now();
+    c.verifier.revocation().run(
+        std::slice::from_ref(&lab.job()),
+        c.fetcher.as_ref(),
+        tekser::crypto::AlgorithmPolicy::default(),
+        tekser::pki::time::now(),
+    );
+    let took = t.elapsed();
+    eprintln!(
+        "one CRL lookup against a slow Redis: {took:?} (timeout_ms 250, deadline {deadline:?})"
+    );
+    assert!(took < deadline + Duration::from_secs(1), "{took:?}");
+}
