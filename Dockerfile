@@ -31,11 +31,12 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 # ---- runtime -----------------------------------------------------------------------------------
 # `ldd tekser` on bookworm: libgcc_s.so.1, libm.so.6, libc.so.6 only (glibc 2.36, the same as the
 # build stage's). debian:bookworm-slim rather than distroless: the Kubernetes preStop hook runs
-# `sleep` (deploy/k8s/tekser.yaml).
+# `sleep` (deploy/k8s/deployment.yaml).
 FROM debian:bookworm-slim
-# tekser itself needs no CA bundle today (it serves TLS from files it is given, and fetches OCSP
-# and CRLs over plain http: that data is signed, https fetching is refused). ca-certificates is
-# there for a TLS Redis URL (rediss://) of the shared revocation cache, and costs ~0.5 MB.
+# tekser itself needs no CA bundle today (it serves TLS from files it is given, fetches OCSP
+# and CRLs over plain http: that data is signed, https fetching is refused, and speaks to Redis
+# without TLS: rediss:// is refused). ca-certificates is kept for operators' own tools in the
+# image (a debugging curl to an https endpoint) and costs ~0.5 MB.
 # Unpinned on purpose (hadolint DL3008): ca-certificates should be bookworm's current one.
 # hadolint ignore=DL3008
 RUN apt-get update \
@@ -53,7 +54,7 @@ EXPOSE 8080
 # shutdown_grace_ms, exit 0) and starts no child processes, so no init process is needed.
 STOPSIGNAL SIGTERM
 # No HEALTHCHECK: the image has no HTTP client, and orchestrators probe /healthz and /readyz
-# themselves (deploy/k8s/tekser.yaml). The default trust set is the NCA's production roots,
+# themselves (deploy/k8s/deployment.yaml). The default trust set is the NCA's production roots,
 # built into the binary; mount a config file for anything else:
 #   docker run -v $PWD/tekser.toml:/etc/tekser/tekser.toml:ro tekser:0.1.0 serve --config /etc/tekser/tekser.toml
 ENTRYPOINT ["tekser"]

@@ -269,8 +269,9 @@ impl RevocationSettings {
     }
 }
 
-/// `[cache]`: the revocation cache shared between replicas (issue #18; README "Scaling out").
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// `[cache]`: the revocation cache shared between replicas (issue #18; README "Shared
+/// revocation cache").
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CacheSettings {
     /// `redis://[[user]:password@]host[:port][/db]`; none = each replica caches alone.
@@ -283,14 +284,31 @@ pub struct CacheSettings {
     pub timeout_ms: u64,
 }
 
+impl std::fmt::Debug for CacheSettings {
+    // The URL may hold a password: shown as the client shows it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = self.redis_url.as_deref().map(|u| {
+            RedisTarget::parse(u).map_or_else(|_| "(invalid URL)".to_owned(), |t| t.shown())
+        });
+        f.debug_struct("CacheSettings")
+            .field("redis_url", &url)
+            .field("key_prefix", &self.key_prefix)
+            .field("lock_wait_ms", &self.lock_wait_ms)
+            .field("timeout_ms", &self.timeout_ms)
+            .finish()
+    }
+}
+
 impl Default for CacheSettings {
     fn default() -> Self {
         Self {
             redis_url: None,
             key_prefix: "tekser:v1:".into(),
-            // Long enough for a live OCSP answer (well under a second) or a CRL download on a
-            // good link; short enough that a stuck replica costs the others little.
-            lock_wait_ms: 2000,
+            // Most of the default revocation deadline (5 s): a live replica's download of a
+            // 20 MB CRL may take seconds, and one that is not done by its own deadline fails
+            // anyway; the last second is left for a waiter's own OCSP fetch when the holder is
+            // stuck. (The lock itself expires with its holder's deadline.)
+            lock_wait_ms: 4000,
             // Redis answers on a private network in well under a millisecond: a quarter second
             // is a fault, and an unreachable Redis must cost requests little.
             timeout_ms: 250,
@@ -607,7 +625,10 @@ impl RawConfig {
             self.revocation = Some(v);
         }
         if let Some(v) = get("TEKSER_REDIS_URL") {
-            // Checked at validation, naming the variable's value there (the password hidden).
+            if !v.is_empty() {
+                RedisTarget::parse(&v)
+                    .map_err(|e| ConfigError::Invalid(format!("TEKSER_REDIS_URL: {e}")))?;
+            }
             self.cache.redis_url = (!v.is_empty()).then_some(v);
         }
         if let Some(v) = get("TEKSER_INLINE_MAX_BYTES") {

@@ -133,6 +133,13 @@ pub async fn serve(
     probe_builder.http1().keep_alive(false);
     let tls = cfg.tls.clone().map(tokio_rustls::TlsAcceptor::from);
     let refresher = tokio::spawn(refresh_crls(Arc::clone(&state)));
+    // The shared revocation cache is asked once at start, so that an unreachable Redis shows
+    // in the log and in `tekser_shared_cache_up` from the beginning, not at the first lookup.
+    // Serving does not wait for it: without Redis a replica works alone.
+    if let Some(shared) = state.verifier().revocation().shared() {
+        let cache = Arc::clone(&shared.cache);
+        drop(tokio::task::spawn_blocking(move || cache.ping()));
+    }
     let mut graceful = Some(GracefulShutdown::new());
     // Set once `shutdown` resolved: the drain of the connections accepted before it.
     let mut drain: Option<tokio::task::JoinHandle<Result<(), tokio::time::error::Elapsed>>> = None;

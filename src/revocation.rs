@@ -1048,13 +1048,7 @@ impl RevocationStore {
                 self.crls.optionally_get_with_by_ref(url, || {
                     let fetch =
                         || self.fetch_crl_to_share(url, issuer, fetcher, policy, now, deadline);
-                    // Read from the shared cache, a CRL is what a download would be: parsed
-                    // here, its signature checked where it is used.
-                    let check = |der: &[u8]| {
-                        let c = Crl::parse(der, self.config.crl_max_bytes)
-                            .map_err(|e| e.to_string())?;
-                        Ok(Some(self.crl_entry(c, now)))
-                    };
+                    let check = |der: &[u8]| self.shared_crl(url, issuer, der, None, policy, now);
                     let r = self.through_shared(job, deadline, check, fetch);
                     keep(matches!(r, Cached::Failed(..))).then(|| Arc::new(r))
                 });
@@ -1090,12 +1084,13 @@ impl RevocationStore {
         (r, share)
     }
 
-    /// Answers one fetch job through the shared cache when there is one: a value there is
-    /// re-verified by `check` (as if just downloaded; `Ok(None)`: genuine but not wanted); without one, one replica takes the
-    /// key's lock and fetches upstream while the others wait for its result (at most
-    /// `lock_wait`, then they fetch themselves); what a replica fetched and verified is stored
-    /// (`fetch` returns the bytes to store only when they verified). Any failure of the shared
-    /// cache means fetching alone, as without it.
+    /// Answers one fetch job, through the shared cache when one is configured (else `fetch`
+    /// alone). A value found there is re-verified by `check` as if just downloaded (`Ok(None)`:
+    /// genuine but not wanted). When there is none, one replica takes the key's lock and
+    /// fetches upstream while the others wait for it (at most `lock_wait`, then they fetch
+    /// themselves). What a replica fetched and verified is stored: `fetch` returns the bytes
+    /// to store only when they verified. Any failure of the shared cache means fetching
+    /// alone, as without it.
     fn through_shared<T>(
         &self,
         job: &FetchJob,
@@ -1116,6 +1111,8 @@ impl RevocationStore {
         r.0
     }
 
+    /// [`RevocationStore::through_shared`] with the shared cache `sh`; also says whether the
+    /// answer came from it.
     fn through_shared_inner<T>(
         &self,
         sh: &shared::Shared,
@@ -1125,36 +1122,44 @@ impl RevocationStore {
         fetch: impl FnOnce() -> (Cached<T>, Option<Vec<u8>>),
     ) -> (Cached<T>, bool) {
         use shared::Counters as C;
+        /// What one look found.
+        enum Look<T> {
+            Hit(Cached<T>),
+            /// Nothing under the key.
+            Absent,
+            /// A value that failed `check` or is not wanted: looking again soon is no use.
+            Unusable,
+            /// The shared cache did not answer.
+            Down,
+        }
         let c = &self.shared_counters;
         let key = sh.key(job);
         let lock_key = format!("{key}:lock");
-        // One look: Some(answer) when the shared cache answers (or must be given up on).
-        let look = |counted_miss: bool| -> Result<Option<(Cached<T>, bool)>, ()> {
-            match sh.cache.get(&key) {
-                Ok(Some(der)) => match check(&der) {
-                    Ok(Some((t, ttl))) => {
-                        C::bump(&c.hits);
-                        Ok(Some((Cached::Ok(t, ttl), true)))
-                    }
-                    // Genuine but not what is wanted (a refresh finds the CRL it has).
-                    Ok(None) => Ok(None),
-                    Err(_) => {
-                        // Not what it claims (or no longer valid): fetched afresh, and the
-                        // fresh value replaces it.
-                        C::bump(&c.rejected);
-                        Ok(None)
-                    }
-                },
-                Ok(None) => {
-                    if counted_miss {
-                        C::bump(&c.misses);
-                    }
-                    Ok(None)
+        // The most a value of this kind can be: what a fetch of it accepts.
+        let max = match job {
+            FetchJob::Ocsp { .. } => ocsp::MAX_RESPONSE_BYTES,
+            FetchJob::Crl { .. } => self.config.crl_max_bytes,
+        };
+        let look = || match sh.cache.get(&key, max) {
+            Ok(Some(der)) => match check(&der) {
+                Ok(Some((t, ttl))) => {
+                    C::bump(&c.hits);
+                    Look::Hit(Cached::Ok(t, ttl))
                 }
-                Err(_) => {
-                    C::bump(&c.errors);
-                    Err(())
+                // Genuine but not what is wanted (a refresh finds the CRL it has).
+                Ok(None) => Look::Unusable,
+                Err(why) => {
+                    // Not what it claims (or no longer valid): fetched afresh, and the fresh
+                    // value replaces it. Said in the log: it may be tampering.
+                    C::bump(&c.rejected);
+                    sh.cache.rejected(&key, &why);
+                    Look::Unusable
                 }
+            },
+            Ok(None) => Look::Absent,
+            Err(_) => {
+                C::bump(&c.errors);
+                Look::Down
             }
         };
         let store = |r: Cached<T>, share: Option<Vec<u8>>| {
@@ -1166,11 +1171,15 @@ impl RevocationStore {
             }
             (r, false)
         };
-        match look(true) {
-            Ok(Some(hit)) => return hit,
-            Ok(None) => {}
-            Err(()) => return (fetch().0, false),
-        }
+        let first = match look() {
+            Look::Hit(hit) => return (hit, true),
+            Look::Down => return (fetch().0, false),
+            Look::Absent => {
+                C::bump(&c.misses);
+                Look::Absent
+            }
+            other => other,
+        };
         // The lock lives as long as the holder's fetch may (its deadline), plus a second;
         // a holder that dies leaves it to expire.
         let hold = deadline.saturating_duration_since(Instant::now()) + Duration::from_secs(1);
@@ -1179,11 +1188,14 @@ impl RevocationStore {
         loop {
             match sh.cache.try_lock(&lock_key, hold) {
                 Ok(Some(token)) => {
-                    // Another replica may have stored the value and released the lock between
-                    // our look and the lock: one more look costs a round trip to Redis, a
-                    // second upstream fetch would cost the responder.
-                    let r = match look(false) {
-                        Ok(Some(hit)) => hit,
+                    // Look once more where the value may have changed since the first look:
+                    // another replica stored it and let go of the lock (we waited for it, or it
+                    // happened between our first look and the lock). One GET costs Redis a
+                    // round trip, a second fetch would cost the responder. A value already
+                    // found unusable and not waited on is not pulled again.
+                    let again = waited || matches!(first, Look::Absent);
+                    let r = match again.then(look) {
+                        Some(Look::Hit(hit)) => (hit, true),
                         _ => {
                             let (r, share) = fetch();
                             store(r, share)
@@ -1192,6 +1204,8 @@ impl RevocationStore {
                     sh.cache.unlock(&lock_key, token);
                     return r;
                 }
+                // Another replica is fetching. Waiting polls only the small lock key: the
+                // value (a CRL may be 20 MB) is read once, after the lock is free.
                 Ok(None) => {
                     if !waited {
                         C::bump(&c.lock_waits);
@@ -1210,12 +1224,38 @@ impl RevocationStore {
                 return store(r, share);
             }
             std::thread::sleep(sh.poll);
-            match look(false) {
-                Ok(Some(hit)) => return hit,
-                Ok(None) => {}
-                Err(()) => return (fetch().0, false),
-            }
         }
+    }
+
+    /// A CRL read from the shared cache for `url`, checked as a download is and more: it must
+    /// parse and verify under `issuer` (what a replica stores verified so; Redis vouches for
+    /// nothing), and, for a refresh, be issued after the one `held` (its thisUpdate). A CRL that
+    /// verifies but is not newer is `Ok(None)`: genuine, just not wanted. Its issuer is
+    /// remembered for the background refresh, as a downloader's is.
+    fn shared_crl(
+        &self,
+        url: &str,
+        issuer: &Option<Arc<Certificate>>,
+        der: &[u8],
+        held: Option<i64>,
+        policy: AlgorithmPolicy,
+        now: i64,
+    ) -> Result<Option<(Arc<Crl>, Duration)>, String> {
+        let issuer = issuer
+            .as_ref()
+            .ok_or("no issuer known to verify it under")?;
+        let c = Crl::parse(der, self.config.crl_max_bytes).map_err(|e| e.to_string())?;
+        if !self.crl_verified_by(&c, issuer, policy) {
+            return Err(format!(
+                "CRL does not verify under {}",
+                issuer.subject.rfc4514
+            ));
+        }
+        self.crl_issuers.insert(url.to_owned(), Arc::clone(issuer));
+        if held.is_some_and(|t| c.this_update <= t) {
+            return Ok(None);
+        }
+        Ok(Some(self.crl_entry(c, now)))
     }
 
     /// Whether `crl` verifies under `issuer` (the direct-CRL case, the only one shared);
@@ -1374,10 +1414,13 @@ impl RevocationStore {
         }
     }
 
+    /// How long an OCSP answer is kept: until its nextUpdate, and never past the moment it is
+    /// `ocsp_max_age` old (counted from its thisUpdate, as the freshness check counts: kept
+    /// longer, a cached answer too old to use would stand in the way of a fetch).
     fn ocsp_ttl(&self, s: &ocsp::OcspStatus, now: i64) -> Duration {
-        let until = s
-            .next_update
-            .unwrap_or(now + self.config.ocsp_max_age.as_secs() as i64);
+        let max_age = i64::try_from(self.config.ocsp_max_age.as_secs()).unwrap_or(i64::MAX);
+        let too_old = s.this_update.saturating_add(max_age);
+        let until = s.next_update.map_or(too_old, |n| n.min(too_old));
         Duration::from_secs(until.saturating_sub(now).max(1) as u64).min(self.config.ocsp_max_age)
     }
 
@@ -1412,13 +1455,17 @@ impl RevocationStore {
         let FetchJob::Crl { issuer, .. } = &job else {
             return;
         };
+        // A CRL shared is one verified under its issuer: without the issuer (a CRL this
+        // replica did not get through the shared cache), refreshed alone.
+        if issuer.is_none() {
+            if let Cached::Ok(c, ttl) = self.fetch_crl(url, fetcher, now, deadline) {
+                self.crls
+                    .insert(url.to_owned(), Arc::new(Cached::Ok(c, ttl)));
+            }
+            return;
+        }
         let fetch = || self.fetch_crl_to_share(url, issuer, fetcher, policy, now, deadline);
-        let check = |der: &[u8]| {
-            let c = Crl::parse(der, self.config.crl_max_bytes).map_err(|e| e.to_string())?;
-            Ok(held
-                .is_none_or(|t| c.this_update > t)
-                .then(|| self.crl_entry(c, now)))
-        };
+        let check = |der: &[u8]| self.shared_crl(url, issuer, der, held, policy, now);
         if let Cached::Ok(c, ttl) = self.through_shared(&job, deadline, check, fetch) {
             self.crls
                 .insert(url.to_owned(), Arc::new(Cached::Ok(c, ttl)));

@@ -179,14 +179,22 @@ fn config_errors_name_what_the_user_wrote() {
     // password kept out of the message.
     let m = msg(load_toml("redis", "[redis]\nurl = \"redis://r\"\n"));
     assert!(m.contains("[cache] redis_url"), "{m}");
-    let mut raw = RawConfig::default();
-    raw.apply_env(|k| (k == "TEKSER_REDIS_URL").then(|| "redis://:hunter2@r:notaport".to_owned()))
-        .expect("checked at validation");
-    match raw.validate() {
-        Err(ConfigError::Invalid(m)) => {
-            assert!(m.contains("redis_url") && !m.contains("hunter2"), "{m}")
+    for url in [
+        "redis://:hunter2@r:notaport",
+        // The host forgotten: the password is where the port would be.
+        "redis://default:hunter2",
+        "redis://:hunter2@r/notadb",
+    ] {
+        let mut raw = RawConfig::default();
+        match raw.apply_env(|k| (k == "TEKSER_REDIS_URL").then(|| url.to_owned())) {
+            Err(ConfigError::Invalid(m)) => {
+                assert!(
+                    m.contains("TEKSER_REDIS_URL") && !m.contains("hunter2"),
+                    "{m}"
+                )
+            }
+            other => panic!("{url}: {other:?}"),
         }
-        other => panic!("{other:?}"),
     }
 
     // Environment variables are named in their errors.

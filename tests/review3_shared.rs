@@ -204,7 +204,6 @@ fn sh_stats(c: &Config) -> tekser::revocation::shared::SharedStats {
 /// afresh, and every later request gets no CRL status from this replica (until restart), even
 /// after Redis is cleaned.
 #[test]
-#[ignore = "review3 finding 1: fails on the reviewed code"]
 fn a_crl_from_redis_that_does_not_verify_is_rejected_and_fetched_afresh() {
     let lab = build_lab("forged-crl");
     let probe = lab.store(2000);
@@ -300,7 +299,6 @@ fn a_crl_from_redis_that_does_not_verify_is_rejected_and_fetched_afresh() {
 /// `crl_issuers`, so its refresh downloads and stores nothing, and the next replica downloads
 /// again. (tests/scale_out.rs step 6 refreshes in the one order that works.)
 #[test]
-#[ignore = "review3 finding 2: fails on the reviewed code"]
 fn a_refresh_by_a_replica_that_read_its_crl_from_redis_is_shared_too() {
     let lab = build_lab("refresh-order");
     let (one, two) = (lab.store(2000), lab.store(2000));
@@ -348,7 +346,6 @@ fn a_refresh_by_a_replica_that_read_its_crl_from_redis_is_shared_too() {
 /// NCA's are ~20 MB), so each waiter pulls the full CRL ~50 times a second for up to
 /// `lock_wait_ms`. Bad values are also counted `rejected` once per poll, not once per lookup.
 #[test]
-#[ignore = "review3 finding 3: fails on the reviewed code"]
 fn a_waiting_replica_does_not_pull_the_whole_value_every_poll() {
     let lab = build_lab("poll");
     let one = lab.store(1000);
@@ -398,7 +395,6 @@ fn a_waiting_replica_does_not_pull_the_whole_value_every_poll() {
 /// Finding 4 (low). README: "sets `tekser_shared_cache_up` to 0" when Redis is unreachable. A
 /// replica started without a reachable Redis reports 1 until a revocation lookup happens.
 #[test]
-#[ignore = "review3 finding 4: fails on the reviewed code"]
 fn an_unreachable_redis_shows_in_the_up_gauge_from_the_start() {
     let server = support::TestServer::start(|raw| {
         raw.cache.redis_url = Some("redis://127.0.0.1:1".into());
@@ -419,7 +415,6 @@ fn an_unreachable_redis_shows_in_the_up_gauge_from_the_start() {
 /// deadline and its lock expires on its own (deadline + 1 s), so waiting for the lock to go
 /// would cost a dead holder's peers no more than that.
 #[test]
-#[ignore = "review3 finding 5: fails on the reviewed code"]
 fn a_slow_but_live_download_is_not_repeated_by_every_replica() {
     let lab = build_lab("slow");
     let crl = std::fs::read(lab.dir.join("ca.crl")).expect("crl");
@@ -469,14 +464,13 @@ fn a_slow_but_live_download_is_not_repeated_by_every_replica() {
 /// a bad `TEKSER_REDIS_URL` is reported as `[cache] redis_url`, a key the user never wrote.
 /// tests/config.rs asserts `m.contains("redis_url")`, which that message satisfies.
 #[test]
-#[ignore = "review3 finding 6: fails on the reviewed code"]
 fn a_bad_redis_url_from_the_environment_names_the_variable() {
     let mut raw = RawConfig::default();
-    raw.apply_env(|k| (k == "TEKSER_REDIS_URL").then(|| "redis://:hunter2@r:notaport".to_owned()))
-        .expect("checked at validation");
-    let m = match raw.validate() {
+    let m = match raw
+        .apply_env(|k| (k == "TEKSER_REDIS_URL").then(|| "redis://:hunter2@r:notaport".to_owned()))
+    {
         Err(tekser::config::ConfigError::Invalid(m)) => m,
-        other => panic!("{:?}", other.err()),
+        other => panic!("{other:?}"),
     };
     eprintln!("TEKSER_REDIS_URL error: {m}");
     assert!(!m.contains("hunter2"), "{m}");
@@ -491,7 +485,6 @@ fn a_bad_redis_url_from_the_environment_names_the_variable() {
 /// revocation deadline. (The same holds for `to_socket_addrs` in `connect`: an unbounded
 /// getaddrinfo, where src/revocation/fetch.rs resolves on a bounded thread for this reason.)
 #[test]
-#[ignore = "review3 finding 7: fails on the reviewed code"]
 fn a_slow_redis_cannot_hold_a_fetch_past_the_deadline() {
     let lab = build_lab("drip");
     let (drip_port, _) = serve_loopback(|mut s| {

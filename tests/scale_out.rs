@@ -323,7 +323,7 @@ fn start_redis(lab: &Lab, port: u16) -> Proc {
 /// sharing through Redis when `redis` is given.
 fn start_replica(lab: &Lab, name: &str, port: u16, redis: Option<u16>) -> Proc {
     let cache = redis.map_or_else(String::new, |p| {
-        format!("[cache]\nredis_url = \"redis://127.0.0.1:{p}\"\nlock_wait_ms = 4000\n")
+        format!("[cache]\nredis_url = \"redis://127.0.0.1:{p}\"\n")
     });
     let cfg = lab.dir.join(format!("{name}.toml"));
     std::fs::write(

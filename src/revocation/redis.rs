@@ -67,8 +67,9 @@ impl RedisTarget {
             Some((h, "")) => (h, 0),
             Some((h, d)) => (
                 h,
+                // Not echoed (nor below): a mistyped URL may have its password there.
                 d.parse::<u32>()
-                    .map_err(|_| format!("database {d:?} in the Redis URL is not a number"))?,
+                    .map_err(|_| "the database in the Redis URL is not a number".to_string())?,
             ),
             None => (hostpart, 0),
         };
@@ -91,7 +92,7 @@ impl RedisTarget {
                 .parse::<u16>()
                 .ok()
                 .filter(|p| *p != 0)
-                .ok_or_else(|| format!("port {p:?} in the Redis URL is not a port number"))?,
+                .ok_or_else(|| "the port in the Redis URL is not a port number".to_string())?,
             None => 6379,
         };
         let (user, password) = match auth {
@@ -128,6 +129,8 @@ enum Reply {
     Simple(String),
     Int(i64),
     Bulk(Option<Vec<u8>>),
+    /// A bulk reply larger than the call accepts, left unread (its connection is dropped).
+    TooLarge,
 }
 
 /// Slowest transfer rate a call is allowed beyond its `timeout`: a large value (a 20 MB CRL)
@@ -217,6 +220,7 @@ pub struct RedisCache {
     /// Until when calls fail at once after a failure (None: try).
     down_until: Mutex<Option<Instant>>,
     up: AtomicBool,
+    last_rejection_log: Mutex<Option<Instant>>,
 }
 
 impl std::fmt::Debug for RedisCache {
@@ -237,71 +241,82 @@ impl RedisCache {
             idle: Mutex::new(Vec::new()),
             down_until: Mutex::new(None),
             up: AtomicBool::new(true),
+            last_rejection_log: Mutex::new(None),
         }
     }
 
     /// Sends one command and reads its reply, on a pooled connection or a new one.
     fn call(&self, args: &[&[u8]]) -> Result<Reply, SharedError> {
+        self.call_with(args, 64).map(|(r, _)| r)
+    }
+
+    /// [`RedisCache::call`] accepting a bulk reply of at most `max` bytes; also says whether
+    /// the command was sent twice (a pooled connection failed and a fresh one was used: the
+    /// first may have been carried out).
+    fn call_with(&self, args: &[&[u8]], max: usize) -> Result<(Reply, bool), SharedError> {
         if let Ok(d) = self.down_until.lock() {
             if d.is_some_and(|t| Instant::now() < t) {
                 return Err(SharedError(format!(
-                    "{} unreachable (retrying in a few seconds)",
+                    "{} unusable (trying again a few seconds after the last failure)",
                     self.target.shown()
                 )));
             }
         }
+        let max = max.min(self.max_value);
         let pooled = self.idle.lock().ok().and_then(|mut v| v.pop());
+        let fresh = |retried: bool| {
+            self.connect()
+                .and_then(|mut c| c.roundtrip(args, max).map(|r| (c, r, retried)))
+        };
         let result = match pooled {
             // A pooled connection may have been closed by Redis (idle timeout, restart): that
             // fails at once, and earns one retry on a fresh connection before calling Redis
             // down. A pooled call that used up its time limit earns none (one limit per call).
             Some(mut c) => {
                 let start = Instant::now();
-                match c.roundtrip(args, self.max_value) {
-                    Ok(r) => Ok((c, r)),
+                match c.roundtrip(args, max) {
+                    Ok(r) => Ok((c, r, false)),
                     Err(e) if start.elapsed() >= self.timeout / 4 => Err(e),
-                    Err(_) => self
-                        .connect()
-                        .and_then(|mut c| c.roundtrip(args, self.max_value).map(|r| (c, r))),
+                    Err(_) => fresh(true),
                 }
             }
-            None => self
-                .connect()
-                .and_then(|mut c| c.roundtrip(args, self.max_value).map(|r| (c, r))),
+            None => fresh(false),
         };
-        match result {
-            Ok((c, reply)) => {
-                if let Ok(mut v) = self.idle.lock() {
-                    if v.len() < MAX_IDLE {
-                        v.push(c);
+        let failed = match result {
+            // Redis refusing the command (NOAUTH, READONLY, scripting off, …): reachable, but
+            // sharing does not work: said once, like an unreachable Redis.
+            Ok((_, Reply::Simple(s), _)) if s.starts_with('-') && !s.starts_with("-WRONGTYPE") => {
+                format!("Redis answered {}", &s[1..])
+            }
+            Ok((c, reply, retried)) => {
+                // A connection left in the middle of a value it did not read is not reused.
+                if reply != Reply::TooLarge {
+                    if let Ok(mut v) = self.idle.lock() {
+                        if v.len() < MAX_IDLE {
+                            v.push(c);
+                        }
                     }
                 }
                 if let Ok(mut d) = self.down_until.lock() {
                     *d = None;
                 }
                 if !self.up.swap(true, Ordering::Relaxed) {
-                    tracing::info!(redis = %self.target.shown(), "shared revocation cache reachable again");
+                    tracing::info!(redis = %self.target.shown(), "shared revocation cache usable again");
                 }
-                match reply {
-                    Reply::Simple(s) if s.starts_with('-') => {
-                        Err(SharedError(format!("Redis answered {}", &s[1..])))
-                    }
-                    r => Ok(r),
-                }
+                return Ok((reply, retried));
             }
-            Err(e) => {
-                if let Ok(mut d) = self.down_until.lock() {
-                    *d = Some(Instant::now() + self.retry_after);
-                }
-                if let Ok(mut v) = self.idle.lock() {
-                    v.clear();
-                }
-                if self.up.swap(false, Ordering::Relaxed) {
-                    tracing::warn!(redis = %self.target.shown(), error = %e, "shared revocation cache unreachable: this replica goes on with its own cache and fetches");
-                }
-                Err(SharedError(e))
-            }
+            Err(e) => e,
+        };
+        if let Ok(mut d) = self.down_until.lock() {
+            *d = Some(Instant::now() + self.retry_after);
         }
+        if let Ok(mut v) = self.idle.lock() {
+            v.clear();
+        }
+        if self.up.swap(false, Ordering::Relaxed) {
+            tracing::warn!(redis = %self.target.shown(), error = %failed, "shared revocation cache unusable: this replica goes on with its own cache and fetches");
+        }
+        Err(SharedError(failed))
     }
 
     fn connect(&self) -> Result<Conn, String> {
@@ -413,11 +428,10 @@ fn read_reply(r: &mut impl Source, max_value: usize) -> Result<Reply, String> {
                 return Ok(Reply::Bulk(None));
             }
             let n = usize::try_from(n).map_err(|_| "bulk length out of range".to_string())?;
-            // Checked before allocating: Redis is not trusted with our memory either.
+            // Checked before allocating: Redis is not trusted with our memory either. Not an
+            // error of Redis: a value no replica would have stored, unusable like any other.
             if n > max_value {
-                return Err(format!(
-                    "value of {n} bytes is larger than the {max_value} accepted"
-                ));
+                return Ok(Reply::TooLarge);
             }
             r.allow(n);
             let mut buf = vec![0u8; n + 2];
@@ -436,9 +450,14 @@ fn read_reply(r: &mut impl Source, max_value: usize) -> Result<Reply, String> {
 }
 
 impl SharedCache for RedisCache {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, SharedError> {
-        match self.call(&[b"GET", key.as_bytes()])? {
+    fn get(&self, key: &str, max: usize) -> Result<Option<Vec<u8>>, SharedError> {
+        match self.call_with(&[b"GET", key.as_bytes()], max)?.0 {
             Reply::Bulk(v) => Ok(v),
+            // Too large, or not a string (someone else's type under our key): a value that
+            // cannot be what a replica stored. Handed on empty, it fails its check like any
+            // unusable value and the next store replaces it.
+            Reply::TooLarge => Ok(Some(Vec::new())),
+            Reply::Simple(s) if s.starts_with("-WRONGTYPE") => Ok(Some(Vec::new())),
             other => Err(SharedError(format!("GET: unexpected reply {other:?}"))),
         }
     }
@@ -457,17 +476,26 @@ impl SharedCache for RedisCache {
         let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut t);
         let token = u64::from_le_bytes(t);
         let (tok, ms) = (token.to_string(), ttl.as_millis().max(1).to_string());
-        match self.call(&[
-            b"SET",
-            key.as_bytes(),
-            tok.as_bytes(),
-            b"NX",
-            b"PX",
-            ms.as_bytes(),
-        ])? {
-            Reply::Simple(s) if s == "OK" => Ok(Some(token)),
-            Reply::Bulk(None) => Ok(None),
-            other => Err(SharedError(format!("SET NX: unexpected reply {other:?}"))),
+        match self.call_with(
+            &[
+                b"SET",
+                key.as_bytes(),
+                tok.as_bytes(),
+                b"NX",
+                b"PX",
+                ms.as_bytes(),
+            ],
+            64,
+        )? {
+            (Reply::Simple(s), _) if s == "OK" => Ok(Some(token)),
+            (Reply::Bulk(None), false) => Ok(None),
+            // Held, and the command went out twice: the first may have set it and lost its
+            // reply, and then the lock is ours (else this replica would wait for itself).
+            (Reply::Bulk(None), true) => match self.call(&[b"GET", key.as_bytes()])? {
+                Reply::Bulk(Some(v)) if v == tok.as_bytes() => Ok(Some(token)),
+                _ => Ok(None),
+            },
+            (other, _) => Err(SharedError(format!("SET NX: unexpected reply {other:?}"))),
         }
     }
 
@@ -489,6 +517,25 @@ impl SharedCache for RedisCache {
 
     fn describe(&self) -> String {
         self.target.shown()
+    }
+
+    fn ping(&self) -> Result<(), SharedError> {
+        match self.call(&[b"PING"])? {
+            Reply::Simple(s) if s == "PONG" => Ok(()),
+            other => Err(SharedError(format!("PING: unexpected reply {other:?}"))),
+        }
+    }
+
+    fn rejected(&self, key: &str, why: &str) {
+        // At most one line a minute: a poisoned Redis must not flood the log either.
+        let now = Instant::now();
+        if let Ok(mut last) = self.last_rejection_log.lock() {
+            if last.is_some_and(|t| now.duration_since(t) < Duration::from_secs(60)) {
+                return;
+            }
+            *last = Some(now);
+        }
+        tracing::warn!(redis = %self.target.shown(), key, reason = why, "a value in the shared revocation cache failed verification and was not used (fetched afresh); if this repeats, something other than tekser writes to this Redis");
     }
 }
 
@@ -532,7 +579,7 @@ mod tests {
     #[test]
     fn replies_are_bounded_before_allocation() {
         let mut r = &b"$1000000000\r\n"[..];
-        assert!(read_reply(&mut r, 1 << 20).unwrap_err().contains("larger"));
+        assert_eq!(read_reply(&mut r, 1 << 20), Ok(Reply::TooLarge));
         let mut r = &b"$3\r\nabc\r\n$-1\r\n:7\r\n+OK\r\n-ERR no\r\n"[..];
         assert_eq!(
             read_reply(&mut r, 8),
@@ -574,14 +621,14 @@ mod tests {
         let target = RedisTarget::parse(&format!("redis://127.0.0.1:{port}")).expect("url");
         let c = RedisCache::new(target, Duration::from_millis(300), 1 << 20);
         let t = Instant::now();
-        assert!(c.get("k").is_err());
+        assert!(c.get("k", 1 << 20).is_err());
         let took = t.elapsed();
         // 300 ms plus 100,000 bytes at 25 MiB/s (4 ms), and scheduling.
         assert!(took < Duration::from_secs(2), "{took:?}");
         assert!(!c.up());
         // Down for a while: the next call fails at once, without a connection.
         let t = Instant::now();
-        assert!(c.get("k").is_err());
+        assert!(c.get("k", 1 << 20).is_err());
         assert!(t.elapsed() < Duration::from_millis(50));
     }
 }

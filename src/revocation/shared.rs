@@ -26,8 +26,9 @@ pub struct SharedError(pub String);
 /// fetch threads, where [`super::Fetch`] blocks too) and must give up quickly on their own: an
 /// implementation bounds every call by a short timeout.
 pub trait SharedCache: Send + Sync {
-    /// The value stored under `key`, if any.
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, SharedError>;
+    /// The value stored under `key`, if any; one over `max` bytes (no replica stores such a
+    /// value) comes back empty, unread.
+    fn get(&self, key: &str, max: usize) -> Result<Option<Vec<u8>>, SharedError>;
     /// Stores `value` under `key` for `ttl`.
     fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), SharedError>;
     /// Takes the lock `key` for at most `ttl` (it expires on its own if the holder dies):
@@ -39,6 +40,12 @@ pub trait SharedCache: Send + Sync {
     fn up(&self) -> bool;
     /// Where it is, for logs (no secrets).
     fn describe(&self) -> String;
+    /// Checks that the service answers (at start-up: the `up` gauge and the log say so from
+    /// the beginning, not from the first lookup).
+    fn ping(&self) -> Result<(), SharedError>;
+    /// A value under `key` failed re-verification (`why`): worth a line in the log, since it
+    /// may be tampering.
+    fn rejected(&self, key: &str, why: &str);
 }
 
 /// How a store uses its shared cache.
@@ -73,14 +80,16 @@ impl Shared {
                 "{}ocsp:{}:{}:{}:{}",
                 self.prefix,
                 id.hash.name(),
-                hex(&id.name_hash),
-                hex(&id.key_hash),
-                hex(&id.serial)
+                crate::asn1::hex(&id.name_hash),
+                crate::asn1::hex(&id.key_hash),
+                crate::asn1::hex(&id.serial)
             ),
             FetchJob::Crl { url, .. } => format!(
                 "{}crl:{}",
                 self.prefix,
-                hex(ring::digest::digest(&ring::digest::SHA256, url.as_bytes()).as_ref())
+                crate::asn1::hex(
+                    ring::digest::digest(&ring::digest::SHA256, url.as_bytes()).as_ref()
+                )
             ),
         }
     }
@@ -100,15 +109,6 @@ impl Marker {
             FetchJob::Crl { url, .. } => Self::Crl(url.clone()),
         }
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    use std::fmt::Write;
-    b.iter()
-        .fold(String::with_capacity(b.len() * 2), |mut s, x| {
-            let _ = write!(s, "{x:02x}");
-            s
-        })
 }
 
 /// Counters of the shared cache (for /metrics).

@@ -94,7 +94,7 @@ pub fn nginx_cmd(dir: &Path, conf: &Path) -> Command {
     c
 }
 
-/// A running nginx, stopped (SIGQUIT, then SIGKILL) on drop.
+/// A running nginx, stopped (SIGTERM to the master, then SIGKILL after 5 s) on drop.
 pub struct Nginx(pub Child);
 
 impl Drop for Nginx {
