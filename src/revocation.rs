@@ -348,6 +348,9 @@ pub struct RevocationStore {
     /// The keys whose cached value was read from the shared cache, not fetched here (reported
     /// as source "cache").
     from_shared: Cache<shared::Marker, ()>,
+    /// CRL URLs whose shared value gave no answer ([`RevocationStore::distrust_shared_crls`]):
+    /// downloaded, not read from the shared cache, for ten minutes.
+    shared_distrusted: Cache<String, ()>,
     shared_counters: shared::Counters,
 }
 
@@ -403,6 +406,10 @@ impl RevocationStore {
                     .ocsp_cache_capacity
                     .saturating_add(config.crl_cache_capacity),
             ),
+            shared_distrusted: Cache::builder()
+                .max_capacity(config.crl_cache_capacity)
+                .time_to_live(Duration::from_secs(600))
+                .build(),
             shared_counters: shared::Counters::default(),
             config,
         }
@@ -611,6 +618,8 @@ impl RevocationStore {
             .take(MAX_CRL_URLS)
             .collect();
         let mut cached_crls = Vec::new();
+        // Where each of them came from (base and delta URLs).
+        let mut cached_from: Vec<String> = Vec::new();
         let mut crl_missing = Vec::new();
         // Delta CRLs named by a verified base that could not be fetched: the base alone may
         // miss recent revocations, so its "good" is no answer (issue #13 item 3).
@@ -620,6 +629,7 @@ impl RevocationStore {
                 Some(Cached::Ok(c, _)) => {
                     self.counters.crl_hits.fetch_add(1, Ordering::Relaxed);
                     cached_crls.push(Arc::clone(c));
+                    cached_from.push((*u).to_owned());
                     // Delta CRLs named by the CRL itself: followed only once the CRL's signature
                     // verified, so a tampered download cannot point the fetcher anywhere.
                     let signed = self.crl_signed(c, issuer, &[], cx, 0).is_ok();
@@ -632,7 +642,10 @@ impl RevocationStore {
                         .take(MAX_CRL_URLS)
                     {
                         match self.crls.get(d).as_deref() {
-                            Some(Cached::Ok(dc, _)) => cached_crls.push(Arc::clone(dc)),
+                            Some(Cached::Ok(dc, _)) => {
+                                cached_crls.push(Arc::clone(dc));
+                                cached_from.push(d.to_owned());
+                            }
                             Some(Cached::Failed(e, _)) => {
                                 delta_failed.push(format!("delta CRL unavailable: {e}"));
                             }
@@ -663,8 +676,17 @@ impl RevocationStore {
                         found.push(f);
                     }
                 }
-                Ok(None) => why.push("no cached CRL covers the certificate".into()),
-                Err(e) => why.push(e),
+                Ok(None) => {
+                    why.push("no cached CRL covers the certificate".into());
+                    crl_missing.extend(self.distrust_shared_crls(&cached_from));
+                }
+                Err(e) => {
+                    why.push(e);
+                    // (A check cut short by the request's budget says nothing of the CRLs.)
+                    if !cx.work.refused() {
+                        crl_missing.extend(self.distrust_shared_crls(&cached_from));
+                    }
+                }
             }
         }
         why.append(&mut delta_failed);
@@ -1039,7 +1061,7 @@ impl RevocationStore {
                             let ttl = self.ocsp_ttl(&s, now);
                             Ok(Some((s, ttl)))
                         };
-                        self.through_shared(job, deadline, check, fetch)
+                        self.through_shared(job, deadline, true, check, fetch)
                     };
                     keep(matches!(r, Cached::Failed(..))).then(|| Arc::new(r))
                 });
@@ -1049,7 +1071,8 @@ impl RevocationStore {
                     let fetch =
                         || self.fetch_crl_to_share(url, issuer, fetcher, policy, now, deadline);
                     let check = |der: &[u8]| self.shared_crl(url, issuer, der, None, policy, now);
-                    let r = self.through_shared(job, deadline, check, fetch);
+                    let read = !self.shared_distrusted.contains_key(url);
+                    let r = self.through_shared(job, deadline, read, check, fetch);
                     keep(matches!(r, Cached::Failed(..))).then(|| Arc::new(r))
                 });
             }
@@ -1085,8 +1108,8 @@ impl RevocationStore {
     }
 
     /// Answers one fetch job, through the shared cache when one is configured (else `fetch`
-    /// alone). A value found there is re-verified by `check` as if just downloaded (`Ok(None)`:
-    /// genuine but not wanted). When there is none, one replica takes the key's lock and
+    /// alone). A value found there (looked for when `read`) is re-verified by `check` as if
+    /// just downloaded (`Ok(None)`: genuine but not wanted). When there is none, one replica takes the key's lock and
     /// fetches upstream while the others wait for it (at most `lock_wait`, then they fetch
     /// themselves). What a replica fetched and verified is stored: `fetch` returns the bytes
     /// to store only when they verified. Any failure of the shared cache means fetching
@@ -1095,6 +1118,7 @@ impl RevocationStore {
         &self,
         job: &FetchJob,
         deadline: Instant,
+        read: bool,
         check: impl Fn(&[u8]) -> Result<Option<(T, Duration)>, String>,
         fetch: impl FnOnce() -> (Cached<T>, Option<Vec<u8>>),
     ) -> Cached<T> {
@@ -1103,7 +1127,7 @@ impl RevocationStore {
         };
         // Whether the answer came from the shared cache, for the source reported.
         let marker = shared::Marker::of(job);
-        let r = self.through_shared_inner(sh, job, deadline, check, fetch);
+        let r = self.through_shared_inner(sh, job, deadline, read, check, fetch);
         match &r {
             (Cached::Ok(..), true) => self.from_shared.insert(marker, ()),
             _ => self.from_shared.invalidate(&marker),
@@ -1118,6 +1142,7 @@ impl RevocationStore {
         sh: &shared::Shared,
         job: &FetchJob,
         deadline: Instant,
+        read: bool,
         check: impl Fn(&[u8]) -> Result<Option<(T, Duration)>, String>,
         fetch: impl FnOnce() -> (Cached<T>, Option<Vec<u8>>),
     ) -> (Cached<T>, bool) {
@@ -1171,7 +1196,8 @@ impl RevocationStore {
             }
             (r, false)
         };
-        let first = match look() {
+        // Not read (a value there proved useless): fetched under the lock, and stored over it.
+        let first = match if read { look() } else { Look::Unusable } {
             Look::Hit(hit) => return (hit, true),
             Look::Down => return (fetch().0, false),
             Look::Absent => {
@@ -1193,7 +1219,7 @@ impl RevocationStore {
                     // happened between our first look and the lock). One GET costs Redis a
                     // round trip, a second fetch would cost the responder. A value already
                     // found unusable and not waited on is not pulled again.
-                    let again = waited || matches!(first, Look::Absent);
+                    let again = read && (waited || matches!(first, Look::Absent));
                     let r = match again.then(look) {
                         Some(Look::Hit(hit)) => (hit, true),
                         _ => {
@@ -1227,6 +1253,26 @@ impl RevocationStore {
         }
     }
 
+    /// CRLs read from the shared cache that gave no answer for a certificate their URL is
+    /// for: genuine (they verified under the issuer) but not what that URL serves (another
+    /// distribution point's, a delta under a base's key, one that lost a revocation... put
+    /// there by whoever can write to Redis). Each is dropped here, and its URL downloaded
+    /// (Redis not read) for a while: the download is stored over it. Returns the URLs to
+    /// fetch. Without this, such a CRL would stand in for a download until its nextUpdate.
+    fn distrust_shared_crls(&self, urls: &[String]) -> Vec<String> {
+        let mut refetch = Vec::new();
+        for u in urls {
+            let marker = shared::Marker::Crl(u.clone());
+            if self.from_shared.contains_key(&marker) {
+                self.crls.invalidate(u);
+                self.from_shared.invalidate(&marker);
+                self.shared_distrusted.insert(u.clone(), ());
+                refetch.push(u.clone());
+            }
+        }
+        refetch
+    }
+
     /// A CRL read from the shared cache for `url`, checked as a download is and more: it must
     /// parse and verify under `issuer` (what a replica stores verified so; Redis vouches for
     /// nothing), and, for a refresh, be issued after the one `held` (its thisUpdate). A CRL that
@@ -1250,6 +1296,13 @@ impl RevocationStore {
                 "CRL does not verify under {}",
                 issuer.subject.rfc4514
             ));
+        }
+        // What is no longer (or not yet) current is no use to anyone here, and a download may
+        // bring a current one. (Kept, it would stand in the way of that download until the
+        // local entry expired.)
+        let skew = i64::try_from(self.config.skew.as_secs()).unwrap_or(0);
+        if c.next_update.is_some_and(|n| n <= now) || c.this_update > now.saturating_add(skew) {
+            return Err("CRL not current".into());
         }
         self.crl_issuers.insert(url.to_owned(), Arc::clone(issuer));
         if held.is_some_and(|t| c.this_update <= t) {
@@ -1466,7 +1519,8 @@ impl RevocationStore {
         }
         let fetch = || self.fetch_crl_to_share(url, issuer, fetcher, policy, now, deadline);
         let check = |der: &[u8]| self.shared_crl(url, issuer, der, held, policy, now);
-        if let Cached::Ok(c, ttl) = self.through_shared(&job, deadline, check, fetch) {
+        let read = !self.shared_distrusted.contains_key(url);
+        if let Cached::Ok(c, ttl) = self.through_shared(&job, deadline, read, check, fetch) {
             self.crls
                 .insert(url.to_owned(), Arc::new(Cached::Ok(c, ttl)));
         }

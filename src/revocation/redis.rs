@@ -95,12 +95,15 @@ impl RedisTarget {
                 .ok_or_else(|| "the port in the Redis URL is not a port number".to_string())?,
             None => 6379,
         };
+        // RFC 3986: reserved characters of a user or password are percent-encoded.
+        let dec =
+            |v: &str| percent_decode(v).ok_or("bad %-escape in the Redis URL's user or password");
         let (user, password) = match auth {
             None => (None, None),
             Some(a) => match a.split_once(':') {
-                Some((u, p)) => ((!u.is_empty()).then(|| u.to_owned()), Some(p.to_owned())),
+                Some((u, p)) => ((!u.is_empty()).then(|| dec(u)).transpose()?, Some(dec(p)?)),
                 // `redis://secret@host`: a lone value is the password, as redis-cli reads it.
-                None => (None, Some(a.to_owned())),
+                None => (None, Some(dec(a)?)),
             },
         };
         Ok(Self {
@@ -121,6 +124,24 @@ impl RedisTarget {
         };
         format!("redis://{auth}{}:{}/{}", self.host, self.port, self.db)
     }
+}
+
+/// `%XX` escapes decoded; `None` for a malformed escape or a result that is not UTF-8.
+fn percent_decode(v: &str) -> Option<String> {
+    let b = v.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// A reply, as far as the cache needs one.
@@ -557,6 +578,9 @@ mod tests {
         );
         assert_eq!(t.shown(), "redis://:***@127.0.0.1:6379/0");
         assert!(!format!("{t:?}").contains("s3cret"));
+        let t = RedisTarget::parse("redis://:p%40ss%2Fw%3Ard%231@h").expect("url");
+        assert_eq!(t.password.as_deref(), Some("p@ss/w:rd#1"));
+        assert!(RedisTarget::parse("redis://:p%4@h").is_err());
         let t = RedisTarget::parse("redis://app:pw@[::1]:7000").expect("url");
         assert_eq!(
             (t.host.as_str(), t.port, t.user.as_deref()),

@@ -107,14 +107,21 @@ pub fn issue(d: &Path, name: &str, ca: &str, serial: &str) {
 }
 
 /// `out` (DER): a CRL issued now by the CA `ca.crt`/`ca.key` from the database the OpenSSL
-/// config `cnf` names. Written beside and renamed into place, so that a CRL server reading the
-/// file never hands out half of it.
+/// config `cnf` names ([`gen_crl_by`]).
 pub fn gen_crl(d: &Path, cnf: &str, out: &str) {
+    gen_crl_by(d, "ca", cnf, out);
+}
+
+/// `out` (DER): a CRL issued now by the CA `{ca}.crt`/`{ca}.key` from the database the
+/// OpenSSL config `cnf` names. Written beside and renamed into place, so that a CRL server
+/// reading the file never hands out half of it.
+pub fn gen_crl_by(d: &Path, ca: &str, cnf: &str, out: &str) {
     let (pem, tmp) = (format!("{out}.pem"), format!("{out}.tmp"));
+    let (key, crt) = (format!("{ca}.key"), format!("{ca}.crt"));
     openssl(
         d,
         &[
-            "ca", "-gencrl", "-config", cnf, "-keyfile", "ca.key", "-cert", "ca.crt", "-out", &pem,
+            "ca", "-gencrl", "-config", cnf, "-keyfile", &key, "-cert", &crt, "-out", &pem,
         ],
     );
     openssl(d, &["crl", "-in", &pem, "-outform", "DER", "-out", &tmp]);

@@ -1,10 +1,7 @@
-//! Review of issue #18 (shared revocation cache): reproductions of the findings, on loopback
-//! with a real `redis-server`, a real `tekser serve` and PKIs made by the OpenSSL CLI.
-//!
-//! Each test asserts what the README ("Shared revocation cache") promises, so it FAILS on the
-//! reviewed code; they are `#[ignore]`d so that a merge does not break the suite. Run them with
-//! `cargo test --release --test review3_shared -- --ignored --nocapture`; remove the `ignore`
-//! with the fix.
+//! The shared revocation cache (issue #18) against a real `redis-server`, with PKIs made by the
+//! OpenSSL CLI: what Redis may hold and what a replica does with it. Most of these began as an
+//! independent review's reproductions of faults in the first version (each asserts what the
+//! README promises); `tests/scale_out.rs` covers replicas behind nginx.
 
 mod support;
 
@@ -15,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::loopback::{read_request, reserve_port, respond, serve_loopback, Proc};
-use support::pki::{issue_and_sign, openssl, self_signed, CA_EXTS};
+use support::pki::{gen_crl_by, issue_and_sign, self_signed, CA_EXTS};
 use tekser::config::{Config, RawConfig};
 use tekser::revocation::FetchJob;
 
@@ -108,31 +105,13 @@ fn ca_db(d: &Path, name: &str, days: u32) {
 
 /// `{name}.crl` (DER), issued now by CA `name` from its (empty) database.
 fn gen_crl(d: &Path, name: &str) {
-    let pem = format!("{name}.crl.pem");
-    openssl(
-        d,
-        &[
-            "ca",
-            "-gencrl",
-            "-config",
-            &format!("{name}.cnf"),
-            "-keyfile",
-            &format!("{name}.key"),
-            "-cert",
-            &format!("{name}.crt"),
-            "-out",
-            &pem,
-        ],
-    );
-    let tmp = format!("{name}.crl.tmp");
-    openssl(d, &["crl", "-in", &pem, "-outform", "DER", "-out", &tmp]);
-    std::fs::rename(d.join(tmp), d.join(format!("{name}.crl"))).expect("rename");
+    gen_crl_by(d, name, &format!("{name}.cnf"), &format!("{name}.crl"));
 }
 
 /// CA `ca` (CRL for 7 days, served at /ca.crl), a rogue CA of the same name whose CRL runs ten
 /// years, a leaf of `ca` with only a CRL distribution point, and Redis.
 fn build_lab(tag: &str) -> Lab {
-    let dir = std::env::temp_dir().join(format!("tekser-review3-{tag}-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("tekser-shared-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("tmp");
     let d = dir.as_path();
@@ -523,4 +502,83 @@ fn a_slow_redis_cannot_hold_a_fetch_past_the_deadline() {
         "one CRL lookup against a slow Redis: {took:?} (timeout_ms 250, deadline {deadline:?})"
     );
     assert!(took < deadline + Duration::from_secs(1), "{took:?}");
+}
+
+/// A genuine CRL of the same CA for another distribution point, written under this URL's key
+/// (what someone who can write to Redis may do with CRLs the CA really published): it verifies,
+/// so it is taken, but it covers nothing here. It costs one request, not its whole validity:
+/// the replica drops it, downloads the URL (not reading Redis for it) and stores the download
+/// over it.
+#[test]
+fn a_genuine_crl_of_another_distribution_point_in_redis_costs_one_request() {
+    let lab = build_lab("other-dp");
+    let d = lab.dir.as_path();
+    std::fs::write(
+        d.join("other.cnf"),
+        format!(
+            "[ca]\ndefault_ca=d\n[d]\ndatabase={db}\ncrlnumber={num}\ndefault_md=sha256\ndefault_crl_days=7\ncrl_extensions=crl_ext\n[crl_ext]\nauthorityKeyIdentifier=keyid\nissuingDistributionPoint=critical,@idp\n[idp]\nfullname=URI:http://other.example/x.crl\n",
+            db = d.join("ca.index").display(),
+            num = d.join("ca.crlnumber").display()
+        ),
+    )
+    .expect("cnf");
+    gen_crl_by(d, "ca", "other.cnf", "other.crl");
+    let mut raw = RawConfig {
+        trust: vec![lab.dir.join("ca.crt")],
+        revocation: Some("require".into()),
+        ..Default::default()
+    };
+    raw.revocation_options.fetch_allow.push("127.0.0.1".into());
+    raw.cache.redis_url = Some(format!("redis://127.0.0.1:{}", lab.redis_port));
+    let cfg = raw.validate().expect("config");
+    let key = cfg
+        .verifier
+        .revocation()
+        .shared()
+        .expect("shared")
+        .key(&lab.job());
+    lab.set_file(&key, "other.crl");
+    let doc = std::fs::read(lab.dir.join("leaf.p7s")).expect("p7s");
+    let verify = || {
+        let v = cfg.verifier.verify_online(
+            &tekser::verify::Input::Cms {
+                signature: &doc,
+                content: None,
+            },
+            &cfg.request,
+            cfg.fetcher.as_ref(),
+        );
+        v.indication()
+    };
+    use tekser::verdict::Indication;
+    assert_eq!(
+        verify(),
+        Indication::INDETERMINATE,
+        "the first request: no status"
+    );
+    assert_eq!(lab.downloads.load(Ordering::SeqCst), 0);
+    assert_eq!(verify(), Indication::TOTAL_PASSED, "the next one downloads");
+    assert_eq!(lab.downloads.load(Ordering::SeqCst), 1);
+    let stored = Command::new("redis-cli")
+        .args([
+            "-p",
+            &lab.redis_port.to_string(),
+            "--no-raw",
+            "STRLEN",
+            &key,
+        ])
+        .output()
+        .expect("redis-cli");
+    let len: u64 = String::from_utf8_lossy(&stored.stdout)
+        .trim()
+        .trim_start_matches("(integer) ")
+        .parse()
+        .unwrap_or(0);
+    assert_eq!(
+        len,
+        std::fs::metadata(lab.dir.join("ca.crl"))
+            .expect("crl")
+            .len(),
+        "the download replaced it in Redis"
+    );
 }
