@@ -72,7 +72,7 @@ pub fn render(dir: &Path, port: u16, replicas: Option<&[SocketAddr]>) -> PathBuf
     let d = dir.display();
     let main = format!(
         "daemon off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nworker_processes 1;\n\
-         events {{ worker_connections 256; }}\n\
+         events {{ worker_connections 4096; }}\n\
          http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  \
          fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n  \
          include {};\n}}\n",
