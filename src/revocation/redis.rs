@@ -328,6 +328,12 @@ impl RedisCache {
             }
             Err(e) => e,
         };
+        Err(self.unusable(failed))
+    }
+
+    /// Redis failed or answered what it should not: not tried for `retry_after`, its pooled
+    /// connections dropped, the gauge down, one warning.
+    fn unusable(&self, failed: String) -> SharedError {
         if let Ok(mut d) = self.down_until.lock() {
             *d = Some(Instant::now() + self.retry_after);
         }
@@ -337,7 +343,7 @@ impl RedisCache {
         if self.up.swap(false, Ordering::Relaxed) {
             tracing::warn!(redis = %self.target.shown(), error = %failed, "shared revocation cache unusable: this replica goes on with its own cache and fetches");
         }
-        Err(SharedError(failed))
+        SharedError(failed)
     }
 
     fn connect(&self) -> Result<Conn, String> {
@@ -479,7 +485,7 @@ impl SharedCache for RedisCache {
             // unusable value and the next store replaces it.
             Reply::TooLarge => Ok(Some(Vec::new())),
             Reply::Simple(s) if s.starts_with("-WRONGTYPE") => Ok(Some(Vec::new())),
-            other => Err(SharedError(format!("GET: unexpected reply {other:?}"))),
+            other => Err(self.unusable(format!("GET: unexpected reply {other:?}"))),
         }
     }
 
@@ -487,7 +493,7 @@ impl SharedCache for RedisCache {
         let ms = ttl.as_millis().max(1).to_string();
         match self.call(&[b"SET", key.as_bytes(), value, b"PX", ms.as_bytes()])? {
             Reply::Simple(s) if s == "OK" => Ok(()),
-            other => Err(SharedError(format!("SET: unexpected reply {other:?}"))),
+            other => Err(self.unusable(format!("SET: unexpected reply {other:?}"))),
         }
     }
 
@@ -516,7 +522,7 @@ impl SharedCache for RedisCache {
                 Reply::Bulk(Some(v)) if v == tok.as_bytes() => Ok(Some(token)),
                 _ => Ok(None),
             },
-            (other, _) => Err(SharedError(format!("SET NX: unexpected reply {other:?}"))),
+            (other, _) => Err(self.unusable(format!("SET NX: unexpected reply {other:?}"))),
         }
     }
 
@@ -543,7 +549,7 @@ impl SharedCache for RedisCache {
     fn ping(&self) -> Result<(), SharedError> {
         match self.call(&[b"PING"])? {
             Reply::Simple(s) if s == "PONG" => Ok(()),
-            other => Err(SharedError(format!("PING: unexpected reply {other:?}"))),
+            other => Err(self.unusable(format!("PING: unexpected reply {other:?}"))),
         }
     }
 
