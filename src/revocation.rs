@@ -286,6 +286,18 @@ impl<K, T> moka::Expiry<K, Arc<Cached<T>>> for PerEntry {
     fn expire_after_create(&self, _: &K, v: &Arc<Cached<T>>, _: Instant) -> Option<Duration> {
         Some(v.ttl())
     }
+
+    // A replaced entry (a refreshed CRL, a bad download turned failure) lives by its own time,
+    // not by what was left of the one it replaced (moka's default keeps that).
+    fn expire_after_update(
+        &self,
+        _: &K,
+        v: &Arc<Cached<T>>,
+        _: Instant,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(v.ttl())
+    }
 }
 
 /// Counters for /metrics.
@@ -681,11 +693,12 @@ impl RevocationStore {
                     crl_missing.extend(self.distrust_shared_crls(&cached_from));
                 }
                 Err(e) => {
-                    why.push(e);
                     // (A check cut short by the request's budget says nothing of the CRLs.)
                     if !cx.work.refused() {
                         crl_missing.extend(self.distrust_shared_crls(&cached_from));
+                        self.forget_bad_downloads(&cached_from, issuer, &cached_crls, cx);
                     }
+                    why.push(e);
                 }
             }
         }
@@ -1271,6 +1284,49 @@ impl RevocationStore {
             }
         }
         refetch
+    }
+
+    /// Downloaded CRLs that are bad in themselves (past their nextUpdate, or not signed as
+    /// they must be: a tampered download) are remembered as a failure for `failure_ttl`, not
+    /// kept until the nextUpdate they claim: one bad download must not blind the replica to
+    /// revocation for as long as its forger chose. A CRL that only lacks its delta, or does not
+    /// cover the certificate, is kept. (Read from the shared cache, they were already dropped.)
+    fn forget_bad_downloads(
+        &self,
+        urls: &[String],
+        issuer: &Arc<Certificate>,
+        crls: &[Arc<Crl>],
+        cx: &Context<'_>,
+    ) {
+        for u in urls {
+            if self
+                .from_shared
+                .contains_key(&shared::Marker::Crl(u.clone()))
+            {
+                continue;
+            }
+            let Some(Cached::Ok(c, _)) = self.crls.get(u).as_deref().cloned() else {
+                continue;
+            };
+            let why = if c.next_update.is_some_and(|n| n <= cx.now) {
+                "its nextUpdate has passed".to_owned()
+            } else {
+                // Memoised for a CRL that verified: only a bad one costs a signature check.
+                match self.crl_signed(&c, issuer, crls, cx, 0) {
+                    Ok(()) => continue,
+                    // A check cut short by the budget says nothing of the CRL.
+                    Err(_) if cx.work.refused() => return,
+                    Err(e) => e,
+                }
+            };
+            self.crls.insert(
+                u.clone(),
+                Arc::new(Cached::Failed(
+                    format!("CRL {u}: {why}"),
+                    self.config.failure_ttl.min(Duration::from_secs(60)),
+                )),
+            );
+        }
     }
 
     /// A CRL read from the shared cache for `url`, checked as a download is and more: it must

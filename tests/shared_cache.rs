@@ -582,3 +582,43 @@ fn a_genuine_crl_of_another_distribution_point_in_redis_costs_one_request() {
         "the download replaced it in Redis"
     );
 }
+
+/// Not the shared cache's: a downloaded CRL that fails its check (here a look-alike CA's,
+/// the same name under another key, valid ten years) is remembered as a failure for
+/// `failure_ttl_secs`, not kept for the ten years it claims. Once the distribution point serves
+/// the genuine CRL again, the replica sees it.
+#[test]
+fn a_bad_downloaded_crl_is_forgotten_after_the_failure_ttl() {
+    let lab = build_lab("bad-download");
+    let d = lab.dir.as_path();
+    std::fs::copy(d.join("ca.crl"), d.join("genuine.crl")).expect("keep");
+    std::fs::copy(d.join("rogue.crl"), d.join("ca.crl.swap")).expect("swap");
+    std::fs::rename(d.join("ca.crl.swap"), d.join("ca.crl")).expect("serve the forgery");
+    let mut raw = RawConfig {
+        trust: vec![lab.dir.join("ca.crt")],
+        revocation: Some("require".into()),
+        ..Default::default()
+    };
+    raw.revocation_options.fetch_allow.push("127.0.0.1".into());
+    raw.revocation_options.failure_ttl_secs = 1;
+    let cfg = raw.validate().expect("config");
+    let doc = std::fs::read(lab.dir.join("leaf.p7s")).expect("p7s");
+    let verify = || {
+        cfg.verifier
+            .verify_online(
+                &tekser::verify::Input::Cms {
+                    signature: &doc,
+                    content: None,
+                },
+                &cfg.request,
+                cfg.fetcher.as_ref(),
+            )
+            .indication()
+    };
+    use tekser::verdict::Indication;
+    assert_eq!(verify(), Indication::INDETERMINATE, "the forged CRL");
+    std::fs::rename(d.join("genuine.crl"), d.join("ca.crl")).expect("serve the genuine CRL");
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(verify(), Indication::TOTAL_PASSED, "downloaded again");
+    assert_eq!(lab.downloads.load(Ordering::SeqCst), 2);
+}
