@@ -12,43 +12,19 @@
 
 mod support;
 
-use std::io::{BufRead, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::loopback::{
-    counting_proxy, read_request, reserve_port, respond, serve_loopback, Proc,
+    counting_proxy, read_request, redis_server, reserve_port, respond, serve_loopback, tool,
+    wait_for_line, Proc,
 };
 use support::nginx::{nginx_cmd, render, Nginx};
 use support::pki::{gen_crl, issue, issue_and_sign, openssl, self_signed, CA_EXTS};
-
-/// A tool the test needs: missing, the test fails naming the package (`.ci/run` installs it).
-fn tool(name: &str, package: &str) -> PathBuf {
-    for dir in ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"] {
-        let p = Path::new(dir).join(name);
-        if p.exists() {
-            return p;
-        }
-    }
-    panic!("{name} not found: install Debian's {package} (.ci/run does)");
-}
-
-/// Waits for `line` on a child's stderr or stdout (read on a thread), at most 20 s.
-fn wait_for_line(r: impl Read + Send + 'static, line: &'static str, what: &str) {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for l in std::io::BufReader::new(r).lines().map_while(Result::ok) {
-            if l.contains(line) {
-                let _ = tx.send(());
-            }
-        }
-    });
-    rx.recv_timeout(Duration::from_secs(20))
-        .unwrap_or_else(|_| panic!("{what} did not start"));
-}
 
 /// One HTTP/1.1 exchange (`Connection: close`): status and body.
 fn http(port: u16, method: &str, path: &str, body: &[u8]) -> Result<(u16, Vec<u8>), String> {
@@ -296,29 +272,6 @@ fn build_lab() -> Lab {
     }
 }
 
-fn start_redis(lab: &Lab, port: u16) -> Proc {
-    let mut child = Command::new(tool("redis-server", "redis-server"))
-        .args([
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-        ])
-        .arg(&lab.dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("redis-server starts");
-    let out = child.stdout.take().expect("stdout");
-    wait_for_line(out, "Ready to accept connections", "redis-server");
-    Proc(child)
-}
-
 /// A `tekser serve` process trusting the lab CA, revocation required, fetching from loopback;
 /// sharing through Redis when `redis` is given.
 fn start_replica(lab: &Lab, name: &str, port: u16, redis: Option<u16>) -> Proc {
@@ -472,7 +425,7 @@ fn two_replicas_behind_nginx_share_revocation_through_redis() {
     let lab = build_lab();
     let (redis_port, hold) = reserve_port();
     drop(hold);
-    let mut redis = start_redis(&lab, redis_port);
+    let mut redis = redis_server(&lab.dir, redis_port);
     let ports: Vec<u16> = (0..6)
         .map(|_| {
             let (p, h) = reserve_port();
@@ -672,7 +625,7 @@ fn two_replicas_behind_nginx_share_revocation_through_redis() {
     assert_eq!(metric(e, "tekser_shared_cache_up"), 0.0);
 
     // Redis back: sharing resumes once the replicas try again (5 s after the failure).
-    let _redis = start_redis(&lab, redis_port);
+    let _redis = redis_server(&lab.dir, redis_port);
     std::thread::sleep(Duration::from_millis(5500));
     let before = lab.count("redisdown");
     let back = concurrently(front, &lab.doc("back"), 50);

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::loopback::{read_request, reserve_port, respond, serve_loopback, Proc};
+use support::loopback::{read_request, redis_server, reserve_port, respond, serve_loopback, Proc};
 use support::pki::{gen_crl_by, issue_and_sign, self_signed, CA_EXTS};
 use tekser::config::{Config, RawConfig};
 use tekser::revocation::FetchJob;
@@ -139,32 +139,12 @@ fn build_lab(tag: &str) -> Lab {
 
     let (redis_port, hold) = reserve_port();
     drop(hold);
-    let mut child = Command::new("redis-server")
-        .args(["--bind", "127.0.0.1", "--port", &redis_port.to_string()])
-        .args(["--save", "", "--appendonly", "no", "--dir"])
-        .arg(&dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("redis-server (Debian's redis-server) starts");
-    let mut out = child.stdout.take().expect("stdout");
-    let until = Instant::now() + Duration::from_secs(20);
-    let mut seen = Vec::new();
-    let mut b = [0u8; 4096];
-    while !String::from_utf8_lossy(&seen).contains("Ready to accept connections") {
-        assert!(Instant::now() < until, "redis-server did not start");
-        let n = out.read(&mut b).expect("redis stdout");
-        assert!(n > 0, "redis-server exited");
-        seen.extend_from_slice(&b[..n]);
-    }
-    std::thread::spawn(move || {
-        let _ = std::io::copy(&mut out, &mut std::io::sink());
-    });
+    let redis = redis_server(&dir, redis_port);
     Lab {
         dir,
         crl_port,
         downloads,
-        _redis: Proc(child),
+        _redis: redis,
         redis_port,
     }
 }

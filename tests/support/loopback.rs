@@ -106,3 +106,53 @@ pub fn counting_proxy(target: u16) -> (u16, Arc<AtomicUsize>) {
         let _ = t.join();
     })
 }
+
+/// A tool the test needs: missing, the test fails naming the package (`.ci/run` installs it).
+pub fn tool(name: &str, package: &str) -> std::path::PathBuf {
+    for dir in ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"] {
+        let p = std::path::Path::new(dir).join(name);
+        if p.exists() {
+            return p;
+        }
+    }
+    panic!("{name} not found: install Debian's {package} (.ci/run does)");
+}
+
+/// Waits for `line` on a child's stderr or stdout (read on a thread), at most 20 s.
+pub fn wait_for_line(r: impl std::io::Read + Send + 'static, line: &'static str, what: &str) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in std::io::BufRead::lines(std::io::BufReader::new(r)).map_while(Result::ok) {
+            if l.contains(line) {
+                let _ = tx.send(());
+            }
+        }
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(20))
+        .unwrap_or_else(|_| panic!("{what} did not start"));
+}
+
+/// Debian's `redis-server` on 127.0.0.1:`port`, a cache only (nothing saved), its working
+/// directory `dir`; returns once it accepts connections.
+pub fn redis_server(dir: &std::path::Path, port: u16) -> Proc {
+    let mut child = std::process::Command::new(tool("redis-server", "redis-server"))
+        .args([
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+        ])
+        .arg(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-server starts");
+    let out = child.stdout.take().expect("stdout");
+    wait_for_line(out, "Ready to accept connections", "redis-server");
+    Proc(child)
+}
