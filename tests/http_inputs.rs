@@ -345,3 +345,31 @@ fn http2_clients_over_the_body_limit_read_the_413() {
     assert_eq!(r.json()["indication"], "TOTAL_PASSED");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Two Content-Type headers: a proxy in front may have judged the request by the other one, so
+/// which applies is not left to the first-wins rule of the header map: 400.
+#[test]
+fn two_content_type_headers_are_refused() {
+    use std::io::{Read, Write};
+    let server = TestServer::start(|_| {});
+    let doc = read("cms/rsa-attached.p7s");
+    let mut s = std::net::TcpStream::connect(server.addr).expect("connect");
+    let head = format!(
+        "POST /v1/verify HTTP/1.1\r\nHost: t\r\nContent-Type: application/pkcs7-signature\r\nContent-Type: application/pdf\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        doc.len()
+    );
+    s.write_all(head.as_bytes()).expect("head");
+    s.write_all(&doc).expect("body");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    assert!(out.starts_with("HTTP/1.1 400"), "{out}");
+    assert!(out.contains("more than one Content-Type"), "{out}");
+    // One header: verified as before.
+    let r = server.call(
+        "POST",
+        "/v1/verify",
+        Some("application/pkcs7-signature"),
+        &doc,
+    );
+    assert_eq!(r.status, 200);
+}

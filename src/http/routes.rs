@@ -184,8 +184,21 @@ fn response(
         .unwrap_or_else(|_| Response::new(full(Bytes::new())))
 }
 
-/// The media type without parameters, lower-cased.
-fn media_type(req: &Request<Incoming>) -> (String, String) {
+/// The media type without parameters, lower-cased, and the header as sent. A request with two
+/// Content-Type headers is refused: which one applies is not the request's to leave open (a
+/// proxy in front may have read the other one).
+fn media_type(req: &Request<Incoming>) -> Result<(String, String), Problem> {
+    if req
+        .headers()
+        .get_all(header::CONTENT_TYPE)
+        .iter()
+        .nth(1)
+        .is_some()
+    {
+        return Err(Problem::bad_request(
+            "more than one Content-Type header: send exactly one",
+        ));
+    }
     let raw = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -198,7 +211,7 @@ fn media_type(req: &Request<Incoming>) -> (String, String) {
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    (mt, raw)
+    Ok((mt, raw))
 }
 
 /// Bytes read and thrown away after a body turns out too large, so that the client (still
@@ -350,7 +363,7 @@ async fn read_verify_body(
     req: Request<Incoming>,
     hold: &Hold,
 ) -> Result<(BodyKind, Bytes), Problem> {
-    let (mt, raw_ct) = media_type(&req);
+    let (mt, raw_ct) = media_type(&req)?;
     let cfg = &state.cfg;
     let (kind, limit) = match mt.as_str() {
         "application/pkcs7-signature"
@@ -588,7 +601,7 @@ async fn batch(
     hold: &Hold,
 ) -> Result<Response<Body>, Problem> {
     let opts = request_options(state, &req)?;
-    let (mt, _) = media_type(&req);
+    let (mt, _) = media_type(&req)?;
     if !matches!(
         mt.as_str(),
         "application/x-ndjson" | "application/ndjson" | "application/jsonl" | "application/json"
@@ -663,7 +676,7 @@ async fn inspect(
     hold: &Hold,
 ) -> Result<Response<Body>, Problem> {
     let opts = request_options(state, &req)?;
-    let (mt, _) = media_type(&req);
+    let (mt, _) = media_type(&req)?;
     let body = read_body(state, req, state.cfg.max_text_body_bytes, hold).await?;
     let json_body = mt == "application/json";
     let st = Arc::clone(state);
