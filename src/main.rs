@@ -101,19 +101,7 @@ fn read_stdin(limit: usize) -> Result<Vec<u8>, Fail> {
 
 /// Non-empty lines of stdin, one payload each, reading at most `limit` bytes in all.
 fn stdin_lines(limit: usize) -> Result<Vec<Vec<u8>>, Fail> {
-    use std::io::Read;
-    take_stdin()?;
-    let mut buf = Vec::new();
-    std::io::stdin()
-        .take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
-        .read_to_end(&mut buf)
-        .map_err(|e| Fail::NoInput(format!("stdin: {e}")))?;
-    if buf.len() > limit {
-        return Err(Fail::Usage(format!(
-            "stdin: larger than the barcode limit of {limit} bytes"
-        )));
-    }
-    Ok(tekser::formats::barcode::split_lines(&buf))
+    Ok(tekser::formats::barcode::split_lines(&read_stdin(limit)?))
 }
 
 /// Flags override what the file and the environment said.

@@ -708,30 +708,33 @@ fn a_cms_that_is_also_a_pdf_outside_its_signed_content_is_refused() {
     // (signed here by OpenSSL).
     let dir = std::env::temp_dir().join(format!("tekser-cms-pdf-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("tmp");
-    let signed = dir.join("pdf-inside.p7s");
-    let st = std::process::Command::new("openssl")
-        .args([
-            "cms",
-            "-sign",
-            "-binary",
-            "-nodetach",
-            "-outform",
-            "DER",
-            "-in",
-        ])
-        .arg(fixture("pdf/unsigned.pdf"))
-        .arg("-signer")
-        .arg(fixture("pki/rsa-leaf.crt"))
-        .arg("-inkey")
-        .arg(fixture("pki/rsa-leaf.key"))
-        .arg("-certfile")
-        .arg(fixture("pki/rsa-int.crt"))
-        .arg("-out")
-        .arg(&signed)
-        .status()
-        .expect("openssl runs");
-    assert!(st.success());
-    let sig = std::fs::read(&signed).expect("signed");
+    // `openssl cms -sign` of the unsigned PDF by the fixtures' RSA leaf, `certfile` added.
+    let sign_pdf = |certfile: &std::path::Path, out: &std::path::Path| {
+        let st = std::process::Command::new("openssl")
+            .args([
+                "cms",
+                "-sign",
+                "-binary",
+                "-nodetach",
+                "-outform",
+                "DER",
+                "-in",
+            ])
+            .arg(fixture("pdf/unsigned.pdf"))
+            .arg("-signer")
+            .arg(fixture("pki/rsa-leaf.crt"))
+            .arg("-inkey")
+            .arg(fixture("pki/rsa-leaf.key"))
+            .arg("-certfile")
+            .arg(certfile)
+            .arg("-out")
+            .arg(out)
+            .status()
+            .expect("openssl runs");
+        assert!(st.success());
+        std::fs::read(out).expect("signed")
+    };
+    let sig = sign_pdf(&fixture("pki/rsa-int.crt"), &dir.join("pdf-inside.p7s"));
     assert!(
         sig.windows(5).any(|w| w == b"%PDF-"),
         "the content is a PDF"
@@ -769,30 +772,7 @@ fn a_cms_that_is_also_a_pdf_outside_its_signed_content_is_refused() {
         .status()
         .expect("openssl runs");
     assert!(st.success());
-    let both = dir.join("pdf-inside-and-out.p7s");
-    let st = std::process::Command::new("openssl")
-        .args([
-            "cms",
-            "-sign",
-            "-binary",
-            "-nodetach",
-            "-outform",
-            "DER",
-            "-in",
-        ])
-        .arg(fixture("pdf/unsigned.pdf"))
-        .arg("-signer")
-        .arg(fixture("pki/rsa-leaf.crt"))
-        .arg("-inkey")
-        .arg(fixture("pki/rsa-leaf.key"))
-        .arg("-certfile")
-        .arg(&junk)
-        .arg("-out")
-        .arg(&both)
-        .status()
-        .expect("openssl runs");
-    assert!(st.success());
-    let sig = std::fs::read(&both).expect("signed");
+    let sig = sign_pdf(&junk, &dir.join("pdf-inside-and-out.p7s"));
     assert!(sig.windows(8).any(|w| w == b"%PDF-1.4"));
     let verdict = v.verify(
         &Input::Cms {

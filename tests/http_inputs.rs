@@ -99,79 +99,61 @@ fn assert_problem(r: &Reply, status: u16, code: &str, needles: &[&str]) {
 fn a_document_sent_as_another_format_is_named_with_its_content_type() {
     let s = TestServer::start(|_| {});
     let pdf = read("pdf/signed.pdf");
-    for ct in ["application/pkcs7-signature", "application/octet-stream"] {
-        let r = s.call("POST", "/v1/verify", Some(ct), &pdf);
-        assert_problem(
-            &r,
-            415,
-            "format-mismatch",
-            &["is a PDF", "Content-Type: application/pdf"],
-        );
-    }
-    let r = s.call("POST", "/v1/verify", Some("application/xml"), &pdf);
-    assert_problem(
-        &r,
-        415,
-        "format-mismatch",
-        &["an XML document", "application/pdf"],
-    );
     let cms = read("cms/rsa-attached.p7s");
-    let r = s.call("POST", "/v1/verify", Some("application/pdf"), &cms);
-    assert_problem(&r, 415, "format-mismatch", &["application/pkcs7-signature"]);
-    let r = s.call(
-        "POST",
-        "/v1/verify",
-        Some("text/plain"),
-        &read("pdf/unsigned.pdf"),
-    );
-    assert_problem(&r, 415, "format-mismatch", &["application/pdf"]);
-    let png = read("barcode/egov-rsa/part-1.png");
-    let r = s.call(
-        "POST",
-        "/v1/verify",
-        Some("application/pkcs7-signature"),
-        &png,
-    );
-    assert_problem(&r, 415, "format-mismatch", &["image/png"]);
-    // A certificate is pointed to the route that checks certificates.
-    let cert = read("pki/rsa-leaf.crt");
-    let r = s.call(
-        "POST",
-        "/v1/verify",
-        Some("application/pkcs7-signature"),
-        &cert,
-    );
-    assert_problem(&r, 415, "format-mismatch", &["/v1/certificates/inspect"]);
+    // (sent as, body, what the 415's detail must say)
+    let cases: [(&str, Vec<u8>, &[&str]); 7] = [
+        (
+            "application/pkcs7-signature",
+            pdf.clone(),
+            &["is a PDF", "Content-Type: application/pdf"],
+        ),
+        (
+            "application/octet-stream",
+            pdf.clone(),
+            &["is a PDF", "Content-Type: application/pdf"],
+        ),
+        (
+            "application/xml",
+            pdf.clone(),
+            &["an XML document", "application/pdf"],
+        ),
+        (
+            "application/pdf",
+            cms.clone(),
+            &["application/pkcs7-signature"],
+        ),
+        ("text/plain", read("pdf/unsigned.pdf"), &["application/pdf"]),
+        (
+            "application/pkcs7-signature",
+            read("barcode/egov-rsa/part-1.png"),
+            &["image/png"],
+        ),
+        // A certificate is pointed to the route that checks certificates.
+        (
+            "application/pkcs7-signature",
+            read("pki/rsa-leaf.crt"),
+            &["/v1/certificates/inspect"],
+        ),
+    ];
+    for (ct, body, needles) in &cases {
+        let r = s.call("POST", "/v1/verify", Some(ct), body);
+        assert_problem(&r, 415, "format-mismatch", needles);
+    }
+    let multipart = |body: &[u8]| {
+        s.call(
+            "POST",
+            "/v1/verify",
+            Some("multipart/form-data; boundary=B"),
+            body,
+        )
+    };
     // Detached CMS with the two files swapped.
-    let (sig, content) = (read("cms/rsa-detached.p7s"), read("pdf/signed.pdf"));
-    let mut body = Vec::new();
-    body.extend_from_slice(b"--B\r\nContent-Disposition: form-data; name=\"signature\"\r\n\r\n");
-    body.extend_from_slice(&content);
-    body.extend_from_slice(b"\r\n--B\r\nContent-Disposition: form-data; name=\"content\"\r\n\r\n");
-    body.extend_from_slice(&sig);
-    body.extend_from_slice(b"\r\n--B--\r\n");
-    let r = s.call(
-        "POST",
-        "/v1/verify",
-        Some("multipart/form-data; boundary=B"),
-        &body,
-    );
+    let detached = read("cms/rsa-detached.p7s");
+    let r = multipart(&form(&[("signature", &pdf), ("content", &detached)]));
     assert_problem(&r, 422, "format-mismatch", &["signature", "swapped"]);
     // Attacker finding: a part under another name (here `Content`) was ignored, and an attached
     // CMS passed while the client believed its content had been checked too.
-    let attached = read("cms/rsa-attached.p7s");
-    let mut body = Vec::new();
-    body.extend_from_slice(b"--B\r\nContent-Disposition: form-data; name=\"signature\"\r\n\r\n");
-    body.extend_from_slice(&attached);
-    body.extend_from_slice(b"\r\n--B\r\nContent-Disposition: form-data; name=\"Content\"\r\n\r\n");
-    body.extend_from_slice(b"another text");
-    body.extend_from_slice(b"\r\n--B--\r\n");
-    let r = s.call(
-        "POST",
-        "/v1/verify",
-        Some("multipart/form-data; boundary=B"),
-        &body,
-    );
+    let r = multipart(&form(&[("signature", &cms), ("Content", b"another text")]));
     assert_problem(&r, 400, "bad-request", &["unknown form part", "Content"]);
     // A JSON field holding another format names the right field.
     let j = serde_json::json!({"cms": b64(&pdf)}).to_string();
