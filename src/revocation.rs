@@ -1557,24 +1557,22 @@ impl RevocationStore {
             Some(Cached::Ok(c, _)) => Some(c.this_update),
             _ => None,
         };
-        let job = FetchJob::Crl {
-            url: url.to_owned(),
-            issuer: self.crl_issuers.get(url),
-        };
-        let FetchJob::Crl { issuer, .. } = &job else {
-            return;
-        };
         // A CRL shared is one verified under its issuer: without the issuer (a CRL this
         // replica did not get through the shared cache), refreshed alone.
-        if issuer.is_none() {
+        let Some(issuer) = self.crl_issuers.get(url) else {
             if let Cached::Ok(c, ttl) = self.fetch_crl(url, fetcher, now, deadline) {
                 self.crls
                     .insert(url.to_owned(), Arc::new(Cached::Ok(c, ttl)));
             }
             return;
-        }
-        let fetch = || self.fetch_crl_to_share(url, issuer, fetcher, policy, now, deadline);
-        let check = |der: &[u8]| self.shared_crl(url, issuer, der, held, policy, now);
+        };
+        let issuer = Some(issuer);
+        let job = FetchJob::Crl {
+            url: url.to_owned(),
+            issuer: issuer.clone(),
+        };
+        let fetch = || self.fetch_crl_to_share(url, &issuer, fetcher, policy, now, deadline);
+        let check = |der: &[u8]| self.shared_crl(url, &issuer, der, held, policy, now);
         let read = !self.shared_distrusted.contains_key(url);
         if let Cached::Ok(c, ttl) = self.through_shared(&job, deadline, read, check, fetch) {
             self.crls
