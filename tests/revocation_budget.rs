@@ -271,11 +271,7 @@ openssl cms -sign -binary -in data.txt -nodetach -outform DER -out three.p7s -ce
     assert_eq!(v["indication"], "TOTAL_PASSED", "{v:#}");
     let v = run(8);
     assert_ne!(v["indication"], "TOTAL_PASSED", "{v:#}");
-    assert_eq!(
-        codes(&v).iter().filter(|c| *c == "work-budget").count(),
-        1,
-        "{v:#}"
-    );
+    assert_eq!(codes(&v), ["ok", "ok", "work-budget"], "{v:#}");
     let v = run(4);
     assert_ne!(v["indication"], "TOTAL_PASSED", "{v:#}");
     let c = codes(&v);

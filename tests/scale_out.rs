@@ -426,21 +426,22 @@ fn two_replicas_behind_nginx_share_revocation_through_redis() {
     let (redis_port, hold) = reserve_port();
     drop(hold);
     let mut redis = redis_server(&lab.dir, redis_port);
-    let ports: Vec<u16> = (0..6)
-        .map(|_| {
-            let (p, h) = reserve_port();
-            drop(h);
-            p
-        })
-        .collect();
-    let [a, b, c, dd, front, front_alone] = ports[..] else {
-        unreachable!()
-    };
+    // Each port is held until its server is about to bind it: a port released early is the
+    // next `bind(0)`'s, and the next reservation would get it again.
+    let mut holds: Vec<_> = (0..6).map(|_| reserve_port()).collect();
+    let [a, b, c, dd, front, front_alone] = [0, 1, 2, 3, 4, 5].map(|i| holds[i].0);
+    let mut take = |p: u16| holds.retain(|(q, _)| *q != p);
+    take(a);
     let mut replica_a = start_replica(&lab, "a", a, Some(redis_port));
+    take(b);
     let _replica_b = start_replica(&lab, "b", b, Some(redis_port));
+    take(c);
     let _replica_c = start_replica(&lab, "c", c, None);
+    take(dd);
     let _replica_d = start_replica(&lab, "d", dd, None);
+    take(front);
     let _nginx = start_nginx(&lab, "nginx", front, [a, b]);
+    take(front_alone);
     let _nginx_alone = start_nginx(&lab, "nginx-alone", front_alone, [c, dd]);
 
     // 1. 200 at once over both replicas: with Redis one upstream request, without two.

@@ -419,34 +419,10 @@ fn a_slow_but_live_download_is_not_repeated_by_every_replica() {
     assert_eq!(slow_downloads.load(Ordering::SeqCst), 1, "one download");
 }
 
-/// Finding 6 (low). Every other `TEKSER_*` variable is named in its error (tests/config.rs);
-/// a bad `TEKSER_REDIS_URL` is reported as `[cache] redis_url`, a key the user never wrote.
-/// tests/config.rs asserts `m.contains("redis_url")`, which that message satisfies.
-#[test]
-fn a_bad_redis_url_from_the_environment_names_the_variable() {
-    let mut raw = RawConfig::default();
-    let m = match raw
-        .apply_env(|k| (k == "TEKSER_REDIS_URL").then(|| "redis://:hunter2@r:notaport".to_owned()))
-    {
-        Err(tekser::config::ConfigError::Invalid(m)) => m,
-        other => panic!("{other:?}"),
-    };
-    eprintln!("TEKSER_REDIS_URL error: {m}");
-    assert!(!m.contains("hunter2"), "{m}");
-    assert!(m.contains("TEKSER_REDIS_URL"), "{m}");
-}
-
-/// Finding 7. "Every call is bounded by `timeout_ms`" (README), and the revocation deadline
-/// bounds a request's fetch work; but the client's timeout is per socket read, so a Redis that
-/// answers slowly (congested link, overloaded server, or anyone in between: Redis is not
-/// trusted) holds a fetch thread far past both. Here a peer on Redis' port answers a GET one
-/// byte every 150 ms: one lookup blocks the fetch for ~9 s against timeout_ms 250 and a 5 s
-/// revocation deadline. (The same holds for `to_socket_addrs` in `connect`: an unbounded
-/// getaddrinfo, where src/revocation/fetch.rs resolves on a bounded thread for this reason.)
 #[test]
 fn a_slow_redis_cannot_hold_a_fetch_past_the_deadline() {
     let lab = build_lab("drip");
-    let (drip_port, _) = serve_loopback(|mut s| {
+    let (drip_port, contacted) = serve_loopback(|mut s| {
         use std::io::Write;
         let mut b = [0u8; 1024];
         while let Ok(n) = s.read(&mut b) {
@@ -482,6 +458,10 @@ fn a_slow_redis_cannot_hold_a_fetch_past_the_deadline() {
         "one CRL lookup against a slow Redis: {took:?} (timeout_ms 250, deadline {deadline:?})"
     );
     assert!(took < deadline + Duration::from_secs(1), "{took:?}");
+    assert!(
+        contacted.load(Ordering::SeqCst) >= 1,
+        "the slow Redis was asked"
+    );
 }
 
 /// A genuine CRL of the same CA for another distribution point, written under this URL's key

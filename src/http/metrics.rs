@@ -358,7 +358,7 @@ impl Metrics {
             gauge(
                 "tekser_shared_cache_up",
                 "gauge",
-                "1 when the shared revocation cache (Redis) answered its last call; 0: this replica caches and fetches alone.",
+                "1 when the shared revocation cache (Redis) answered its last call; 0 before its first answer or after a failure: this replica caches and fetches alone.",
                 u8::from(sh.up).to_string(),
             );
             gauge(

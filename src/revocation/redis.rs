@@ -14,9 +14,14 @@
 use super::shared::{SharedCache, SharedError};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// [`RedisCache`]'s states.
+const UNKNOWN: u8 = 0;
+const UP: u8 = 1;
+const DOWN: u8 = 2;
 
 /// Idle connections kept for reuse.
 const MAX_IDLE: usize = 16;
@@ -240,7 +245,9 @@ pub struct RedisCache {
     idle: Mutex<Vec<Conn>>,
     /// Until when calls fail at once after a failure (None: try).
     down_until: Mutex<Option<Instant>>,
-    up: AtomicBool,
+    /// [`UNKNOWN`] until the first call, then [`UP`] or [`DOWN`]: the gauge says 1 only once
+    /// Redis answered (the start-up PING), never before it was asked.
+    state: AtomicU8,
     last_rejection_log: Mutex<Option<Instant>>,
 }
 
@@ -261,7 +268,7 @@ impl RedisCache {
             max_value,
             idle: Mutex::new(Vec::new()),
             down_until: Mutex::new(None),
-            up: AtomicBool::new(true),
+            state: AtomicU8::new(UNKNOWN),
             last_rejection_log: Mutex::new(None),
         }
     }
@@ -321,8 +328,14 @@ impl RedisCache {
                 if let Ok(mut d) = self.down_until.lock() {
                     *d = None;
                 }
-                if !self.up.swap(true, Ordering::Relaxed) {
-                    tracing::info!(redis = %self.target.shown(), "shared revocation cache usable again");
+                match self.state.swap(UP, Ordering::Relaxed) {
+                    DOWN => {
+                        tracing::info!(redis = %self.target.shown(), "shared revocation cache usable again")
+                    }
+                    UNKNOWN => {
+                        tracing::info!(redis = %self.target.shown(), "shared revocation cache usable")
+                    }
+                    _ => {}
                 }
                 return Ok((reply, retried));
             }
@@ -340,7 +353,7 @@ impl RedisCache {
         if let Ok(mut v) = self.idle.lock() {
             v.clear();
         }
-        if self.up.swap(false, Ordering::Relaxed) {
+        if self.state.swap(DOWN, Ordering::Relaxed) != DOWN {
             tracing::warn!(redis = %self.target.shown(), error = %failed, "shared revocation cache unusable: this replica goes on with its own cache and fetches");
         }
         SharedError(failed)
@@ -539,7 +552,7 @@ impl SharedCache for RedisCache {
     }
 
     fn up(&self) -> bool {
-        self.up.load(Ordering::Relaxed)
+        self.state.load(Ordering::Relaxed) == UP
     }
 
     fn describe(&self) -> String {
