@@ -232,8 +232,6 @@ impl Source for &[u8] {
 
 struct Conn {
     r: BufReader<Timed>,
-    /// The time limit of one call.
-    timeout: Duration,
 }
 
 /// The Redis-backed [`SharedCache`].
@@ -291,10 +289,13 @@ impl RedisCache {
             }
         }
         let max = max.min(self.max_value);
+        // One deadline for the whole call: name lookup, connect, AUTH, SELECT, the command and
+        // its reply, a retry included (the reply's size may add time: `Timed::allow`).
+        let until = Instant::now() + self.timeout;
         let pooled = self.idle.lock().ok().and_then(|mut v| v.pop());
         let fresh = |retried: bool| {
-            self.connect()
-                .and_then(|mut c| c.roundtrip(args, max).map(|r| (c, r, retried)))
+            self.connect(until)
+                .and_then(|mut c| c.roundtrip(args, max, until).map(|r| (c, r, retried)))
         };
         let result = match pooled {
             // A pooled connection may have been closed by Redis (idle timeout, restart): that
@@ -302,7 +303,7 @@ impl RedisCache {
             // down. A pooled call that used up its time limit earns none (one limit per call).
             Some(mut c) => {
                 let start = Instant::now();
-                match c.roundtrip(args, max) {
+                match c.roundtrip(args, max, until) {
                     Ok(r) => Ok((c, r, false)),
                     Err(e) if start.elapsed() >= self.timeout / 4 => Err(e),
                     Err(_) => fresh(true),
@@ -359,19 +360,23 @@ impl RedisCache {
         SharedError(failed)
     }
 
-    fn connect(&self) -> Result<Conn, String> {
+    fn connect(&self, until: Instant) -> Result<Conn, String> {
         let t = &self.target;
         // getaddrinfo takes no timeout: resolved on a thread of its own under the call's limit
         // (the fetcher's resolver, with its cap on lookups in flight).
         let addrs: Vec<SocketAddr> =
-            super::fetch::resolve(&t.host, t.port, Instant::now() + self.timeout)
+            super::fetch::resolve(&t.host, t.port, until)
                 .map_err(|e| format!("{}: {e}", t.shown()))?
                 .into_iter()
                 .take(4)
                 .collect();
         let mut last = format!("{}: no address", t.shown());
         for a in addrs {
-            match TcpStream::connect_timeout(&a, self.timeout) {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            match TcpStream::connect_timeout(&a, left) {
                 Ok(s) => {
                     let _ = s.set_nodelay(true);
                     let mut c = Conn {
@@ -379,18 +384,17 @@ impl RedisCache {
                             s,
                             until: Instant::now(),
                         }),
-                        timeout: self.timeout,
                     };
                     if let Some(p) = &t.password {
                         let r = match &t.user {
-                            Some(u) => c.roundtrip(&[b"AUTH", u.as_bytes(), p.as_bytes()], 64)?,
-                            None => c.roundtrip(&[b"AUTH", p.as_bytes()], 64)?,
+                            Some(u) => c.roundtrip(&[b"AUTH", u.as_bytes(), p.as_bytes()], 64, until)?,
+                            None => c.roundtrip(&[b"AUTH", p.as_bytes()], 64, until)?,
                         };
                         expect_ok(r, "AUTH")?;
                     }
                     if t.db != 0 {
                         let db = t.db.to_string();
-                        expect_ok(c.roundtrip(&[b"SELECT", db.as_bytes()], 64)?, "SELECT")?;
+                        expect_ok(c.roundtrip(&[b"SELECT", db.as_bytes()], 64, until)?, "SELECT")?;
                     }
                     return Ok(c);
                 }
@@ -411,9 +415,14 @@ fn expect_ok(r: Reply, what: &str) -> Result<(), String> {
 
 impl Conn {
     /// One command and its reply within the call's time limit (more for large values).
-    fn roundtrip(&mut self, args: &[&[u8]], max_value: usize) -> Result<Reply, String> {
+    fn roundtrip(
+        &mut self,
+        args: &[&[u8]],
+        max_value: usize,
+        until: Instant,
+    ) -> Result<Reply, String> {
         let timed = self.r.get_mut();
-        timed.until = Instant::now() + self.timeout;
+        timed.until = until;
         timed.allow(args.iter().map(|a| a.len()).sum());
         let mut out = Vec::with_capacity(32 + args.iter().map(|a| a.len() + 16).sum::<usize>());
         out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
@@ -673,5 +682,36 @@ mod tests {
         let t = Instant::now();
         assert!(c.get("k", 1 << 20).is_err());
         assert!(t.elapsed() < Duration::from_millis(50));
+    }
+
+    /// AUTH, SELECT and the command share the call's one limit: each answered in just under
+    /// it, they make a call three times as long, which is refused.
+    #[test]
+    fn connection_set_up_counts_against_the_call_limit() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        std::thread::spawn(move || {
+            for mut s in l.incoming().flatten() {
+                std::thread::spawn(move || {
+                    let mut b = [0u8; 256];
+                    for reply in [&b"+OK\r\n"[..], b"+OK\r\n", b"$-1\r\n"] {
+                        if matches!(s.read(&mut b), Ok(0) | Err(_)) {
+                            return;
+                        }
+                        std::thread::sleep(Duration::from_millis(280));
+                        let _ = s.write_all(reply);
+                    }
+                });
+            }
+        });
+        let url = format!("redis://:pw@127.0.0.1:{port}/3");
+        let c = RedisCache::new(
+            RedisTarget::parse(&url).expect("url"),
+            Duration::from_millis(300),
+            1 << 20,
+        );
+        let t = Instant::now();
+        assert!(c.get("k", 1 << 20).is_err(), "840 ms of answers within 300");
+        assert!(t.elapsed() < Duration::from_millis(800), "{:?}", t.elapsed());
     }
 }
