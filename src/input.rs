@@ -196,3 +196,42 @@ mod tests {
         let _ = std::fs::remove_file(&p);
     }
 }
+
+/// `%XX` escapes decoded (RFC 3986), strictly: `None` for an escape that is not two hex digits
+/// (`u8::from_str_radix` alone would take "%+f") or a result that is not UTF-8. Used for query
+/// values and for the user and password of a Redis URL.
+pub fn percent_decode(v: &str) -> Option<String> {
+    let b = v.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c == b'%' {
+            let hex = b.get(i + 1..i + 3)?;
+            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
+            out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod percent_tests {
+    use super::percent_decode;
+
+    #[test]
+    fn strict_percent_decoding() {
+        assert_eq!(
+            percent_decode("2025-06-01T00%3A00%3A00%2B06%3A00").as_deref(),
+            Some("2025-06-01T00:00:00+06:00")
+        );
+        for bad in ["a%zz", "%+f", "%-1", "%4", "%", "%ff"] {
+            assert_eq!(percent_decode(bad), None, "{bad}");
+        }
+    }
+}

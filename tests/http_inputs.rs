@@ -355,3 +355,23 @@ fn two_content_type_headers_are_refused() {
     );
     assert_eq!(r.status, 200);
 }
+
+/// Query options given twice, or with a malformed %-escape, are refused: `revocation=require`
+/// followed by `revocation=off` must not quietly run with `off`.
+#[test]
+fn ambiguous_or_malformed_query_options_are_refused() {
+    let server = TestServer::start(|_| {});
+    let doc = read("cms/rsa-attached.p7s");
+    let ct = Some("application/pkcs7-signature");
+    for q in [
+        "?revocation=require&revocation=off",
+        "?at=2025-06-01T00:00:00Z&at=2031-01-01T00:00:00Z",
+        "?at=2025-06-01T00%3A00%3A00%zzZ",
+        "?barcodes=%+f",
+    ] {
+        let r = server.call("POST", &format!("/v1/verify{q}"), ct, &doc);
+        assert_problem(&r, 400, "bad-request", &[]);
+    }
+    let r = server.call("POST", "/v1/verify?revocation=off", ct, &doc);
+    assert_eq!(r.status, 200, "{}", r.body);
+}

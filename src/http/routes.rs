@@ -302,6 +302,7 @@ fn content_length(req: &Request<Incoming>) -> Option<u64> {
 /// `at`, `revocation` and `barcodes` from the query string override the server defaults.
 fn request_options(state: &AppState, req: &Request<Incoming>) -> Result<RequestOptions, Problem> {
     let mut o = state.defaults;
+    let mut seen: Vec<&str> = Vec::with_capacity(3);
     for pair in req
         .uri()
         .query()
@@ -310,7 +311,18 @@ fn request_options(state: &AppState, req: &Request<Incoming>) -> Result<RequestO
         .filter(|p| !p.is_empty())
     {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let v = percent_decode(v);
+        // Given twice, which one applies is not the request's to leave open (a proxy or a
+        // log may have read the other, as with two Content-Type headers).
+        if matches!(k, "at" | "revocation" | "barcodes") {
+            if seen.contains(&k) {
+                return Err(Problem::bad_request(format!(
+                    "query parameter {k} given more than once"
+                )));
+            }
+            seen.push(k);
+        }
+        let v = crate::input::percent_decode(v)
+            .ok_or_else(|| Problem::bad_request(format!("query parameter {k}: bad %-escape")))?;
         match k {
             "at" => o.at = Some(crate::pki::time::parse_rfc3339(&v).map_err(Problem::bad_request)?),
             "revocation" => o.revocation = v.parse().map_err(Problem::bad_request)?,
@@ -319,35 +331,6 @@ fn request_options(state: &AppState, req: &Request<Incoming>) -> Result<RequestO
         }
     }
     Ok(o)
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match (b.get(i), b.get(i + 1..i + 3)) {
-            (Some(b'%'), Some(h)) => match std::str::from_utf8(h)
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                Some(x) => {
-                    out.push(x);
-                    i += 3;
-                }
-                None => {
-                    out.push(b'%');
-                    i += 1;
-                }
-            },
-            (Some(c), _) => {
-                out.push(*c);
-                i += 1;
-            }
-            (None, _) => break,
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The media types `POST /v1/verify` accepts, as a 415 lists them (kept beside the match in
@@ -891,11 +874,6 @@ mod tests {
 
     #[test]
     fn helpers() {
-        assert_eq!(
-            percent_decode("2025-06-01T00%3A00%3A00%2B06%3A00"),
-            "2025-06-01T00:00:00+06:00"
-        );
-        assert_eq!(percent_decode("a%zz"), "a%zz");
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"ab"));

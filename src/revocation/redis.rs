@@ -101,8 +101,10 @@ impl RedisTarget {
             None => 6379,
         };
         // RFC 3986: reserved characters of a user or password are percent-encoded.
-        let dec =
-            |v: &str| percent_decode(v).ok_or("bad %-escape in the Redis URL's user or password");
+        let dec = |v: &str| {
+            crate::input::percent_decode(v)
+                .ok_or("bad %-escape in the Redis URL's user or password")
+        };
         let (user, password) = match auth {
             None => (None, None),
             Some(a) => match a.split_once(':') {
@@ -129,24 +131,6 @@ impl RedisTarget {
         };
         format!("redis://{auth}{}:{}/{}", self.host, self.port, self.db)
     }
-}
-
-/// `%XX` escapes decoded; `None` for a malformed escape or a result that is not UTF-8.
-fn percent_decode(v: &str) -> Option<String> {
-    let b = v.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while let Some(&c) = b.get(i) {
-        if c == b'%' {
-            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(c);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// A reply, as far as the cache needs one.
@@ -364,12 +348,11 @@ impl RedisCache {
         let t = &self.target;
         // getaddrinfo takes no timeout: resolved on a thread of its own under the call's limit
         // (the fetcher's resolver, with its cap on lookups in flight).
-        let addrs: Vec<SocketAddr> =
-            super::fetch::resolve(&t.host, t.port, until)
-                .map_err(|e| format!("{}: {e}", t.shown()))?
-                .into_iter()
-                .take(4)
-                .collect();
+        let addrs: Vec<SocketAddr> = super::fetch::resolve(&t.host, t.port, until)
+            .map_err(|e| format!("{}: {e}", t.shown()))?
+            .into_iter()
+            .take(4)
+            .collect();
         let mut last = format!("{}: no address", t.shown());
         for a in addrs {
             let left = until.saturating_duration_since(Instant::now());
@@ -387,14 +370,19 @@ impl RedisCache {
                     };
                     if let Some(p) = &t.password {
                         let r = match &t.user {
-                            Some(u) => c.roundtrip(&[b"AUTH", u.as_bytes(), p.as_bytes()], 64, until)?,
+                            Some(u) => {
+                                c.roundtrip(&[b"AUTH", u.as_bytes(), p.as_bytes()], 64, until)?
+                            }
                             None => c.roundtrip(&[b"AUTH", p.as_bytes()], 64, until)?,
                         };
                         expect_ok(r, "AUTH")?;
                     }
                     if t.db != 0 {
                         let db = t.db.to_string();
-                        expect_ok(c.roundtrip(&[b"SELECT", db.as_bytes()], 64, until)?, "SELECT")?;
+                        expect_ok(
+                            c.roundtrip(&[b"SELECT", db.as_bytes()], 64, until)?,
+                            "SELECT",
+                        )?;
                     }
                     return Ok(c);
                 }
@@ -712,6 +700,10 @@ mod tests {
         );
         let t = Instant::now();
         assert!(c.get("k", 1 << 20).is_err(), "840 ms of answers within 300");
-        assert!(t.elapsed() < Duration::from_millis(800), "{:?}", t.elapsed());
+        assert!(
+            t.elapsed() < Duration::from_millis(800),
+            "{:?}",
+            t.elapsed()
+        );
     }
 }
