@@ -398,7 +398,10 @@ const HOLD_BIT: u16 = 1 << 6;
 
 impl RevocationStore {
     /// A store with `offline` CRLs (from `--crl`).
-    pub fn new(config: RevocationConfig, offline: Vec<Crl>) -> Self {
+    pub fn new(mut config: RevocationConfig, offline: Vec<Crl>) -> Self {
+        // A remembered failure blocks retries: at most a minute, whoever built the config (the
+        // file's loader refuses more; here for library callers), bounded once for every use.
+        config.failure_ttl = config.failure_ttl.min(Duration::from_secs(60));
         Self {
             ocsp: Cache::builder()
                 .max_capacity(config.ocsp_cache_capacity)
@@ -595,9 +598,7 @@ impl RevocationStore {
                         let fresh = done
                             .iter()
                             .any(|j| matches!(j, FetchJob::Ocsp { id: d, .. } if d == id))
-                            && !self
-                                .from_shared
-                                .contains_key(&shared::Marker::Ocsp(id.clone()));
+                            && !self.came_from_shared(|| shared::Marker::Ocsp(id.clone()));
                         let source = if fresh { Source::Ocsp } else { Source::Cache };
                         found.push(finding(s, source));
                         ocsp_failed = s.status == CertStatus::Unknown;
@@ -677,7 +678,7 @@ impl RevocationStore {
                 Ok(Some(mut f)) => {
                     let fresh = done.iter().any(|j| {
                         matches!(j, FetchJob::Crl { url, .. } if urls.contains(&url.as_str())
-                            && !self.from_shared.contains_key(&shared::Marker::Crl(url.clone())))
+                            && !self.came_from_shared(|| shared::Marker::Crl(url.clone())))
                     });
                     f.source = if fresh { Source::Crl } else { Source::Cache };
                     // A revocation stands on its own; a "good" needs the complete picture
@@ -1266,6 +1267,12 @@ impl RevocationStore {
         }
     }
 
+    /// Whether the cached value under `marker` was read from the shared cache (no key is built
+    /// without one).
+    fn came_from_shared(&self, marker: impl FnOnce() -> shared::Marker) -> bool {
+        self.shared.get().is_some() && self.from_shared.contains_key(&marker())
+    }
+
     /// CRLs read from the shared cache that gave no answer for a certificate their URL is
     /// for: genuine (they verified under the issuer) but not what that URL serves (another
     /// distribution point's, a delta under a base's key, one that lost a revocation... put
@@ -1274,6 +1281,9 @@ impl RevocationStore {
     /// fetch. Without this, such a CRL would stand in for a download until its nextUpdate.
     fn distrust_shared_crls(&self, urls: &[String]) -> Vec<String> {
         let mut refetch = Vec::new();
+        if self.shared.get().is_none() {
+            return refetch;
+        }
         for u in urls {
             let marker = shared::Marker::Crl(u.clone());
             if self.from_shared.contains_key(&marker) {
@@ -1299,10 +1309,7 @@ impl RevocationStore {
         cx: &Context<'_>,
     ) {
         for u in urls {
-            if self
-                .from_shared
-                .contains_key(&shared::Marker::Crl(u.clone()))
-            {
+            if self.came_from_shared(|| shared::Marker::Crl(u.clone())) {
                 continue;
             }
             let Some(Cached::Ok(c, _)) = self.crls.get(u).as_deref().cloned() else {
@@ -1323,7 +1330,7 @@ impl RevocationStore {
                 u.clone(),
                 Arc::new(Cached::Failed(
                     format!("CRL {u}: {why}"),
-                    self.config.failure_ttl.min(Duration::from_secs(60)),
+                    self.config.failure_ttl,
                 )),
             );
         }
@@ -1447,10 +1454,7 @@ impl RevocationStore {
         }
         let fail = |e: String| {
             self.counters.fetch_failures.fetch_add(1, Ordering::Relaxed);
-            Cached::Failed(
-                format!("OCSP {url}: {e}"),
-                self.config.failure_ttl.min(Duration::from_secs(60)),
-            )
+            Cached::Failed(format!("OCSP {url}: {e}"), self.config.failure_ttl)
         };
         let body = match body {
             Ok(b) => b,
@@ -1477,10 +1481,7 @@ impl RevocationStore {
         self.counters.crl_fetches.fetch_add(1, Ordering::Relaxed);
         let fail = |e: String| {
             self.counters.fetch_failures.fetch_add(1, Ordering::Relaxed);
-            Cached::Failed(
-                format!("CRL {url}: {e}"),
-                self.config.failure_ttl.min(Duration::from_secs(60)),
-            )
+            Cached::Failed(format!("CRL {url}: {e}"), self.config.failure_ttl)
         };
         let body = match fetcher.get_until(url, self.config.crl_max_bytes, deadline) {
             Ok(b) => b,
