@@ -145,6 +145,33 @@ pub enum Format {
     Pdf,
 }
 
+impl Format {
+    /// Every format, in declaration order (a test checks it against the discriminants).
+    pub const ALL: [Format; 7] = [
+        Format::Cms,
+        Format::Chain,
+        Format::Xmldsig,
+        Format::EgovBarcode,
+        Format::DdcBarcode,
+        Format::Hc1,
+        Format::Pdf,
+    ];
+
+    /// The name as the verdict JSON spells it (metrics labels use it without a serde round
+    /// trip per verification).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Cms => "cms",
+            Format::Chain => "chain",
+            Format::Xmldsig => "xmldsig",
+            Format::EgovBarcode => "egov-barcode",
+            Format::DdcBarcode => "ddc-barcode",
+            Format::Hc1 => "hc1",
+            Format::Pdf => "pdf",
+        }
+    }
+}
+
 /// Where a PDF signature sits and what it covers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PdfSignatureInfo {
@@ -575,6 +602,14 @@ mod tests {
         for (i, s) in SubIndication::ALL.iter().enumerate() {
             assert_eq!(*s as usize, i, "{s:?}");
             assert_eq!(serde_json::to_value(s).unwrap(), s.name());
+        }
+    }
+
+    #[test]
+    fn every_format_once_in_order_and_named_as_in_json() {
+        for (i, f) in Format::ALL.iter().enumerate() {
+            assert_eq!(*f as usize, i, "{f:?}");
+            assert_eq!(serde_json::to_value(f).unwrap(), f.name());
         }
     }
 }

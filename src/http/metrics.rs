@@ -70,15 +70,8 @@ impl Outcome {
     }
 }
 
-/// A label from a serde unit-variant name, found in `list` (so always one of a fixed set).
-fn serde_label(v: impl serde::Serialize, list: &'static [&'static str]) -> &'static str {
-    let s = serde_json::to_value(v).ok();
-    let s = s.as_ref().and_then(serde_json::Value::as_str).unwrap_or("");
-    list.iter().find(|x| **x == s).copied().unwrap_or("other")
-}
-
 fn format_label(f: Format) -> &'static str {
-    serde_label(f, FORMATS)
+    f.name()
 }
 
 fn sub_label(s: SubIndication) -> &'static str {
@@ -556,5 +549,11 @@ mod tests {
             let p = read_proc().expect("/proc/self/stat parses");
             assert!(p.rss_bytes > 0 && p.open_fds.is_some_and(|n| n >= 3));
         }
+    }
+
+    #[test]
+    fn format_labels_are_every_format_in_order() {
+        let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+        assert_eq!(FORMATS, names.as_slice());
     }
 }
