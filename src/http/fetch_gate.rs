@@ -109,18 +109,10 @@ fn job_url(j: &FetchJob) -> &str {
     }
 }
 
-/// `host[:port]` of an http URL, lower-cased; the whole string when it is not one (such a URL
-/// fails in the fetcher, still through one gate entry).
+/// The fetcher's own notion of where `url` goes (`http://a/` and `http://A:80/x` are one
+/// destination); a URL it refuses is its own entry (it fails at once in the fetcher).
 fn destination(url: &str) -> String {
-    let Some(rest) = url
-        .get(..7)
-        .filter(|s| s.eq_ignore_ascii_case("http://"))
-        .and_then(|_| url.get(7..))
-    else {
-        return url.to_ascii_lowercase();
-    };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    rest.get(..end).unwrap_or(rest).to_ascii_lowercase()
+    crate::revocation::fetch::destination(url).unwrap_or_else(|| url.to_owned())
 }
 
 #[cfg(test)]
@@ -129,8 +121,15 @@ mod tests {
 
     #[test]
     fn destinations() {
-        assert_eq!(destination("http://OCSP.pki.gov.kz/x"), "ocsp.pki.gov.kz");
-        assert_eq!(destination("HTTP://127.0.0.1:8080?q"), "127.0.0.1:8080");
+        assert_eq!(
+            destination("http://OCSP.pki.gov.kz/x"),
+            "ocsp.pki.gov.kz:80"
+        );
+        // Spellings of one destination share one entry (one per_host budget).
+        for u in ["http://a/", "HTTP://A:80/x", "http://a:80"] {
+            assert_eq!(destination(u), "a:80", "{u}");
+        }
+        assert_eq!(destination("HTTP://127.0.0.1:8080/q"), "127.0.0.1:8080");
         assert_eq!(destination("ftp://x/y"), "ftp://x/y");
     }
 

@@ -175,6 +175,14 @@ struct Url<'a> {
     path: &'a str,
 }
 
+/// The destination a fetch of `url` goes to, as `host:port` with the host lower-cased and the
+/// port explicit (`http://A/`, `http://a:80/x` are one destination); `None` for a URL the
+/// fetcher refuses anyway.
+pub fn destination(url: &str) -> Option<String> {
+    let u = parse_url(url).ok()?;
+    Some(format!("{}:{}", u.host.to_ascii_lowercase(), u.port))
+}
+
 fn parse_url(url: &str) -> Result<Url<'_>, String> {
     let rest = match url.get(..7) {
         Some(s) if s.eq_ignore_ascii_case("http://") => &url[7..],
