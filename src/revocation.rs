@@ -911,15 +911,9 @@ impl RevocationStore {
         // Why the issuer's own signature check failed (a SHA-1 CRL says so, not "no signer").
         let mut by_issuer = None;
         if crl.issuer_norm == issuer.subject_norm {
-            if self.crl_signatures.get(&memo(issuer)) == Some(true) {
-                return Ok(());
-            }
-            cx.work.charge().map_err(|e| e.to_string())?;
-            match crl.verify_signed_by(issuer, &cx.policy) {
-                Ok(()) => {
-                    self.crl_signatures.insert(memo(issuer), true);
-                    return Ok(());
-                }
+            let charge = || cx.work.charge().map_err(|e| e.to_string());
+            match self.crl_signature(crl, issuer, cx.policy, charge)? {
+                Ok(()) => return Ok(()),
                 Err(e) => by_issuer = Some(format!("CRL signature by its issuer: {e}")),
             }
         }
@@ -1066,14 +1060,9 @@ impl RevocationStore {
                         fetch().0
                     } else {
                         let check = |der: &[u8]| {
-                            let s = ocsp::validate(
-                                der,
-                                issuer,
-                                &self.ocsp_check(id, None, now, policy),
-                            )
-                            .map_err(|e| e.to_string())?;
-                            let ttl = self.ocsp_ttl(&s, now);
-                            Ok(Some((s, ttl)))
+                            self.validated_ocsp(der, issuer, id, None, policy, now)
+                                .map(Some)
+                                .map_err(|e| e.to_string())
                         };
                         self.through_shared(job, deadline, true, check, fetch)
                     };
@@ -1377,34 +1366,57 @@ impl RevocationStore {
     /// Whether `crl` verifies under `issuer` (the direct-CRL case, the only one shared);
     /// remembered like the check's own verification.
     fn crl_verified_by(&self, crl: &Crl, issuer: &Certificate, policy: AlgorithmPolicy) -> bool {
-        if crl.issuer_norm != issuer.subject_norm {
-            return false;
-        }
-        let memo = (crl.fingerprint, issuer.fingerprint);
-        if self.crl_signatures.get(&memo) == Some(true) {
-            return true;
-        }
-        let ok = crl.verify_signed_by(issuer, &policy).is_ok();
-        if ok {
-            self.crl_signatures.insert(memo, true);
-        }
-        ok
+        crl.issuer_norm == issuer.subject_norm
+            && matches!(
+                self.crl_signature(crl, issuer, policy, || Ok(())),
+                Ok(Ok(()))
+            )
     }
 
-    fn ocsp_check<'a>(
+    /// Whether `crl`'s signature verifies under `signer`, remembered when it does (a 20 MB
+    /// CRL is hashed once, not per request); `charge` is called before a check the memo does
+    /// not answer, and its error (the request's budget spent) is the outer one.
+    fn crl_signature(
         &self,
-        id: &'a CertId,
-        nonce: Option<&'a [u8]>,
-        now: i64,
+        crl: &Crl,
+        signer: &Certificate,
         policy: AlgorithmPolicy,
-    ) -> OcspCheck<'a> {
-        OcspCheck {
+        charge: impl FnOnce() -> Result<(), String>,
+    ) -> Result<Result<(), String>, String> {
+        let memo = (crl.fingerprint, signer.fingerprint);
+        if self.crl_signatures.get(&memo) == Some(true) {
+            return Ok(Ok(()));
+        }
+        charge()?;
+        Ok(crl
+            .verify_signed_by(signer, &policy)
+            .map(|()| {
+                self.crl_signatures.insert(memo, true);
+            })
+            .map_err(|e| e.to_string()))
+    }
+
+    /// An OCSP response for `id` from `issuer`, validated now (as fetched, read from the shared
+    /// cache or given by an operator: the same rules for all three), with how long to cache it.
+    fn validated_ocsp(
+        &self,
+        der: &[u8],
+        issuer: &Certificate,
+        id: &CertId,
+        nonce: Option<&[u8]>,
+        policy: AlgorithmPolicy,
+        now: i64,
+    ) -> Result<(ocsp::OcspStatus, Duration), ocsp::OcspError> {
+        let check = OcspCheck {
             id: Some(id),
             nonce,
             freshness: Some(self.freshness_now(now)),
             at: now,
             policy,
-        }
+        };
+        let s = ocsp::validate(der, issuer, &check)?;
+        let ttl = self.ocsp_ttl(&s, now);
+        Ok((s, ttl))
     }
 
     /// A parsed CRL as cached: kept until nextUpdate (refreshed before by
@@ -1460,13 +1472,16 @@ impl RevocationStore {
             Ok(b) => b,
             Err(e) => return (fail(e), None),
         };
-        let check = self.ocsp_check(id, nonce.as_ref().map(|n| &n[..]), now, policy);
-        match ocsp::validate(&body, issuer, &check) {
+        match self.validated_ocsp(
+            &body,
+            issuer,
+            id,
+            nonce.as_ref().map(|n| &n[..]),
+            policy,
+            now,
+        ) {
             // The validated response is what may be shared (issue #18).
-            Ok(s) => {
-                let ttl = self.ocsp_ttl(&s, now);
-                (Cached::Ok(s, ttl), Some(body))
-            }
+            Ok((s, ttl)) => (Cached::Ok(s, ttl), Some(body)),
             Err(e) => (fail(e.to_string()), None),
         }
     }
@@ -1509,8 +1524,7 @@ impl RevocationStore {
         let id = self
             .cert_id(cert, issuer)
             .ok_or(ocsp::OcspError::CertIdMismatch)?;
-        let s = ocsp::validate(der, issuer, &self.ocsp_check(&id, None, now, policy))?;
-        let ttl = self.ocsp_ttl(&s, now);
+        let (s, ttl) = self.validated_ocsp(der, issuer, &id, None, policy, now)?;
         self.ocsp.insert(id, Arc::new(Cached::Ok(s, ttl)));
         Ok(())
     }
