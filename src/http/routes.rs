@@ -517,14 +517,21 @@ async fn verify(
     let st = Arc::clone(state);
     // Decoding, verification and serialisation all run on the pool; the I/O thread only moves bytes.
     let size = body.len();
-    let json = with_fetches_sized(state, false, size, opts.revocation, move |rounds| {
-        match decode_shared_job(kind.clone(), &body) {
-            Ok(job) => run_job(&st, &job, opts, rounds, |v| {
+    // Decoded once, on the pool, at the first run, and kept for the request's later fetch
+    // rounds (JSON, base64 and multipart are not parsed again per round), as inspect does.
+    let decoded: Arc<std::sync::OnceLock<Result<Job, Problem>>> = Arc::default();
+    let json = with_fetches_sized(
+        state,
+        false,
+        size,
+        opts.revocation,
+        move |rounds| match decoded.get_or_init(|| decode_shared_job(kind.clone(), &body)) {
+            Ok(job) => run_job(&st, job, opts, rounds, |v| {
                 Ok((v.to_json_compact(), super::metrics::Outcome::of(&v)))
             }),
-            Err(p) => rounds.step(((), Vec::new()), |()| Err(p)),
-        }
-    })
+            Err(p) => rounds.step(((), Vec::new()), |()| Err(p.clone())),
+        },
+    )
     .await
     .map_err(job_error)??;
     let (json, outcome) = json;
