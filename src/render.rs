@@ -696,14 +696,21 @@ pub fn algorithm_name(a: &str) -> String {
 }
 
 fn digest_name(d: &str) -> String {
-    match d {
-        "md5" | "1.2.840.113549.2.5" => "MD5".into(),
-        "sha1" | "1.3.14.3.2.26" => "SHA-1".into(),
-        "sha256" | "2.16.840.1.101.3.4.2.1" => "SHA-256".into(),
-        "sha384" | "2.16.840.1.101.3.4.2.2" => "SHA-384".into(),
-        "sha512" | "2.16.840.1.101.3.4.2.3" => "SHA-512".into(),
-        "streebog256" | "1.2.643.7.1.1.2.2" => "Streebog-256".into(),
-        "streebog512" | "1.2.643.7.1.1.2.3" => "Streebog-512".into(),
+    // An OID is named by the crypto layer's own table (the Kazakh OIDs included), so the two
+    // cannot drift; the short name is then spelled for people.
+    let short = d
+        .parse::<tekser::asn1::Oid>()
+        .ok()
+        .and_then(|o| tekser::crypto::DigestAlgorithm::from_oid(&o).ok())
+        .map_or(d, |a| a.name());
+    match short {
+        "md5" => "MD5".into(),
+        "sha1" => "SHA-1".into(),
+        "sha256" => "SHA-256".into(),
+        "sha384" => "SHA-384".into(),
+        "sha512" => "SHA-512".into(),
+        "streebog256" => "Streebog-256".into(),
+        "streebog512" => "Streebog-512".into(),
         "gost34311" => "GOST 34.311-95".into(),
         "gostr3411-94" => "GOST R 34.11-94".into(),
         other => format!("OID {other}"),
@@ -785,6 +792,22 @@ fn scalar(v: &serde_json::Value) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn digest_oids_are_named_as_the_crypto_layer_names_them() {
+        for (oid, name) in [
+            ("2.16.840.1.101.3.4.2.1", "SHA-256"),
+            ("1.2.398.3.10.1.3.1", "GOST 34.311-95"),
+            ("1.2.398.3.10.1.3.2", "Streebog-256"),
+            ("1.2.398.3.10.1.3.3", "Streebog-512"),
+            ("1.2.643.2.2.9", "GOST R 34.11-94"),
+            ("sha384", "SHA-384"),
+            ("1.2.3.4", "OID 1.2.3.4"),
+        ] {
+            assert_eq!(digest_name(oid), name, "{oid}");
+        }
+    }
+
     use super::*;
 
     #[test]
